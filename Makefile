@@ -1,0 +1,147 @@
+# genre: music genre classification end to end, in C.
+#
+#   make run     the main job (synthetic corpus unless DATA=path/to/genres_original)
+#   make test    build and run the whole test suite (SAN=1: ASan + UBSan build)
+#   make bench   print speed and memory figures
+#   make deps    install missing Debian packages (apt-get as root, else print the command)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+# --- dependencies ------------------------------------------------------------
+DEB_PACKAGES := pkg-config libaubio-dev libfftw3-dev libgsl-dev libsndfile1-dev libcsv-dev \
+                libsoxr-dev libopenblas-dev
+PC_MODULES := aubio fftw3 gsl sndfile soxr openblas
+
+# --- build flags ---------------------------------------------------------------
+CC ?= cc
+OPT ?= -O3
+BUILD := build
+ifeq ($(SAN),1)
+  BUILD := build/san
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  SAN_LDFLAGS := -fsanitize=address,undefined
+endif
+
+PC_CFLAGS = $(shell pkg-config --cflags $(PC_MODULES) 2>/dev/null)
+# GSL's CBLAS API, linked against OpenBLAS instead of libgslcblas
+PC_LIBS = $(filter-out -lgslcblas,$(shell pkg-config --libs $(PC_MODULES) 2>/dev/null))
+
+CFLAGS ?= $(OPT)
+# no -ffast-math: results must not depend on reassociation. -ffp-contract=off keeps
+# every multi-versioned path (see features/simd.h) bit-identical.
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-psabi -g -pthread -fno-math-errno -fno-trapping-math -ffp-contract=off -Ifeatures -Imodels -Iexperiments -Idata \
+          $(PC_CFLAGS) -MMD -MP
+LDLIBS += $(PC_LIBS) -lcsv -lm -pthread
+LDFLAGS += $(SAN_LDFLAGS)
+
+FEATURES_SRC := $(wildcard features/*.c)
+MODELS_SRC := $(wildcard models/*.c)
+EXPERIMENTS_LIB_SRC := $(filter-out experiments/genre.c,$(wildcard experiments/*.c))
+DATA_SRC := $(wildcard data/*.c)
+LIB_SRC := $(FEATURES_SRC) $(MODELS_SRC) $(EXPERIMENTS_LIB_SRC) $(DATA_SRC)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libgenre.a
+
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(wildcard tests/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
+
+SHARED ?= ../shared
+DATA ?=
+
+GENRE := bin/genre
+ifeq ($(SAN),1)
+  GENRE := $(BUILD)/genre
+endif
+
+.PHONY: all deps run test bench clean
+.SECONDARY:
+
+all: deps $(GENRE)
+
+# Installs what is missing (apt-get as root; otherwise prints the command) and
+# checks every library with pkg-config (libcsv ships no .pc file: header + link).
+deps:
+	@missing=""; \
+	command -v pkg-config >/dev/null || missing="pkg-config"; \
+	if command -v pkg-config >/dev/null; then \
+	  for m in $(PC_MODULES); do pkg-config --exists $$m || missing="$$missing $$m"; done; \
+	fi; \
+	[ -f /usr/include/csv.h ] || missing="$$missing libcsv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "missing: $$missing"; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing: $(DEB_PACKAGES)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null || exit 1; \
+	  else \
+	    echo "run:  sudo apt-get install -y $(DEB_PACKAGES)"; exit 1; \
+	  fi; \
+	  pkg-config --exists $(PC_MODULES) || { echo "pkg-config still cannot find: $(PC_MODULES)"; exit 1; }; \
+	  [ -f /usr/include/csv.h ] || { echo "libcsv-dev did not install csv.h"; exit 1; }; \
+	fi
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(GENRE): $(BUILD)/experiments/genre.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/check.o $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Runs every test binary; the last line adds their "N passed, N failed" up.
+# A binary that crashes or prints no summary counts as one failure.
+test: deps $(GENRE) $(TEST_BIN)
+	@pass=0; fail=0; \
+	for t in $(TEST_BIN); do \
+	  echo "== $$t"; \
+	  out=$$(GENRE_BIN=$(GENRE) GENRE_SHARED=$${GENRE_SHARED:-../shared} $$t 2>&1); rc=$$?; \
+	  echo "$$out" | grep -v '^# '; \
+	  last=$$(echo "$$out" | tail -n 1); \
+	  if [[ "$$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$$ ]]; then \
+	    pass=$$((pass + BASH_REMATCH[1])); fail=$$((fail + BASH_REMATCH[2])); \
+	    if [ $$rc -ne 0 ] && [ "$${BASH_REMATCH[2]}" = 0 ]; then fail=$$((fail + 1)); echo "FAIL $$t exited $$rc"; fi; \
+	  else fail=$$((fail + 1)); echo "FAIL $$t exited $$rc without a summary"; fi; \
+	done; \
+	echo "$$pass passed, $$fail failed"; [ $$fail -eq 0 ]
+
+# The main job: synthetic corpus (unless DATA=path/to/genres_original), features.
+RUN_TRACKS ?= 20
+RUN_SECONDS ?= 30
+run: deps $(GENRE)
+	@set -e; \
+	if [ -n "$(DATA)" ]; then src="$(DATA)"; else \
+	  src=data/synthetic/genres_original; \
+	  $(GENRE) synth -o data/synthetic -n $(RUN_TRACKS) -s $(RUN_SECONDS); \
+	fi; \
+	$(GENRE) extract -o results/features "$$src" || [ $$? = 2 ]; \
+	echo "rows per label in results/features/features_3_sec.csv:"; \
+	awk -F, 'NR > 1 { n[$$NF]++ } END { for (l in n) printf "  %-12s %d\n", l, n[l] }' \
+	  results/features/features_3_sec.csv | sort
+
+# Figures, not tests: extraction speed per track and with -j 1 / -j 2, peak RSS.
+bench: deps $(GENRE) $(BENCH_BIN)
+	@set -e; \
+	if [ -d $(SHARED)/data/gtzan_mini/genres_original ]; then corpus=$(SHARED)/data/gtzan_mini/genres_original; \
+	else echo "($(SHARED) not found: benchmarking a synthetic corpus instead of gtzan_mini)"; \
+	  $(GENRE) synth -o $(BUILD)/bench-corpus -n 5 -s 30 >/dev/null; corpus=$(BUILD)/bench-corpus/genres_original; fi; \
+	echo "== extraction ($$corpus)"; \
+	$(BUILD)/tests/bench_extract $$corpus; \
+	for j in 1 2; do \
+	  rm -rf $(BUILD)/bench-out; \
+	  printf "  -j $$j: "; $(GENRE) extract -o $(BUILD)/bench-out -j $$j --no-progress $$corpus; \
+	done
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,28 @@
+/* Decoding as librosa.load(path, sr=22050, mono=True) does it: samples as
+ * float32 in [-1, 1) (libsndfile: wav, aiff, au, flac, ogg/vorbis/opus, mp3),
+ * channels averaged, resampled with soxr at its "HQ" recipe when the file is
+ * not at 22050 Hz. */
+#ifndef GENRE_AUDIO_H
+#define GENRE_AUDIO_H
+
+#include <stddef.h>
+
+#define AUDIO_SR 22050
+#define AUDIO_MAX_SECONDS 3600.0 /* longer inputs are refused, not allocated */
+
+/* A reusable sample buffer: it keeps its allocation between files. */
+typedef struct audio_buf {
+  float *x;   /* mono samples at AUDIO_SR */
+  size_t n;   /* samples */
+  size_t cap; /* allocated samples */
+  float *raw; /* decoded interleaved samples before downmix / resampling */
+  size_t raw_cap;
+  int source_rate, source_channels;
+} audio_buf_t;
+
+/* Loads path into buf. 0 on success; -1 with a reason in err (the caller adds
+ * the file name), e.g. "not a WAV/AIFF/AU/FLAC/OGG/MP3 file (libsndfile: ...)". */
+int audio_load(const char *path, audio_buf_t *buf, char *err, size_t errlen);
+void audio_buf_free(audio_buf_t *buf);
+
+#endif

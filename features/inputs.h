@@ -1,0 +1,35 @@
+/* The list of audio inputs of a run: files and directories (walked
+ * recursively, sorted), each with its label (parent directory name) and stem. */
+#ifndef GENRE_INPUTS_H
+#define GENRE_INPUTS_H
+
+#include <stddef.h>
+
+typedef struct input {
+  char *path;  /* as given or found */
+  char *name;  /* file name, e.g. blues.00000.wav */
+  char *stem;  /* name without its extension, e.g. blues.00000 */
+  char *label; /* parent directory name, e.g. blues */
+  char *error; /* set when the input is unusable before decoding (missing, duplicate) */
+} input_t;
+
+typedef struct input_list {
+  input_t *items;
+  size_t n, cap;
+  size_t skipped; /* files in walked directories that are not audio by extension */
+} input_list_t;
+
+/* Adds one command-line argument: a file (any extension), or a directory whose
+ * audio files (by extension, hidden entries skipped) are added in path order.
+ * A missing path becomes an input with an error. -1 only when out of memory. */
+int inputs_add(input_list_t *list, const char *arg);
+
+/* Marks inputs whose stem repeats an earlier one (their outputs would collide). */
+void inputs_mark_duplicates(input_list_t *list);
+
+void inputs_free(input_list_t *list);
+
+/* True when the name has an audio extension libsndfile decodes. */
+int is_audio_name(const char *name);
+
+#endif

@@ -1,0 +1,123 @@
+#include "npy.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char magic[] = "\x93NUMPY";
+
+int npy_write_header(FILE *f, const size_t *shape, int ndim) {
+  char dict[256];
+  int n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+  for (int i = 0; i < ndim; i++)
+    n += snprintf(dict + n, sizeof dict - n, "%zu,%s", shape[i], i + 1 < ndim ? " " : "");
+  n += snprintf(dict + n, sizeof dict - n, "), }");
+  /* pad with spaces and a newline so that the data starts at a multiple of 64 */
+  size_t total = 10 + (size_t)n + 1;
+  size_t padded = (total + 63) / 64 * 64;
+  size_t header_len = padded - 10;
+  unsigned char pre[10];
+  memcpy(pre, magic, 6);
+  pre[6] = 1, pre[7] = 0;
+  pre[8] = (unsigned char)(header_len & 0xff), pre[9] = (unsigned char)(header_len >> 8);
+  if (fwrite(pre, 1, 10, f) != 10 || fwrite(dict, 1, (size_t)n, f) != (size_t)n) return -1;
+  for (size_t i = (size_t)n; i + 1 < header_len; i++)
+    if (fputc(' ', f) == EOF) return -1;
+  return fputc('\n', f) == EOF ? -1 : 0;
+}
+
+/* value of key `key` in the header dict text, or NULL */
+static const char *find_key(const char *dict, const char *key) {
+  const char *p = strstr(dict, key);
+  if (!p) return NULL;
+  p += strlen(key);
+  while (*p == ' ' || *p == ':') p++;
+  return p;
+}
+
+int npy_read_header(FILE *f, long file_size, size_t *shape, int *ndim, char *err, size_t errlen) {
+  unsigned char pre[12];
+  if (fread(pre, 1, 10, f) != 10 || memcmp(pre, magic, 6) != 0) {
+    snprintf(err, errlen, "not a .npy file (bad magic)");
+    return -1;
+  }
+  size_t header_len, offset;
+  if (pre[6] == 1) {
+    header_len = pre[8] | (size_t)pre[9] << 8;
+    offset = 10;
+  } else if (pre[6] == 2 || pre[6] == 3) {
+    if (fread(pre + 10, 1, 2, f) != 2) {
+      snprintf(err, errlen, "truncated .npy header");
+      return -1;
+    }
+    header_len = pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
+    offset = 12;
+  } else {
+    snprintf(err, errlen, "unsupported .npy version %d", pre[6]);
+    return -1;
+  }
+  if (header_len > 65536 || (long)(offset + header_len) > file_size) {
+    snprintf(err, errlen, "truncated or oversized .npy header");
+    return -1;
+  }
+  char *dict = malloc(header_len + 1);
+  if (!dict) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  int rc = -1;
+  if (fread(dict, 1, header_len, f) != header_len) {
+    snprintf(err, errlen, "truncated .npy header");
+    goto out;
+  }
+  dict[header_len] = '\0';
+  const char *descr = find_key(dict, "'descr'");
+  if (!descr || strncmp(descr, "'<f4'", 5) != 0) {
+    snprintf(err, errlen, "dtype is not little-endian float32 ('<f4')");
+    goto out;
+  }
+  const char *order = find_key(dict, "'fortran_order'");
+  if (!order || strncmp(order, "False", 5) != 0) {
+    snprintf(err, errlen, "not in C order");
+    goto out;
+  }
+  const char *sh = find_key(dict, "'shape'");
+  if (!sh || *sh != '(') {
+    snprintf(err, errlen, "no shape in .npy header");
+    goto out;
+  }
+  sh++;
+  int nd = 0;
+  size_t count = 1;
+  for (;;) {
+    while (*sh == ' ' || *sh == ',') sh++;
+    if (*sh == ')') break;
+    char *end;
+    unsigned long long v = strtoull(sh, &end, 10);
+    if (end == sh || nd == NPY_MAX_DIMS || v > (1ull << 40)) {
+      snprintf(err, errlen, "bad shape in .npy header");
+      goto out;
+    }
+    shape[nd++] = (size_t)v;
+    if (v && count > (SIZE_MAX / 4) / v) {
+      snprintf(err, errlen, "shape too large");
+      goto out;
+    }
+    count *= (size_t)v;
+    sh = end;
+  }
+  if (nd == 0) {
+    snprintf(err, errlen, "scalar .npy, expected an array");
+    goto out;
+  }
+  if ((unsigned long long)file_size < offset + header_len + 4ull * count) {
+    snprintf(err, errlen, "truncated .npy data: shape needs %zu bytes, file has %ld",
+             4 * count, file_size - (long)(offset + header_len));
+    goto out;
+  }
+  *ndim = nd;
+  rc = 0;
+out:
+  free(dict);
+  return rc;
+}

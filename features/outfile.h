@@ -1,0 +1,36 @@
+/* Output files that appear whole or not at all: written to a hidden temporary
+ * file in the same directory, every write checked, renamed into place on
+ * commit. A crash or an abort leaves the previous file untouched. */
+#ifndef GENRE_OUTFILE_H
+#define GENRE_OUTFILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct outfile {
+  FILE *f;
+  char path[4096], tmp[4096];
+} outfile_t;
+
+/* 0, or -1 with the reason in err. */
+int outfile_open(outfile_t *o, const char *path, char *err, size_t errlen);
+/* Flushes (and with durable, fsyncs), closes and renames into place. 0, or -1
+ * with the reason in err (then the temporary is removed). */
+int outfile_commit(outfile_t *o, int durable, char *err, size_t errlen);
+/* Closes and removes the temporary, if open. */
+void outfile_abort(outfile_t *o);
+
+/* Removes every temporary still open (for signal handlers: async-signal-safe). */
+void outfile_abort_all_signal_safe(void);
+
+/* CSV fields via libcsv (quoted when needed); numbers as the shortest decimal
+ * that reads back as the same double. `first`: no leading comma. */
+void csv_put_text(FILE *f, const char *s, int first);
+void csv_put_number(FILE *f, double v, int first);
+void csv_put_integer(FILE *f, long long v, int first);
+void csv_end_row(FILE *f);
+
+/* The shortest of %.15g, %.16g, %.17g that round-trips. */
+void format_double(double v, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,45 @@
+/* A minimal test harness. Every CHECK counts as one assertion; a test binary
+ * ends with the line "N passed, N failed" (make test adds them up). Tests that
+ * need ../shared call shared_dir(), which returns NULL and prints a SKIP line
+ * when it is absent. */
+#ifndef GENRE_CHECK_H
+#define GENRE_CHECK_H
+
+#include <math.h>
+#include <stdio.h>
+
+extern int check_passed, check_failed;
+
+void check_report(int ok, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#define CHECK(cond, ...) check_report(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+/* |a - b| <= tol */
+#define CHECK_NEAR(a, b, tol, what)                                                          \
+  do {                                                                                       \
+    double a_ = (a), b_ = (b);                                                               \
+    check_report(fabs(a_ - b_) <= (tol), __FILE__, __LINE__, "%s: %.10g vs %.10g (tol %g)", \
+                 what, a_, b_, (double)(tol));                                               \
+  } while (0)
+
+/* Runs a test function, printing its name. */
+#define RUN(fn)                                        \
+  do {                                                 \
+    printf("# %s\n", #fn);                             \
+    fn();                                              \
+  } while (0)
+
+/* Last line of the binary; returns its exit status. */
+int check_summary(void);
+
+/* Path of the shared reference directory (../shared, or $GENRE_SHARED), or
+ * NULL after printing "SKIP <why>: ..." when it is missing. */
+const char *shared_dir(const char *why);
+
+/* Path of the genre binary under test ($GENRE_BIN, default bin/genre). */
+const char *genre_bin(void);
+
+/* A fresh empty directory under $TMPDIR for this test binary. */
+const char *scratch_dir(void);
+
+#endif
