@@ -58,7 +58,8 @@ struct analysis {
   long ola_base;         /* sample index of ola[0] */
   size_t done;           /* samples reduced so far */
   double h_sum, h_sq, p_sum, p_sq;
-  int any_bad; /* some frame of the current signal has zero-mask bins */
+  int any_bad;    /* some frame of the current signal has zero-mask bins */
+  size_t ola_len; /* samples of ola in use for the current signal */
 };
 
 void analysis_free(analysis_t *a) {
@@ -188,7 +189,7 @@ static inline __attribute__((always_inline)) void reduce_waveforms(analysis_t *a
       continue;
     }
     float den = window_sum(a, i, frames);
-    float h = (float)a->ola[j], b = (float)a->ola_bad[j];
+    float h = (float)a->ola[j], b = a->any_bad ? (float)a->ola_bad[j] : 0.0f;
     if (den > FLT_MIN) h /= den, b /= den;
     float p = x[i] - h - b;
     hs[0] += h, hq[0] += (double)h * h, ps[0] += p, pq[0] += (double)p * p;
@@ -316,6 +317,8 @@ static int process_chunk(analysis_t *a, const float *x, size_t n, size_t frames,
     stft_inverse(a->stft, a->masked, a->frame);
     overlap_add(a->ola, a->ola_base, t, a->frame);
     if (bad) {
+      if (!a->any_bad) /* first such frame of the signal: start its overlap-add */
+        memset(a->ola_bad, 0, a->ola_len * sizeof(double));
       a->any_bad = 1;
       stft_inverse(a->stft, a->bad_spec, a->frame);
       overlap_add(a->ola_bad, a->ola_base, t, a->frame);
@@ -331,9 +334,11 @@ static int process_chunk(analysis_t *a, const float *x, size_t n, size_t frames,
     size_t keep = STFT_N_FFT - STFT_HOP;
     size_t total = a->chunk * STFT_HOP + STFT_N_FFT;
     memmove(a->ola, a->ola + shift, keep * sizeof(double));
-    memmove(a->ola_bad, a->ola_bad + shift, keep * sizeof(double));
     memset(a->ola + keep, 0, (total - keep) * sizeof(double));
-    memset(a->ola_bad + keep, 0, (total - keep) * sizeof(double));
+    if (a->any_bad) {
+      memmove(a->ola_bad, a->ola_bad + shift, keep * sizeof(double));
+      memset(a->ola_bad + keep, 0, (total - keep) * sizeof(double));
+    }
     a->ola_base = next_base;
   }
   return 0;
@@ -393,9 +398,8 @@ int analysis_run(analysis_t *a, const float *x, size_t n, double *row, float *me
   a->done = 0;
   a->h_sum = a->h_sq = a->p_sum = a->p_sq = 0.0;
   a->any_bad = 0;
-  size_t ola_len = (frames < a->chunk ? frames : a->chunk) * STFT_HOP + STFT_N_FFT;
-  memset(a->ola, 0, ola_len * sizeof(double));
-  memset(a->ola_bad, 0, ola_len * sizeof(double));
+  a->ola_len = (frames < a->chunk ? frames : a->chunk) * STFT_HOP + STFT_N_FFT;
+  memset(a->ola, 0, a->ola_len * sizeof(double)); /* ola_bad: on first use */
 
   frame_rms(x, n, a->rms);
   frame_zcr(x, n, a->zcr);

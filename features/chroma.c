@@ -54,6 +54,8 @@ int piptrack_lanes(const float *mag, int n_bins, double sr, int n_fft, int used,
   lanes_t top = lanes_splat(0.0f);
   for (int k = 0; k < n_bins; k++) top = lanes_max(top, lanes_load(mag + k * L));
   lanes_t ref = PIP_THRESHOLD * (top * top), zero = lanes_splat(0.0f);
+  lanes_mask_t live = {0}; /* lanes that hold real frames */
+  for (int l = 0; l < used; l++) live[l] = -1;
 #define POWER(k) (lanes_load(mag + (k) * L) * lanes_load(mag + (k) * L))
   lanes_t prev = POWER(k_lo - 1), cur = POWER(k_lo);
   for (int k = k_lo; k <= k_hi; k++) {
@@ -61,15 +63,13 @@ int piptrack_lanes(const float *mag, int n_bins, double sr, int n_fft, int used,
     /* local maximum of the power thresholded at ref (zero below it) */
     lanes_t tp = lanes_select(prev > ref, prev, zero), tc = lanes_select(cur > ref, cur, zero);
     lanes_t tn = lanes_select(next > ref, next, zero);
-    lanes_mask_t peak = (tc > tp) & (tc >= tn);
-    int any = 0;
-    for (int l = 0; l < used; l++) any |= peak[l];
-    if (any) {
+    lanes_mask_t peak = (tc > tp) & (tc >= tn) & live;
+    if (lanes_any(peak)) {
       /* parabolic interpolation on the raw power */
       lanes_t a = next + prev - 2.0f * cur, b = (next - prev) / 2.0f;
       lanes_t shift = lanes_select(lanes_abs(b) >= lanes_abs(a), zero, -b / a);
       lanes_t mags = cur + 0.5f * b * shift; /* dskew = 0.5 * gradient * shift */
-      for (int l = 0; l < used; l++)
+      for (int l = 0; l < L; l++)
         if (peak[l] && peaks_push(peaks, (float)((k + (double)shift[l]) * sr / n_fft), mags[l]))
           return -1;
     }

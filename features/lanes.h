@@ -24,6 +24,12 @@ static inline lanes_t lanes_select(lanes_mask_t m, lanes_t a, lanes_t b) {
 static inline lanes_t lanes_min(lanes_t a, lanes_t b) { return lanes_select(a < b, a, b); }
 static inline lanes_t lanes_max(lanes_t a, lanes_t b) { return lanes_select(a > b, a, b); }
 static inline lanes_t lanes_abs(lanes_t a) { return lanes_select(a < 0.0f, -a, a); }
+/* true when any lane of the mask is set */
+static inline int lanes_any(lanes_mask_t m) {
+  long long w[8];
+  memcpy(w, &m, sizeof w);
+  return (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0;
+}
 
 /* The same 16 lanes in double, as two halves of 8. */
 typedef double dlanes_t __attribute__((vector_size(64), aligned(8)));

@@ -22,6 +22,8 @@ struct tempo {
   double logprior[TEMPO_WIN]; /* -inf where the lag is excluded */
   double *frame, *spec, *ac; /* AC_FFT, AC_FFT + 2, AC_FFT: float64 like librosa */
   double *mean_ac; /* [TEMPO_WIN] */
+  float *padded;   /* envelope with its linear-ramp padding */
+  size_t padded_cap;
 };
 
 tempo_t *tempo_new(double sr, int hop) {
@@ -62,7 +64,7 @@ void tempo_free(tempo_t *t) {
   if (t->forward) fftw_destroy_plan(t->forward);
   if (t->inverse) fftw_destroy_plan(t->inverse);
   fft_plan_unlock();
-  free(t->mean_ac), free(t->frame), free(t->spec), free(t->ac);
+  free(t->mean_ac), free(t->frame), free(t->spec), free(t->ac), free(t->padded);
   free(t);
 }
 
@@ -74,11 +76,18 @@ void onset_strength(const float *mel_db, size_t frames, int n_mels, float *env) 
       continue;
     }
     const float *prev = mel_db + (f - ONSET_SHIFT) * n_mels, *cur = prev + n_mels;
-    double acc = 0.0;
-    for (int m = 0; m < n_mels; m++) {
+    double lane[8] = {0}, acc = 0.0;
+    int m = 0;
+    for (; m + 8 <= n_mels; m += 8)
+      for (int l = 0; l < 8; l++) {
+        float d = cur[m + l] - prev[m + l];
+        lane[l] += d > 0.0f ? d : 0.0f;
+      }
+    for (; m < n_mels; m++) {
       float d = cur[m] - prev[m];
       acc += d > 0.0f ? d : 0.0f;
     }
+    for (int l = 0; l < 8; l++) acc += lane[l];
     env[f] = (float)(acc / n_mels);
   }
 }
@@ -86,19 +95,24 @@ void onset_strength(const float *mel_db, size_t frames, int n_mels, float *env) 
 HOT_KERNEL
 double tempo_estimate(tempo_t *t, const float *env, size_t frames) {
   const long half = TEMPO_WIN / 2;
-  /* linear ramps from 0 to the edge value over `half` frames on both sides */
-  float left_edge = frames ? env[0] : 0.0f, right_edge = frames ? env[frames - 1] : 0.0f;
+  /* np.pad(mode="linear_ramp", end_values=0): ramps from 0 to the edge values
+   * over `half` frames on both sides (float32, as the envelope) */
+  size_t len = frames + 2 * half;
+  if (len > t->padded_cap) {
+    float *p = realloc(t->padded, len * sizeof *p);
+    if (!p) return NAN;
+    t->padded = p, t->padded_cap = len;
+  }
+  float left = frames ? env[0] : 0.0f, right = frames ? env[frames - 1] : 0.0f;
+  for (long i = 0; i < half; i++) {
+    t->padded[i] = (float)(left * (double)i / half);
+    t->padded[half + frames + i] = (float)(right * (double)(half - 1 - i) / half);
+  }
+  memcpy(t->padded + half, env, frames * sizeof *env);
   memset(t->mean_ac, 0, sizeof(double) * TEMPO_WIN);
   for (size_t f = 0; f < frames; f++) {
-    /* window centered on frame f: padded positions f .. f + TEMPO_WIN */
-    for (long i = 0; i < TEMPO_WIN; i++) {
-      long p = (long)f + i - half; /* index into env */
-      float v;
-      if (p < 0) v = (float)(left_edge * (double)(half + p) / half);
-      else if (p >= (long)frames) v = (float)(right_edge * (double)(half - 1 - (p - (long)frames)) / half);
-      else v = env[p];
-      t->frame[i] = (double)v * t->window[i];
-    }
+    const float *win = t->padded + f; /* frame f: padded[f .. f + TEMPO_WIN) */
+    for (int i = 0; i < TEMPO_WIN; i++) t->frame[i] = (double)win[i] * t->window[i];
     memset(t->frame + TEMPO_WIN, 0, sizeof(double) * (AC_FFT - TEMPO_WIN));
     fftw_execute(t->forward);
     for (int k = 0; k <= AC_FFT / 2; k++) { /* power spectrum, zero phase */
