@@ -44,7 +44,10 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libgenre.a
 
 TEST_SRC := $(wildcard tests/test_*.c)
-TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/test_nn64
+# the network core again in float64, for the reference and gradient checks
+NN64_SRC := $(filter-out $(wildcard models/cmd_*.c),$(MODELS_SRC))
+NN64_OBJ := $(NN64_SRC:%.c=$(BUILD)/nn64/%.o)
 BENCH_SRC := $(wildcard tests/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 
@@ -96,6 +99,13 @@ $(GENRE): $(BUILD)/experiments/genre.o $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/check.o $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/nn64/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DNN_DOUBLE -c $< -o $@
+
+$(BUILD)/tests/test_nn64: $(BUILD)/nn64/tests/test_nn.o $(NN64_OBJ) $(BUILD)/tests/check.o $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Runs every test binary; the last line adds their "N passed, N failed" up.

@@ -1,0 +1,67 @@
+/* Layers as plain forward/backward functions (llm.c style). Activations are
+ * row-major per sample: dense [B][features], images NCHW [B][C][H][W].
+ * Backward functions overwrite (not accumulate) the gradients they produce;
+ * din may be NULL for the first layer. */
+#ifndef GENRE_LAYERS_H
+#define GENRE_LAYERS_H
+
+#include <stddef.h>
+
+#include "real.h"
+
+/* out[B,O] = in[B,I] w[O,I]^T + b[O] */
+void dense_forward(real *out, const real *in, const real *w, const real *b, int B, int I, int O);
+/* din[B,I] = dout[B,O] w[O,I]; dw[O,I] = dout^T in; db[O] = sum_B dout */
+void dense_backward(real *din, real *dw, real *db, const real *dout, const real *in, const real *w,
+                    int B, int I, int O);
+
+/* out = max(0, in) over n values; din = dout where out > 0 */
+void relu_forward(real *out, const real *in, size_t n);
+void relu_backward(real *din, const real *dout, const real *out, size_t n);
+
+/* inverted dropout: out = in * mask, mask[i] = 0 or 1/(1-rate), drawn by the caller */
+void dropout_forward(real *out, const real *in, const real *mask, size_t n);
+void dropout_backward(real *din, const real *dout, const real *mask, size_t n);
+
+/* Batch normalisation over channels: x[B][C][S] (S = H*W, 1 after a dense
+ * layer). Training: batch mean and biased variance; xhat[B][C][S] and
+ * invstd[C] are kept for backward, running stats move by `momentum`
+ * (running = momentum * running + (1 - momentum) * batch). Inference: running. */
+void batchnorm_forward_train(real *out, real *xhat, real *invstd, real *running_mean,
+                             real *running_var, const real *in, const real *gamma,
+                             const real *beta, int B, int C, int S, real eps, real momentum);
+void batchnorm_forward_eval(real *out, const real *in, const real *gamma, const real *beta,
+                            const real *running_mean, const real *running_var, int B, int C, int S,
+                            real eps);
+/* dgamma[C], dbeta[C], din[B][C][S] */
+void batchnorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *xhat,
+                        const real *invstd, const real *gamma, int B, int C, int S);
+
+/* 2-D convolution, NCHW, kernel w[Co][Ci][KH][KW], bias b[Co], stride, zero
+ * padding pad_h / pad_w on top/left (bottom/right take what the output size
+ * needs). Lowered to GEMM through im2col: col[Ci*KH*KW][Ho*Wo] per sample. */
+typedef struct conv_shape {
+  int ci, hi, wi, co, ho, wo, kh, kw, stride, pad_h, pad_w;
+} conv_shape_t;
+size_t conv_col_size(const conv_shape_t *s); /* reals in one sample's col */
+void conv2d_forward(real *out, const real *in, const real *w, const real *b, real *col, int B,
+                    const conv_shape_t *s);
+/* dw, db overwritten; din[B][Ci][Hi][Wi] (if not NULL) */
+void conv2d_backward(real *din, real *dw, real *db, const real *dout, const real *in,
+                     const real *w, real *col, int B, const conv_shape_t *s);
+
+/* max pooling k x k, stride k (floor mode); argmax[B*C*Ho*Wo] for backward */
+void maxpool_forward(real *out, int *argmax, const real *in, int B, int C, int H, int W, int k);
+void maxpool_backward(real *din, const real *dout, const int *argmax, int B, int C, int H, int W,
+                      int k);
+
+/* global average pooling: out[B][C] = mean over H*W of in[B][C][H*W] */
+void avgpool_forward(real *out, const real *in, int B, int C, int S);
+void avgpool_backward(real *din, const real *dout, int B, int C, int S);
+
+/* softmax over K classes and mean cross-entropy against labels y[B];
+ * probs[B][K], dlogits[B][K] = (probs - onehot) / B. Returns the loss. */
+double softmax_xent(real *probs, real *dlogits, const real *logits, const int *y, int B, int K);
+void softmax(real *probs, const real *logits, int B, int K);
+
+#endif

@@ -1,0 +1,274 @@
+#include "net.h"
+
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *layer_kind_name(int kind) {
+  switch (kind) {
+  case LAYER_DENSE: return "dense";
+  case LAYER_RELU: return "relu";
+  case LAYER_DROPOUT: return "dropout";
+  case LAYER_BATCHNORM: return "batchnorm";
+  case LAYER_CONV2D: return "conv2d";
+  case LAYER_MAXPOOL: return "maxpool";
+  case LAYER_AVGPOOL: return "avgpool";
+  case LAYER_FLATTEN: return "flatten";
+  }
+  return "?";
+}
+
+static real *alloc_reals(size_t n) { return calloc(n ? n : 1, sizeof(real)); }
+
+void net_free(net_t *n) {
+  if (!n) return;
+  for (int i = 0; i < n->n_layers; i++) {
+    layer_t *l = &n->layer[i];
+    free(l->out), free(l->dout), free(l->aux), free(l->aux2), free(l->argmax);
+  }
+  free(n->params), free(n->grads), free(n->adam_m), free(n->adam_v), free(n->state);
+  free(n->col), free(n->probs), free(n->dlogits);
+  if (n->rng) gsl_rng_free(n->rng);
+  free(n);
+}
+
+net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int in_w, int n_classes,
+               int max_batch, char *err, size_t errlen) {
+  if (n_layers < 1 || n_layers > NET_MAX_LAYERS || n_classes < 2 || max_batch < 1) {
+    snprintf(err, errlen, "bad network: %d layers, %d classes", n_layers, n_classes);
+    return NULL;
+  }
+  net_t *n = calloc(1, sizeof *n);
+  if (!n) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  n->n_layers = n_layers, n->in_c = in_c, n->in_h = in_h, n->in_w = in_w;
+  n->n_classes = n_classes, n->max_batch = max_batch;
+  n->bn_eps = (real)1e-3, n->bn_momentum = (real)0.99; /* Keras' BatchNormalization */
+  int c = in_c, h = in_h, w = in_w;
+  size_t col = 0;
+  for (int i = 0; i < n_layers; i++) {
+    layer_t *l = &n->layer[i];
+    l->spec = spec[i];
+    l->ic = c, l->ih = h, l->iw = w;
+    int flat = c * h * w;
+    switch (spec[i].kind) {
+    case LAYER_DENSE: {
+      int units = spec[i].size > 0 ? spec[i].size : n_classes;
+      l->nw = (size_t)units * flat, l->nb = (size_t)units;
+      c = units, h = w = 1;
+      break;
+    }
+    case LAYER_RELU:
+      break;
+    case LAYER_DROPOUT:
+      if (!(spec[i].rate >= 0 && spec[i].rate < 1)) goto bad;
+      break;
+    case LAYER_BATCHNORM:
+      l->nw = l->nb = (size_t)c;
+      break;
+    case LAYER_CONV2D: {
+      int k = spec[i].kernel, s = spec[i].stride > 0 ? spec[i].stride : 1;
+      if (k < 1 || spec[i].size < 1 || h < 1 || w < 1) goto bad;
+      conv_shape_t *cs = &l->conv;
+      cs->ci = c, cs->hi = h, cs->wi = w, cs->co = spec[i].size, cs->kh = cs->kw = k, cs->stride = s;
+      cs->ho = (h + s - 1) / s, cs->wo = (w + s - 1) / s; /* "same": ceil(in / stride) */
+      int ph = (cs->ho - 1) * s + k - h, pw = (cs->wo - 1) * s + k - w;
+      cs->pad_h = ph > 0 ? ph / 2 : 0, cs->pad_w = pw > 0 ? pw / 2 : 0;
+      l->nw = (size_t)cs->co * c * k * k, l->nb = (size_t)cs->co;
+      if (conv_col_size(cs) > col) col = conv_col_size(cs);
+      c = cs->co, h = cs->ho, w = cs->wo;
+      break;
+    }
+    case LAYER_MAXPOOL: {
+      int k = spec[i].size;
+      if (k < 1 || h / k < 1 || w / k < 1) goto bad;
+      h /= k, w /= k;
+      break;
+    }
+    case LAYER_AVGPOOL:
+      h = w = 1;
+      break;
+    case LAYER_FLATTEN:
+      c = flat, h = w = 1;
+      break;
+    default:
+      goto bad;
+    }
+    l->c = c, l->h = h, l->w = w;
+    l->in_size = (size_t)flat, l->out_size = (size_t)c * h * w;
+    n->n_params += l->nw + l->nb;
+    if (spec[i].kind == LAYER_BATCHNORM) n->n_state += 2 * (size_t)c;
+    if (i > 0) n->layer[i - 1].relu_after = spec[i].kind == LAYER_RELU;
+    continue;
+  bad:
+    snprintf(err, errlen, "layer %d (%s) does not fit its input [%d][%d][%d]", i + 1,
+             layer_kind_name(spec[i].kind), c, h, w);
+    net_free(n);
+    return NULL;
+  }
+  if (c * h * w != n_classes || spec[n_layers - 1].kind != LAYER_DENSE) {
+    snprintf(err, errlen, "the last layer must be dense with one unit per class (%d), not %d outputs",
+             n_classes, c * h * w);
+    net_free(n);
+    return NULL;
+  }
+  n->params = alloc_reals(n->n_params), n->grads = alloc_reals(n->n_params);
+  n->adam_m = alloc_reals(n->n_params), n->adam_v = alloc_reals(n->n_params);
+  n->state = alloc_reals(n->n_state), n->col = alloc_reals(col);
+  n->probs = alloc_reals((size_t)max_batch * n_classes);
+  n->dlogits = alloc_reals((size_t)max_batch * n_classes);
+  n->rng = gsl_rng_alloc(gsl_rng_taus2);
+  int ok = n->params && n->grads && n->adam_m && n->adam_v && n->state && n->col && n->probs &&
+           n->dlogits && n->rng;
+  size_t p = 0, s = 0;
+  for (int i = 0; ok && i < n_layers; i++) {
+    layer_t *l = &n->layer[i];
+    l->weight = n->params + p, l->dweight = n->grads + p, p += l->nw;
+    l->bias = n->params + p, l->dbias = n->grads + p, p += l->nb;
+    size_t acts = (size_t)max_batch * l->out_size;
+    l->out = alloc_reals(acts), l->dout = alloc_reals(acts);
+    ok = l->out && l->dout;
+    if (l->spec.kind == LAYER_DROPOUT) ok = ok && (l->aux = alloc_reals(acts));
+    if (l->spec.kind == LAYER_BATCHNORM) {
+      l->run_mean = n->state + s, l->run_var = n->state + s + l->c, s += 2 * (size_t)l->c;
+      ok = ok && (l->aux = alloc_reals(acts)) && (l->aux2 = alloc_reals((size_t)l->c));
+    }
+    if (l->spec.kind == LAYER_MAXPOOL) ok = ok && (l->argmax = calloc(acts ? acts : 1, sizeof(int)));
+  }
+  if (!ok) {
+    snprintf(err, errlen, "out of memory for %zu parameters and a batch of %d", n->n_params, max_batch);
+    net_free(n);
+    return NULL;
+  }
+  return n;
+}
+
+void net_init(net_t *n, unsigned long seed) {
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, seed);
+  for (int i = 0; i < n->n_layers; i++) {
+    layer_t *l = &n->layer[i];
+    if (l->spec.kind == LAYER_DENSE || l->spec.kind == LAYER_CONV2D) {
+      size_t fan_in = l->nw / l->nb, fan_out = l->nb;
+      if (l->spec.kind == LAYER_CONV2D) fan_out = l->nb * l->conv.kh * l->conv.kw;
+      double limit = l->relu_after ? sqrt(6.0 / fan_in) : sqrt(6.0 / (fan_in + fan_out));
+      for (size_t j = 0; j < l->nw; j++) l->weight[j] = (real)((2 * gsl_rng_uniform(r) - 1) * limit);
+      for (size_t j = 0; j < l->nb; j++) l->bias[j] = 0;
+    } else if (l->spec.kind == LAYER_BATCHNORM) {
+      for (size_t j = 0; j < l->nw; j++) l->weight[j] = 1, l->bias[j] = 0, l->run_mean[j] = 0, l->run_var[j] = 1;
+    }
+  }
+  gsl_rng_set(n->rng, gsl_rng_get(r));
+  gsl_rng_free(r);
+  memset(n->adam_m, 0, n->n_params * sizeof(real));
+  memset(n->adam_v, 0, n->n_params * sizeof(real));
+  n->adam_t = 0;
+}
+
+/* dropout masks: 16-bit uniform draws, two per 32-bit output of taus2 */
+static void draw_mask(gsl_rng *r, real *mask, size_t count, float rate) {
+  unsigned threshold = (unsigned)(rate * 65536.0f + 0.5f);
+  real keep = (real)(1.0 / (1.0 - rate));
+  for (size_t i = 0; i < count; i += 2) {
+    unsigned long bits = gsl_rng_get(r);
+    mask[i] = (bits & 0xffff) >= threshold ? keep : 0;
+    if (i + 1 < count) mask[i + 1] = ((bits >> 16) & 0xffff) >= threshold ? keep : 0;
+  }
+}
+
+const real *net_forward(net_t *n, const real *x, int B, int train) {
+  const real *in = x;
+  for (int i = 0; i < n->n_layers; i++) {
+    layer_t *l = &n->layer[i];
+    size_t count = (size_t)B * l->out_size;
+    switch (l->spec.kind) {
+    case LAYER_DENSE: dense_forward(l->out, in, l->weight, l->bias, B, (int)l->in_size, l->c); break;
+    case LAYER_RELU: relu_forward(l->out, in, count); break;
+    case LAYER_DROPOUT:
+      if (train && l->spec.rate > 0) {
+        draw_mask(n->rng, l->aux, count, l->spec.rate);
+        dropout_forward(l->out, in, l->aux, count);
+      } else {
+        memcpy(l->out, in, count * sizeof(real));
+      }
+      break;
+    case LAYER_BATCHNORM:
+      if (train)
+        batchnorm_forward_train(l->out, l->aux, l->aux2, l->run_mean, l->run_var, in, l->weight, l->bias, B, l->c,
+                                l->h * l->w, n->bn_eps, n->bn_momentum);
+      else
+        batchnorm_forward_eval(l->out, in, l->weight, l->bias, l->run_mean, l->run_var, B, l->c, l->h * l->w, n->bn_eps);
+      break;
+    case LAYER_CONV2D: conv2d_forward(l->out, in, l->weight, l->bias, n->col, B, &l->conv); break;
+    case LAYER_MAXPOOL: maxpool_forward(l->out, l->argmax, in, B, l->ic, l->ih, l->iw, l->spec.size); break;
+    case LAYER_AVGPOOL: avgpool_forward(l->out, in, B, l->ic, l->ih * l->iw); break;
+    case LAYER_FLATTEN: memcpy(l->out, in, count * sizeof(real)); break;
+    }
+    in = l->out;
+  }
+  return in;
+}
+
+double net_backward(net_t *n, const real *x, const int *y, int B) {
+  layer_t *last = &n->layer[n->n_layers - 1];
+  double loss = softmax_xent(n->probs, last->dout, last->out, y, B, n->n_classes);
+  for (int i = n->n_layers - 1; i >= 0; i--) {
+    layer_t *l = &n->layer[i];
+    const real *in = i ? n->layer[i - 1].out : x;
+    real *din = i ? n->layer[i - 1].dout : NULL;
+    size_t count = (size_t)B * l->out_size;
+    switch (l->spec.kind) {
+    case LAYER_DENSE: dense_backward(din, l->dweight, l->dbias, l->dout, in, l->weight, B, (int)l->in_size, l->c); break;
+    case LAYER_RELU: if (din) relu_backward(din, l->dout, l->out, count); break;
+    case LAYER_DROPOUT:
+      if (!din) break;
+      if (l->spec.rate > 0) dropout_backward(din, l->dout, l->aux, count);
+      else memcpy(din, l->dout, count * sizeof(real));
+      break;
+    case LAYER_BATCHNORM: batchnorm_backward(din, l->dweight, l->dbias, l->dout, l->aux, l->aux2, l->weight, B, l->c, l->h * l->w); break;
+    case LAYER_CONV2D: conv2d_backward(din, l->dweight, l->dbias, l->dout, in, l->weight, n->col, B, &l->conv); break;
+    case LAYER_MAXPOOL: if (din) maxpool_backward(din, l->dout, l->argmax, B, l->ic, l->ih, l->iw, l->spec.size); break;
+    case LAYER_AVGPOOL: if (din) avgpool_backward(din, l->dout, B, l->ic, l->ih * l->iw); break;
+    case LAYER_FLATTEN: if (din) memcpy(din, l->dout, count * sizeof(real)); break;
+    }
+  }
+  return loss;
+}
+
+/* PyTorch's Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps). Weight decay is L2
+ * (added to the gradient) on dense and conv weights only. */
+void net_adam_step(net_t *n, const adam_opts_t *o) {
+  n->adam_t++;
+  double c1 = 1.0 - pow(o->beta1, (double)n->adam_t), c2 = 1.0 - pow(o->beta2, (double)n->adam_t);
+  real b1 = (real)o->beta1, b2 = (real)o->beta2;
+  for (int i = 0; i < n->n_layers; i++) {
+    layer_t *l = &n->layer[i];
+    int decays = o->weight_decay > 0 && (l->spec.kind == LAYER_DENSE || l->spec.kind == LAYER_CONV2D);
+    for (int part = 0; part < 2; part++) {
+      real *p = part ? l->bias : l->weight, *g = part ? l->dbias : l->dweight;
+      size_t count = part ? l->nb : l->nw, off = (size_t)(p - n->params);
+      real *m = n->adam_m + off, *v = n->adam_v + off;
+      real wd = (real)(decays && !part ? o->weight_decay : 0.0);
+      for (size_t j = 0; j < count; j++) {
+        real gj = g[j] + wd * p[j];
+        m[j] = b1 * m[j] + (1 - b1) * gj;
+        v[j] = b2 * v[j] + (1 - b2) * gj * gj;
+        p[j] -= (real)(o->lr * (m[j] / c1) / (sqrt(v[j] / c2) + o->eps));
+      }
+    }
+  }
+}
+
+void net_predict(net_t *n, const real *x, int B, real *probs) {
+  for (int start = 0; start < B; start += n->max_batch) {
+    int b = B - start < n->max_batch ? B - start : n->max_batch;
+    size_t in = (size_t)n->in_c * n->in_h * n->in_w;
+    const real *logits = net_forward(n, x + (size_t)start * in, b, 0);
+    softmax(probs + (size_t)start * n->n_classes, logits, b, n->n_classes);
+  }
+}

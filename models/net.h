@@ -1,0 +1,95 @@
+/* A network described as data (darknet style): a table of layer specs, from
+ * which shapes, parameters and buffers follow. Parameters, their gradients and
+ * Adam's moments are each one contiguous block; activations are allocated for
+ * a maximum batch once, so training allocates nothing per step. */
+#ifndef GENRE_NET_H
+#define GENRE_NET_H
+
+#include <stddef.h>
+
+#include "layers.h"
+
+typedef enum layer_kind {
+  LAYER_DENSE = 1, /* size: units (0: one per class) */
+  LAYER_RELU,
+  LAYER_DROPOUT,   /* rate */
+  LAYER_BATCHNORM, /* over features (after dense) or channels (after conv) */
+  LAYER_CONV2D,    /* size: filters, kernel: square size, stride; "same" padding */
+  LAYER_MAXPOOL,   /* size: k (k x k, stride k) */
+  LAYER_AVGPOOL,   /* global average pooling: [C][H][W] -> [C] */
+  LAYER_FLATTEN,   /* [C][H][W] -> [C*H*W] (C, H, W order, as PyTorch) */
+} layer_kind_t;
+
+typedef struct layer_spec {
+  int kind;
+  int size;
+  int kernel;
+  int stride;
+  float rate;
+} layer_spec_t;
+
+#define NET_MAX_LAYERS 64
+
+typedef struct layer {
+  layer_spec_t spec;
+  int ic, ih, iw, c, h, w; /* input and output shape per sample */
+  size_t in_size, out_size;
+  real *weight, *bias, *dweight, *dbias; /* batchnorm: gamma, beta */
+  size_t nw, nb;
+  real *run_mean, *run_var; /* batchnorm state */
+  real *out, *dout;         /* [max_batch][out_size] */
+  real *aux, *aux2;         /* dropout mask / batchnorm xhat, invstd */
+  int *argmax;              /* max pooling */
+  conv_shape_t conv;
+  int relu_after;           /* the next layer is a ReLU (for He initialisation) */
+} layer_t;
+
+typedef struct net {
+  int n_layers;
+  layer_t layer[NET_MAX_LAYERS];
+  int in_c, in_h, in_w, n_classes, max_batch;
+  size_t n_params, n_state;
+  real *params, *grads, *adam_m, *adam_v; /* [n_params] each */
+  real *state;                             /* [n_state]: batchnorm running statistics */
+  real *col;                               /* im2col scratch, largest conv layer */
+  real *probs, *dlogits;                   /* [max_batch][n_classes] */
+  long adam_t;
+  real bn_eps, bn_momentum;
+  void *rng; /* gsl_rng for dropout */
+} net_t;
+
+typedef struct adam_opts {
+  double lr, beta1, beta2, eps, weight_decay; /* weight_decay: L2 on weights, not biases */
+} adam_opts_t;
+
+/* Keras' defaults: lr 1e-3, betas 0.9 / 0.999, eps 1e-7 */
+#define ADAM_DEFAULTS ((adam_opts_t){1e-3, 0.9, 0.999, 1e-7, 0.0})
+
+/* Builds the network for inputs of shape [in_c][in_h][in_w]; NULL with a
+ * reason in err when the table does not fit the shape. */
+net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int in_w, int n_classes,
+               int max_batch, char *err, size_t errlen);
+void net_free(net_t *n);
+
+/* He-uniform for layers followed by ReLU, Glorot-uniform otherwise, biases 0,
+ * batchnorm gamma 1 / beta 0 / running mean 0 / var 1; seeds the dropout
+ * stream too. Every draw comes from a GSL mt19937 seeded with `seed`. */
+void net_init(net_t *n, unsigned long seed);
+
+/* Forward pass of x[B][in] (B <= max_batch); train: dropout on, batchnorm on
+ * batch statistics (and updating its running ones). Returns the logits [B][K]. */
+const real *net_forward(net_t *n, const real *x, int B, int train);
+
+/* After a training forward pass: mean cross-entropy against y, and every
+ * gradient (n->grads). Returns the loss. */
+double net_backward(net_t *n, const real *x, const int *y, int B);
+
+/* One Adam step (PyTorch's form, bias-corrected) on every parameter. */
+void net_adam_step(net_t *n, const adam_opts_t *o);
+
+/* Class probabilities of x[B] in inference mode into probs[B][K]. */
+void net_predict(net_t *n, const real *x, int B, real *probs);
+
+const char *layer_kind_name(int kind);
+
+#endif
