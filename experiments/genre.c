@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "extract.h"
 #include "synth.h"
 
@@ -16,6 +17,9 @@ typedef struct command {
 static const command_t commands[] = {
     {"extract", extract_main, "audio files -> GTZAN-schema feature CSVs and log-mel spectrograms"},
     {"synth", synth_main, "write the deterministic synthetic corpus (GTZAN layout)"},
+    {"train", train_main, "train a model: train ann (feature table)"},
+    {"evaluate", evaluate_main, "accuracy, per-class scores and confusion matrix of a model"},
+    {"cv", cv_main, "stratified K-fold cross-validation, grouped by track"},
 };
 
 static void print_help(FILE *f) {

@@ -1,4 +1,5 @@
 #include "net.h"
+#include "simd.h"
 
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -30,7 +31,6 @@ void net_free(net_t *n) {
   }
   free(n->params), free(n->grads), free(n->adam_m), free(n->adam_v), free(n->state);
   free(n->col), free(n->probs), free(n->dlogits);
-  if (n->rng) gsl_rng_free(n->rng);
   free(n);
 }
 
@@ -121,9 +121,7 @@ net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int i
   n->state = alloc_reals(n->n_state), n->col = alloc_reals(col);
   n->probs = alloc_reals((size_t)max_batch * n_classes);
   n->dlogits = alloc_reals((size_t)max_batch * n_classes);
-  n->rng = gsl_rng_alloc(gsl_rng_taus2);
-  int ok = n->params && n->grads && n->adam_m && n->adam_v && n->state && n->col && n->probs &&
-           n->dlogits && n->rng;
+  int ok = n->params && n->grads && n->adam_m && n->adam_v && n->state && n->col && n->probs && n->dlogits;
   size_t p = 0, s = 0;
   for (int i = 0; ok && i < n_layers; i++) {
     layer_t *l = &n->layer[i];
@@ -162,22 +160,44 @@ void net_init(net_t *n, unsigned long seed) {
       for (size_t j = 0; j < l->nw; j++) l->weight[j] = 1, l->bias[j] = 0, l->run_mean[j] = 0, l->run_var[j] = 1;
     }
   }
-  gsl_rng_set(n->rng, gsl_rng_get(r));
+  net_seed_dropout(n, gsl_rng_get(r));
   gsl_rng_free(r);
   memset(n->adam_m, 0, n->n_params * sizeof(real));
   memset(n->adam_v, 0, n->n_params * sizeof(real));
   n->adam_t = 0;
 }
 
-/* dropout masks: 16-bit uniform draws, two per 32-bit output of taus2 */
-static void draw_mask(gsl_rng *r, real *mask, size_t count, float rate) {
+void net_seed_dropout(net_t *n, unsigned long seed) {
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, seed);
+  for (int i = 0; i < 4; i++) n->rng[i] = (unsigned)gsl_rng_get(r) | (i == 0); /* never all zero */
+  gsl_rng_free(r);
+}
+
+/* xoshiro128** (Blackman & Vigna): the dropout masks need tens of millions of
+ * draws per epoch for the CNN; an inline generator costs ~1 ns a draw. */
+static inline unsigned rotl(unsigned x, int k) { return (x << k) | (x >> (32 - k)); }
+static inline unsigned xoshiro_next(unsigned *s) {
+  unsigned result = rotl(s[1] * 5, 7) * 9, t = s[1] << 9;
+  s[2] ^= s[0], s[3] ^= s[1], s[1] ^= s[2], s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 11);
+  return result;
+}
+
+/* dropout masks: 16-bit uniform draws, two per 32-bit output, branch-free */
+static void draw_mask(unsigned *state, real *restrict mask, size_t count, float rate) {
   unsigned threshold = (unsigned)(rate * 65536.0f + 0.5f);
   real keep = (real)(1.0 / (1.0 - rate));
-  for (size_t i = 0; i < count; i += 2) {
-    unsigned long bits = gsl_rng_get(r);
-    mask[i] = (bits & 0xffff) >= threshold ? keep : 0;
-    if (i + 1 < count) mask[i + 1] = ((bits >> 16) & 0xffff) >= threshold ? keep : 0;
+  unsigned s[4] = {state[0], state[1], state[2], state[3]};
+  size_t i = 0;
+  for (; i + 1 < count; i += 2) {
+    unsigned bits = xoshiro_next(s);
+    mask[i] = keep * (real)((bits & 0xffff) >= threshold);
+    mask[i + 1] = keep * (real)((bits >> 16) >= threshold);
   }
+  if (i < count) mask[i] = keep * (real)((xoshiro_next(s) & 0xffff) >= threshold);
+  for (int k = 0; k < 4; k++) state[k] = s[k];
 }
 
 const real *net_forward(net_t *n, const real *x, int B, int train) {
@@ -239,27 +259,32 @@ double net_backward(net_t *n, const real *x, const int *y, int B) {
   return loss;
 }
 
+/* p -= lr/c1 * m / (sqrt(v/c2) + eps) after the moment updates */
+HOT_KERNEL
+static void adam_update(real *restrict p, const real *restrict g, real *restrict m, real *restrict v, size_t count,
+                        real b1, real b2, real step, real inv_c2, real eps, real wd) {
+  for (size_t j = 0; j < count; j++) {
+    real gj = g[j] + wd * p[j];
+    m[j] = b1 * m[j] + (1 - b1) * gj;
+    v[j] = b2 * v[j] + (1 - b2) * gj * gj;
+    p[j] -= step * m[j] / (sqrt(v[j] * inv_c2) + eps);
+  }
+}
+
 /* PyTorch's Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
  * p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps). Weight decay is L2
  * (added to the gradient) on dense and conv weights only. */
 void net_adam_step(net_t *n, const adam_opts_t *o) {
   n->adam_t++;
   double c1 = 1.0 - pow(o->beta1, (double)n->adam_t), c2 = 1.0 - pow(o->beta2, (double)n->adam_t);
-  real b1 = (real)o->beta1, b2 = (real)o->beta2;
   for (int i = 0; i < n->n_layers; i++) {
     layer_t *l = &n->layer[i];
     int decays = o->weight_decay > 0 && (l->spec.kind == LAYER_DENSE || l->spec.kind == LAYER_CONV2D);
     for (int part = 0; part < 2; part++) {
       real *p = part ? l->bias : l->weight, *g = part ? l->dbias : l->dweight;
       size_t count = part ? l->nb : l->nw, off = (size_t)(p - n->params);
-      real *m = n->adam_m + off, *v = n->adam_v + off;
-      real wd = (real)(decays && !part ? o->weight_decay : 0.0);
-      for (size_t j = 0; j < count; j++) {
-        real gj = g[j] + wd * p[j];
-        m[j] = b1 * m[j] + (1 - b1) * gj;
-        v[j] = b2 * v[j] + (1 - b2) * gj * gj;
-        p[j] -= (real)(o->lr * (m[j] / c1) / (sqrt(v[j] / c2) + o->eps));
-      }
+      adam_update(p, g, n->adam_m + off, n->adam_v + off, count, (real)o->beta1, (real)o->beta2,
+                  (real)(o->lr / c1), (real)(1.0 / c2), (real)o->eps, (real)(decays && !part ? o->weight_decay : 0.0));
     }
   }
 }

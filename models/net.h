@@ -55,7 +55,7 @@ typedef struct net {
   real *probs, *dlogits;                   /* [max_batch][n_classes] */
   long adam_t;
   real bn_eps, bn_momentum;
-  void *rng; /* gsl_rng for dropout */
+  unsigned rng[4]; /* xoshiro128** state for dropout masks, seeded from GSL */
 } net_t;
 
 typedef struct adam_opts {
@@ -74,6 +74,7 @@ void net_free(net_t *n);
 /* He-uniform for layers followed by ReLU, Glorot-uniform otherwise, biases 0,
  * batchnorm gamma 1 / beta 0 / running mean 0 / var 1; seeds the dropout
  * stream too. Every draw comes from a GSL mt19937 seeded with `seed`. */
+void net_seed_dropout(net_t *n, unsigned long seed); /* reseeds only the dropout stream */
 void net_init(net_t *n, unsigned long seed);
 
 /* Forward pass of x[B][in] (B <= max_batch); train: dropout on, batchnorm on

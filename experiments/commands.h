@@ -1,0 +1,9 @@
+/* bin/genre's model commands. Each returns its exit status. */
+#ifndef GENRE_COMMANDS_H
+#define GENRE_COMMANDS_H
+
+int train_main(int argc, char **argv);    /* genre train ann|cnn */
+int evaluate_main(int argc, char **argv); /* genre evaluate */
+int cv_main(int argc, char **argv);       /* genre cv ann|cnn */
+
+#endif

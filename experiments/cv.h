@@ -1,0 +1,60 @@
+/* K-fold cross-validation grouped by track, for any model: the model is a
+ * callback that trains on some rows and predicts others. Folds run in
+ * parallel; each has its own seed, so results do not depend on the number of
+ * threads. */
+#ifndef GENRE_CV_H
+#define GENRE_CV_H
+
+#include <stddef.h>
+
+#include "metrics.h"
+#include "train.h"
+
+/* Trains on rows train[] (validating on val[]) and writes the probabilities of
+ * rows test[] to probs[n_test][K]; log[] gets one entry per epoch run and
+ * *epochs their count. 0, or -1 with a reason. */
+typedef int (*fold_fn)(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train,
+                       const size_t *val, size_t n_val, const size_t *test, size_t n_test, real *probs,
+                       epoch_log_t *log, int *epochs, char *err, size_t errlen);
+
+typedef struct cv_setup {
+  const int *y, *group;  /* per row */
+  size_t n_rows, n_groups;
+  int K;                 /* classes */
+  int folds;
+  unsigned long seed;
+  double val_fraction;   /* of each training part's tracks, for early stopping */
+  int threads;           /* folds trained at once */
+  int max_epochs;        /* size of each fold's log */
+  fold_fn fn;
+  void *ctx;
+  const int *fold_of_track; /* optional: given folds (the experiment's shared ones) */
+} cv_setup_t;
+
+typedef struct cv_fold {
+  size_t n_test, n_tracks;
+  double accuracy, top2, macro_f1, track_vote, track_mean, seconds;
+  int epochs;
+  epoch_log_t *log; /* [max_epochs] */
+} cv_fold_t;
+
+typedef struct cv_result {
+  int folds, K;
+  cv_fold_t *fold;
+  real *probs;         /* [n_rows][K]: out-of-fold probabilities */
+  int *fold_of_row;    /* [n_rows] */
+  int *fold_of_track;  /* [n_groups] */
+  metrics_t segments;  /* pooled over folds */
+  metrics_t tracks;    /* majority vote per track, pooled */
+  metrics_t tracks_mean; /* mean probability per track, pooled */
+  double seconds;      /* wall clock */
+} cv_result_t;
+
+int cv_run(const cv_setup_t *s, cv_result_t *r, char *err, size_t errlen);
+void cv_result_free(cv_result_t *r);
+
+/* mean and population standard deviation of a field over the folds */
+void cv_mean_std(const cv_result_t *r, size_t offset, double *mean, double *std);
+#define CV_FIELD(name) offsetof(cv_fold_t, name)
+
+#endif

@@ -1,0 +1,214 @@
+/* genre cv ann: stratified K-fold cross-validation grouped by track. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "cv.h"
+#include "json.h"
+#include "outfile.h"
+#include "train_options.h"
+
+extern void openblas_set_num_threads(int) __attribute__((weak));
+
+static const char ann_usage[] =
+    "usage: genre cv ann --features CSV [--folds K] [--json FILE] [options]\n"
+    "\n"
+    "Stratified K-fold cross-validation. When the rows are 3-s segments\n"
+    "(<stem>.<k>.wav) the folds are drawn over tracks, so no track has segments on\n"
+    "both sides, and accuracy per track (majority vote) is reported beside\n"
+    "accuracy per segment. Standardisation and early stopping use each fold's\n"
+    "training part only. Prints every fold and the mean +- std over folds.\n"
+    "\n"
+    "  --features CSV       a feature table (ours or Kaggle's)\n"
+    "  --folds K            folds (default 10)\n"
+    "  --json FILE          write the results as JSON: accuracy_mean, accuracy_std,\n"
+    "                       top2_mean, macro_f1_mean, track_accuracy_mean (segments),\n"
+    "                       folds[] (per fold), labels, confusion (rows true)\n" TRAIN_OPTIONS_HELP
+    "                       (--threads: folds trained at once)\n";
+
+typedef struct ann_ctx {
+  const dataset_t *d;
+  const ann_opts_t *o;
+} ann_ctx_t;
+
+static int ann_fold(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train, const size_t *val,
+                    size_t n_val, const size_t *test, size_t n_test, real *probs, epoch_log_t *log, int *epochs,
+                    char *err, size_t errlen) {
+  ann_ctx_t *c = ctx;
+  ann_opts_t o = *c->o;
+  o.train.seed = seed;
+  char tag[32];
+  snprintf(tag, sizeof tag, "fold %d", fold + 1);
+  o.train.tag = tag;
+  model_t m;
+  if (ann_fit(c->d, train, n_train, val, n_val, &o, &m, log, epochs, err, errlen)) return -1;
+  int rc = ann_predict(&m, c->d, test, n_test, probs);
+  if (rc) snprintf(err, errlen, "out of memory");
+  model_free(&m);
+  return rc;
+}
+
+/* The results of a cross-validation as JSON (documented in README). */
+static void write_cv_json(json_t *j, const cv_result_t *r, char *const *labels, int segmented) {
+  double m, s;
+  cv_mean_std(r, CV_FIELD(accuracy), &m, &s);
+  json_key(j, "accuracy_mean"), json_number(j, m);
+  json_key(j, "accuracy_std"), json_number(j, s);
+  cv_mean_std(r, CV_FIELD(top2), &m, &s);
+  json_key(j, "top2_mean"), json_number(j, m);
+  json_key(j, "top2_std"), json_number(j, s);
+  cv_mean_std(r, CV_FIELD(macro_f1), &m, &s);
+  json_key(j, "macro_f1_mean"), json_number(j, m);
+  json_key(j, "macro_f1_std"), json_number(j, s);
+  if (segmented) {
+    cv_mean_std(r, CV_FIELD(track_vote), &m, &s);
+    json_key(j, "track_accuracy_mean"), json_number(j, m);
+    json_key(j, "track_accuracy_std"), json_number(j, s);
+    cv_mean_std(r, CV_FIELD(track_mean), &m, &s);
+    json_key(j, "track_accuracy_meanprob_mean"), json_number(j, m);
+    json_key(j, "track_accuracy_meanprob_std"), json_number(j, s);
+  }
+  json_key(j, "folds"), json_array(j);
+  for (int f = 0; f < r->folds; f++) {
+    const cv_fold_t *fd = &r->fold[f];
+    json_object(j);
+    json_key(j, "fold"), json_int(j, f + 1);
+    json_key(j, "test_rows"), json_int(j, (long long)fd->n_test);
+    json_key(j, "test_tracks"), json_int(j, (long long)fd->n_tracks);
+    json_key(j, "accuracy"), json_number(j, fd->accuracy);
+    json_key(j, "top2"), json_number(j, fd->top2);
+    json_key(j, "macro_f1"), json_number(j, fd->macro_f1);
+    if (segmented) json_key(j, "track_accuracy"), json_number(j, fd->track_vote);
+    json_key(j, "epochs"), json_int(j, fd->epochs);
+    json_key(j, "seconds"), json_number(j, fd->seconds);
+    json_close(j, 1);
+  }
+  json_close(j, 0);
+  json_key(j, "labels"), json_array(j);
+  for (int k = 0; k < r->K; k++) json_string(j, labels[k]);
+  json_close(j, 0);
+  json_key(j, "confusion"), json_array(j);
+  for (int k = 0; k < r->K; k++) {
+    json_array(j);
+    for (int c = 0; c < r->K; c++) json_int(j, r->segments.confusion[(size_t)k * r->K + c]);
+    json_close(j, 0);
+  }
+  json_close(j, 0);
+}
+
+static int cv_ann(int argc, char **argv) {
+  const char *features = NULL, *json_path = NULL;
+  int folds = 10;
+  ann_opts_t o;
+  int threads, verbose;
+  if (train_options_parse("cv ann", argc, argv, &o, &threads, &verbose)) return 1;
+  verbose = 0;
+  static const struct option opts[] = {{"features", required_argument, 0, 'f'}, {"folds", required_argument, 0, 'k'},
+                                       {"json", required_argument, 0, 'J'}, {"help", no_argument, 0, 'h'},
+                                       TRAIN_LONG_OPTIONS, {0, 0, 0, 0}};
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    char *end;
+    if (c == 'f') features = optarg;
+    else if (c == 'J') json_path = optarg;
+    else if (c == 'k') {
+      folds = (int)strtol(optarg, &end, 10);
+      if (*end || folds < 2 || folds > 1000) {
+        fprintf(stderr, "genre cv ann: --folds wants 2 or more, not '%s'\n", optarg);
+        return 1;
+      }
+    } else if (c == 'h') return fputs(ann_usage, stdout), 0;
+    else {
+      int r = train_option("cv ann", c, optarg, &o, &threads, &verbose);
+      if (r == 0) return fputs(ann_usage, stderr), 1;
+      if (r < 0) return 1;
+    }
+  }
+  if (!features || optind < argc) {
+    fprintf(stderr, "genre cv ann: --features is required\n\n%s", ann_usage);
+    return 1;
+  }
+  char err[1500];
+  dataset_t d;
+  if (dataset_load(features, NULL, 0, NULL, 0, &d, err, sizeof err)) {
+    fprintf(stderr, "genre cv ann: %s\n", err);
+    return 1;
+  }
+  if (d.n_classes < 2) {
+    fprintf(stderr, "genre cv ann: %s: a single label ('%s'): nothing to classify\n", features, d.labels[0]);
+    dataset_free(&d);
+    return 1;
+  }
+  if (openblas_set_num_threads) openblas_set_num_threads(1);
+  o.train.verbose = verbose;
+  ann_ctx_t ctx = {&d, &o};
+  cv_setup_t s = {.y = d.y, .group = d.group, .n_rows = d.n_rows, .n_groups = d.n_groups, .K = d.n_classes,
+                  .folds = folds, .seed = o.train.seed, .val_fraction = o.val_fraction, .threads = threads,
+                  .max_epochs = o.train.epochs, .fn = ann_fold, .ctx = &ctx};
+  cv_result_t r;
+  if (cv_run(&s, &r, err, sizeof err)) {
+    fprintf(stderr, "genre cv ann: %s\n", err);
+    dataset_free(&d);
+    return 1;
+  }
+  printf("%d-fold cross-validation of the ANN (%s) on %s: %zu rows, %zu tracks, %d labels%s\n", folds, o.arch,
+         features, d.n_rows, d.n_groups, d.n_classes, d.segmented ? " (segments grouped by track)" : "");
+  for (int f = 0; f < folds; f++) {
+    cv_fold_t *fd = &r.fold[f];
+    printf("  fold %2d: accuracy %.4f  top-2 %.4f", f + 1, fd->accuracy, fd->top2);
+    if (d.segmented) printf("  track accuracy %.4f", fd->track_vote);
+    printf("  (%zu rows, %d epochs, %.2f s)\n", fd->n_test, fd->epochs, fd->seconds);
+  }
+  double m, sd;
+  cv_mean_std(&r, CV_FIELD(accuracy), &m, &sd);
+  printf("accuracy %.4f +- %.4f", m, sd);
+  cv_mean_std(&r, CV_FIELD(top2), &m, &sd);
+  printf("   top-2 %.4f +- %.4f", m, sd);
+  cv_mean_std(&r, CV_FIELD(macro_f1), &m, &sd);
+  printf("   macro F1 %.4f +- %.4f\n", m, sd);
+  if (d.segmented) {
+    cv_mean_std(&r, CV_FIELD(track_vote), &m, &sd);
+    printf("track accuracy (majority vote) %.4f +- %.4f\n", m, sd);
+  }
+  printf("(mean +- std over %d folds; %.2f s with %d threads)\n\npooled over folds:\n", folds, r.seconds,
+         threads < folds ? threads : folds);
+  metrics_print(stdout, &r.segments, d.labels);
+  int rc = 0;
+  if (json_path) {
+    outfile_t out;
+    if (outfile_open(&out, json_path, err, sizeof err)) {
+      fprintf(stderr, "genre cv ann: %s\n", err);
+      rc = 1;
+    } else {
+      json_t j;
+      json_begin(&j, out.f);
+      json_key(&j, "model"), json_string(&j, "ann");
+      json_key(&j, "arch"), json_string(&j, o.arch);
+      json_key(&j, "features"), json_string(&j, features);
+      json_key(&j, "protocol"), json_string(&j, d.segmented ? "stratified k-fold grouped by track" : "stratified k-fold");
+      json_key(&j, "k"), json_int(&j, folds);
+      json_key(&j, "seed"), json_int(&j, (long long)o.train.seed);
+      json_key(&j, "rows"), json_int(&j, (long long)d.n_rows);
+      json_key(&j, "tracks"), json_int(&j, (long long)d.n_groups);
+      write_cv_json(&j, &r, d.labels, d.segmented);
+      json_end(&j);
+      if (outfile_commit(&out, 1, err, sizeof err)) {
+        fprintf(stderr, "genre cv ann: %s\n", err);
+        rc = 1;
+      }
+    }
+  }
+  cv_result_free(&r);
+  dataset_free(&d);
+  return rc;
+}
+
+int cv_main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "ann") == 0) return cv_ann(argc - 1, argv + 1);
+  FILE *f = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) ? stdout : stderr;
+  fprintf(f, "usage: genre cv ann ...   (genre cv ann --help)\n");
+  return f == stdout ? 0 : 1;
+}

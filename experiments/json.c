@@ -1,0 +1,95 @@
+#include "json.h"
+
+#include <math.h>
+
+#include "outfile.h"
+
+static void sep(json_t *j) {
+  if (!j->first[j->depth]) fputc(',', j->f);
+  j->first[j->depth] = 0;
+  fputc('\n', j->f);
+  for (int i = 0; i < j->depth; i++) fputs("  ", j->f);
+}
+
+static void value_start(json_t *j) {
+  if (j->in_key) j->in_key = 0;
+  else sep(j);
+}
+
+void json_begin(json_t *j, FILE *f) {
+  j->f = f, j->depth = 0;
+  fputc('{', f);
+  j->depth = 1;
+  j->first[1] = 1;
+  j->in_key = 0;
+}
+
+void json_end(json_t *j) {
+  fputs("\n}\n", j->f);
+  j->depth = 0;
+}
+
+static void put_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+    else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+    else fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+void json_key(json_t *j, const char *key) {
+  sep(j);
+  put_string(j->f, key);
+  fputs(": ", j->f);
+  j->in_key = 1;
+}
+
+void json_object(json_t *j) {
+  value_start(j);
+  fputc('{', j->f);
+  j->first[++j->depth] = 1;
+}
+
+void json_array(json_t *j) {
+  value_start(j);
+  fputc('[', j->f);
+  j->first[++j->depth] = 1;
+}
+
+void json_close(json_t *j, int object) {
+  int empty = j->first[j->depth];
+  j->depth--;
+  if (!empty) {
+    fputc('\n', j->f);
+    for (int i = 0; i < j->depth; i++) fputs("  ", j->f);
+  }
+  fputc(object ? '}' : ']', j->f);
+}
+
+void json_number(json_t *j, double v) {
+  value_start(j);
+  if (!isfinite(v)) {
+    fputs("null", j->f);
+    return;
+  }
+  char buf[40];
+  format_double(v, buf, sizeof buf);
+  fputs(buf, j->f);
+}
+
+void json_int(json_t *j, long long v) {
+  value_start(j);
+  fprintf(j->f, "%lld", v);
+}
+
+void json_string(json_t *j, const char *s) {
+  value_start(j);
+  put_string(j->f, s);
+}
+
+void json_bool(json_t *j, int v) {
+  value_start(j);
+  fputs(v ? "true" : "false", j->f);
+}

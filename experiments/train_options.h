@@ -1,0 +1,45 @@
+/* Command-line options shared by the commands that train the ANN. */
+#ifndef GENRE_TRAIN_OPTIONS_H
+#define GENRE_TRAIN_OPTIONS_H
+
+#include <getopt.h>
+
+#include "ann.h"
+
+/* getopt_long codes of the shared options, and their table entries */
+enum {
+  OPT_ARCH = 1000, OPT_HIDDEN, OPT_DROPOUT, OPT_BATCHNORM, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_WEIGHT_DECAY,
+  OPT_SEED, OPT_VAL_FRACTION, OPT_PATIENCE, OPT_THREADS, OPT_QUIET, OPT_VERBOSE
+};
+#define TRAIN_LONG_OPTIONS                                                                                     \
+  {"arch", required_argument, 0, OPT_ARCH}, {"hidden", required_argument, 0, OPT_HIDDEN},                       \
+      {"dropout", required_argument, 0, OPT_DROPOUT}, {"batchnorm", no_argument, 0, OPT_BATCHNORM},             \
+      {"epochs", required_argument, 0, OPT_EPOCHS}, {"batch", required_argument, 0, OPT_BATCH},                 \
+      {"lr", required_argument, 0, OPT_LR}, {"weight-decay", required_argument, 0, OPT_WEIGHT_DECAY},           \
+      {"seed", required_argument, 0, OPT_SEED}, {"val-fraction", required_argument, 0, OPT_VAL_FRACTION},       \
+      {"patience", required_argument, 0, OPT_PATIENCE}, {"threads", required_argument, 0, OPT_THREADS},         \
+      {"quiet", no_argument, 0, OPT_QUIET}, {"verbose", no_argument, 0, OPT_VERBOSE}
+
+#define TRAIN_OPTIONS_HELP                                                                                   \
+  "  --arch NAME          preset: default (ours) or seed (the seeds' 512-256-128, dropout 0.2)\n"             \
+  "  --hidden LIST        hidden layer sizes, e.g. 512,256,128\n"                                             \
+  "  --dropout P          dropout after each hidden layer\n"                                                   \
+  "  --batchnorm          batch normalisation before each hidden ReLU\n"                                       \
+  "  --epochs N           most epochs; --patience N: stop after N without a better validation loss\n"          \
+  "  --batch N            mini-batch size (default 32)\n"                                                      \
+  "  --lr X               Adam learning rate (default 1e-3; betas 0.9/0.999, eps 1e-7)\n"                      \
+  "  --weight-decay X     L2 penalty on the weights\n"                                                         \
+  "  --seed S             seeds every random choice (same seed, same numbers)\n"                               \
+  "  --val-fraction F     tracks held out from training for early stopping (default 0.1)\n"                    \
+  "  --threads T          threads (default: all cores)\n"                                                      \
+  "  --quiet / --verbose  no per-epoch lines / one line per epoch\n"
+
+/* The preset named by --arch among argv (default when absent), then every
+ * shared option applied over it. Sets *threads and *verbose. 0, or -1 after
+ * printing the problem. `cmd` prefixes messages. */
+int train_options_parse(const char *cmd, int argc, char **argv, ann_opts_t *o, int *threads, int *verbose);
+
+/* Handles one shared option; 1 if it was one, -1 on a bad value, 0 if not ours. */
+int train_option(const char *cmd, int code, const char *arg, ann_opts_t *o, int *threads, int *verbose);
+
+#endif

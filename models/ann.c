@@ -1,0 +1,99 @@
+#include "ann.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scaler.h"
+
+int ann_preset(const char *name, ann_opts_t *o) {
+  memset(o, 0, sizeof *o);
+  o->train.adam = ADAM_DEFAULTS;
+  o->train.batch = 32;
+  o->train.seed = 1;
+  o->val_fraction = 0.1;
+  if (strcmp(name, "seed") == 0) {
+    /* the seeds' network (seed 001: Keras, 512-256-128, dropout 0.2) */
+    int h[] = {512, 256, 128};
+    memcpy(o->hidden, h, sizeof h), o->n_hidden = 3;
+    o->dropout = 0.2f;
+    o->train.epochs = 100, o->train.patience = 10;
+  } else if (strcmp(name, "default") == 0) {
+    int h[] = {512, 256, 128};
+    memcpy(o->hidden, h, sizeof h), o->n_hidden = 3;
+    o->dropout = 0.3f;
+    o->train.epochs = 100, o->train.patience = 10;
+  } else {
+    return -1;
+  }
+  snprintf(o->arch, sizeof o->arch, "%s", name);
+  return 0;
+}
+
+int ann_layers(const ann_opts_t *o, layer_spec_t *spec) {
+  int n = 0;
+  for (int i = 0; i < o->n_hidden; i++) {
+    spec[n++] = (layer_spec_t){LAYER_DENSE, o->hidden[i], 0, 0, 0};
+    if (o->batchnorm) spec[n++] = (layer_spec_t){LAYER_BATCHNORM, 0, 0, 0, 0};
+    spec[n++] = (layer_spec_t){LAYER_RELU, 0, 0, 0, 0};
+    if (o->dropout > 0) spec[n++] = (layer_spec_t){LAYER_DROPOUT, 0, 0, 0, o->dropout};
+  }
+  spec[n++] = (layer_spec_t){LAYER_DENSE, 0, 0, 0, 0};
+  return n;
+}
+
+int ann_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
+            const ann_opts_t *o, model_t *m, epoch_log_t *log, int *epochs_run, char *err, size_t errlen) {
+  memset(m, 0, sizeof *m);
+  size_t F = d->n_features, n_fit = n_train + n_val;
+  m->kind = MODEL_ANN;
+  snprintf(m->arch, sizeof m->arch, "%s", o->arch);
+  m->in_c = (int)F, m->in_h = m->in_w = 1, m->n_classes = d->n_classes;
+  m->n_layers = ann_layers(o, m->spec);
+  m->n_features = m->n_scale = F;
+  m->labels = strings_copy(d->labels, (size_t)d->n_classes);
+  m->feature_names = strings_copy(d->feature_names, F);
+  m->shift = malloc(F * sizeof(float)), m->scale = malloc(F * sizeof(float));
+  size_t *fit = malloc(n_fit * sizeof *fit);
+  real *x = malloc(d->n_rows * F * sizeof(real));
+  if (!m->labels || !m->feature_names || !m->shift || !m->scale || !fit || !x) {
+    snprintf(err, errlen, "out of memory");
+    goto fail;
+  }
+  memcpy(fit, train, n_train * sizeof *fit);
+  memcpy(fit + n_train, val, n_val * sizeof *fit);
+  scaler_fit(d->x, F, fit, n_fit, m->shift, m->scale); /* never the test rows */
+  memcpy(x, d->x, d->n_rows * F * sizeof(real));
+  scaler_apply(x, d->n_rows, F, m->shift, m->scale);
+  m->net = net_new(m->spec, m->n_layers, m->in_c, 1, 1, m->n_classes, o->train.batch > 256 ? o->train.batch : 256,
+                   err, errlen);
+  if (!m->net) goto fail;
+  net_init(m->net, o->train.seed);
+  int e = net_train(m->net, x, d->y, F, train, n_train, val, n_val, &o->train, log, NULL);
+  if (e < 0) {
+    snprintf(err, errlen, "out of memory while training");
+    goto fail;
+  }
+  if (epochs_run) *epochs_run = e;
+  free(fit), free(x);
+  return 0;
+fail:
+  free(fit), free(x);
+  model_free(m);
+  return -1;
+}
+
+int ann_predict(model_t *m, const dataset_t *d, const size_t *idx, size_t n_idx, real *probs) {
+  size_t F = m->n_features;
+  int B = m->net->max_batch;
+  real *batch = malloc((size_t)B * F * sizeof(real));
+  if (!batch) return -1;
+  for (size_t start = 0; start < n_idx; start += (size_t)B) {
+    int b = (int)(n_idx - start < (size_t)B ? n_idx - start : (size_t)B);
+    for (int i = 0; i < b; i++) memcpy(batch + (size_t)i * F, d->x + idx[start + i] * F, F * sizeof(real));
+    scaler_apply(batch, (size_t)b, F, m->shift, m->scale);
+    net_predict(m->net, batch, b, probs + start * m->n_classes);
+  }
+  free(batch);
+  return 0;
+}

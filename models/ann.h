@@ -1,0 +1,36 @@
+/* The dense network on feature tables: its layer table, presets and fitting
+ * (standardisation on the training rows, then training). */
+#ifndef GENRE_ANN_H
+#define GENRE_ANN_H
+
+#include "dataset.h"
+#include "model.h"
+#include "train.h"
+
+typedef struct ann_opts {
+  char arch[32];  /* preset the defaults came from */
+  int hidden[16], n_hidden;
+  float dropout;  /* after every hidden layer */
+  int batchnorm;  /* batch normalisation before each hidden activation */
+  double val_fraction;
+  train_opts_t train;
+} ann_opts_t;
+
+/* Options of a preset: "default" (ours) or "seed" (the seeds' 512-256-128
+ * with dropout 0.2). 0, or -1 for an unknown name. */
+int ann_preset(const char *name, ann_opts_t *o);
+
+/* The layer table for o: [dense(h) (batchnorm) relu (dropout)]... dense(K). */
+int ann_layers(const ann_opts_t *o, layer_spec_t *spec);
+
+/* Trains a model on rows train[] of d, validating on val[] (may be empty):
+ * fits the scaler on train + val, scales a copy of the features, trains.
+ * log: one entry per epoch (o->train.epochs of them). 0, or -1 with a reason. */
+int ann_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
+            const ann_opts_t *o, model_t *m, epoch_log_t *log, int *epochs_run, char *err, size_t errlen);
+
+/* Class probabilities of rows idx[] of d with a trained model (scaled with the
+ * model's scaler). probs[n_idx][K]. */
+int ann_predict(model_t *m, const dataset_t *d, const size_t *idx, size_t n_idx, real *probs);
+
+#endif

@@ -1,0 +1,41 @@
+/* A feature table as the ANN sees it: any CSV in the Kaggle schema. `label`
+ * is the class; `filename` and `length` are not features; every other column
+ * must be numeric and finite. Rows named <stem>.<k>.wav (k without leading
+ * zeros, as the 3-s tables write it) are segments of track <stem>; other rows
+ * are tracks of their own (GTZAN's blues.00000.wav is a track, not segment
+ * 00000 of "blues"). */
+#ifndef GENRE_DATASET_H
+#define GENRE_DATASET_H
+
+#include <stddef.h>
+
+#include "real.h"
+
+typedef struct dataset {
+  size_t n_rows, n_features;
+  char **feature_names; /* [n_features] */
+  real *x;              /* [n_rows][n_features] */
+  int *y;               /* [n_rows], index into labels */
+  int n_classes;
+  char **labels;        /* [n_classes], sorted */
+  int *group;           /* [n_rows], index into groups */
+  size_t n_groups;
+  char **groups;        /* track names */
+  char **names;         /* [n_rows]: filename */
+  int segmented;        /* some track has several rows */
+  char path[1024];
+} dataset_t;
+
+/* Reads a feature CSV. With `labels` (a model's, n_labels of them) the classes
+ * are those, in that order, and a label outside them is an error; otherwise
+ * the labels found, sorted. With `features` the columns must be exactly those
+ * (any order); otherwise every numeric column. Errors name the file, row and
+ * column. */
+int dataset_load(const char *path, char *const *labels, int n_labels, char *const *features,
+                 size_t n_features, dataset_t *d, char *err, size_t errlen);
+void dataset_free(dataset_t *d);
+
+/* The track of a row name: "<stem>.<k>.<ext>" gives stem; otherwise the name. */
+void track_of(const char *name, char *track, size_t len);
+
+#endif

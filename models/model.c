@@ -1,0 +1,301 @@
+#include "model.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "outfile.h"
+
+#define MAGIC "GENRENN1"
+#define VERSION 1u
+#define MAX_FILE ((long)1 << 31)
+#define MAX_NAMES 100000
+#define MAX_STR 4096
+
+char **strings_copy(char *const *s, size_t n) {
+  char **c = calloc(n ? n : 1, sizeof *c);
+  for (size_t i = 0; c && i < n; i++)
+    if (!(c[i] = strdup(s[i]))) {
+      strings_free(c, i);
+      return NULL;
+    }
+  return c;
+}
+
+void strings_free(char **s, size_t n) {
+  for (size_t i = 0; s && i < n; i++) free(s[i]);
+  free(s);
+}
+
+void model_free(model_t *m) {
+  strings_free(m->labels, (size_t)m->n_classes);
+  strings_free(m->feature_names, m->n_features);
+  free(m->shift), free(m->scale);
+  net_free(m->net);
+  memset(m, 0, sizeof *m);
+}
+
+/* --- writing: a byte buffer with a running checksum ---------------------- */
+
+typedef struct writer {
+  unsigned char *buf;
+  size_t len, cap;
+  int oom;
+} writer_t;
+
+static void put(writer_t *w, const void *p, size_t n) {
+  if (w->oom) return;
+  if (w->len + n > w->cap) {
+    size_t cap = w->cap ? w->cap : 1 << 16;
+    while (cap < w->len + n) cap *= 2;
+    unsigned char *b = realloc(w->buf, cap);
+    if (!b) {
+      w->oom = 1;
+      return;
+    }
+    w->buf = b, w->cap = cap;
+  }
+  memcpy(w->buf + w->len, p, n);
+  w->len += n;
+}
+static void put_u32(writer_t *w, uint32_t v) {
+  unsigned char b[4] = {v & 255, v >> 8 & 255, v >> 16 & 255, v >> 24};
+  put(w, b, 4);
+}
+static void put_u64(writer_t *w, uint64_t v) {
+  put_u32(w, (uint32_t)v);
+  put_u32(w, (uint32_t)(v >> 32));
+}
+static void put_f32(writer_t *w, float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  put_u32(w, u);
+}
+static void put_str(writer_t *w, const char *s) {
+  size_t n = strlen(s);
+  if (n > MAX_STR) n = MAX_STR;
+  unsigned char b[2] = {n & 255, n >> 8};
+  put(w, b, 2);
+  put(w, s, n);
+}
+
+static uint64_t fnv1a(const unsigned char *p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+int model_save(const model_t *m, const char *path, char *err, size_t errlen) {
+  writer_t w = {0};
+  put(&w, MAGIC, 8);
+  put_u32(&w, VERSION);
+  put_u32(&w, (uint32_t)m->kind);
+  put_u32(&w, (uint32_t)m->in_c), put_u32(&w, (uint32_t)m->in_h), put_u32(&w, (uint32_t)m->in_w);
+  put_u32(&w, (uint32_t)m->n_classes), put_u32(&w, (uint32_t)m->n_layers);
+  for (int i = 0; i < m->n_layers; i++) {
+    const layer_spec_t *s = &m->spec[i];
+    put_u32(&w, (uint32_t)s->kind), put_u32(&w, (uint32_t)s->size), put_u32(&w, (uint32_t)s->kernel);
+    put_u32(&w, (uint32_t)s->stride), put_f32(&w, s->rate);
+  }
+  put_str(&w, m->arch);
+  put_u32(&w, (uint32_t)m->n_scale);
+  for (size_t i = 0; i < m->n_scale; i++) put_f32(&w, m->shift[i]);
+  for (size_t i = 0; i < m->n_scale; i++) put_f32(&w, m->scale[i]);
+  put_u32(&w, (uint32_t)m->n_features);
+  for (size_t i = 0; i < m->n_features; i++) put_str(&w, m->feature_names[i]);
+  for (int i = 0; i < m->n_classes; i++) put_str(&w, m->labels[i]);
+  const net_t *n = m->net;
+  put_u64(&w, n->n_params);
+  for (size_t i = 0; i < n->n_params; i++) put_f32(&w, (float)n->params[i]);
+  put_u64(&w, n->n_state);
+  for (size_t i = 0; i < n->n_state; i++) put_f32(&w, (float)n->state[i]);
+  if (!w.oom) put_u64(&w, fnv1a(w.buf, w.len));
+  if (w.oom) {
+    free(w.buf);
+    snprintf(err, errlen, "%s: out of memory", path);
+    return -1;
+  }
+  outfile_t o;
+  int rc = outfile_open(&o, path, err, errlen);
+  if (!rc) {
+    fwrite(w.buf, 1, w.len, o.f);
+    rc = outfile_commit(&o, 1, err, errlen);
+  }
+  free(w.buf);
+  return rc;
+}
+
+/* --- reading: every access bounds-checked --------------------------------- */
+
+typedef struct reader {
+  const unsigned char *p;
+  size_t len, at;
+  int bad;
+} reader_t;
+
+static int get(reader_t *r, void *dst, size_t n) {
+  if (r->bad || n > r->len - r->at) {
+    r->bad = 1;
+    return -1;
+  }
+  memcpy(dst, r->p + r->at, n);
+  r->at += n;
+  return 0;
+}
+static uint32_t get_u32(reader_t *r) {
+  unsigned char b[4] = {0};
+  get(r, b, 4);
+  return b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+static uint64_t get_u64(reader_t *r) {
+  uint64_t lo = get_u32(r);
+  return lo | (uint64_t)get_u32(r) << 32;
+}
+static float get_f32(reader_t *r) {
+  uint32_t u = get_u32(r);
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+static char *get_str(reader_t *r) {
+  unsigned char b[2] = {0};
+  if (get(r, b, 2)) return NULL;
+  size_t n = b[0] | (size_t)b[1] << 8;
+  if (n > MAX_STR || n > r->len - r->at) {
+    r->bad = 1;
+    return NULL;
+  }
+  char *s = malloc(n + 1);
+  if (!s) {
+    r->bad = 1;
+    return NULL;
+  }
+  get(r, s, n);
+  s[n] = '\0';
+  return s;
+}
+
+int model_load(const char *path, int max_batch, model_t *m, char *err, size_t errlen) {
+  memset(m, 0, sizeof *m);
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE) {
+    fclose(f);
+    snprintf(err, errlen, "%s: not a regular file of a plausible size", path);
+    return -1;
+  }
+  size_t len = (size_t)st.st_size;
+  unsigned char *buf = malloc(len ? len : 1);
+  if (!buf || fread(buf, 1, len, f) != len) {
+    fclose(f);
+    free(buf);
+    snprintf(err, errlen, "%s: cannot read", path);
+    return -1;
+  }
+  fclose(f);
+  int rc = -1;
+  reader_t r = {buf, len, 0, 0};
+  char magic[8];
+  if (len < 16 || get(&r, magic, 8) || memcmp(magic, MAGIC, 8) != 0) {
+    snprintf(err, errlen, "%s: not a genre model file (no %s magic)", path, MAGIC);
+    goto out;
+  }
+  uint32_t version = get_u32(&r);
+  if (version != VERSION) {
+    snprintf(err, errlen, "%s: model format version %u, this build reads version %u", path, version, VERSION);
+    goto out;
+  }
+  /* the checksum covers everything before its last 8 bytes */
+  {
+    reader_t tail = {buf, len, len - 8, 0};
+    if (get_u64(&tail) != fnv1a(buf, len - 8)) {
+      snprintf(err, errlen, "%s: checksum mismatch: the file is truncated or corrupt", path);
+      goto out;
+    }
+    r.len = len - 8;
+  }
+  m->kind = (int)get_u32(&r);
+  m->in_c = (int)get_u32(&r), m->in_h = (int)get_u32(&r), m->in_w = (int)get_u32(&r);
+  m->n_classes = (int)get_u32(&r), m->n_layers = (int)get_u32(&r);
+  if (r.bad || (m->kind != MODEL_ANN && m->kind != MODEL_CNN) || m->in_c < 1 || m->in_h < 1 || m->in_w < 1 ||
+      (long)m->in_c * m->in_h * m->in_w > (1L << 24) || m->n_classes < 2 || m->n_classes > MAX_NAMES ||
+      m->n_layers < 1 || m->n_layers > NET_MAX_LAYERS) {
+    snprintf(err, errlen, "%s: implausible header (kind %d, input %dx%dx%d, %d classes, %d layers)", path, m->kind,
+             m->in_c, m->in_h, m->in_w, m->n_classes, m->n_layers);
+    goto out;
+  }
+  for (int i = 0; i < m->n_layers; i++) {
+    layer_spec_t *s = &m->spec[i];
+    s->kind = (int)get_u32(&r), s->size = (int)get_u32(&r), s->kernel = (int)get_u32(&r);
+    s->stride = (int)get_u32(&r), s->rate = get_f32(&r);
+    if (s->size < 0 || s->size > 65536 || s->kernel < 0 || s->kernel > 64 || s->stride < 0 || s->stride > 64) r.bad = 1;
+  }
+  char *arch = get_str(&r);
+  if (arch) snprintf(m->arch, sizeof m->arch, "%s", arch);
+  free(arch);
+  m->n_scale = get_u32(&r);
+  if (r.bad || m->n_scale > (1u << 20) || m->n_scale * 8 > r.len - r.at) {
+    snprintf(err, errlen, "%s: corrupt layer table or scaler", path);
+    goto out;
+  }
+  m->shift = malloc((m->n_scale ? m->n_scale : 1) * sizeof(float));
+  m->scale = malloc((m->n_scale ? m->n_scale : 1) * sizeof(float));
+  if (!m->shift || !m->scale) goto oom;
+  for (size_t i = 0; i < m->n_scale; i++) m->shift[i] = get_f32(&r);
+  for (size_t i = 0; i < m->n_scale; i++) m->scale[i] = get_f32(&r);
+  m->n_features = get_u32(&r);
+  if (r.bad || m->n_features > MAX_NAMES || m->n_features * 2 > r.len - r.at) {
+    snprintf(err, errlen, "%s: corrupt feature names", path);
+    goto out;
+  }
+  m->feature_names = calloc(m->n_features ? m->n_features : 1, sizeof(char *));
+  m->labels = calloc((size_t)m->n_classes, sizeof(char *));
+  if (!m->feature_names || !m->labels) goto oom;
+  for (size_t i = 0; i < m->n_features && !r.bad; i++) m->feature_names[i] = get_str(&r);
+  for (int i = 0; i < m->n_classes && !r.bad; i++) m->labels[i] = get_str(&r);
+  if (r.bad) {
+    snprintf(err, errlen, "%s: corrupt names", path);
+    goto out;
+  }
+  m->net = net_new(m->spec, m->n_layers, m->in_c, m->in_h, m->in_w, m->n_classes, max_batch, err, errlen);
+  if (!m->net) {
+    char why[300];
+    snprintf(why, sizeof why, "%s", err);
+    snprintf(err, errlen, "%s: its layer table does not build: %s", path, why);
+    goto out;
+  }
+  uint64_t n_params = get_u64(&r);
+  if (r.bad || n_params != m->net->n_params || n_params * 4 > r.len - r.at) {
+    snprintf(err, errlen, "%s: %llu parameters stored, the layer table needs %zu", path,
+             (unsigned long long)n_params, m->net->n_params);
+    goto out;
+  }
+  for (size_t i = 0; i < m->net->n_params; i++) m->net->params[i] = (real)get_f32(&r);
+  uint64_t n_state = get_u64(&r);
+  if (r.bad || n_state != m->net->n_state || n_state * 4 != r.len - r.at) {
+    snprintf(err, errlen, "%s: %llu state values stored, the layer table needs %zu", path,
+             (unsigned long long)n_state, m->net->n_state);
+    goto out;
+  }
+  for (size_t i = 0; i < m->net->n_state; i++) m->net->state[i] = (real)get_f32(&r);
+  if (m->kind == MODEL_ANN && (m->n_features != m->n_scale || (size_t)m->in_c * m->in_h * m->in_w != m->n_features)) {
+    snprintf(err, errlen, "%s: %zu features, %zu scaler entries, input of %d", path, m->n_features, m->n_scale,
+             m->in_c * m->in_h * m->in_w);
+    goto out;
+  }
+  rc = 0;
+  goto out;
+oom:
+  snprintf(err, errlen, "%s: out of memory", path);
+out:
+  free(buf);
+  if (rc) model_free(m);
+  return rc;
+}

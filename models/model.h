@@ -1,0 +1,53 @@
+/* A trained model and its file.
+ *
+ * File format (little-endian, version 1):
+ *   "GENRENN1"                          magic, 8 bytes
+ *   u32 version, u32 kind (1 ANN, 2 CNN)
+ *   u32 in_c, in_h, in_w, n_classes, n_layers
+ *   n_layers x {u32 kind, i32 size, i32 kernel, i32 stride, f32 rate}   the layer table
+ *   str arch                            preset name
+ *   u32 n_scale; f32 shift[n_scale], f32 scale[n_scale]   standardisation
+ *   u32 n_features; str feature[n_features]               input columns (ANN)
+ *   str label[n_classes]
+ *   u64 n_params; f32 params[n_params]; u64 n_state; f32 state[n_state]
+ *   u64 FNV-1a checksum of every byte before it
+ * where str = u16 length + bytes. Loading validates every count against the
+ * file size and the network the table describes before allocating, so a
+ * truncated, corrupt or foreign file is refused with a reason. */
+#ifndef GENRE_MODEL_H
+#define GENRE_MODEL_H
+
+#include <stddef.h>
+
+#include "net.h"
+
+enum { MODEL_ANN = 1, MODEL_CNN = 2 };
+
+typedef struct model {
+  int kind;
+  char arch[32];
+  int n_layers;
+  layer_spec_t spec[NET_MAX_LAYERS];
+  int in_c, in_h, in_w, n_classes;
+  char **labels;          /* [n_classes] */
+  size_t n_features;
+  char **feature_names;   /* [n_features] (ANN) */
+  size_t n_scale;
+  float *shift, *scale;   /* [n_scale] */
+  net_t *net;
+} model_t;
+
+/* Writes atomically (temporary file, renamed). 0, or -1 with the reason. */
+int model_save(const model_t *m, const char *path, char *err, size_t errlen);
+
+/* Reads and checks a model file; builds its network for batches of up to
+ * max_batch. 0, or -1 with the reason (naming the file). */
+int model_load(const char *path, int max_batch, model_t *m, char *err, size_t errlen);
+
+void model_free(model_t *m);
+
+/* Copies of string arrays (NULL on failure). */
+char **strings_copy(char *const *s, size_t n);
+void strings_free(char **s, size_t n);
+
+#endif

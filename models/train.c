@@ -1,0 +1,110 @@
+#include "train.h"
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "progress.h"
+
+void net_evaluate(net_t *n, const real *x, const int *y, size_t in, const size_t *idx, size_t n_idx,
+                  double *loss, double *acc, real *probs) {
+  int K = n->n_classes, B = n->max_batch;
+  real *batch = malloc((size_t)B * in * sizeof(real)), *p = malloc((size_t)B * K * sizeof(real));
+  double total = 0;
+  size_t correct = 0;
+  for (size_t start = 0; batch && p && start < n_idx; start += (size_t)B) {
+    int b = (int)(n_idx - start < (size_t)B ? n_idx - start : (size_t)B);
+    for (int i = 0; i < b; i++) memcpy(batch + (size_t)i * in, x + idx[start + i] * in, in * sizeof(real));
+    net_predict(n, batch, b, p);
+    for (int i = 0; i < b; i++) {
+      const real *pi = p + (size_t)i * K;
+      int t = y[idx[start + i]], best = 0;
+      for (int k = 1; k < K; k++)
+        if (pi[k] > pi[best]) best = k;
+      correct += best == t;
+      total -= log(fmax((double)pi[t], 1e-30));
+      if (probs) memcpy(probs + (start + i) * K, pi, K * sizeof(real));
+    }
+  }
+  free(batch), free(p);
+  if (loss) *loss = n_idx ? total / n_idx : 0;
+  if (acc) *acc = n_idx ? (double)correct / n_idx : 0;
+}
+
+int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *train, size_t n_train,
+              const size_t *val, size_t n_val, const train_opts_t *o, epoch_log_t *log, int *best_epoch) {
+  int B = o->batch < n->max_batch ? o->batch : n->max_batch, K = n->n_classes;
+  size_t *order = malloc(n_train * sizeof *order);
+  real *batch = malloc((size_t)B * in * sizeof(real));
+  int *yb = malloc((size_t)B * sizeof *yb);
+  real *best = malloc((n->n_params + n->n_state) * sizeof(real));
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  if (!order || !batch || !yb || !best || !r) {
+    free(order), free(batch), free(yb), free(best);
+    if (r) gsl_rng_free(r);
+    return -1;
+  }
+  gsl_rng_set(r, o->seed);
+  memcpy(order, train, n_train * sizeof *order);
+  double best_loss = INFINITY;
+  int best_at = 0, since = 0, epoch;
+  progress_t prog;
+  for (epoch = 0; epoch < o->epochs; epoch++) {
+    double t0 = now_seconds(), loss_sum = 0;
+    size_t correct = 0, seen = 0;
+    gsl_ran_shuffle(r, order, n_train, sizeof *order);
+    progress_start(&prog, o->tag ? o->tag : "train", "batches", (n_train + B - 1) / B, o->verbose >= 2);
+    for (size_t start = 0; start < n_train; start += (size_t)B) {
+      int b = (int)(n_train - start < (size_t)B ? n_train - start : (size_t)B);
+      for (int i = 0; i < b; i++) {
+        memcpy(batch + (size_t)i * in, x + order[start + i] * in, in * sizeof(real));
+        yb[i] = y[order[start + i]];
+      }
+      if (o->augment) o->augment(o->augment_ctx, batch, b, r);
+      net_forward(n, batch, b, 1);
+      loss_sum += net_backward(n, batch, yb, b) * b;
+      for (int i = 0; i < b; i++) { /* training accuracy from the same forward pass */
+        const real *pi = n->probs + (size_t)i * K;
+        int arg = 0;
+        for (int k = 1; k < K; k++)
+          if (pi[k] > pi[arg]) arg = k;
+        correct += arg == yb[i];
+      }
+      seen += (size_t)b;
+      net_adam_step(n, &o->adam);
+      progress_update(&prog, start / B + 1);
+    }
+    progress_finish(&prog);
+    epoch_log_t *e = &log[epoch];
+    e->train_loss = loss_sum / seen;
+    e->train_acc = (double)correct / seen;
+    e->val_loss = e->val_acc = NAN;
+    if (n_val) net_evaluate(n, x, y, in, val, n_val, &e->val_loss, &e->val_acc, NULL);
+    e->seconds = now_seconds() - t0;
+    if (o->verbose)
+      fprintf(stderr, "%s epoch %3d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.2fs\n",
+              o->tag ? o->tag : "train", epoch + 1, e->train_loss, e->train_acc, e->val_loss, e->val_acc,
+              e->seconds);
+    if (!n_val) continue;
+    if (e->val_loss < best_loss) {
+      best_loss = e->val_loss, best_at = epoch + 1, since = 0;
+      memcpy(best, n->params, n->n_params * sizeof(real));
+      memcpy(best + n->n_params, n->state, n->n_state * sizeof(real));
+    } else if (o->patience > 0 && ++since >= o->patience) {
+      epoch++;
+      break;
+    }
+  }
+  if (n_val && best_at > 0) { /* keep the best epoch's parameters */
+    memcpy(n->params, best, n->n_params * sizeof(real));
+    memcpy(n->state, best + n->n_params, n->n_state * sizeof(real));
+  }
+  if (best_epoch) *best_epoch = n_val ? best_at : epoch;
+  free(order), free(batch), free(yb), free(best);
+  gsl_rng_free(r);
+  return epoch;
+}

@@ -1,0 +1,43 @@
+/* Training: mini-batches drawn in a fresh order every epoch, Adam, early
+ * stopping on the validation loss (the best parameters are restored). Every
+ * random choice comes from the seed. */
+#ifndef GENRE_TRAIN_H
+#define GENRE_TRAIN_H
+
+#include <stddef.h>
+
+#include "net.h"
+
+/* Called on every training batch x[B][in] before the forward pass (the CNN's
+ * augmentations); r is a gsl_rng. */
+typedef void (*augment_fn)(void *ctx, real *x, int B, void *r);
+
+typedef struct train_opts {
+  int epochs, batch;
+  int patience;      /* epochs without a better validation loss before stopping; 0: never */
+  adam_opts_t adam;
+  unsigned long seed;
+  int verbose;       /* 1: one line per epoch on stderr; 2: progress line on a TTY */
+  const char *tag;   /* prefix of those lines */
+  augment_fn augment;
+  void *augment_ctx;
+} train_opts_t;
+
+typedef struct epoch_log {
+  double train_loss, train_acc, val_loss, val_acc, seconds;
+} epoch_log_t;
+
+/* Trains n on rows train[0..n_train) of x[rows][in] / y, validating on rows
+ * val[0..n_val) (n_val 0: no validation, no early stopping). log[epochs]
+ * receives one entry per epoch run. Returns the number of epochs run, or -1
+ * when out of memory. best_epoch (if not NULL): the epoch whose parameters
+ * were kept (1-based). */
+int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *train, size_t n_train,
+              const size_t *val, size_t n_val, const train_opts_t *o, epoch_log_t *log, int *best_epoch);
+
+/* Mean cross-entropy and accuracy of n (inference mode) on rows idx of x / y;
+ * probs (optional) receives [n_idx][K]. */
+void net_evaluate(net_t *n, const real *x, const int *y, size_t in, const size_t *idx, size_t n_idx,
+                  double *loss, double *acc, real *probs);
+
+#endif
