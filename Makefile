@@ -149,6 +149,13 @@ bench: deps $(GENRE) $(BENCH_BIN)
 	for j in 1 2; do \
 	  rm -rf $(BUILD)/bench-out; \
 	  printf "  -j $$j: "; $(GENRE) extract -o $(BUILD)/bench-out -j $$j --no-progress $$corpus; \
+	done; \
+	table=$(SHARED)/data/kaggle_features_30_sec.csv; \
+	[ -f $$table ] || table=$(BUILD)/bench-out/features_30_sec.csv; \
+	echo "== ANN: 10-fold cross-validation on $$table"; \
+	for m in 2 1; do \
+	  printf "  --members $$m: "; \
+	  $(GENRE) cv ann --features $$table --folds 10 --members $$m | grep -E '^accuracy|threads\)' | tr '\n' ' '; echo; \
 	done
 
 clean:

@@ -64,6 +64,23 @@ int train_option(const char *cmd, int code, const char *arg, ann_opts_t *o, int 
     *threads = (int)strtol(arg, &end, 10);
     if (*end || *threads < 1 || *threads > 64) return bad(cmd, "--threads wants 1 to 64", arg);
     return 1;
+  case OPT_MEMBERS:
+    o->members = (int)strtol(arg, &end, 10);
+    if (*end || o->members < 1 || o->members > 64) return bad(cmd, "--members wants 1 to 64", arg);
+    return 1;
+  case OPT_MIXUP:
+    o->train.mixup = strtof(arg, &end);
+    if (*end || !(o->train.mixup >= 0 && o->train.mixup <= 10)) return bad(cmd, "--mixup wants an alpha >= 0", arg);
+    return 1;
+  case OPT_SMOOTHING:
+    o->train.label_smoothing = strtof(arg, &end);
+    if (*end || !(o->train.label_smoothing >= 0 && o->train.label_smoothing < 1)) return bad(cmd, "--label-smoothing wants 0 <= E < 1", arg);
+    return 1;
+  case OPT_SCHEDULE:
+    if (strcmp(arg, "cosine") == 0) o->train.cosine = 1;
+    else if (strcmp(arg, "constant") == 0) o->train.cosine = 0;
+    else return bad(cmd, "--schedule wants constant or cosine", arg);
+    return 1;
   case OPT_QUIET: *verbose = 0; return 1;
   case OPT_VERBOSE: *verbose = 1; return 1;
   }

@@ -9,7 +9,8 @@
 /* getopt_long codes of the shared options, and their table entries */
 enum {
   OPT_ARCH = 1000, OPT_HIDDEN, OPT_DROPOUT, OPT_BATCHNORM, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_WEIGHT_DECAY,
-  OPT_SEED, OPT_VAL_FRACTION, OPT_PATIENCE, OPT_THREADS, OPT_QUIET, OPT_VERBOSE
+  OPT_SEED, OPT_VAL_FRACTION, OPT_PATIENCE, OPT_THREADS, OPT_QUIET, OPT_VERBOSE, OPT_MEMBERS, OPT_MIXUP,
+  OPT_SMOOTHING, OPT_SCHEDULE
 };
 #define TRAIN_LONG_OPTIONS                                                                                     \
   {"arch", required_argument, 0, OPT_ARCH}, {"hidden", required_argument, 0, OPT_HIDDEN},                       \
@@ -18,10 +19,16 @@ enum {
       {"lr", required_argument, 0, OPT_LR}, {"weight-decay", required_argument, 0, OPT_WEIGHT_DECAY},           \
       {"seed", required_argument, 0, OPT_SEED}, {"val-fraction", required_argument, 0, OPT_VAL_FRACTION},       \
       {"patience", required_argument, 0, OPT_PATIENCE}, {"threads", required_argument, 0, OPT_THREADS},         \
-      {"quiet", no_argument, 0, OPT_QUIET}, {"verbose", no_argument, 0, OPT_VERBOSE}
+      {"quiet", no_argument, 0, OPT_QUIET}, {"verbose", no_argument, 0, OPT_VERBOSE},                           \
+      {"members", required_argument, 0, OPT_MEMBERS}, {"mixup", required_argument, 0, OPT_MIXUP},               \
+      {"label-smoothing", required_argument, 0, OPT_SMOOTHING}, {"schedule", required_argument, 0, OPT_SCHEDULE}
 
 #define TRAIN_OPTIONS_HELP                                                                                   \
   "  --arch NAME          preset: default (ours) or seed (the seeds' 512-256-128, dropout 0.2)\n"             \
+  "  --members N          ensemble of N networks (probabilities averaged)\n"                                  \
+  "  --mixup A            mixup with Beta(A, A) mixing (0: off)\n"                                            \
+  "  --label-smoothing E  smoothed targets (1-E) one-hot + E/K\n"                                             \
+  "  --schedule S         learning rate: constant or cosine\n"                                                \
   "  --hidden LIST        hidden layer sizes, e.g. 512,256,128\n"                                             \
   "  --dropout P          dropout after each hidden layer\n"                                                   \
   "  --batchnorm          batch normalisation before each hidden ReLU\n"                                       \

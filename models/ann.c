@@ -9,20 +9,24 @@
 int ann_preset(const char *name, ann_opts_t *o) {
   memset(o, 0, sizeof *o);
   o->train.adam = ADAM_DEFAULTS;
-  o->train.batch = 32;
   o->train.seed = 1;
-  o->val_fraction = 0.1;
+  o->members = 1;
   if (strcmp(name, "seed") == 0) {
-    /* the seeds' network (seed 001: Keras, 512-256-128, dropout 0.2) */
     int h[] = {512, 256, 128};
     memcpy(o->hidden, h, sizeof h), o->n_hidden = 3;
     o->dropout = 0.2f;
-    o->train.epochs = 100, o->train.patience = 10;
+    o->train.batch = 32, o->train.epochs = 100, o->train.patience = 10;
+    o->val_fraction = 0.1;
   } else if (strcmp(name, "default") == 0) {
-    int h[] = {512, 256, 128};
-    memcpy(o->hidden, h, sizeof h), o->n_hidden = 3;
-    o->dropout = 0.3f;
-    o->train.epochs = 100, o->train.patience = 10;
+    o->hidden[0] = 256, o->n_hidden = 1;
+    o->dropout = 0.5f;
+    o->members = 2;
+    o->train.batch = 128, o->train.epochs = 200;
+    o->train.adam.lr = 3e-3;
+    o->train.cosine = 1;
+    o->train.label_smoothing = 0.1f;
+    o->train.mixup = 0.2f;
+    o->val_fraction = 0.0;
   } else {
     return -1;
   }
@@ -68,13 +72,39 @@ int ann_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_
   m->net = net_new(m->spec, m->n_layers, m->in_c, 1, 1, m->n_classes, o->train.batch > 256 ? o->train.batch : 256,
                    err, errlen);
   if (!m->net) goto fail;
-  net_init(m->net, o->train.seed);
-  int e = net_train(m->net, x, d->y, F, train, n_train, val, n_val, &o->train, log, NULL);
-  if (e < 0) {
-    snprintf(err, errlen, "out of memory while training");
+  int members = o->members > 0 ? o->members : 1;
+  size_t per = m->net->n_params + m->net->n_state;
+  m->n_members = members;
+  m->members = malloc((size_t)members * per * sizeof(real));
+  epoch_log_t *mlog = calloc((size_t)o->train.epochs, sizeof *mlog);
+  if (!m->members || !mlog) {
+    free(mlog);
+    snprintf(err, errlen, "out of memory");
     goto fail;
   }
-  if (epochs_run) *epochs_run = e;
+  memset(log, 0, (size_t)o->train.epochs * sizeof *log);
+  int most = 0;
+  for (int k = 0; k < members; k++) {
+    train_opts_t t = o->train;
+    t.seed = o->train.seed + 7919ul * (unsigned long)k;
+    net_init(m->net, t.seed);
+    int e = net_train(m->net, x, d->y, F, train, n_train, val, n_val, &t, mlog, NULL);
+    if (e < 0) {
+      free(mlog);
+      snprintf(err, errlen, "out of memory while training");
+      goto fail;
+    }
+    for (int i = 0; i < e; i++) { /* the log is the members' mean */
+      log[i].train_loss += mlog[i].train_loss / members, log[i].train_acc += mlog[i].train_acc / members;
+      log[i].val_loss += mlog[i].val_loss / members, log[i].val_acc += mlog[i].val_acc / members;
+      log[i].seconds += mlog[i].seconds;
+    }
+    if (e > most) most = e;
+    memcpy(m->members + (size_t)k * per, m->net->params, m->net->n_params * sizeof(real));
+    memcpy(m->members + (size_t)k * per + m->net->n_params, m->net->state, m->net->n_state * sizeof(real));
+  }
+  free(mlog);
+  if (epochs_run) *epochs_run = most;
   free(fit), free(x);
   return 0;
 fail:
@@ -92,7 +122,10 @@ int ann_predict(model_t *m, const dataset_t *d, const size_t *idx, size_t n_idx,
     int b = (int)(n_idx - start < (size_t)B ? n_idx - start : (size_t)B);
     for (int i = 0; i < b; i++) memcpy(batch + (size_t)i * F, d->x + idx[start + i] * F, F * sizeof(real));
     scaler_apply(batch, (size_t)b, F, m->shift, m->scale);
-    net_predict(m->net, batch, b, probs + start * m->n_classes);
+    if (model_predict(m, batch, b, probs + start * m->n_classes)) {
+      free(batch);
+      return -1;
+    }
   }
   free(batch);
   return 0;

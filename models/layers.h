@@ -62,6 +62,10 @@ void avgpool_backward(real *din, const real *dout, int B, int C, int S);
 /* softmax over K classes and mean cross-entropy against labels y[B];
  * probs[B][K], dlogits[B][K] = (probs - onehot) / B. Returns the loss. */
 double softmax_xent(real *probs, real *dlogits, const real *logits, const int *y, int B, int K);
+/* the same against soft targets t[B][K] (rows summing to 1) */
+double softmax_xent_soft(real *probs, real *dlogits, const real *logits, const real *t, int B, int K);
+/* the same against smoothed targets (1 - e) onehot + e / K */
+double softmax_xent_smooth(real *probs, real *dlogits, const real *logits, const int *y, int B, int K, real e);
 void softmax(real *probs, const real *logits, int B, int K);
 
 #endif

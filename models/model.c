@@ -33,7 +33,7 @@ void strings_free(char **s, size_t n) {
 void model_free(model_t *m) {
   strings_free(m->labels, (size_t)m->n_classes);
   strings_free(m->feature_names, m->n_features);
-  free(m->shift), free(m->scale);
+  free(m->shift), free(m->scale), free(m->members);
   net_free(m->net);
   memset(m, 0, sizeof *m);
 }
@@ -108,10 +108,14 @@ int model_save(const model_t *m, const char *path, char *err, size_t errlen) {
   for (size_t i = 0; i < m->n_features; i++) put_str(&w, m->feature_names[i]);
   for (int i = 0; i < m->n_classes; i++) put_str(&w, m->labels[i]);
   const net_t *n = m->net;
-  put_u64(&w, n->n_params);
-  for (size_t i = 0; i < n->n_params; i++) put_f32(&w, (float)n->params[i]);
-  put_u64(&w, n->n_state);
-  for (size_t i = 0; i < n->n_state; i++) put_f32(&w, (float)n->state[i]);
+  put_u32(&w, (uint32_t)m->n_members);
+  for (int k = 0; k < m->n_members; k++) {
+    const real *p = m->members + (size_t)k * (n->n_params + n->n_state);
+    put_u64(&w, n->n_params);
+    for (size_t i = 0; i < n->n_params; i++) put_f32(&w, (float)p[i]);
+    put_u64(&w, n->n_state);
+    for (size_t i = 0; i < n->n_state; i++) put_f32(&w, (float)p[n->n_params + i]);
+  }
   if (!w.oom) put_u64(&w, fnv1a(w.buf, w.len));
   if (w.oom) {
     free(w.buf);
@@ -271,20 +275,32 @@ int model_load(const char *path, int max_batch, model_t *m, char *err, size_t er
     snprintf(err, errlen, "%s: its layer table does not build: %s", path, why);
     goto out;
   }
-  uint64_t n_params = get_u64(&r);
-  if (r.bad || n_params != m->net->n_params || n_params * 4 > r.len - r.at) {
-    snprintf(err, errlen, "%s: %llu parameters stored, the layer table needs %zu", path,
-             (unsigned long long)n_params, m->net->n_params);
+  m->n_members = (int)get_u32(&r);
+  size_t per = m->net->n_params + m->net->n_state;
+  if (r.bad || m->n_members < 1 || m->n_members > 1024 || (uint64_t)m->n_members * (per * 4 + 16) != r.len - r.at) {
+    snprintf(err, errlen, "%s: %d members of %zu values do not fill the file", path, m->n_members, per);
     goto out;
   }
-  for (size_t i = 0; i < m->net->n_params; i++) m->net->params[i] = (real)get_f32(&r);
-  uint64_t n_state = get_u64(&r);
-  if (r.bad || n_state != m->net->n_state || n_state * 4 != r.len - r.at) {
-    snprintf(err, errlen, "%s: %llu state values stored, the layer table needs %zu", path,
-             (unsigned long long)n_state, m->net->n_state);
-    goto out;
+  m->members = malloc((size_t)m->n_members * per * sizeof(real));
+  if (!m->members) goto oom;
+  for (int k = 0; k < m->n_members; k++) {
+    real *p = m->members + (size_t)k * per;
+    uint64_t n_params = get_u64(&r);
+    if (r.bad || n_params != m->net->n_params) {
+      snprintf(err, errlen, "%s: %llu parameters stored, the layer table needs %zu", path,
+               (unsigned long long)n_params, m->net->n_params);
+      goto out;
+    }
+    for (size_t i = 0; i < m->net->n_params; i++) p[i] = (real)get_f32(&r);
+    uint64_t n_state = get_u64(&r);
+    if (r.bad || n_state != m->net->n_state) {
+      snprintf(err, errlen, "%s: %llu state values stored, the layer table needs %zu", path,
+               (unsigned long long)n_state, m->net->n_state);
+      goto out;
+    }
+    for (size_t i = 0; i < m->net->n_state; i++) p[m->net->n_params + i] = (real)get_f32(&r);
   }
-  for (size_t i = 0; i < m->net->n_state; i++) m->net->state[i] = (real)get_f32(&r);
+  model_use_member(m, 0);
   if (m->kind == MODEL_ANN && (m->n_features != m->n_scale || (size_t)m->in_c * m->in_h * m->in_w != m->n_features)) {
     snprintf(err, errlen, "%s: %zu features, %zu scaler entries, input of %d", path, m->n_features, m->n_scale,
              m->in_c * m->in_h * m->in_w);
@@ -298,4 +314,27 @@ out:
   free(buf);
   if (rc) model_free(m);
   return rc;
+}
+
+void model_use_member(model_t *m, int k) {
+  net_t *n = m->net;
+  const real *p = m->members + (size_t)k * (n->n_params + n->n_state);
+  memcpy(n->params, p, n->n_params * sizeof(real));
+  memcpy(n->state, p + n->n_params, n->n_state * sizeof(real));
+}
+
+int model_predict(model_t *m, const real *x, int B, real *probs) {
+  int K = m->n_classes;
+  real *p = m->n_members > 1 ? malloc((size_t)B * K * sizeof(real)) : NULL;
+  if (m->n_members > 1 && !p) return -1;
+  for (int k = 0; k < m->n_members; k++) {
+    if (m->n_members > 1) model_use_member(m, k);
+    net_predict(m->net, x, B, k ? p : probs);
+    if (k)
+      for (size_t i = 0; i < (size_t)B * K; i++) probs[i] += p[i];
+  }
+  if (m->n_members > 1)
+    for (size_t i = 0; i < (size_t)B * K; i++) probs[i] /= m->n_members;
+  free(p);
+  return 0;
 }

@@ -9,7 +9,8 @@
  *   u32 n_scale; f32 shift[n_scale], f32 scale[n_scale]   standardisation
  *   u32 n_features; str feature[n_features]               input columns (ANN)
  *   str label[n_classes]
- *   u64 n_params; f32 params[n_params]; u64 n_state; f32 state[n_state]
+ *   u32 n_members (an ensemble averages its members' probabilities)
+ *   n_members x {u64 n_params; f32 params[n_params]; u64 n_state; f32 state[n_state]}
  *   u64 FNV-1a checksum of every byte before it
  * where str = u16 length + bytes. Loading validates every count against the
  * file size and the network the table describes before allocating, so a
@@ -34,7 +35,9 @@ typedef struct model {
   char **feature_names;   /* [n_features] (ANN) */
   size_t n_scale;
   float *shift, *scale;   /* [n_scale] */
-  net_t *net;
+  net_t *net;             /* holds the member being evaluated */
+  int n_members;
+  real *members;          /* [n_members][n_params + n_state] */
 } model_t;
 
 /* Writes atomically (temporary file, renamed). 0, or -1 with the reason. */
@@ -45,6 +48,12 @@ int model_save(const model_t *m, const char *path, char *err, size_t errlen);
 int model_load(const char *path, int max_batch, model_t *m, char *err, size_t errlen);
 
 void model_free(model_t *m);
+
+/* Loads member k's parameters into m->net. */
+void model_use_member(model_t *m, int k);
+
+/* Averaged class probabilities of the ensemble for x[B] (inference mode). */
+int model_predict(model_t *m, const real *x, int B, real *probs);
 
 /* Copies of string arrays (NULL on failure). */
 char **strings_copy(char *const *s, size_t n);

@@ -170,34 +170,44 @@ void net_init(net_t *n, unsigned long seed) {
 void net_seed_dropout(net_t *n, unsigned long seed) {
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
   gsl_rng_set(r, seed);
-  for (int i = 0; i < 4; i++) n->rng[i] = (unsigned)gsl_rng_get(r) | (i == 0); /* never all zero */
+  for (int l = 0; l < 16; l++)
+    for (int i = 0; i < 4; i++) n->rng[i][l] = (unsigned)gsl_rng_get(r) | (i == 0); /* never all zero */
   gsl_rng_free(r);
 }
 
-/* xoshiro128** (Blackman & Vigna): the dropout masks need tens of millions of
- * draws per epoch for the CNN; an inline generator costs ~1 ns a draw. */
-static inline unsigned rotl(unsigned x, int k) { return (x << k) | (x >> (32 - k)); }
-static inline unsigned xoshiro_next(unsigned *s) {
-  unsigned result = rotl(s[1] * 5, 7) * 9, t = s[1] << 9;
-  s[2] ^= s[0], s[3] ^= s[1], s[1] ^= s[2], s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 11);
-  return result;
-}
+/* Dropout masks from 16 xoshiro128** streams (Blackman & Vigna) advanced in
+ * lockstep, so the generator vectorises: the CNN draws tens of millions of
+ * masks an epoch. Each 32-bit draw gives two 16-bit uniforms. */
+typedef unsigned u32x16 __attribute__((vector_size(64), aligned(4)));
+typedef int i32x16 __attribute__((vector_size(64), aligned(4)));
+typedef real realx16 __attribute__((vector_size(16 * sizeof(real)), aligned(sizeof(real))));
 
-/* dropout masks: 16-bit uniform draws, two per 32-bit output, branch-free */
-static void draw_mask(unsigned *state, real *restrict mask, size_t count, float rate) {
-  unsigned threshold = (unsigned)(rate * 65536.0f + 0.5f);
-  real keep = (real)(1.0 / (1.0 - rate));
-  unsigned s[4] = {state[0], state[1], state[2], state[3]};
-  size_t i = 0;
-  for (; i + 1 < count; i += 2) {
-    unsigned bits = xoshiro_next(s);
-    mask[i] = keep * (real)((bits & 0xffff) >= threshold);
-    mask[i + 1] = keep * (real)((bits >> 16) >= threshold);
+HOT_KERNEL
+static void draw_mask(unsigned (*state)[16], real *restrict mask, size_t count, float rate) {
+  const unsigned threshold = (unsigned)(rate * 65536.0f + 0.5f);
+  const real keep = (real)(1.0 / (1.0 - rate));
+  u32x16 s0, s1, s2, s3;
+  memcpy(&s0, state[0], 64), memcpy(&s1, state[1], 64), memcpy(&s2, state[2], 64), memcpy(&s3, state[3], 64);
+  for (size_t i = 0; i < count; i += 32) {
+    u32x16 x = s1 * 5, t = s1 << 9;
+    u32x16 bits = ((x << 7) | (x >> 25)) * 9;
+    s2 ^= s0, s3 ^= s1, s1 ^= s2, s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >> 21);
+    /* a true comparison is -1: converted and scaled by -keep, a mask value */
+    i32x16 klo = (i32x16)((bits & 0xffff) >= threshold), khi = (i32x16)((bits >> 16) >= threshold);
+    realx16 vlo = __builtin_convertvector(klo, realx16) * -keep, vhi = __builtin_convertvector(khi, realx16) * -keep;
+    real lo[16], hi[16];
+    memcpy(lo, &vlo, sizeof lo), memcpy(hi, &vhi, sizeof hi);
+    size_t n = count - i < 32 ? count - i : 32;
+    if (n == 32) {
+      memcpy(mask + i, lo, sizeof lo);
+      memcpy(mask + i + 16, hi, sizeof hi);
+    } else {
+      for (size_t j = 0; j < n; j++) mask[i + j] = j < 16 ? lo[j] : hi[j - 16];
+    }
   }
-  if (i < count) mask[i] = keep * (real)((xoshiro_next(s) & 0xffff) >= threshold);
-  for (int k = 0; k < 4; k++) state[k] = s[k];
+  memcpy(state[0], &s0, 64), memcpy(state[1], &s1, 64), memcpy(state[2], &s2, 64), memcpy(state[3], &s3, 64);
 }
 
 const real *net_forward(net_t *n, const real *x, int B, int train) {
@@ -233,9 +243,7 @@ const real *net_forward(net_t *n, const real *x, int B, int train) {
   return in;
 }
 
-double net_backward(net_t *n, const real *x, const int *y, int B) {
-  layer_t *last = &n->layer[n->n_layers - 1];
-  double loss = softmax_xent(n->probs, last->dout, last->out, y, B, n->n_classes);
+static void backward_layers(net_t *n, const real *x, int B) {
   for (int i = n->n_layers - 1; i >= 0; i--) {
     layer_t *l = &n->layer[i];
     const real *in = i ? n->layer[i - 1].out : x;
@@ -256,6 +264,19 @@ double net_backward(net_t *n, const real *x, const int *y, int B) {
     case LAYER_FLATTEN: if (din) memcpy(din, l->dout, count * sizeof(real)); break;
     }
   }
+}
+
+double net_backward(net_t *n, const real *x, const int *y, int B) {
+  layer_t *last = &n->layer[n->n_layers - 1];
+  double loss = softmax_xent_smooth(n->probs, last->dout, last->out, y, B, n->n_classes, n->label_smoothing);
+  backward_layers(n, x, B);
+  return loss;
+}
+
+double net_backward_soft(net_t *n, const real *x, const real *t, int B) {
+  layer_t *last = &n->layer[n->n_layers - 1];
+  double loss = softmax_xent_soft(n->probs, last->dout, last->out, t, B, n->n_classes);
+  backward_layers(n, x, B);
   return loss;
 }
 
@@ -267,7 +288,7 @@ static void adam_update(real *restrict p, const real *restrict g, real *restrict
     real gj = g[j] + wd * p[j];
     m[j] = b1 * m[j] + (1 - b1) * gj;
     v[j] = b2 * v[j] + (1 - b2) * gj * gj;
-    p[j] -= step * m[j] / (sqrt(v[j] * inv_c2) + eps);
+    p[j] -= step * m[j] / (SQRT(v[j] * inv_c2) + eps);
   }
 }
 

@@ -54,8 +54,9 @@ typedef struct net {
   real *col;                               /* im2col scratch, largest conv layer */
   real *probs, *dlogits;                   /* [max_batch][n_classes] */
   long adam_t;
+  real label_smoothing; /* used by net_backward */
   real bn_eps, bn_momentum;
-  unsigned rng[4]; /* xoshiro128** state for dropout masks, seeded from GSL */
+  unsigned rng[4][16]; /* 16 xoshiro128** streams for dropout masks, seeded from GSL */
 } net_t;
 
 typedef struct adam_opts {
@@ -84,6 +85,9 @@ const real *net_forward(net_t *n, const real *x, int B, int train);
 /* After a training forward pass: mean cross-entropy against y, and every
  * gradient (n->grads). Returns the loss. */
 double net_backward(net_t *n, const real *x, const int *y, int B);
+
+/* The same with soft targets t[B][K] instead of labels. */
+double net_backward_soft(net_t *n, const real *x, const real *t, int B);
 
 /* One Adam step (PyTorch's form, bias-corrected) on every parameter. */
 void net_adam_step(net_t *n, const adam_opts_t *o);

@@ -10,10 +10,12 @@
 typedef double real;
 #define GEMM cblas_dgemm
 #define AXPY cblas_daxpy
+#define SQRT sqrt
 #else
 typedef float real;
 #define GEMM cblas_sgemm
 #define AXPY cblas_saxpy
+#define SQRT sqrtf
 #endif
 
 #endif

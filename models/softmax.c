@@ -33,3 +33,42 @@ double softmax_xent(real *probs, real *dlogits, const real *logits, const int *y
   }
   return loss / B;
 }
+
+double softmax_xent_smooth(real *probs, real *dlogits, const real *logits, const int *y, int B, int K, real e) {
+  if (e == 0) return softmax_xent(probs, dlogits, logits, y, B, K);
+  double loss = 0;
+  for (int n = 0; n < B; n++) {
+    const real *z = logits + (size_t)n * K;
+    real top = z[0];
+    for (int k = 1; k < K; k++) top = z[k] > top ? z[k] : top;
+    double sum = 0;
+    for (int k = 0; k < K; k++) sum += exp((double)(z[k] - top));
+    double log_sum = log(sum);
+    for (int k = 0; k < K; k++) {
+      double logp = (double)(z[k] - top) - log_sum, target = (k == y[n]) * (1.0 - e) + e / K;
+      loss -= target * logp;
+      if (probs) probs[(size_t)n * K + k] = (real)exp(logp);
+      if (dlogits) dlogits[(size_t)n * K + k] = (real)((exp(logp) - target) / B);
+    }
+  }
+  return loss / B;
+}
+
+double softmax_xent_soft(real *probs, real *dlogits, const real *logits, const real *t, int B, int K) {
+  double loss = 0;
+  for (int n = 0; n < B; n++) {
+    const real *z = logits + (size_t)n * K, *tn = t + (size_t)n * K;
+    real top = z[0];
+    for (int k = 1; k < K; k++) top = z[k] > top ? z[k] : top;
+    double sum = 0;
+    for (int k = 0; k < K; k++) sum += exp((double)(z[k] - top));
+    double log_sum = log(sum);
+    for (int k = 0; k < K; k++) {
+      double logp = (double)(z[k] - top) - log_sum;
+      loss -= tn[k] * logp;
+      if (probs) probs[(size_t)n * K + k] = (real)exp(logp);
+      if (dlogits) dlogits[(size_t)n * K + k] = (real)((exp(logp) - tn[k]) / B);
+    }
+  }
+  return loss / B;
+}

@@ -41,22 +41,28 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
   size_t *order = malloc(n_train * sizeof *order);
   real *batch = malloc((size_t)B * in * sizeof(real));
   int *yb = malloc((size_t)B * sizeof *yb);
+  real *soft = malloc((size_t)B * K * sizeof(real)); /* mixup targets */
+  real *mixed = malloc((size_t)B * in * sizeof(real));
   real *best = malloc((n->n_params + n->n_state) * sizeof(real));
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-  if (!order || !batch || !yb || !best || !r) {
-    free(order), free(batch), free(yb), free(best);
+  if (!order || !batch || !yb || !best || !r || !soft || !mixed) {
+    free(order), free(batch), free(yb), free(best), free(soft), free(mixed);
     if (r) gsl_rng_free(r);
     return -1;
   }
   gsl_rng_set(r, o->seed);
   memcpy(order, train, n_train * sizeof *order);
   double best_loss = INFINITY;
+  adam_opts_t adam = o->adam;
+  n->label_smoothing = (real)o->label_smoothing;
   int best_at = 0, since = 0, epoch;
   progress_t prog;
   for (epoch = 0; epoch < o->epochs; epoch++) {
     double t0 = now_seconds(), loss_sum = 0;
     size_t correct = 0, seen = 0;
     gsl_ran_shuffle(r, order, n_train, sizeof *order);
+    int cycles = o->cycles > 1 ? o->cycles : 1, per_cycle = (o->epochs + cycles - 1) / cycles;
+    if (o->cosine) adam.lr = o->adam.lr * 0.5 * (1.0 + cos(M_PI * (epoch % per_cycle) / per_cycle));
     progress_start(&prog, o->tag ? o->tag : "train", "batches", (n_train + B - 1) / B, o->verbose >= 2);
     for (size_t start = 0; start < n_train; start += (size_t)B) {
       int b = (int)(n_train - start < (size_t)B ? n_train - start : (size_t)B);
@@ -65,8 +71,21 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
         yb[i] = y[order[start + i]];
       }
       if (o->augment) o->augment(o->augment_ctx, batch, b, r);
-      net_forward(n, batch, b, 1);
-      loss_sum += net_backward(n, batch, yb, b) * b;
+      const real *xb = batch;
+      if (o->mixup > 0) { /* each sample mixed with a partner: the batch read in reverse */
+        double lam = gsl_ran_beta(r, o->mixup, o->mixup);
+        real e = (real)o->label_smoothing;
+        for (int i = 0; i < b; i++) {
+          int j = b - 1 - i;
+          for (size_t f = 0; f < in; f++)
+            mixed[(size_t)i * in + f] = (real)(lam * batch[(size_t)i * in + f] + (1 - lam) * batch[(size_t)j * in + f]);
+          for (int k = 0; k < K; k++)
+            soft[(size_t)i * K + k] = (real)(lam * ((k == yb[i]) * (1 - e) + e / K) + (1 - lam) * ((k == yb[j]) * (1 - e) + e / K));
+        }
+        xb = mixed;
+      }
+      net_forward(n, xb, b, 1);
+      loss_sum += (o->mixup > 0 ? net_backward_soft(n, xb, soft, b) : net_backward(n, xb, yb, b)) * b;
       for (int i = 0; i < b; i++) { /* training accuracy from the same forward pass */
         const real *pi = n->probs + (size_t)i * K;
         int arg = 0;
@@ -75,10 +94,16 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
         correct += arg == yb[i];
       }
       seen += (size_t)b;
-      net_adam_step(n, &o->adam);
+      net_adam_step(n, &adam);
       progress_update(&prog, start / B + 1);
     }
     progress_finish(&prog);
+    if (cycles > 1 && o->snapshots && ((epoch + 1) % per_cycle == 0 || epoch + 1 == o->epochs)) {
+      int c = epoch / per_cycle;
+      real *snap = o->snapshots + (size_t)c * (n->n_params + n->n_state);
+      memcpy(snap, n->params, n->n_params * sizeof(real));
+      memcpy(snap + n->n_params, n->state, n->n_state * sizeof(real));
+    }
     epoch_log_t *e = &log[epoch];
     e->train_loss = loss_sum / seen;
     e->train_acc = (double)correct / seen;
@@ -99,12 +124,13 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
       break;
     }
   }
+  n->label_smoothing = 0;
   if (n_val && best_at > 0) { /* keep the best epoch's parameters */
     memcpy(n->params, best, n->n_params * sizeof(real));
     memcpy(n->state, best + n->n_params, n->n_state * sizeof(real));
   }
   if (best_epoch) *best_epoch = n_val ? best_at : epoch;
-  free(order), free(batch), free(yb), free(best);
+  free(order), free(batch), free(yb), free(best), free(soft), free(mixed);
   gsl_rng_free(r);
   return epoch;
 }

@@ -16,6 +16,13 @@ typedef struct train_opts {
   int epochs, batch;
   int patience;      /* epochs without a better validation loss before stopping; 0: never */
   adam_opts_t adam;
+  int cosine;        /* learning rate follows a half cosine from adam.lr to 0 over the epochs */
+  int cycles;        /* with cosine: restarts, one snapshot of the parameters at the end of
+                        each cycle (a snapshot ensemble); 0 or 1: one cycle */
+  real *snapshots;   /* [cycles][n_params + n_state], filled when cycles > 1 */
+  float label_smoothing; /* targets (1 - e) one-hot + e / K */
+  float mixup;       /* alpha of mixup (Zhang et al. 2018): batches of lambda x_i + (1 - lambda) x_j
+                        with targets mixed alike, lambda ~ Beta(alpha, alpha); 0: off */
   unsigned long seed;
   int verbose;       /* 1: one line per epoch on stderr; 2: progress line on a TTY */
   const char *tag;   /* prefix of those lines */
