@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "progress.h"
 
 const char *const synth_genre_names[SYNTH_GENRES] = {
@@ -481,13 +482,11 @@ int synth_main(int argc, char **argv) {
     fprintf(stderr, "genre synth: %s\n\n%s", !dir ? "-o DIR is required" : "unexpected argument", usage);
     return 1;
   }
-  char path[4200];
-  for (int g = -2; g < SYNTH_GENRES; g++) {
-    if (g == -2) snprintf(path, sizeof path, "%s", dir);
-    else if (g == -1) snprintf(path, sizeof path, "%s/genres_original", dir);
-    else snprintf(path, sizeof path, "%s/genres_original/%s", dir, synth_genre_names[g]);
-    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-      fprintf(stderr, "genre synth: %s: cannot create directory: %s\n", path, strerror(errno));
+  char path[4200], err[4400];
+  for (int g = 0; g < SYNTH_GENRES; g++) {
+    snprintf(path, sizeof path, "%s/genres_original/%s", dir, synth_genre_names[g]);
+    if (make_dirs(path, err, sizeof err)) {
+      fprintf(stderr, "genre synth: %s\n", err);
       return 1;
     }
   }

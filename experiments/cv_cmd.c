@@ -8,6 +8,7 @@
 #include "cv.h"
 #include "json.h"
 #include "outfile.h"
+#include "mel_dataset.h"
 #include "train_options.h"
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
@@ -98,6 +99,58 @@ static void write_cv_json(json_t *j, const cv_result_t *r, char *const *labels, 
   json_close(j, 0);
 }
 
+/* Prints folds, mean +- std and the pooled confusion; writes the JSON. */
+static int report(const char *cmd, const cv_result_t *r, char *const *labels, size_t rows, size_t tracks, int segmented,
+                  const char *model, const char *arch, const char *data, unsigned long seed, int threads,
+                  const char *json_path) {
+  int folds = r->folds;
+  printf("%d-fold cross-validation of the %s (%s) on %s: %zu rows, %zu tracks, %d labels%s\n", folds, model, arch,
+         data, rows, tracks, r->K, segmented ? " (segments grouped by track)" : "");
+  for (int f = 0; f < folds; f++) {
+    const cv_fold_t *fd = &r->fold[f];
+    printf("  fold %2d: accuracy %.4f  top-2 %.4f", f + 1, fd->accuracy, fd->top2);
+    if (segmented) printf("  track accuracy %.4f", fd->track_vote);
+    printf("  (%zu rows, %d epochs, %.2f s)\n", fd->n_test, fd->epochs, fd->seconds);
+  }
+  double m, sd;
+  cv_mean_std(r, CV_FIELD(accuracy), &m, &sd);
+  printf("accuracy %.4f +- %.4f", m, sd);
+  cv_mean_std(r, CV_FIELD(top2), &m, &sd);
+  printf("   top-2 %.4f +- %.4f", m, sd);
+  cv_mean_std(r, CV_FIELD(macro_f1), &m, &sd);
+  printf("   macro F1 %.4f +- %.4f\n", m, sd);
+  if (segmented) {
+    cv_mean_std(r, CV_FIELD(track_vote), &m, &sd);
+    printf("track accuracy (majority vote) %.4f +- %.4f\n", m, sd);
+  }
+  printf("(mean +- std over %d folds; %.2f s with %d threads)\n\npooled over folds:\n", folds, r->seconds, threads);
+  metrics_print(stdout, &r->segments, labels);
+  if (!json_path) return 0;
+  char err[1500];
+  outfile_t out;
+  if (outfile_open(&out, json_path, err, sizeof err)) {
+    fprintf(stderr, "genre %s: %s\n", cmd, err);
+    return 1;
+  }
+  json_t j;
+  json_begin(&j, out.f);
+  json_key(&j, "model"), json_string(&j, model);
+  json_key(&j, "arch"), json_string(&j, arch);
+  json_key(&j, "data"), json_string(&j, data);
+  json_key(&j, "protocol"), json_string(&j, segmented ? "stratified k-fold grouped by track" : "stratified k-fold");
+  json_key(&j, "k"), json_int(&j, folds);
+  json_key(&j, "seed"), json_int(&j, (long long)seed);
+  json_key(&j, "rows"), json_int(&j, (long long)rows);
+  json_key(&j, "tracks"), json_int(&j, (long long)tracks);
+  write_cv_json(&j, r, labels, segmented);
+  json_end(&j);
+  if (outfile_commit(&out, 1, err, sizeof err)) {
+    fprintf(stderr, "genre %s: %s\n", cmd, err);
+    return 1;
+  }
+  return 0;
+}
+
 static int cv_ann(int argc, char **argv) {
   const char *features = NULL, *json_path = NULL;
   int folds = 10;
@@ -122,7 +175,7 @@ static int cv_ann(int argc, char **argv) {
       }
     } else if (c == 'h') return fputs(ann_usage, stdout), 0;
     else {
-      int r = train_option("cv ann", c, optarg, &o, &threads, &verbose);
+      int r = ann_option("cv ann", c, optarg, &o, &threads, &verbose);
       if (r == 0) return fputs(ann_usage, stderr), 1;
       if (r < 0) return 1;
     }
@@ -154,61 +207,116 @@ static int cv_ann(int argc, char **argv) {
     dataset_free(&d);
     return 1;
   }
-  printf("%d-fold cross-validation of the ANN (%s) on %s: %zu rows, %zu tracks, %d labels%s\n", folds, o.arch,
-         features, d.n_rows, d.n_groups, d.n_classes, d.segmented ? " (segments grouped by track)" : "");
-  for (int f = 0; f < folds; f++) {
-    cv_fold_t *fd = &r.fold[f];
-    printf("  fold %2d: accuracy %.4f  top-2 %.4f", f + 1, fd->accuracy, fd->top2);
-    if (d.segmented) printf("  track accuracy %.4f", fd->track_vote);
-    printf("  (%zu rows, %d epochs, %.2f s)\n", fd->n_test, fd->epochs, fd->seconds);
-  }
-  double m, sd;
-  cv_mean_std(&r, CV_FIELD(accuracy), &m, &sd);
-  printf("accuracy %.4f +- %.4f", m, sd);
-  cv_mean_std(&r, CV_FIELD(top2), &m, &sd);
-  printf("   top-2 %.4f +- %.4f", m, sd);
-  cv_mean_std(&r, CV_FIELD(macro_f1), &m, &sd);
-  printf("   macro F1 %.4f +- %.4f\n", m, sd);
-  if (d.segmented) {
-    cv_mean_std(&r, CV_FIELD(track_vote), &m, &sd);
-    printf("track accuracy (majority vote) %.4f +- %.4f\n", m, sd);
-  }
-  printf("(mean +- std over %d folds; %.2f s with %d threads)\n\npooled over folds:\n", folds, r.seconds,
-         threads < folds ? threads : folds);
-  metrics_print(stdout, &r.segments, d.labels);
-  int rc = 0;
-  if (json_path) {
-    outfile_t out;
-    if (outfile_open(&out, json_path, err, sizeof err)) {
-      fprintf(stderr, "genre cv ann: %s\n", err);
-      rc = 1;
-    } else {
-      json_t j;
-      json_begin(&j, out.f);
-      json_key(&j, "model"), json_string(&j, "ann");
-      json_key(&j, "arch"), json_string(&j, o.arch);
-      json_key(&j, "features"), json_string(&j, features);
-      json_key(&j, "protocol"), json_string(&j, d.segmented ? "stratified k-fold grouped by track" : "stratified k-fold");
-      json_key(&j, "k"), json_int(&j, folds);
-      json_key(&j, "seed"), json_int(&j, (long long)o.train.seed);
-      json_key(&j, "rows"), json_int(&j, (long long)d.n_rows);
-      json_key(&j, "tracks"), json_int(&j, (long long)d.n_groups);
-      write_cv_json(&j, &r, d.labels, d.segmented);
-      json_end(&j);
-      if (outfile_commit(&out, 1, err, sizeof err)) {
-        fprintf(stderr, "genre cv ann: %s\n", err);
-        rc = 1;
-      }
-    }
-  }
+  int rc = report("cv ann", &r, d.labels, d.n_rows, d.n_groups, d.segmented, "ANN", o.arch, features, o.train.seed,
+                  threads < folds ? threads : folds, json_path);
   cv_result_free(&r);
   dataset_free(&d);
   return rc;
 }
 
+static const char cnn_usage[] =
+    "usage: genre cv cnn --mel OUTDIR [--folds K] [--json FILE] [options]\n"
+    "\n"
+    "Stratified K-fold cross-validation of the CNN on the log-mel spectrograms of\n"
+    "genre extract (OUTDIR/mel/*.npy and index.csv). Folds are drawn over tracks:\n"
+    "a track's segments are never on both sides. Reports accuracy per segment and\n"
+    "per track (majority vote), mean +- std over folds. Standardisation and\n"
+    "early stopping use each fold's training part only.\n"
+    "\n"
+    "  --mel OUTDIR         what genre extract wrote (or its mel/ directory)\n"
+    "  --folds K            folds (default 5)\n"
+    "  --json FILE          results as JSON (keys as for genre cv ann)\n" CNN_OPTIONS_HELP;
+
+typedef struct cnn_ctx {
+  const mel_dataset_t *d;
+  const cnn_opts_t *o;
+} cnn_ctx_t;
+
+static int cnn_fold(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train, const size_t *val,
+                    size_t n_val, const size_t *test, size_t n_test, real *probs, epoch_log_t *log, int *epochs,
+                    char *err, size_t errlen) {
+  cnn_ctx_t *c = ctx;
+  cnn_opts_t o = *c->o;
+  o.train.seed = seed;
+  char tag[32];
+  snprintf(tag, sizeof tag, "fold %d", fold + 1);
+  o.train.tag = tag;
+  model_t m;
+  if (cnn_fit(c->d, train, n_train, val, n_val, &o, &m, log, epochs, err, errlen)) return -1;
+  int rc = cnn_predict(&m, c->d, test, n_test, probs);
+  if (rc) snprintf(err, errlen, "out of memory");
+  model_free(&m);
+  return rc;
+}
+
+static int cv_cnn(int argc, char **argv) {
+  const char *mel = NULL, *json_path = NULL;
+  int folds = 5, threads, verbose;
+  cnn_opts_t o;
+  if (cnn_options_parse("cv cnn", argc, argv, &o, &threads, &verbose)) return 1;
+  verbose = 0;
+  static const struct option opts[] = {{"mel", required_argument, 0, 'm'}, {"folds", required_argument, 0, 'k'},
+                                       {"json", required_argument, 0, 'J'}, {"help", no_argument, 0, 'h'},
+                                       TRAIN_LONG_OPTIONS, {0, 0, 0, 0}};
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    char *end;
+    if (c == 'm') mel = optarg;
+    else if (c == 'J') json_path = optarg;
+    else if (c == 'k') {
+      folds = (int)strtol(optarg, &end, 10);
+      if (*end || folds < 2 || folds > 1000) {
+        fprintf(stderr, "genre cv cnn: --folds wants 2 or more, not '%s'\n", optarg);
+        return 1;
+      }
+    } else if (c == 'h') return fputs(cnn_usage, stdout), 0;
+    else {
+      int r = cnn_option("cv cnn", c, optarg, &o, &threads, &verbose);
+      if (r == 0) return fputs(cnn_usage, stderr), 1;
+      if (r < 0) return 1;
+    }
+  }
+  if (!mel || optind < argc) {
+    fprintf(stderr, "genre cv cnn: --mel is required\n\n%s", cnn_usage);
+    return 1;
+  }
+  char err[1500];
+  mel_dataset_t d;
+  if (mel_dataset_load(mel, NULL, 0, &d, err, sizeof err)) {
+    fprintf(stderr, "genre cv cnn: %s\n", err);
+    return 1;
+  }
+  if (d.n_classes < 2) {
+    fprintf(stderr, "genre cv cnn: %s: a single label ('%s'): nothing to classify\n", mel, d.labels[0]);
+    mel_dataset_free(&d);
+    return 1;
+  }
+  o.train.verbose = verbose;
+  /* folds one after another, each batch split across the threads (BLAS inside
+   * runs single-threaded) */
+  if (openblas_set_num_threads) openblas_set_num_threads(1);
+  o.threads = threads;
+  cnn_ctx_t ctx = {&d, &o};
+  cv_setup_t s = {.y = d.y, .group = d.group, .n_rows = d.n_rows, .n_groups = d.n_groups, .K = d.n_classes,
+                  .folds = folds, .seed = o.train.seed, .val_fraction = o.val_fraction, .threads = 1,
+                  .max_epochs = o.train.epochs, .fn = cnn_fold, .ctx = &ctx};
+  cv_result_t r;
+  if (cv_run(&s, &r, err, sizeof err)) {
+    fprintf(stderr, "genre cv cnn: %s\n", err);
+    mel_dataset_free(&d);
+    return 1;
+  }
+  int rc = report("cv cnn", &r, d.labels, d.n_rows, d.n_groups, 1, "CNN", o.arch, mel, o.train.seed, threads, json_path);
+  cv_result_free(&r);
+  mel_dataset_free(&d);
+  return rc;
+}
+
 int cv_main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "ann") == 0) return cv_ann(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "cnn") == 0) return cv_cnn(argc - 1, argv + 1);
   FILE *f = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) ? stdout : stderr;
-  fprintf(f, "usage: genre cv ann ...   (genre cv ann --help)\n");
+  fprintf(f, "usage: genre cv ann|cnn ...   (genre cv ann --help, genre cv cnn --help)\n");
   return f == stdout ? 0 : 1;
 }

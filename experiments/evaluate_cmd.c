@@ -5,31 +5,87 @@
 #include <string.h>
 
 #include "ann.h"
+#include "cnn.h"
 #include "commands.h"
 #include "metrics.h"
 
 static const char usage[] =
-    "usage: genre evaluate --model MODEL --features CSV\n"
+    "usage: genre evaluate --model MODEL --features CSV     (an ANN)\n"
+    "       genre evaluate --model MODEL --mel OUTDIR       (a CNN)\n"
     "\n"
     "Prints accuracy, top-2 accuracy, per-class precision / recall / F1 and the\n"
     "confusion matrix (rows true, columns predicted). When the rows are 3-s segments\n"
     "(<stem>.<k>.wav), also the accuracy per track by majority vote.\n"
     "The table must have the model's feature columns and only labels it knows.\n";
 
+/* Metrics of probs against y, per row and per track. */
+static void print_results(const char *model_path, const char *arch, const char *data, size_t rows, const real *probs,
+                          const int *y, const int *group, size_t n_groups, int segmented, int K, char *const *labels) {
+  metrics_t seg;
+  if (metrics_init(&seg, K)) return;
+  metrics_add(&seg, probs, y, rows);
+  metrics_finish(&seg);
+  printf("model %s (%s), %s: %zu rows\n\n", model_path, arch, data, rows);
+  metrics_print(stdout, &seg, labels);
+  metrics_free(&seg);
+  if (!segmented) return;
+  int *vote = malloc(n_groups * sizeof(int)), *mean = malloc(n_groups * sizeof(int));
+  int *truth = malloc(n_groups * sizeof(int));
+  if (vote && mean && truth) {
+    track_predictions(probs, y, group, rows, n_groups, K, vote, mean, truth);
+    size_t right = 0, right_mean = 0, n = 0;
+    for (size_t g = 0; g < n_groups; g++)
+      if (truth[g] >= 0) n++, right += vote[g] == truth[g], right_mean += mean[g] == truth[g];
+    printf("\ntracks: %zu; accuracy by majority vote %.4f, by mean probability %.4f\n", n, (double)right / n,
+           (double)right_mean / n);
+  }
+  free(vote), free(mean), free(truth);
+}
+
+static int evaluate_cnn(model_t *m, const char *model_path, const char *mel) {
+  char err[1500];
+  mel_dataset_t d;
+  if (mel_dataset_load(mel, m->labels, m->n_classes, &d, err, sizeof err)) {
+    fprintf(stderr, "genre evaluate: %s\n", err);
+    return 1;
+  }
+  if (d.bands != m->in_h || d.frames != m->in_w) {
+    fprintf(stderr, "genre evaluate: %s: spectrograms of %dx%d, the model takes %dx%d\n", mel, d.bands, d.frames, m->in_h,
+            m->in_w);
+    mel_dataset_free(&d);
+    return 1;
+  }
+  size_t *idx = malloc(d.n_rows * sizeof *idx);
+  real *probs = malloc(d.n_rows * (size_t)m->n_classes * sizeof(real));
+  int rc = 1;
+  if (idx && probs) {
+    for (size_t i = 0; i < d.n_rows; i++) idx[i] = i;
+    if (cnn_predict(m, &d, idx, d.n_rows, probs) == 0) {
+      print_results(model_path, m->arch, mel, d.n_rows, probs, d.y, d.group, d.n_groups, 1, m->n_classes, m->labels);
+      rc = 0;
+    }
+  }
+  if (rc) fprintf(stderr, "genre evaluate: out of memory\n");
+  free(idx), free(probs);
+  mel_dataset_free(&d);
+  return rc;
+}
+
 int evaluate_main(int argc, char **argv) {
-  const char *model_path = NULL, *features = NULL;
+  const char *model_path = NULL, *features = NULL, *mel = NULL;
   static const struct option opts[] = {{"model", required_argument, 0, 'm'}, {"features", required_argument, 0, 'f'},
-                                       {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+                                       {"mel", required_argument, 0, 'M'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   optind = 1;
   int c;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     if (c == 'm') model_path = optarg;
     else if (c == 'f') features = optarg;
+    else if (c == 'M') mel = optarg;
     else if (c == 'h') return fputs(usage, stdout), 0;
     else return fputs(usage, stderr), 1;
   }
-  if (!model_path || !features || optind < argc) {
-    fprintf(stderr, "genre evaluate: --model and --features are required\n\n%s", usage);
+  if (!model_path || (!features == !mel) || optind < argc) {
+    fprintf(stderr, "genre evaluate: --model and one of --features / --mel are required\n\n%s", usage);
     return 1;
   }
   char err[1500];
@@ -38,10 +94,16 @@ int evaluate_main(int argc, char **argv) {
     fprintf(stderr, "genre evaluate: %s\n", err);
     return 1;
   }
-  if (m.kind != MODEL_ANN) {
-    fprintf(stderr, "genre evaluate: %s is a CNN model: give --mel DIR\n", model_path);
+  if ((m.kind == MODEL_CNN) != (mel != NULL)) {
+    fprintf(stderr, "genre evaluate: %s is %s model: give %s\n", model_path, m.kind == MODEL_CNN ? "a CNN" : "an ANN",
+            m.kind == MODEL_CNN ? "--mel OUTDIR" : "--features CSV");
     model_free(&m);
     return 1;
+  }
+  if (mel) {
+    int rc = evaluate_cnn(&m, model_path, mel);
+    model_free(&m);
+    return rc;
   }
   dataset_t d;
   if (dataset_load(features, m.labels, m.n_classes, m.feature_names, m.n_features, &d, err, sizeof err)) {
@@ -51,32 +113,15 @@ int evaluate_main(int argc, char **argv) {
   }
   size_t *idx = malloc(d.n_rows * sizeof *idx);
   real *probs = malloc(d.n_rows * (size_t)m.n_classes * sizeof(real));
-  metrics_t seg;
   int rc = 1;
-  if (!idx || !probs || metrics_init(&seg, m.n_classes)) {
+  if (!idx || !probs) {
     fprintf(stderr, "genre evaluate: out of memory\n");
     goto out;
   }
   for (size_t i = 0; i < d.n_rows; i++) idx[i] = i;
   ann_predict(&m, &d, idx, d.n_rows, probs);
-  metrics_add(&seg, probs, d.y, d.n_rows);
-  metrics_finish(&seg);
-  printf("model %s (%s), %s: %zu rows\n\n", model_path, m.arch, features, d.n_rows);
-  metrics_print(stdout, &seg, m.labels);
-  if (d.segmented) {
-    int *vote = malloc(d.n_groups * sizeof(int)), *mean = malloc(d.n_groups * sizeof(int));
-    int *truth = malloc(d.n_groups * sizeof(int));
-    if (vote && mean && truth) {
-      track_predictions(probs, d.y, d.group, d.n_rows, d.n_groups, m.n_classes, vote, mean, truth);
-      size_t right = 0, right_mean = 0, n = 0;
-      for (size_t g = 0; g < d.n_groups; g++)
-        if (truth[g] >= 0) n++, right += vote[g] == truth[g], right_mean += mean[g] == truth[g];
-      printf("\ntracks: %zu; accuracy by majority vote %.4f, by mean probability %.4f\n", n, (double)right / n,
-             (double)right_mean / n);
-    }
-    free(vote), free(mean), free(truth);
-  }
-  metrics_free(&seg);
+  print_results(model_path, m.arch, features, d.n_rows, probs, d.y, d.group, d.n_groups, d.segmented, m.n_classes,
+                m.labels);
   rc = 0;
 out:
   free(idx), free(probs);

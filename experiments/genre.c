@@ -17,7 +17,7 @@ typedef struct command {
 static const command_t commands[] = {
     {"extract", extract_main, "audio files -> GTZAN-schema feature CSVs and log-mel spectrograms"},
     {"synth", synth_main, "write the deterministic synthetic corpus (GTZAN layout)"},
-    {"train", train_main, "train a model: train ann (feature table)"},
+    {"train", train_main, "train a model: train ann (feature table) | train cnn (log-mel spectrograms)"},
     {"evaluate", evaluate_main, "accuracy, per-class scores and confusion matrix of a model"},
     {"cv", cv_main, "stratified K-fold cross-validation, grouped by track"},
 };

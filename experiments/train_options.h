@@ -5,12 +5,13 @@
 #include <getopt.h>
 
 #include "ann.h"
+#include "cnn.h"
 
 /* getopt_long codes of the shared options, and their table entries */
 enum {
   OPT_ARCH = 1000, OPT_HIDDEN, OPT_DROPOUT, OPT_BATCHNORM, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_WEIGHT_DECAY,
   OPT_SEED, OPT_VAL_FRACTION, OPT_PATIENCE, OPT_THREADS, OPT_QUIET, OPT_VERBOSE, OPT_MEMBERS, OPT_MIXUP,
-  OPT_SMOOTHING, OPT_SCHEDULE
+  OPT_SMOOTHING, OPT_SCHEDULE, OPT_AUGMENT, OPT_INIT, OPT_FREEZE
 };
 #define TRAIN_LONG_OPTIONS                                                                                     \
   {"arch", required_argument, 0, OPT_ARCH}, {"hidden", required_argument, 0, OPT_HIDDEN},                       \
@@ -21,7 +22,9 @@ enum {
       {"patience", required_argument, 0, OPT_PATIENCE}, {"threads", required_argument, 0, OPT_THREADS},         \
       {"quiet", no_argument, 0, OPT_QUIET}, {"verbose", no_argument, 0, OPT_VERBOSE},                           \
       {"members", required_argument, 0, OPT_MEMBERS}, {"mixup", required_argument, 0, OPT_MIXUP},               \
-      {"label-smoothing", required_argument, 0, OPT_SMOOTHING}, {"schedule", required_argument, 0, OPT_SCHEDULE}
+      {"label-smoothing", required_argument, 0, OPT_SMOOTHING}, {"schedule", required_argument, 0, OPT_SCHEDULE}, \
+      {"augment", required_argument, 0, OPT_AUGMENT}, {"init", required_argument, 0, OPT_INIT},                 \
+      {"freeze", required_argument, 0, OPT_FREEZE}
 
 #define TRAIN_OPTIONS_HELP                                                                                   \
   "  --arch NAME          preset: default (ours) or seed (the seeds' 512-256-128, dropout 0.2)\n"             \
@@ -41,12 +44,28 @@ enum {
   "  --threads T          threads (default: all cores)\n"                                                      \
   "  --quiet / --verbose  no per-epoch lines / one line per epoch\n"
 
-/* The preset named by --arch among argv (default when absent), then every
- * shared option applied over it. Sets *threads and *verbose. 0, or -1 after
- * printing the problem. `cmd` prefixes messages. */
-int train_options_parse(const char *cmd, int argc, char **argv, ann_opts_t *o, int *threads, int *verbose);
+#define CNN_OPTIONS_HELP                                                                                     \
+  "  --arch NAME          default (ours: batch norm, global pooling, 99 k weights),\n"                         \
+  "                       seed000 (5 x conv/pool/dropout, dense 64) or seed002 (2 convs, dense 128)\n"          \
+  "  --augment LIST       loudness,noise,pitch,stretch,freqmask,timemask | all | none\n"                        \
+  "                       (training only; default for --arch default: loudness,freqmask,timemask)\n"           \
+  "  --init MODEL         start from MODEL's convolutional layers (its classes may differ)\n"                  \
+  "  --freeze conv        train only the layers after the convolutional stack\n"                               \
+  "  --epochs N, --batch N, --lr X, --schedule constant|cosine, --weight-decay X, --seed S,\n"                  \
+  "  --val-fraction F, --patience N, --threads T, --quiet, --verbose   as for the ANN\n"
 
-/* Handles one shared option; 1 if it was one, -1 on a bad value, 0 if not ours. */
-int train_option(const char *cmd, int code, const char *arg, ann_opts_t *o, int *threads, int *verbose);
+/* The preset named by --arch among argv (default when absent). Sets *threads
+ * (all cores) and *verbose. 0, or -1 after printing the problem. */
+int train_options_parse(const char *cmd, int argc, char **argv, ann_opts_t *o, int *threads, int *verbose);
+int cnn_options_parse(const char *cmd, int argc, char **argv, cnn_opts_t *o, int *threads, int *verbose);
+
+/* Handles one option common to both models (training schedule and the like);
+ * 1 if it was one, -1 on a bad value, 0 if not ours. */
+int train_option(const char *cmd, int code, const char *arg, train_opts_t *t, double *val_fraction, int *threads,
+                 int *verbose);
+/* ANN-only options (--hidden, --dropout, --batchnorm, --members), then common ones. */
+int ann_option(const char *cmd, int code, const char *arg, ann_opts_t *o, int *threads, int *verbose);
+/* CNN-only options (--augment, --init, --freeze), then common ones. */
+int cnn_option(const char *cmd, int code, const char *arg, cnn_opts_t *o, int *threads, int *verbose);
 
 #endif

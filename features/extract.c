@@ -167,27 +167,6 @@ static void write_row(FILE *f, const char *name, size_t length, const double *ro
   csv_end_row(f);
 }
 
-static int make_dir(const char *path, char *err, size_t errlen) {
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s", path);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST) break;
-    *p = '/';
-  }
-  if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-    snprintf(err, errlen, "%s: cannot create directory: %s", path, strerror(errno));
-    return -1;
-  }
-  struct stat st;
-  if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    snprintf(err, errlen, "%s: not a directory", path);
-    return -1;
-  }
-  return 0;
-}
-
 int extract_main(int argc, char **argv) {
   const char *outdir = NULL;
   long jobs = sysconf(_SC_NPROCESSORS_ONLN);
@@ -236,7 +215,7 @@ int extract_main(int argc, char **argv) {
 
   char err[4400], path[4200];
   snprintf(path, sizeof path, "%s/mel", outdir);
-  if (make_dir(outdir, err, sizeof err) || make_dir(path, err, sizeof err)) {
+  if (make_dirs(outdir, err, sizeof err) || make_dirs(path, err, sizeof err)) {
     fprintf(stderr, "genre extract: %s\n", err);
     inputs_free(&inputs);
     return 1;

@@ -2,6 +2,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -132,3 +133,25 @@ void csv_put_integer(FILE *f, long long v, int first) {
 }
 
 void csv_end_row(FILE *f) { fputc('\n', f); }
+
+int make_dirs(const char *path, char *err, size_t errlen) {
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST) break;
+    *p = '/';
+  }
+  if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+    snprintf(err, errlen, "%s: cannot create directory: %s", path, strerror(errno));
+    return -1;
+  }
+  struct stat st;
+  if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    snprintf(err, errlen, "%s: not a directory", path);
+    return -1;
+  }
+  return 0;
+}
+

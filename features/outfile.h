@@ -30,6 +30,9 @@ void csv_put_number(FILE *f, double v, int first);
 void csv_put_integer(FILE *f, long long v, int first);
 void csv_end_row(FILE *f);
 
+/* mkdir -p: creates path and its missing parents. 0, or -1 with the reason. */
+int make_dirs(const char *path, char *err, size_t errlen);
+
 /* The shortest of %.15g, %.16g, %.17g that round-trips. */
 void format_double(double v, char *buf, size_t len);
 

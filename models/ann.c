@@ -37,12 +37,12 @@ int ann_preset(const char *name, ann_opts_t *o) {
 int ann_layers(const ann_opts_t *o, layer_spec_t *spec) {
   int n = 0;
   for (int i = 0; i < o->n_hidden; i++) {
-    spec[n++] = (layer_spec_t){LAYER_DENSE, o->hidden[i], 0, 0, 0};
-    if (o->batchnorm) spec[n++] = (layer_spec_t){LAYER_BATCHNORM, 0, 0, 0, 0};
-    spec[n++] = (layer_spec_t){LAYER_RELU, 0, 0, 0, 0};
-    if (o->dropout > 0) spec[n++] = (layer_spec_t){LAYER_DROPOUT, 0, 0, 0, o->dropout};
+    spec[n++] = DENSE(o->hidden[i]);
+    if (o->batchnorm) spec[n++] = BATCHNORM;
+    spec[n++] = RELU;
+    if (o->dropout > 0) spec[n++] = DROPOUT(o->dropout);
   }
-  spec[n++] = (layer_spec_t){LAYER_DENSE, 0, 0, 0, 0};
+  spec[n++] = DENSE_CLASSES;
   return n;
 }
 

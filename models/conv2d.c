@@ -4,9 +4,21 @@
 #include <string.h>
 
 #include "layers.h"
+#include "simd.h"
 
 size_t conv_col_size(const conv_shape_t *s) { return (size_t)s->ci * s->kh * s->kw * s->ho * s->wo; }
 
+/* output columns j whose input column j*stride + kj - pad_w is inside [0, wi) */
+static inline void valid_columns(const conv_shape_t *s, int kj, int *j0, int *j1) {
+  int off = kj - s->pad_w, lo = off >= 0 ? 0 : (-off + s->stride - 1) / s->stride;
+  int hi = (s->wi - 1 - off) / s->stride + 1; /* first j past the right edge */
+  if (s->wi - 1 - off < 0) hi = 0;
+  *j0 = lo < s->wo ? lo : s->wo;
+  *j1 = hi < s->wo ? hi : s->wo;
+  if (*j1 < *j0) *j1 = *j0;
+}
+
+HOT_KERNEL
 static void im2col(real *col, const real *x, const conv_shape_t *s) {
   int hw = s->ho * s->wo;
   for (int c = 0; c < s->ci; c++)
@@ -14,22 +26,26 @@ static void im2col(real *col, const real *x, const conv_shape_t *s) {
       for (int kj = 0; kj < s->kw; kj++) {
         real *row = col + ((size_t)(c * s->kh + ki) * s->kw + kj) * hw;
         const real *xc = x + (size_t)c * s->hi * s->wi;
+        int j0, j1, off = kj - s->pad_w;
+        valid_columns(s, kj, &j0, &j1);
         for (int i = 0; i < s->ho; i++) {
           int y = i * s->stride + ki - s->pad_h;
-          real *r = row + i * s->wo;
+          real *r = row + (size_t)i * s->wo;
           if (y < 0 || y >= s->hi) {
             memset(r, 0, sizeof(real) * s->wo);
             continue;
           }
-          const real *xr = xc + (size_t)y * s->wi;
-          for (int j = 0; j < s->wo; j++) {
-            int xj = j * s->stride + kj - s->pad_w;
-            r[j] = xj >= 0 && xj < s->wi ? xr[xj] : 0;
-          }
+          const real *xr = xc + (size_t)y * s->wi + off;
+          for (int j = 0; j < j0; j++) r[j] = 0;
+          if (s->stride == 1) memcpy(r + j0, xr + j0, sizeof(real) * (size_t)(j1 - j0));
+          else
+            for (int j = j0; j < j1; j++) r[j] = xr[j * s->stride];
+          for (int j = j1; j < s->wo; j++) r[j] = 0;
         }
       }
 }
 
+HOT_KERNEL
 static void col2im(real *x, const real *col, const conv_shape_t *s) {
   int hw = s->ho * s->wo;
   memset(x, 0, sizeof(real) * s->ci * s->hi * s->wi);
@@ -38,15 +54,17 @@ static void col2im(real *x, const real *col, const conv_shape_t *s) {
       for (int kj = 0; kj < s->kw; kj++) {
         const real *row = col + ((size_t)(c * s->kh + ki) * s->kw + kj) * hw;
         real *xc = x + (size_t)c * s->hi * s->wi;
+        int j0, j1, off = kj - s->pad_w;
+        valid_columns(s, kj, &j0, &j1);
         for (int i = 0; i < s->ho; i++) {
           int y = i * s->stride + ki - s->pad_h;
           if (y < 0 || y >= s->hi) continue;
-          real *xr = xc + (size_t)y * s->wi;
-          const real *r = row + i * s->wo;
-          for (int j = 0; j < s->wo; j++) {
-            int xj = j * s->stride + kj - s->pad_w;
-            if (xj >= 0 && xj < s->wi) xr[xj] += r[j];
-          }
+          real *xr = xc + (size_t)y * s->wi + off;
+          const real *r = row + (size_t)i * s->wo;
+          if (s->stride == 1)
+            for (int j = j0; j < j1; j++) xr[j] += r[j];
+          else
+            for (int j = j0; j < j1; j++) xr[j * s->stride] += r[j];
         }
       }
 }

@@ -36,6 +36,15 @@ void batchnorm_forward_eval(real *out, const real *in, const real *gamma, const 
 /* dgamma[C], dbeta[C], din[B][C][S] */
 void batchnorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *xhat,
                         const real *invstd, const real *gamma, int B, int C, int S);
+/* the same over channels [c0, c1) only (channels are independent) */
+void batchnorm_forward_train_range(real *out, real *xhat, real *invstd, real *running_mean, real *running_var,
+                                   const real *in, const real *gamma, const real *beta, int B, int C, int S, real eps,
+                                   real momentum, int c0, int c1);
+void batchnorm_forward_eval_range(real *out, const real *in, const real *gamma, const real *beta,
+                                  const real *running_mean, const real *running_var, int B, int C, int S, real eps,
+                                  int c0, int c1);
+void batchnorm_backward_range(real *din, real *dgamma, real *dbeta, const real *dout, const real *xhat,
+                              const real *invstd, const real *gamma, int B, int C, int S, int c0, int c1);
 
 /* 2-D convolution, NCHW, kernel w[Co][Ci][KH][KW], bias b[Co], stride, zero
  * padding pad_h / pad_w on top/left (bottom/right take what the output size
@@ -50,10 +59,13 @@ void conv2d_forward(real *out, const real *in, const real *w, const real *b, rea
 void conv2d_backward(real *din, real *dw, real *db, const real *dout, const real *in,
                      const real *w, real *col, int B, const conv_shape_t *s);
 
-/* max pooling k x k, stride k (floor mode); argmax[B*C*Ho*Wo] for backward */
+/* max pooling k x k, stride k (floor mode); argmax[B*C*Ho*Wo] for backward.
+ * The _planes versions work on planes (sample, channel) [p0, p1) of B*C. */
 void maxpool_forward(real *out, int *argmax, const real *in, int B, int C, int H, int W, int k);
 void maxpool_backward(real *din, const real *dout, const int *argmax, int B, int C, int H, int W,
                       int k);
+void maxpool_forward_planes(real *out, int *argmax, const real *in, int H, int W, int k, int p0, int p1);
+void maxpool_backward_planes(real *din, const real *dout, const int *argmax, int H, int W, int k, int p0, int p1);
 
 /* global average pooling: out[B][C] = mean over H*W of in[B][C][H*W] */
 void avgpool_forward(real *out, const real *in, int B, int C, int S);

@@ -98,7 +98,7 @@ int model_save(const model_t *m, const char *path, char *err, size_t errlen) {
   for (int i = 0; i < m->n_layers; i++) {
     const layer_spec_t *s = &m->spec[i];
     put_u32(&w, (uint32_t)s->kind), put_u32(&w, (uint32_t)s->size), put_u32(&w, (uint32_t)s->kernel);
-    put_u32(&w, (uint32_t)s->stride), put_f32(&w, s->rate);
+    put_u32(&w, (uint32_t)s->stride), put_f32(&w, s->rate), put_u32(&w, (uint32_t)s->pad);
   }
   put_str(&w, m->arch);
   put_u32(&w, (uint32_t)m->n_scale);
@@ -238,8 +238,10 @@ int model_load(const char *path, int max_batch, model_t *m, char *err, size_t er
   for (int i = 0; i < m->n_layers; i++) {
     layer_spec_t *s = &m->spec[i];
     s->kind = (int)get_u32(&r), s->size = (int)get_u32(&r), s->kernel = (int)get_u32(&r);
-    s->stride = (int)get_u32(&r), s->rate = get_f32(&r);
-    if (s->size < 0 || s->size > 65536 || s->kernel < 0 || s->kernel > 64 || s->stride < 0 || s->stride > 64) r.bad = 1;
+    s->stride = (int)get_u32(&r), s->rate = get_f32(&r), s->pad = (int)get_u32(&r);
+    if (s->size < 0 || s->size > 65536 || s->kernel < 0 || s->kernel > 64 || s->stride < 0 || s->stride > 64 ||
+        (s->pad != PAD_SAME && s->pad != PAD_VALID) || !(s->rate >= 0 && s->rate < 1))
+      r.bad = 1;
   }
   char *arch = get_str(&r);
   if (arch) snprintf(m->arch, sizeof m->arch, "%s", arch);

@@ -4,7 +4,7 @@
  *   "GENRENN1"                          magic, 8 bytes
  *   u32 version, u32 kind (1 ANN, 2 CNN)
  *   u32 in_c, in_h, in_w, n_classes, n_layers
- *   n_layers x {u32 kind, i32 size, i32 kernel, i32 stride, f32 rate}   the layer table
+ *   n_layers x {u32 kind, i32 size, i32 kernel, i32 stride, f32 rate, u32 pad}   the layer table
  *   str arch                            preset name
  *   u32 n_scale; f32 shift[n_scale], f32 scale[n_scale]   standardisation
  *   u32 n_features; str feature[n_features]               input columns (ANN)

@@ -1,5 +1,6 @@
 #include "net.h"
 #include "simd.h"
+#include "workers.h"
 
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -30,7 +31,8 @@ void net_free(net_t *n) {
     free(l->out), free(l->dout), free(l->aux), free(l->aux2), free(l->argmax);
   }
   free(n->params), free(n->grads), free(n->adam_m), free(n->adam_v), free(n->state);
-  free(n->col), free(n->probs), free(n->dlogits);
+  free(n->col), free(n->probs), free(n->dlogits), free(n->cols), free(n->partials);
+  workers_free(n->workers);
   free(n);
 }
 
@@ -75,9 +77,14 @@ net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int i
       if (k < 1 || spec[i].size < 1 || h < 1 || w < 1) goto bad;
       conv_shape_t *cs = &l->conv;
       cs->ci = c, cs->hi = h, cs->wi = w, cs->co = spec[i].size, cs->kh = cs->kw = k, cs->stride = s;
-      cs->ho = (h + s - 1) / s, cs->wo = (w + s - 1) / s; /* "same": ceil(in / stride) */
-      int ph = (cs->ho - 1) * s + k - h, pw = (cs->wo - 1) * s + k - w;
-      cs->pad_h = ph > 0 ? ph / 2 : 0, cs->pad_w = pw > 0 ? pw / 2 : 0;
+      if (spec[i].pad == PAD_VALID) { /* no padding: (in - k) / stride + 1 */
+        if (h < k || w < k) goto bad;
+        cs->ho = (h - k) / s + 1, cs->wo = (w - k) / s + 1, cs->pad_h = cs->pad_w = 0;
+      } else { /* "same": ceil(in / stride), padding split as TensorFlow does */
+        cs->ho = (h + s - 1) / s, cs->wo = (w + s - 1) / s;
+        int ph = (cs->ho - 1) * s + k - h, pw = (cs->wo - 1) * s + k - w;
+        cs->pad_h = ph > 0 ? ph / 2 : 0, cs->pad_w = pw > 0 ? pw / 2 : 0;
+      }
       l->nw = (size_t)cs->co * c * k * k, l->nb = (size_t)cs->co;
       if (conv_col_size(cs) > col) col = conv_col_size(cs);
       c = cs->co, h = cs->ho, w = cs->wo;
@@ -119,6 +126,7 @@ net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int i
   n->params = alloc_reals(n->n_params), n->grads = alloc_reals(n->n_params);
   n->adam_m = alloc_reals(n->n_params), n->adam_v = alloc_reals(n->n_params);
   n->state = alloc_reals(n->n_state), n->col = alloc_reals(col);
+  n->col_size = col;
   n->probs = alloc_reals((size_t)max_batch * n_classes);
   n->dlogits = alloc_reals((size_t)max_batch * n_classes);
   int ok = n->params && n->grads && n->adam_m && n->adam_v && n->state && n->col && n->probs && n->dlogits;
@@ -210,31 +218,183 @@ static void draw_mask(unsigned (*state)[16], real *restrict mask, size_t count, 
   memcpy(state[0], &s0, 64), memcpy(state[1], &s1, 64), memcpy(state[2], &s2, 64), memcpy(state[3], &s3, 64);
 }
 
+/* --- data-parallel layer work ------------------------------------------- */
+
+int net_set_threads(net_t *n, int threads) {
+  workers_free(n->workers), free(n->cols), free(n->partials);
+  n->workers = NULL, n->cols = n->partials = NULL, n->partial_size = 0;
+  if (threads < 2) return 0;
+  size_t partial = 0;
+  for (int i = 0; i < n->n_layers; i++)
+    if (n->layer[i].spec.kind == LAYER_CONV2D && n->layer[i].nw + n->layer[i].nb > partial)
+      partial = n->layer[i].nw + n->layer[i].nb;
+  n->workers = workers_new(threads);
+  if (!n->workers) return -1;
+  threads = workers_count(n->workers);
+  n->cols = alloc_reals((size_t)threads * n->col_size);
+  n->partials = alloc_reals((size_t)(threads - 1) * partial);
+  n->partial_size = partial;
+  if (!n->cols || !n->partials) {
+    net_set_threads(n, 1);
+    return -1;
+  }
+  return 0;
+}
+
+#define PARALLEL_MIN 32768 /* values a layer must touch before it is split */
+
+typedef struct job {
+  net_t *n;
+  layer_t *l;
+  const real *in;
+  real *din;
+  int B;
+  int train;
+} job_t;
+
+static void conv_fwd_work(void *c, int k, int b0, int b1) {
+  job_t *j = c;
+  const conv_shape_t *s = &j->l->conv;
+  conv2d_forward(j->l->out + (size_t)b0 * j->l->out_size, j->in + (size_t)b0 * j->l->in_size, j->l->weight, j->l->bias,
+                 j->n->cols + (size_t)k * j->n->col_size, b1 - b0, s);
+}
+
+static void conv_bwd_work(void *c, int k, int b0, int b1) {
+  job_t *j = c;
+  layer_t *l = j->l;
+  real *dw = k ? j->n->partials + (size_t)(k - 1) * j->n->partial_size : l->dweight;
+  real *db = k ? dw + l->nw : l->dbias;
+  conv2d_backward(j->din ? j->din + (size_t)b0 * l->in_size : NULL, dw, db, l->dout + (size_t)b0 * l->out_size,
+                  j->in + (size_t)b0 * l->in_size, l->weight, j->n->cols + (size_t)k * j->n->col_size, b1 - b0, &l->conv);
+}
+
+/* dense forward over output columns [o0, o1) */
+static void dense_fwd_work(void *c, int k, int o0, int o1) {
+  (void)k;
+  job_t *j = c;
+  layer_t *l = j->l;
+  int I = (int)l->in_size, O = l->c;
+  for (int b = 0; b < j->B; b++)
+    for (int o = o0; o < o1; o++) l->out[(size_t)b * O + o] = l->bias[o];
+  GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, j->B, o1 - o0, I, 1, j->in, I, l->weight + (size_t)o0 * I, I, 1,
+       l->out + o0, O);
+}
+
+/* dense weight gradients over output rows [o0, o1) */
+static void dense_bwd_w_work(void *c, int k, int o0, int o1) {
+  (void)k;
+  job_t *j = c;
+  layer_t *l = j->l;
+  int I = (int)l->in_size, O = l->c;
+  GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, I, j->B, 1, l->dout + o0, O, j->in, I, 0,
+       l->dweight + (size_t)o0 * I, I);
+  for (int o = o0; o < o1; o++) {
+    real acc = 0;
+    for (int b = 0; b < j->B; b++) acc += l->dout[(size_t)b * O + o];
+    l->dbias[o] = acc;
+  }
+}
+
+/* dense input gradients over input columns [i0, i1) */
+static void dense_bwd_x_work(void *c, int k, int i0, int i1) {
+  (void)k;
+  job_t *j = c;
+  layer_t *l = j->l;
+  int I = (int)l->in_size, O = l->c;
+  GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->B, i1 - i0, O, 1, l->dout, O, l->weight + i0, I, 0, j->din + i0, I);
+}
+
+static void bn_fwd_work(void *c, int k, int c0, int c1) {
+  (void)k;
+  job_t *j = c;
+  layer_t *l = j->l;
+  if (j->train)
+    batchnorm_forward_train_range(l->out, l->aux, l->aux2, l->run_mean, l->run_var, j->in, l->weight, l->bias, j->B, l->c,
+                                  l->h * l->w, j->n->bn_eps, j->n->bn_momentum, c0, c1);
+  else
+    batchnorm_forward_eval_range(l->out, j->in, l->weight, l->bias, l->run_mean, l->run_var, j->B, l->c, l->h * l->w,
+                                 j->n->bn_eps, c0, c1);
+}
+
+static void bn_bwd_work(void *c, int k, int c0, int c1) {
+  (void)k;
+  job_t *j = c;
+  layer_t *l = j->l;
+  batchnorm_backward_range(j->din, l->dweight, l->dbias, l->dout, l->aux, l->aux2, l->weight, j->B, l->c, l->h * l->w,
+                           c0, c1);
+}
+
+static void pool_fwd_work(void *c, int k, int p0, int p1) {
+  (void)k;
+  job_t *j = c;
+  layer_t *l = j->l;
+  maxpool_forward_planes(l->out, l->argmax, j->in, l->ih, l->iw, l->spec.size, p0, p1);
+}
+
+static void pool_bwd_work(void *c, int k, int p0, int p1) {
+  (void)k;
+  job_t *j = c;
+  layer_t *l = j->l;
+  maxpool_backward_planes(j->din, l->dout, l->argmax, l->ih, l->iw, l->spec.size, p0, p1);
+}
+
+/* elementwise layers over blocks of 4096 values */
+#define BLOCK 4096
+static void relu_fwd_work(void *c, int k, int b0, int b1) {
+  (void)k;
+  job_t *j = c;
+  size_t n = (size_t)j->B * j->l->out_size, lo = (size_t)b0 * BLOCK, hi = (size_t)b1 * BLOCK < n ? (size_t)b1 * BLOCK : n;
+  relu_forward(j->l->out + lo, j->in + lo, hi - lo);
+}
+static void relu_bwd_work(void *c, int k, int b0, int b1) {
+  (void)k;
+  job_t *j = c;
+  size_t n = (size_t)j->B * j->l->out_size, lo = (size_t)b0 * BLOCK, hi = (size_t)b1 * BLOCK < n ? (size_t)b1 * BLOCK : n;
+  relu_backward(j->din + lo, j->l->dout + lo, j->l->out + lo, hi - lo);
+}
+static void dropout_fwd_work(void *c, int k, int b0, int b1) {
+  (void)k;
+  job_t *j = c;
+  size_t n = (size_t)j->B * j->l->out_size, lo = (size_t)b0 * BLOCK, hi = (size_t)b1 * BLOCK < n ? (size_t)b1 * BLOCK : n;
+  dropout_forward(j->l->out + lo, j->in + lo, j->l->aux + lo, hi - lo);
+}
+static void dropout_bwd_work(void *c, int k, int b0, int b1) {
+  (void)k;
+  job_t *j = c;
+  size_t n = (size_t)j->B * j->l->out_size, lo = (size_t)b0 * BLOCK, hi = (size_t)b1 * BLOCK < n ? (size_t)b1 * BLOCK : n;
+  dropout_backward(j->din + lo, j->l->dout + lo, j->l->aux + lo, hi - lo);
+}
+static int blocks(size_t n) { return (int)((n + BLOCK - 1) / BLOCK); }
+
 const real *net_forward(net_t *n, const real *x, int B, int train) {
   const real *in = x;
+  int training = train;
   for (int i = 0; i < n->n_layers; i++) {
     layer_t *l = &n->layer[i];
     size_t count = (size_t)B * l->out_size;
+    train = training && i >= n->frozen;
+    job_t job = {n, l, in, NULL, B, train};
+    workers_t *w = count * (l->spec.kind == LAYER_DENSE ? l->in_size : 1) >= PARALLEL_MIN ? n->workers : NULL;
     switch (l->spec.kind) {
-    case LAYER_DENSE: dense_forward(l->out, in, l->weight, l->bias, B, (int)l->in_size, l->c); break;
-    case LAYER_RELU: relu_forward(l->out, in, count); break;
+    case LAYER_DENSE:
+      if (w) workers_run(w, dense_fwd_work, &job, l->c);
+      else dense_forward(l->out, in, l->weight, l->bias, B, (int)l->in_size, l->c);
+      break;
+    case LAYER_RELU: workers_run(w, relu_fwd_work, &job, blocks(count)); break;
     case LAYER_DROPOUT:
       if (train && l->spec.rate > 0) {
         draw_mask(n->rng, l->aux, count, l->spec.rate);
-        dropout_forward(l->out, in, l->aux, count);
+        workers_run(w, dropout_fwd_work, &job, blocks(count));
       } else {
         memcpy(l->out, in, count * sizeof(real));
       }
       break;
-    case LAYER_BATCHNORM:
-      if (train)
-        batchnorm_forward_train(l->out, l->aux, l->aux2, l->run_mean, l->run_var, in, l->weight, l->bias, B, l->c,
-                                l->h * l->w, n->bn_eps, n->bn_momentum);
-      else
-        batchnorm_forward_eval(l->out, in, l->weight, l->bias, l->run_mean, l->run_var, B, l->c, l->h * l->w, n->bn_eps);
+    case LAYER_BATCHNORM: workers_run(w, bn_fwd_work, &job, l->c); break;
+    case LAYER_CONV2D:
+      if (n->workers) workers_run(n->workers, conv_fwd_work, &job, B);
+      else conv2d_forward(l->out, in, l->weight, l->bias, n->col, B, &l->conv);
       break;
-    case LAYER_CONV2D: conv2d_forward(l->out, in, l->weight, l->bias, n->col, B, &l->conv); break;
-    case LAYER_MAXPOOL: maxpool_forward(l->out, l->argmax, in, B, l->ic, l->ih, l->iw, l->spec.size); break;
+    case LAYER_MAXPOOL: workers_run(w, pool_fwd_work, &job, B * l->ic); break;
     case LAYER_AVGPOOL: avgpool_forward(l->out, in, B, l->ic, l->ih * l->iw); break;
     case LAYER_FLATTEN: memcpy(l->out, in, count * sizeof(real)); break;
     }
@@ -244,22 +404,47 @@ const real *net_forward(net_t *n, const real *x, int B, int train) {
 }
 
 static void backward_layers(net_t *n, const real *x, int B) {
-  for (int i = n->n_layers - 1; i >= 0; i--) {
+  for (int i = n->n_layers - 1; i >= n->frozen; i--) {
     layer_t *l = &n->layer[i];
     const real *in = i ? n->layer[i - 1].out : x;
-    real *din = i ? n->layer[i - 1].dout : NULL;
+    real *din = i > n->frozen ? n->layer[i - 1].dout : NULL; /* nothing below needs it */
     size_t count = (size_t)B * l->out_size;
+    job_t job = {n, l, in, din, B, 1};
+    workers_t *w = count * (l->spec.kind == LAYER_DENSE ? l->in_size : 1) >= PARALLEL_MIN ? n->workers : NULL;
     switch (l->spec.kind) {
-    case LAYER_DENSE: dense_backward(din, l->dweight, l->dbias, l->dout, in, l->weight, B, (int)l->in_size, l->c); break;
-    case LAYER_RELU: if (din) relu_backward(din, l->dout, l->out, count); break;
+    case LAYER_DENSE:
+      if (w) {
+        workers_run(w, dense_bwd_w_work, &job, l->c);
+        if (din) workers_run(w, dense_bwd_x_work, &job, (int)l->in_size);
+      } else {
+        dense_backward(din, l->dweight, l->dbias, l->dout, in, l->weight, B, (int)l->in_size, l->c);
+      }
+      break;
+    case LAYER_RELU: if (din) workers_run(w, relu_bwd_work, &job, blocks(count)); break;
     case LAYER_DROPOUT:
       if (!din) break;
-      if (l->spec.rate > 0) dropout_backward(din, l->dout, l->aux, count);
+      if (l->spec.rate > 0) workers_run(w, dropout_bwd_work, &job, blocks(count));
       else memcpy(din, l->dout, count * sizeof(real));
       break;
-    case LAYER_BATCHNORM: batchnorm_backward(din, l->dweight, l->dbias, l->dout, l->aux, l->aux2, l->weight, B, l->c, l->h * l->w); break;
-    case LAYER_CONV2D: conv2d_backward(din, l->dweight, l->dbias, l->dout, in, l->weight, n->col, B, &l->conv); break;
-    case LAYER_MAXPOOL: if (din) maxpool_backward(din, l->dout, l->argmax, B, l->ic, l->ih, l->iw, l->spec.size); break;
+    case LAYER_BATCHNORM: workers_run(w, bn_bwd_work, &job, l->c); break;
+    case LAYER_CONV2D:
+      if (n->workers && B > 1) {
+        int parts = workers_count(n->workers);
+        /* a worker whose share of the batch is empty leaves its slot as it was */
+        memset(l->dweight, 0, l->nw * sizeof(real));
+        memset(l->dbias, 0, l->nb * sizeof(real));
+        memset(n->partials, 0, (size_t)(parts - 1) * n->partial_size * sizeof(real));
+        workers_run(n->workers, conv_bwd_work, &job, B);
+        for (int k = 1; k < parts; k++) { /* partial gradients, summed in worker order */
+          const real *p = n->partials + (size_t)(k - 1) * n->partial_size;
+          for (size_t i = 0; i < l->nw; i++) l->dweight[i] += p[i];
+          for (size_t i = 0; i < l->nb; i++) l->dbias[i] += p[l->nw + i];
+        }
+      } else {
+        conv2d_backward(din, l->dweight, l->dbias, l->dout, in, l->weight, n->col, B, &l->conv);
+      }
+      break;
+    case LAYER_MAXPOOL: if (din) workers_run(w, pool_bwd_work, &job, B * l->ic); break;
     case LAYER_AVGPOOL: if (din) avgpool_backward(din, l->dout, B, l->ic, l->ih * l->iw); break;
     case LAYER_FLATTEN: if (din) memcpy(din, l->dout, count * sizeof(real)); break;
     }
@@ -298,7 +483,7 @@ static void adam_update(real *restrict p, const real *restrict g, real *restrict
 void net_adam_step(net_t *n, const adam_opts_t *o) {
   n->adam_t++;
   double c1 = 1.0 - pow(o->beta1, (double)n->adam_t), c2 = 1.0 - pow(o->beta2, (double)n->adam_t);
-  for (int i = 0; i < n->n_layers; i++) {
+  for (int i = n->frozen; i < n->n_layers; i++) {
     layer_t *l = &n->layer[i];
     int decays = o->weight_decay > 0 && (l->spec.kind == LAYER_DENSE || l->spec.kind == LAYER_CONV2D);
     for (int part = 0; part < 2; part++) {

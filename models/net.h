@@ -14,7 +14,7 @@ typedef enum layer_kind {
   LAYER_RELU,
   LAYER_DROPOUT,   /* rate */
   LAYER_BATCHNORM, /* over features (after dense) or channels (after conv) */
-  LAYER_CONV2D,    /* size: filters, kernel: square size, stride; "same" padding */
+  LAYER_CONV2D,    /* size: filters, kernel: square size, stride; pad: "same" (0) or "valid" (1) */
   LAYER_MAXPOOL,   /* size: k (k x k, stride k) */
   LAYER_AVGPOOL,   /* global average pooling: [C][H][W] -> [C] */
   LAYER_FLATTEN,   /* [C][H][W] -> [C*H*W] (C, H, W order, as PyTorch) */
@@ -26,7 +26,23 @@ typedef struct layer_spec {
   int kernel;
   int stride;
   float rate;
+  int pad; /* conv2d: PAD_SAME or PAD_VALID */
 } layer_spec_t;
+
+enum { PAD_SAME = 0, PAD_VALID = 1 };
+
+/* Table entries, so a preset reads as its architecture */
+#define DENSE(units) ((layer_spec_t){.kind = LAYER_DENSE, .size = (units)})
+#define DENSE_CLASSES DENSE(0) /* one unit per class */
+#define RELU ((layer_spec_t){.kind = LAYER_RELU})
+#define DROPOUT(p) ((layer_spec_t){.kind = LAYER_DROPOUT, .rate = (p)})
+#define BATCHNORM ((layer_spec_t){.kind = LAYER_BATCHNORM})
+#define CONV(filters, k, s) ((layer_spec_t){.kind = LAYER_CONV2D, .size = (filters), .kernel = (k), .stride = (s)})
+#define CONV_VALID(filters, k) \
+  ((layer_spec_t){.kind = LAYER_CONV2D, .size = (filters), .kernel = (k), .stride = 1, .pad = PAD_VALID})
+#define MAXPOOL(k) ((layer_spec_t){.kind = LAYER_MAXPOOL, .size = (k)})
+#define AVGPOOL ((layer_spec_t){.kind = LAYER_AVGPOOL})
+#define FLATTEN ((layer_spec_t){.kind = LAYER_FLATTEN})
 
 #define NET_MAX_LAYERS 64
 
@@ -55,6 +71,11 @@ typedef struct net {
   real *probs, *dlogits;                   /* [max_batch][n_classes] */
   long adam_t;
   real label_smoothing; /* used by net_backward */
+  int frozen;           /* layers [0, frozen) are not trained: inference mode, no gradients */
+  struct workers *workers; /* data-parallel layer work (NULL: one thread) */
+  real *cols;           /* [threads][col_size]: im2col scratch per worker */
+  real *partials;       /* [threads - 1][partial_size]: conv gradient partials */
+  size_t col_size, partial_size;
   real bn_eps, bn_momentum;
   unsigned rng[4][16]; /* 16 xoshiro128** streams for dropout masks, seeded from GSL */
 } net_t;
@@ -71,6 +92,13 @@ typedef struct adam_opts {
 net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int in_w, int n_classes,
                int max_batch, char *err, size_t errlen);
 void net_free(net_t *n);
+
+/* Splits the work of every large layer across `threads` threads (samples for
+ * convolutions, columns for dense layers, channels for batch norm). BLAS must
+ * then run single-threaded. Results depend on the thread count only through
+ * the order in which convolution gradients are summed. 0, or -1 when out of
+ * memory (the network stays single-threaded). */
+int net_set_threads(net_t *n, int threads);
 
 /* He-uniform for layers followed by ReLU, Glorot-uniform otherwise, biases 0,
  * batchnorm gamma 1 / beta 0 / running mean 0 / var 1; seeds the dropout

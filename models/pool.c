@@ -1,10 +1,39 @@
 /* Max pooling (k x k, stride k, floor mode like PyTorch's MaxPool2d(k)) and
  * global average pooling. */
 #include "layers.h"
+#include "simd.h"
 
 void maxpool_forward(real *out, int *argmax, const real *in, int B, int C, int H, int W, int k) {
+  maxpool_forward_planes(out, argmax, in, H, W, k, 0, B * C);
+}
+
+HOT_KERNEL
+void maxpool_forward_planes(real *out, int *argmax, const real *in, int H, int W, int k, int p0, int p1) {
   int Ho = H / k, Wo = W / k;
-  for (int bc = 0; bc < B * C; bc++) {
+  if (k == 2) { /* the common case, written so it vectorises */
+    for (int bc = p0; bc < p1; bc++) {
+      const real *x = in + (size_t)bc * H * W;
+      real *y = out + (size_t)bc * Ho * Wo;
+      int *am = argmax + (size_t)bc * Ho * Wo;
+      for (int i = 0; i < Ho; i++) {
+        const real *r0 = x + (size_t)(2 * i) * W, *r1 = r0 + W;
+        for (int j = 0; j < Wo; j++) {
+          /* first maximum in row-major order wins, as PyTorch */
+          real a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+          int ia = 2 * i * W + 2 * j;
+          real m = a;
+          int at = ia;
+          at = b > m ? ia + 1 : at, m = b > m ? b : m;
+          at = c > m ? ia + W : at, m = c > m ? c : m;
+          at = d > m ? ia + W + 1 : at, m = d > m ? d : m;
+          y[i * Wo + j] = m;
+          am[i * Wo + j] = at;
+        }
+      }
+    }
+    return;
+  }
+  for (int bc = p0; bc < p1; bc++) {
     const real *x = in + (size_t)bc * H * W;
     real *y = out + (size_t)bc * Ho * Wo;
     int *am = argmax + (size_t)bc * Ho * Wo;
@@ -24,9 +53,13 @@ void maxpool_forward(real *out, int *argmax, const real *in, int B, int C, int H
 
 void maxpool_backward(real *din, const real *dout, const int *argmax, int B, int C, int H, int W,
                       int k) {
+  maxpool_backward_planes(din, dout, argmax, H, W, k, 0, B * C);
+}
+
+void maxpool_backward_planes(real *din, const real *dout, const int *argmax, int H, int W, int k, int p0, int p1) {
   int Ho = H / k, Wo = W / k;
-  for (size_t i = 0; i < (size_t)B * C * H * W; i++) din[i] = 0;
-  for (int bc = 0; bc < B * C; bc++) {
+  for (size_t i = (size_t)p0 * H * W; i < (size_t)p1 * H * W; i++) din[i] = 0;
+  for (int bc = p0; bc < p1; bc++) {
     real *dx = din + (size_t)bc * H * W;
     const real *dy = dout + (size_t)bc * Ho * Wo;
     const int *am = argmax + (size_t)bc * Ho * Wo;

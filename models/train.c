@@ -11,7 +11,7 @@
 #include "progress.h"
 
 void net_evaluate(net_t *n, const real *x, const int *y, size_t in, const size_t *idx, size_t n_idx,
-                  double *loss, double *acc, real *probs) {
+                  prepare_fn prepare, void *ctx, double *loss, double *acc, real *probs) {
   int K = n->n_classes, B = n->max_batch;
   real *batch = malloc((size_t)B * in * sizeof(real)), *p = malloc((size_t)B * K * sizeof(real));
   double total = 0;
@@ -19,6 +19,7 @@ void net_evaluate(net_t *n, const real *x, const int *y, size_t in, const size_t
   for (size_t start = 0; batch && p && start < n_idx; start += (size_t)B) {
     int b = (int)(n_idx - start < (size_t)B ? n_idx - start : (size_t)B);
     for (int i = 0; i < b; i++) memcpy(batch + (size_t)i * in, x + idx[start + i] * in, in * sizeof(real));
+    if (prepare) prepare(ctx, batch, b, 0, NULL);
     net_predict(n, batch, b, p);
     for (int i = 0; i < b; i++) {
       const real *pi = p + (size_t)i * K;
@@ -70,7 +71,7 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
         memcpy(batch + (size_t)i * in, x + order[start + i] * in, in * sizeof(real));
         yb[i] = y[order[start + i]];
       }
-      if (o->augment) o->augment(o->augment_ctx, batch, b, r);
+      if (o->prepare) o->prepare(o->prepare_ctx, batch, b, 1, r);
       const real *xb = batch;
       if (o->mixup > 0) { /* each sample mixed with a partner: the batch read in reverse */
         double lam = gsl_ran_beta(r, o->mixup, o->mixup);
@@ -108,7 +109,7 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
     e->train_loss = loss_sum / seen;
     e->train_acc = (double)correct / seen;
     e->val_loss = e->val_acc = NAN;
-    if (n_val) net_evaluate(n, x, y, in, val, n_val, &e->val_loss, &e->val_acc, NULL);
+    if (n_val) net_evaluate(n, x, y, in, val, n_val, o->prepare, o->prepare_ctx, &e->val_loss, &e->val_acc, NULL);
     e->seconds = now_seconds() - t0;
     if (o->verbose)
       fprintf(stderr, "%s epoch %3d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.2fs\n",

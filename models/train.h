@@ -8,9 +8,10 @@
 
 #include "net.h"
 
-/* Called on every training batch x[B][in] before the forward pass (the CNN's
- * augmentations); r is a gsl_rng. */
-typedef void (*augment_fn)(void *ctx, real *x, int B, void *r);
+/* Called on every batch x[B][in] gathered from the data, before the forward
+ * pass: the CNN standardises there (so the dataset is never copied) and, when
+ * `training`, augments. r is a gsl_rng (NULL outside training). */
+typedef void (*prepare_fn)(void *ctx, real *x, int B, int training, void *r);
 
 typedef struct train_opts {
   int epochs, batch;
@@ -26,8 +27,8 @@ typedef struct train_opts {
   unsigned long seed;
   int verbose;       /* 1: one line per epoch on stderr; 2: progress line on a TTY */
   const char *tag;   /* prefix of those lines */
-  augment_fn augment;
-  void *augment_ctx;
+  prepare_fn prepare;
+  void *prepare_ctx;
 } train_opts_t;
 
 typedef struct epoch_log {
@@ -42,9 +43,10 @@ typedef struct epoch_log {
 int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *train, size_t n_train,
               const size_t *val, size_t n_val, const train_opts_t *o, epoch_log_t *log, int *best_epoch);
 
-/* Mean cross-entropy and accuracy of n (inference mode) on rows idx of x / y;
- * probs (optional) receives [n_idx][K]. */
+/* Mean cross-entropy and accuracy of n (inference mode) on rows idx of x / y
+ * (batches passed through prepare, if any); probs (optional) receives
+ * [n_idx][K]. */
 void net_evaluate(net_t *n, const real *x, const int *y, size_t in, const size_t *idx, size_t n_idx,
-                  double *loss, double *acc, real *probs);
+                  prepare_fn prepare, void *ctx, double *loss, double *acc, real *probs);
 
 #endif

@@ -154,23 +154,23 @@ static void check_reference(const char *file, const layer_spec_t *spec, int n_la
 }
 
 static void test_reference_mlp(void) {
-  layer_spec_t spec[] = {{LAYER_DENSE, 5, 0, 0, 0}, {LAYER_RELU, 0, 0, 0, 0}, {LAYER_DENSE, 0, 0, 0, 0}};
+  layer_spec_t spec[] = {DENSE(5), RELU, DENSE_CLASSES};
   int layers[] = {0, 2};
   const char *names[] = {"fc1", "fc2"};
   check_reference("mlp.txt", spec, 3, 6, 1, 1, layers, names, 2);
 }
 
 static void test_reference_batchnorm(void) {
-  layer_spec_t spec[] = {{LAYER_BATCHNORM, 0, 0, 0, 0}, {LAYER_FLATTEN, 0, 0, 0, 0}, {LAYER_DENSE, 0, 0, 0, 0}};
+  layer_spec_t spec[] = {BATCHNORM, FLATTEN, DENSE_CLASSES};
   int layers[] = {0, 2};
   const char *names[] = {"bn", "fc"};
   check_reference("batchnorm.txt", spec, 3, 2, 2, 2, layers, names, 2);
 }
 
 static void test_reference_cnn(void) {
-  layer_spec_t spec[] = {{LAYER_CONV2D, 4, 3, 1, 0}, {LAYER_RELU, 0, 0, 0, 0}, {LAYER_MAXPOOL, 2, 0, 0, 0},
-                         {LAYER_CONV2D, 4, 3, 1, 0}, {LAYER_RELU, 0, 0, 0, 0}, {LAYER_MAXPOOL, 2, 0, 0, 0},
-                         {LAYER_FLATTEN, 0, 0, 0, 0}, {LAYER_DENSE, 0, 0, 0, 0}};
+  layer_spec_t spec[] = {CONV(4, 3, 1), RELU, MAXPOOL(2),
+                         CONV(4, 3, 1), RELU, MAXPOOL(2),
+                         FLATTEN, DENSE_CLASSES};
   int layers[] = {0, 3, 7};
   const char *names[] = {"conv1", "conv2", "fc"};
   check_reference("cnn.txt", spec, 8, 1, 8, 8, layers, names, 3);
@@ -230,15 +230,15 @@ static void finite_differences(const char *what, const layer_spec_t *spec, int n
 }
 
 static void test_finite_differences(void) {
-  layer_spec_t dense[] = {{LAYER_DENSE, 6, 0, 0, 0}, {LAYER_RELU, 0, 0, 0, 0},    {LAYER_DROPOUT, 0, 0, 0, 0.3f},
-                          {LAYER_DENSE, 5, 0, 0, 0}, {LAYER_BATCHNORM, 0, 0, 0, 0}, {LAYER_DENSE, 0, 0, 0, 0}};
+  layer_spec_t dense[] = {DENSE(6), RELU,    DROPOUT(0.3f),
+                          DENSE(5), BATCHNORM, DENSE_CLASSES};
   finite_differences("dense, relu, dropout, batchnorm 1-D", dense, 6, 7, 1, 1);
-  layer_spec_t conv[] = {{LAYER_CONV2D, 3, 3, 1, 0}, {LAYER_BATCHNORM, 0, 0, 0, 0}, {LAYER_RELU, 0, 0, 0, 0},
-                         {LAYER_MAXPOOL, 2, 0, 0, 0}, {LAYER_CONV2D, 4, 5, 2, 0},   {LAYER_AVGPOOL, 0, 0, 0, 0},
-                         {LAYER_DENSE, 0, 0, 0, 0}};
+  layer_spec_t conv[] = {CONV(3, 3, 1), BATCHNORM, RELU,
+                         MAXPOOL(2), CONV(4, 5, 2),   AVGPOOL,
+                         DENSE_CLASSES};
   finite_differences("conv 3x3 and 5x5/2, batchnorm 2-D, maxpool, avgpool", conv, 7, 2, 8, 9);
-  layer_spec_t flat[] = {{LAYER_CONV2D, 2, 3, 1, 0}, {LAYER_DROPOUT, 0, 0, 0, 0.5f}, {LAYER_FLATTEN, 0, 0, 0, 0},
-                         {LAYER_DENSE, 0, 0, 0, 0}};
+  layer_spec_t flat[] = {CONV(2, 3, 1), DROPOUT(0.5f), FLATTEN,
+                         DENSE_CLASSES};
   finite_differences("conv, dropout 2-D, flatten", flat, 4, 1, 5, 6);
 }
 #endif

@@ -1,0 +1,239 @@
+#include "cnn.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "augment.h"
+
+/* seed 000: five blocks [conv 3x3 + ReLU + max-pool 2 + dropout 0.2], flatten,
+ * dense 64, dense N. Filters: 16, 32, 64, 128, 256 (doubling per block). */
+static const layer_spec_t seed000[] = {
+    CONV(16, 3, 1),  RELU, MAXPOOL(2), DROPOUT(0.2f), CONV(32, 3, 1),  RELU, MAXPOOL(2), DROPOUT(0.2f),
+    CONV(64, 3, 1),  RELU, MAXPOOL(2), DROPOUT(0.2f), CONV(128, 3, 1), RELU, MAXPOOL(2), DROPOUT(0.2f),
+    CONV(256, 3, 1), RELU, MAXPOOL(2), DROPOUT(0.2f), FLATTEN,         DENSE(64), RELU, DENSE_CLASSES};
+
+/* seed 002: conv 32 -> pool -> conv 64 -> pool -> flatten -> dense 128 -> N,
+ * with unpadded convolutions as its 7.4 M weights imply (7.6 M at 130 frames). */
+static const layer_spec_t seed002[] = {CONV_VALID(32, 3), RELU, MAXPOOL(2), CONV_VALID(64, 3), RELU, MAXPOOL(2),
+                                       FLATTEN,          DENSE(128), RELU, DENSE_CLASSES};
+
+/* ours: batch norm, filters doubling from 8 as resolution halves, global
+ * average pooling instead of a large dense layer: 99 k weights, 20 M
+ * multiply-adds per spectrogram. */
+static const layer_spec_t ours[] = {
+    CONV(8, 3, 1),  BATCHNORM, RELU, MAXPOOL(2), CONV(16, 3, 1), BATCHNORM, RELU, MAXPOOL(2),
+    CONV(32, 3, 1), BATCHNORM, RELU, MAXPOOL(2), CONV(64, 3, 1), BATCHNORM, RELU, MAXPOOL(2),
+    CONV(128, 3, 1), BATCHNORM, RELU, AVGPOOL,   DROPOUT(0.3f),  DENSE_CLASSES};
+
+#define COUNT(a) ((int)(sizeof a / sizeof *a))
+
+int cnn_layers(const char *arch, layer_spec_t *spec) {
+  const layer_spec_t *t;
+  int n;
+  if (strcmp(arch, "seed000") == 0) t = seed000, n = COUNT(seed000);
+  else if (strcmp(arch, "seed002") == 0) t = seed002, n = COUNT(seed002);
+  else if (strcmp(arch, "default") == 0) t = ours, n = COUNT(ours);
+  else return -1;
+  memcpy(spec, t, (size_t)n * sizeof *spec);
+  return n;
+}
+
+int cnn_preset(const char *arch, cnn_opts_t *o) {
+  memset(o, 0, sizeof *o);
+  layer_spec_t spec[NET_MAX_LAYERS];
+  if (cnn_layers(arch, spec) < 0) return -1;
+  snprintf(o->arch, sizeof o->arch, "%s", arch);
+  o->train.adam = ADAM_DEFAULTS; /* the seeds: Adam 1e-3, batch 32 */
+  o->train.batch = 32;
+  o->train.seed = 1;
+  o->train.epochs = 30;
+  o->train.patience = 6;
+  o->val_fraction = 0.1;
+  if (strcmp(arch, "default") == 0) {
+    o->train.adam.lr = 3e-3; /* batch norm takes a larger step */
+    o->train.cosine = 1;
+    o->train.patience = 0; /* a cosine schedule ends where it should */
+    o->train.epochs = 24;
+    o->val_fraction = 0.0;
+    o->augment = AUG_LOUDNESS | AUG_FREQMASK | AUG_TIMEMASK;
+  }
+  return 0;
+}
+
+int cnn_head_start(const layer_spec_t *spec, int n_layers) {
+  for (int i = 0; i < n_layers; i++)
+    if (spec[i].kind == LAYER_FLATTEN || spec[i].kind == LAYER_AVGPOOL || spec[i].kind == LAYER_DENSE) return i;
+  return n_layers;
+}
+
+/* per-batch work: augmentation in dB, per-band standardisation, masks */
+typedef struct prep {
+  const float *shift, *scale; /* [bands] */
+  int bands, frames;
+  mel_augment_t aug;
+} prep_t;
+
+static void prepare(void *ctx, real *x, int B, int training, void *r) {
+  prep_t *p = ctx;
+  size_t n = (size_t)p->bands * p->frames;
+  for (int i = 0; i < B; i++) {
+    real *s = x + (size_t)i * n;
+    if (training && p->aug.flags) mel_augment_db(&p->aug, s, r);
+    for (int b = 0; b < p->bands; b++) {
+      real sh = p->shift[b], inv = 1 / (real)p->scale[b], *row = s + (size_t)b * p->frames;
+      for (int t = 0; t < p->frames; t++) row[t] = (row[t] - sh) * inv;
+    }
+    if (training && p->aug.flags) mel_augment_masks(&p->aug, s, r);
+  }
+}
+
+/* mean and population std of every band over the frames of rows idx[] */
+static void fit_bands(const mel_dataset_t *d, const size_t *idx, size_t n, float *shift, float *scale) {
+  int B = d->bands, T = d->frames;
+  for (int b = 0; b < B; b++) {
+    double sum = 0, sq = 0;
+    for (size_t i = 0; i < n; i++) {
+      const real *row = d->x + idx[i] * (size_t)B * T + (size_t)b * T;
+      for (int t = 0; t < T; t++) sum += row[t];
+    }
+    double mean = sum / ((double)n * T);
+    for (size_t i = 0; i < n; i++) {
+      const real *row = d->x + idx[i] * (size_t)B * T + (size_t)b * T;
+      for (int t = 0; t < T; t++) sq += (row[t] - mean) * (row[t] - mean);
+    }
+    double sd = sqrt(sq / ((double)n * T));
+    shift[b] = (float)mean;
+    scale[b] = sd > 1e-6 ? (float)sd : 1.0f;
+  }
+}
+
+/* Copies the convolutional stack (layers before the head) from `init` where
+ * kinds and sizes agree. Returns the number of layers copied, -1 on a mismatch. */
+static int copy_conv_stack(model_t *m, const model_t *init, char *err, size_t errlen) {
+  int head = cnn_head_start(m->spec, m->n_layers);
+  if (init->in_c != m->in_c || init->in_h != m->in_h || init->in_w != m->in_w) {
+    snprintf(err, errlen, "--init model takes input %dx%dx%d, not %dx%dx%d", init->in_c, init->in_h, init->in_w, m->in_c,
+             m->in_h, m->in_w);
+    return -1;
+  }
+  if (cnn_head_start(init->spec, init->n_layers) != head) {
+    snprintf(err, errlen, "--init model's convolutional stack has %d layers, this architecture %d",
+             cnn_head_start(init->spec, init->n_layers), head);
+    return -1;
+  }
+  for (int i = 0; i < head; i++) {
+    const layer_t *src = &init->net->layer[i];
+    layer_t *dst = &m->net->layer[i];
+    if (src->spec.kind != dst->spec.kind || src->nw != dst->nw || src->nb != dst->nb) {
+      snprintf(err, errlen, "--init model's layer %d (%s) does not match this architecture's", i + 1,
+               layer_kind_name(src->spec.kind));
+      return -1;
+    }
+    memcpy(dst->weight, src->weight, dst->nw * sizeof(real));
+    memcpy(dst->bias, src->bias, dst->nb * sizeof(real));
+    if (dst->run_mean) {
+      memcpy(dst->run_mean, src->run_mean, (size_t)dst->c * sizeof(real));
+      memcpy(dst->run_var, src->run_var, (size_t)dst->c * sizeof(real));
+    }
+  }
+  return head;
+}
+
+int cnn_fit(const mel_dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
+            const cnn_opts_t *o, model_t *m, epoch_log_t *log, int *epochs_run, char *err, size_t errlen) {
+  memset(m, 0, sizeof *m);
+  m->kind = MODEL_CNN;
+  snprintf(m->arch, sizeof m->arch, "%s", o->arch);
+  m->in_c = 1, m->in_h = d->bands, m->in_w = d->frames, m->n_classes = d->n_classes;
+  m->n_layers = cnn_layers(o->arch, m->spec);
+  if (m->n_layers < 0) {
+    snprintf(err, errlen, "unknown architecture '%s' (default, seed000, seed002)", o->arch);
+    return -1;
+  }
+  m->n_scale = (size_t)d->bands;
+  m->labels = strings_copy(d->labels, (size_t)d->n_classes);
+  m->shift = malloc(m->n_scale * sizeof(float)), m->scale = malloc(m->n_scale * sizeof(float));
+  size_t *fit = malloc((n_train + n_val) * sizeof *fit);
+  prep_t prep = {0};
+  model_t init = {0};
+  int rc = -1;
+  if (!m->labels || !m->shift || !m->scale || !fit) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
+  memcpy(fit, train, n_train * sizeof *fit);
+  memcpy(fit + n_train, val, n_val * sizeof *fit);
+  fit_bands(d, fit, n_train + n_val, m->shift, m->scale); /* never the test rows */
+  m->net = net_new(m->spec, m->n_layers, 1, d->bands, d->frames, m->n_classes, o->train.batch, err, errlen);
+  if (!m->net) goto out;
+  if (o->threads > 1 && net_set_threads(m->net, o->threads)) {
+    snprintf(err, errlen, "out of memory for %d threads", o->threads);
+    goto out;
+  }
+  net_init(m->net, o->train.seed);
+  if (o->init[0]) {
+    char why[600];
+    if (model_load(o->init, 1, &init, why, sizeof why)) {
+      snprintf(err, errlen, "--init: %s", why);
+      goto out;
+    }
+    if (init.kind != MODEL_CNN) {
+      snprintf(err, errlen, "--init: %s is not a CNN model", o->init);
+      goto out;
+    }
+    int copied = copy_conv_stack(m, &init, err, errlen);
+    if (copied < 0) goto out;
+    if (o->freeze_conv) m->net->frozen = copied;
+  }
+  prep.shift = m->shift, prep.scale = m->scale, prep.bands = d->bands, prep.frames = d->frames;
+  if (mel_augment_init(&prep.aug, o->augment, d->bands, d->frames, 22050, 2048)) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
+  train_opts_t t = o->train;
+  t.prepare = prepare, t.prepare_ctx = &prep;
+  int e = net_train(m->net, d->x, d->y, (size_t)d->bands * d->frames, train, n_train, val, n_val, &t, log, NULL);
+  if (e < 0) {
+    snprintf(err, errlen, "out of memory while training");
+    goto out;
+  }
+  if (epochs_run) *epochs_run = e;
+  m->net->frozen = 0; /* the saved model is a plain network */
+  m->n_members = 1;
+  size_t per = m->net->n_params + m->net->n_state;
+  m->members = malloc(per * sizeof(real));
+  if (!m->members) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
+  memcpy(m->members, m->net->params, m->net->n_params * sizeof(real));
+  memcpy(m->members + m->net->n_params, m->net->state, m->net->n_state * sizeof(real));
+  rc = 0;
+out:
+  free(fit);
+  mel_augment_free(&prep.aug);
+  if (init.net || init.labels) model_free(&init);
+  if (rc) model_free(m);
+  return rc;
+}
+
+int cnn_predict(model_t *m, const mel_dataset_t *d, const size_t *idx, size_t n_idx, real *probs) {
+  size_t in = (size_t)d->bands * d->frames;
+  int B = m->net->max_batch;
+  prep_t prep = {.shift = m->shift, .scale = m->scale, .bands = d->bands, .frames = d->frames};
+  real *batch = malloc((size_t)B * in * sizeof(real));
+  if (!batch) return -1;
+  for (size_t start = 0; start < n_idx; start += (size_t)B) {
+    int b = (int)(n_idx - start < (size_t)B ? n_idx - start : (size_t)B);
+    for (int i = 0; i < b; i++) memcpy(batch + (size_t)i * in, d->x + idx[start + i] * in, in * sizeof(real));
+    prepare(&prep, batch, b, 0, NULL);
+    if (model_predict(m, batch, b, probs + start * m->n_classes)) {
+      free(batch);
+      return -1;
+    }
+  }
+  free(batch);
+  return 0;
+}
