@@ -155,7 +155,13 @@ bench: deps $(GENRE) $(BENCH_BIN)
 	echo "== ANN: 10-fold cross-validation on $$table"; \
 	for m in 2 1; do \
 	  printf "  --members $$m: "; \
-	  $(GENRE) cv ann --features $$table --folds 10 --members $$m | grep -E '^accuracy|threads\)' | tr '\n' ' '; echo; \
+	  $(GENRE) cv ann --features $$table --folds 10 --members $$m | grep -E '^accuracy [0-9.]+ [+]-|threads[)]' | tr '\n' ' '; echo; \
+	done; \
+	echo "== CNN"; \
+	OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$$($(GENRE) --blas-core 2>/dev/null)} $(BUILD)/tests/bench_cnn; \
+	echo "  genre train cnn, 1 epoch on $$corpus's log-mels ($$(ls $(BUILD)/bench-out/mel/*.npy | wc -l) tracks):"; \
+	for a in default seed000 seed002; do \
+	  printf "  $$a: "; $(GENRE) train cnn --arch $$a --mel $(BUILD)/bench-out -o $(BUILD)/bench-$$a.model --epochs 1 --val-fraction 0 --quiet; \
 	done
 
 clean:

@@ -55,6 +55,11 @@ static void select_openblas_core(char **argv) {
 
 int main(int argc, char **argv) {
   select_openblas_core(argv);
+  if (argc == 2 && strcmp(argv[1], "--blas-core") == 0) { /* for make bench: the core type chosen */
+    const char *c = getenv("OPENBLAS_CORETYPE");
+    printf("%s\n", c ? c : openblas_get_corename ? openblas_get_corename() : "unknown");
+    return 0;
+  }
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
       strcmp(argv[1], "help") == 0) {
     print_help(stdout);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "commands.h"
 #include "folds.h"
@@ -169,7 +170,10 @@ static int train_cnn(int argc, char **argv) {
            m.arch, m.net->n_params, epochs, secs, (double)n_train * epochs / secs, log[epochs - 1].train_loss,
            log[epochs - 1].train_acc);
     if (n_val) printf(", val_acc %.4f", log[epochs - 1].val_acc);
-    printf(" -> %s\n", out);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf(" -> %s (peak RSS %.0f MB, spectrograms %.0f MB)\n", out, ru.ru_maxrss / 1024.0,
+           d.n_rows * (double)d.bands * d.frames * sizeof(real) / 1e6);
     model_free(&m);
     rc = 0;
   }

@@ -75,9 +75,9 @@ int ann_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_
   int members = o->members > 0 ? o->members : 1;
   size_t per = m->net->n_params + m->net->n_state;
   m->n_members = members;
-  m->members = malloc((size_t)members * per * sizeof(real));
+  m->members = members > 1 ? malloc((size_t)members * per * sizeof(real)) : NULL;
   epoch_log_t *mlog = calloc((size_t)o->train.epochs, sizeof *mlog);
-  if (!m->members || !mlog) {
+  if ((members > 1 && !m->members) || !mlog) {
     free(mlog);
     snprintf(err, errlen, "out of memory");
     goto fail;
@@ -100,8 +100,10 @@ int ann_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_
       log[i].seconds += mlog[i].seconds;
     }
     if (e > most) most = e;
-    memcpy(m->members + (size_t)k * per, m->net->params, m->net->n_params * sizeof(real));
-    memcpy(m->members + (size_t)k * per + m->net->n_params, m->net->state, m->net->n_state * sizeof(real));
+    if (m->members) {
+      memcpy(m->members + (size_t)k * per, m->net->params, m->net->n_params * sizeof(real));
+      memcpy(m->members + (size_t)k * per + m->net->n_params, m->net->state, m->net->n_state * sizeof(real));
+    }
   }
   free(mlog);
   if (epochs_run) *epochs_run = most;

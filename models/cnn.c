@@ -201,15 +201,7 @@ int cnn_fit(const mel_dataset_t *d, const size_t *train, size_t n_train, const s
   }
   if (epochs_run) *epochs_run = e;
   m->net->frozen = 0; /* the saved model is a plain network */
-  m->n_members = 1;
-  size_t per = m->net->n_params + m->net->n_state;
-  m->members = malloc(per * sizeof(real));
-  if (!m->members) {
-    snprintf(err, errlen, "out of memory");
-    goto out;
-  }
-  memcpy(m->members, m->net->params, m->net->n_params * sizeof(real));
-  memcpy(m->members + m->net->n_params, m->net->state, m->net->n_state * sizeof(real));
+  m->n_members = 1;      /* its parameters are the network's own */
   rc = 0;
 out:
   free(fit);

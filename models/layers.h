@@ -16,11 +16,11 @@ void dense_backward(real *din, real *dw, real *db, const real *dout, const real 
                     int B, int I, int O);
 
 /* out = max(0, in) over n values; din = dout where out > 0 */
-void relu_forward(real *restrict out, const real *restrict in, size_t n);
+void relu_forward(real *out, const real *in, size_t n); /* out may be in */
 void relu_backward(real *restrict din, const real *restrict dout, const real *restrict out, size_t n);
 
 /* inverted dropout: out = in * mask, mask[i] = 0 or 1/(1-rate), drawn by the caller */
-void dropout_forward(real *restrict out, const real *restrict in, const real *restrict mask, size_t n);
+void dropout_forward(real *out, const real *in, const real *restrict mask, size_t n); /* out may be in */
 void dropout_backward(real *restrict din, const real *restrict dout, const real *restrict mask, size_t n);
 
 /* Batch normalisation over channels: x[B][C][S] (S = H*W, 1 after a dense

@@ -38,28 +38,20 @@ void model_free(model_t *m) {
   memset(m, 0, sizeof *m);
 }
 
-/* --- writing: a byte buffer with a running checksum ---------------------- */
+/* --- writing: streamed to the file, with a running checksum -------------- */
 
 typedef struct writer {
-  unsigned char *buf;
-  size_t len, cap;
-  int oom;
+  FILE *f;
+  uint64_t hash;
 } writer_t;
 
+#define FNV_OFFSET 1469598103934665603ull
+#define FNV_PRIME 1099511628211ull
+
 static void put(writer_t *w, const void *p, size_t n) {
-  if (w->oom) return;
-  if (w->len + n > w->cap) {
-    size_t cap = w->cap ? w->cap : 1 << 16;
-    while (cap < w->len + n) cap *= 2;
-    unsigned char *b = realloc(w->buf, cap);
-    if (!b) {
-      w->oom = 1;
-      return;
-    }
-    w->buf = b, w->cap = cap;
-  }
-  memcpy(w->buf + w->len, p, n);
-  w->len += n;
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++) w->hash = (w->hash ^ b[i]) * FNV_PRIME;
+  fwrite(p, 1, n, w->f);
 }
 static void put_u32(writer_t *w, uint32_t v) {
   unsigned char b[4] = {v & 255, v >> 8 & 255, v >> 16 & 255, v >> 24};
@@ -83,53 +75,50 @@ static void put_str(writer_t *w, const char *s) {
 }
 
 static uint64_t fnv1a(const unsigned char *p, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+  uint64_t h = FNV_OFFSET;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * FNV_PRIME;
   return h;
 }
 
+/* the parameters and state of member k */
+static const real *member(const model_t *m, int k) {
+  return m->members ? m->members + (size_t)k * (m->net->n_params + m->net->n_state) : NULL;
+}
+
 int model_save(const model_t *m, const char *path, char *err, size_t errlen) {
-  writer_t w = {0};
-  put(&w, MAGIC, 8);
-  put_u32(&w, VERSION);
-  put_u32(&w, (uint32_t)m->kind);
-  put_u32(&w, (uint32_t)m->in_c), put_u32(&w, (uint32_t)m->in_h), put_u32(&w, (uint32_t)m->in_w);
-  put_u32(&w, (uint32_t)m->n_classes), put_u32(&w, (uint32_t)m->n_layers);
+  outfile_t o;
+  if (outfile_open(&o, path, err, errlen)) return -1;
+  writer_t wr = {o.f, FNV_OFFSET}, *w = &wr;
+  put(w, MAGIC, 8);
+  put_u32(w, VERSION);
+  put_u32(w, (uint32_t)m->kind);
+  put_u32(w, (uint32_t)m->in_c), put_u32(w, (uint32_t)m->in_h), put_u32(w, (uint32_t)m->in_w);
+  put_u32(w, (uint32_t)m->n_classes), put_u32(w, (uint32_t)m->n_layers);
   for (int i = 0; i < m->n_layers; i++) {
     const layer_spec_t *s = &m->spec[i];
-    put_u32(&w, (uint32_t)s->kind), put_u32(&w, (uint32_t)s->size), put_u32(&w, (uint32_t)s->kernel);
-    put_u32(&w, (uint32_t)s->stride), put_f32(&w, s->rate), put_u32(&w, (uint32_t)s->pad);
+    put_u32(w, (uint32_t)s->kind), put_u32(w, (uint32_t)s->size), put_u32(w, (uint32_t)s->kernel);
+    put_u32(w, (uint32_t)s->stride), put_f32(w, s->rate), put_u32(w, (uint32_t)s->pad);
   }
-  put_str(&w, m->arch);
-  put_u32(&w, (uint32_t)m->n_scale);
-  for (size_t i = 0; i < m->n_scale; i++) put_f32(&w, m->shift[i]);
-  for (size_t i = 0; i < m->n_scale; i++) put_f32(&w, m->scale[i]);
-  put_u32(&w, (uint32_t)m->n_features);
-  for (size_t i = 0; i < m->n_features; i++) put_str(&w, m->feature_names[i]);
-  for (int i = 0; i < m->n_classes; i++) put_str(&w, m->labels[i]);
+  put_str(w, m->arch);
+  put_u32(w, (uint32_t)m->n_scale);
+  for (size_t i = 0; i < m->n_scale; i++) put_f32(w, m->shift[i]);
+  for (size_t i = 0; i < m->n_scale; i++) put_f32(w, m->scale[i]);
+  put_u32(w, (uint32_t)m->n_features);
+  for (size_t i = 0; i < m->n_features; i++) put_str(w, m->feature_names[i]);
+  for (int i = 0; i < m->n_classes; i++) put_str(w, m->labels[i]);
   const net_t *n = m->net;
-  put_u32(&w, (uint32_t)m->n_members);
-  for (int k = 0; k < m->n_members; k++) {
-    const real *p = m->members + (size_t)k * (n->n_params + n->n_state);
-    put_u64(&w, n->n_params);
-    for (size_t i = 0; i < n->n_params; i++) put_f32(&w, (float)p[i]);
-    put_u64(&w, n->n_state);
-    for (size_t i = 0; i < n->n_state; i++) put_f32(&w, (float)p[n->n_params + i]);
+  int members = m->n_members > 0 ? m->n_members : 1;
+  put_u32(w, (uint32_t)members);
+  for (int k = 0; k < members; k++) {
+    const real *p = member(m, k), *params = p ? p : n->params, *state = p ? p + n->n_params : n->state;
+    put_u64(w, n->n_params);
+    for (size_t i = 0; i < n->n_params; i++) put_f32(w, (float)params[i]);
+    put_u64(w, n->n_state);
+    for (size_t i = 0; i < n->n_state; i++) put_f32(w, (float)state[i]);
   }
-  if (!w.oom) put_u64(&w, fnv1a(w.buf, w.len));
-  if (w.oom) {
-    free(w.buf);
-    snprintf(err, errlen, "%s: out of memory", path);
-    return -1;
-  }
-  outfile_t o;
-  int rc = outfile_open(&o, path, err, errlen);
-  if (!rc) {
-    fwrite(w.buf, 1, w.len, o.f);
-    rc = outfile_commit(&o, 1, err, errlen);
-  }
-  free(w.buf);
-  return rc;
+  uint64_t sum = wr.hash;
+  put_u64(w, sum);
+  return outfile_commit(&o, 1, err, errlen);
 }
 
 /* --- reading: every access bounds-checked --------------------------------- */
@@ -283,10 +272,12 @@ int model_load(const char *path, int max_batch, model_t *m, char *err, size_t er
     snprintf(err, errlen, "%s: %d members of %zu values do not fill the file", path, m->n_members, per);
     goto out;
   }
-  m->members = malloc((size_t)m->n_members * per * sizeof(real));
-  if (!m->members) goto oom;
+  if (m->n_members > 1) {
+    m->members = malloc((size_t)m->n_members * per * sizeof(real));
+    if (!m->members) goto oom;
+  }
   for (int k = 0; k < m->n_members; k++) {
-    real *p = m->members + (size_t)k * per;
+    real *p = m->members ? m->members + (size_t)k * per : m->net->params;
     uint64_t n_params = get_u64(&r);
     if (r.bad || n_params != m->net->n_params) {
       snprintf(err, errlen, "%s: %llu parameters stored, the layer table needs %zu", path,
@@ -300,9 +291,10 @@ int model_load(const char *path, int max_batch, model_t *m, char *err, size_t er
                (unsigned long long)n_state, m->net->n_state);
       goto out;
     }
-    for (size_t i = 0; i < m->net->n_state; i++) p[m->net->n_params + i] = (real)get_f32(&r);
+    real *state = m->members ? p + m->net->n_params : m->net->state;
+    for (size_t i = 0; i < m->net->n_state; i++) state[i] = (real)get_f32(&r);
   }
-  model_use_member(m, 0);
+  if (m->members) model_use_member(m, 0);
   if (m->kind == MODEL_ANN && (m->n_features != m->n_scale || (size_t)m->in_c * m->in_h * m->in_w != m->n_features)) {
     snprintf(err, errlen, "%s: %zu features, %zu scaler entries, input of %d", path, m->n_features, m->n_scale,
              m->in_c * m->in_h * m->in_w);
@@ -320,6 +312,7 @@ out:
 
 void model_use_member(model_t *m, int k) {
   net_t *n = m->net;
+  if (!m->members) return; /* one member: the network holds it */
   const real *p = m->members + (size_t)k * (n->n_params + n->n_state);
   memcpy(n->params, p, n->n_params * sizeof(real));
   memcpy(n->state, p + n->n_params, n->n_state * sizeof(real));

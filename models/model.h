@@ -37,7 +37,8 @@ typedef struct model {
   float *shift, *scale;   /* [n_scale] */
   net_t *net;             /* holds the member being evaluated */
   int n_members;
-  real *members;          /* [n_members][n_params + n_state] */
+  real *members;          /* [n_members][n_params + n_state]; NULL for a single member,
+                             whose parameters are the network's own */
 } model_t;
 
 /* Writes atomically (temporary file, renamed). 0, or -1 with the reason. */

@@ -28,8 +28,10 @@ void net_free(net_t *n) {
   if (!n) return;
   for (int i = 0; i < n->n_layers; i++) {
     layer_t *l = &n->layer[i];
-    free(l->out), free(l->dout), free(l->aux), free(l->aux2), free(l->argmax);
+    if (!l->inplace) free(l->out);
+    free(l->aux), free(l->aux2), free(l->argmax);
   }
+  free(n->grad_buf[0]), free(n->grad_buf[1]);
   free(n->params), free(n->grads), free(n->adam_m), free(n->adam_v), free(n->state);
   free(n->col), free(n->probs), free(n->dlogits), free(n->cols), free(n->partials);
   workers_free(n->workers);
@@ -49,7 +51,10 @@ net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int i
   }
   n->n_layers = n_layers, n->in_c = in_c, n->in_h = in_h, n->in_w = in_w;
   n->n_classes = n_classes, n->max_batch = max_batch;
-  n->bn_eps = (real)1e-3, n->bn_momentum = (real)0.99; /* Keras' BatchNormalization */
+  /* batch norm: eps 1e-3 as Keras; running statistics move by 10% a step (PyTorch's 0.1,
+   * Keras' momentum 0.9): Keras' default 0.99 needs hundreds of steps to forget its
+   * initial values, more than a small fold trains for */
+  n->bn_eps = (real)1e-3, n->bn_momentum = (real)0.9;
   int c = in_c, h = in_h, w = in_w;
   size_t col = 0;
   for (int i = 0; i < n_layers; i++) {
@@ -130,14 +135,25 @@ net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int i
   n->probs = alloc_reals((size_t)max_batch * n_classes);
   n->dlogits = alloc_reals((size_t)max_batch * n_classes);
   int ok = n->params && n->grads && n->adam_m && n->adam_v && n->state && n->col && n->probs && n->dlogits;
-  size_t p = 0, s = 0;
+  size_t p = 0, s = 0, largest = 0;
+  for (int i = 0; i < n_layers; i++)
+    if (n->layer[i].out_size > largest) largest = n->layer[i].out_size;
+  n->grad_buf[0] = alloc_reals((size_t)max_batch * largest);
+  n->grad_buf[1] = alloc_reals((size_t)max_batch * largest);
+  ok = ok && n->grad_buf[0] && n->grad_buf[1];
   for (int i = 0; ok && i < n_layers; i++) {
     layer_t *l = &n->layer[i];
     l->weight = n->params + p, l->dweight = n->grads + p, p += l->nw;
     l->bias = n->params + p, l->dbias = n->grads + p, p += l->nb;
     size_t acts = (size_t)max_batch * l->out_size;
-    l->out = alloc_reals(acts), l->dout = alloc_reals(acts);
-    ok = l->out && l->dout;
+    /* ReLU, dropout and flatten overwrite their input: nothing reads the values
+     * they replace (a ReLU followed by dropout sees out * mask > 0 exactly where
+     * the gradient dropout passes back is not zero anyway) */
+    int kind = l->spec.kind;
+    l->inplace = i > 0 && (kind == LAYER_RELU || kind == LAYER_DROPOUT || kind == LAYER_FLATTEN);
+    l->out = l->inplace ? n->layer[i - 1].out : alloc_reals(acts);
+    l->dout = n->grad_buf[i % 2]; /* a layer writes its input's gradient into the other one */
+    ok = l->out != NULL;
     if (l->spec.kind == LAYER_DROPOUT) ok = ok && (l->aux = alloc_reals(acts));
     if (l->spec.kind == LAYER_BATCHNORM) {
       l->run_mean = n->state + s, l->run_var = n->state + s + l->c, s += 2 * (size_t)l->c;
@@ -385,7 +401,7 @@ const real *net_forward(net_t *n, const real *x, int B, int train) {
       if (train && l->spec.rate > 0) {
         draw_mask(n->rng, l->aux, count, l->spec.rate);
         workers_run(w, dropout_fwd_work, &job, blocks(count));
-      } else {
+      } else if (l->out != in) {
         memcpy(l->out, in, count * sizeof(real));
       }
       break;
@@ -396,7 +412,9 @@ const real *net_forward(net_t *n, const real *x, int B, int train) {
       break;
     case LAYER_MAXPOOL: workers_run(w, pool_fwd_work, &job, B * l->ic); break;
     case LAYER_AVGPOOL: avgpool_forward(l->out, in, B, l->ic, l->ih * l->iw); break;
-    case LAYER_FLATTEN: memcpy(l->out, in, count * sizeof(real)); break;
+    case LAYER_FLATTEN:
+      if (l->out != in) memcpy(l->out, in, count * sizeof(real));
+      break;
     }
     in = l->out;
   }

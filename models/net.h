@@ -53,7 +53,9 @@ typedef struct layer {
   real *weight, *bias, *dweight, *dbias; /* batchnorm: gamma, beta */
   size_t nw, nb;
   real *run_mean, *run_var; /* batchnorm state */
-  real *out, *dout;         /* [max_batch][out_size] */
+  real *out, *dout;         /* [max_batch][out_size]; out may be the input's buffer (in place),
+                               dout one of two buffers shared by all layers */
+  int inplace;              /* out is the previous layer's out */
   real *aux, *aux2;         /* dropout mask / batchnorm xhat, invstd */
   int *argmax;              /* max pooling */
   conv_shape_t conv;
@@ -69,6 +71,7 @@ typedef struct net {
   real *state;                             /* [n_state]: batchnorm running statistics */
   real *col;                               /* im2col scratch, largest conv layer */
   real *probs, *dlogits;                   /* [max_batch][n_classes] */
+  real *grad_buf[2];                       /* gradients ping-pong between these */
   long adam_t;
   real label_smoothing; /* used by net_backward */
   int frozen;           /* layers [0, frozen) are not trained: inference mode, no gradients */

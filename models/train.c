@@ -44,9 +44,10 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
   int *yb = malloc((size_t)B * sizeof *yb);
   real *soft = malloc((size_t)B * K * sizeof(real)); /* mixup targets */
   real *mixed = malloc((size_t)B * in * sizeof(real));
-  real *best = malloc((n->n_params + n->n_state) * sizeof(real));
+  /* the best epoch's parameters, kept only when there is validation to judge by */
+  real *best = n_val ? malloc((n->n_params + n->n_state) * sizeof(real)) : NULL;
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-  if (!order || !batch || !yb || !best || !r || !soft || !mixed) {
+  if (!order || !batch || !yb || (n_val && !best) || !r || !soft || !mixed) {
     free(order), free(batch), free(yb), free(best), free(soft), free(mixed);
     if (r) gsl_rng_free(r);
     return -1;
