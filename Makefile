@@ -124,9 +124,13 @@ test: deps $(GENRE) $(TEST_BIN)
 	done; \
 	echo "$$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
-# The main job: synthetic corpus (unless DATA=path/to/genres_original), features.
+# The main job: the synthetic corpus (or DATA=path/to/genres_original), its
+# features and log-mels, then ANN vs CNN vs ensemble on the same folds, with
+# the report in results/latest.
 RUN_TRACKS ?= 20
-RUN_SECONDS ?= 30
+RUN_SECONDS ?= 15
+RUN_FOLDS ?= 5
+RUN_ARGS ?= $(if $(DATA),,--cnn-epochs 16)
 run: deps $(GENRE)
 	@set -e; \
 	if [ -n "$(DATA)" ]; then src="$(DATA)"; else \
@@ -134,9 +138,7 @@ run: deps $(GENRE)
 	  $(GENRE) synth -o data/synthetic -n $(RUN_TRACKS) -s $(RUN_SECONDS); \
 	fi; \
 	$(GENRE) extract -o results/features "$$src" || [ $$? = 2 ]; \
-	echo "rows per label in results/features/features_3_sec.csv:"; \
-	awk -F, 'NR > 1 { n[$$NF]++ } END { for (l in n) printf "  %-12s %d\n", l, n[l] }' \
-	  results/features/features_3_sec.csv | sort
+	$(GENRE) experiment --data results/features -o results/latest --folds $(RUN_FOLDS) $(RUN_ARGS)
 
 # Figures, not tests: extraction speed per track and with -j 1 / -j 2, peak RSS.
 bench: deps $(GENRE) $(BENCH_BIN)

@@ -357,6 +357,23 @@ void synth_render(int genre, int index, unsigned long seed, float *out, size_t n
   render_style(genre, &t, harm, drums);
   double drum_gain = uniform(&t, 0.6, 1.2), *mixbuf = harm;
   mix(mixbuf, drums, n, drum_gain);
+  /* Styles overlap as real genres do: half the tracks carry a quieter layer of
+   * another style (6-16 dB down), and every mix gets a tone colour of its own. */
+  if (gsl_rng_uniform(rng) < 0.5) {
+    double *h2 = calloc(n, sizeof *h2), *d2 = calloc(n, sizeof *d2);
+    if (h2 && d2) {
+      int other = (genre + 1 + pick(&t, SYNTH_GENRES - 1)) % SYNTH_GENRES;
+      render_style(other, &t, h2, d2);
+      mix(h2, d2, n, uniform(&t, 0.6, 1.2));
+      double e1 = 0, e2 = 0;
+      for (size_t i = 0; i < n; i++) e1 += mixbuf[i] * mixbuf[i], e2 += h2[i] * h2[i];
+      double g = sqrt(e1 / (e2 + 1e-12)) * pow(10.0, -uniform(&t, 6.0, 16.0) / 20.0);
+      mix(mixbuf, h2, n, g);
+    }
+    free(h2), free(d2);
+  }
+  if (gsl_rng_uniform(rng) < 0.5) biquad(mixbuf, n, 0, uniform(&t, 2500.0, 9000.0), 0.7);
+  if (gsl_rng_uniform(rng) < 0.3) biquad(mixbuf, n, 1, uniform(&t, 80.0, 400.0), 0.7);
   double energy = 0.0;
   for (size_t i = 0; i < n; i++) energy += mixbuf[i] * mixbuf[i];
   double rms = sqrt(energy / (n ? n : 1)) + 1e-12;

@@ -5,5 +5,6 @@
 int train_main(int argc, char **argv);    /* genre train ann|cnn */
 int evaluate_main(int argc, char **argv); /* genre evaluate */
 int cv_main(int argc, char **argv);       /* genre cv ann|cnn */
+int experiment_main(int argc, char **argv); /* genre experiment */
 
 #endif

@@ -39,8 +39,8 @@ static int run_fold(cv_job_t *job, int f) {
   split_validation(rest, n_rest, s->group, s->y, s->n_groups, s->val_fraction, seed, train, &n_train, val, &n_val);
   cv_fold_t *fold = &r->fold[f];
   double t0 = now_seconds();
-  if (s->fn(s->ctx, f, seed, train, n_train, val, n_val, test, n_test, probs, fold->log, &fold->epochs, err,
-            sizeof err))
+  if (s->fn(s->ctx, f, seed, train, n_train, val, n_val, test, n_test, s->monitor_test, probs, fold->log,
+            &fold->epochs, err, sizeof err))
     goto out;
   fold->seconds = now_seconds() - t0;
   fold->n_test = n_test;
@@ -61,16 +61,17 @@ static void *worker(void *arg) {
   cv_job_t *job = arg;
   for (;;) {
     pthread_mutex_lock(&job->mu);
-    int f = job->failed ? job->s->folds : job->next++;
+    int f = job->failed ? job->r->folds : job->next++;
     pthread_mutex_unlock(&job->mu);
-    if (f >= job->s->folds) break;
+    if (f >= job->r->folds) break;
     run_fold(job, f);
   }
   return NULL;
 }
 
 /* metrics of one fold's test rows, and pooled ones */
-static void score(const cv_setup_t *s, cv_result_t *r) {
+void cv_score(const cv_setup_t *s, cv_result_t *r) {
+  const int *track = s->track ? s->track : s->group;
   int K = s->K;
   int *vote = malloc(s->n_groups * sizeof(int)), *mean = malloc(s->n_groups * sizeof(int));
   int *truth = malloc(s->n_groups * sizeof(int));
@@ -84,7 +85,7 @@ static void score(const cv_setup_t *s, cv_result_t *r) {
       if (r->fold_of_row[i] == f) rows[n++] = i;
     for (size_t i = 0; i < n; i++) {
       memcpy(p + i * K, r->probs + rows[i] * K, K * sizeof(real));
-      y[i] = s->y[rows[i]], g[i] = s->group[rows[i]];
+      y[i] = s->y[rows[i]], g[i] = track[rows[i]];
     }
     metrics_t m;
     if (metrics_init(&m, K)) goto out;
@@ -114,24 +115,30 @@ out:
   free(vote), free(mean), free(truth), free(rows), free(p), free(y), free(g);
 }
 
-int cv_run(const cv_setup_t *s, cv_result_t *r, char *err, size_t errlen) {
+int cv_result_alloc(const cv_setup_t *s, cv_result_t *r) {
   memset(r, 0, sizeof *r);
-  r->folds = s->folds, r->K = s->K;
-  if (s->folds < 2 || (size_t)s->folds > s->n_groups) {
-    snprintf(err, errlen, "%d folds for %zu tracks: need 2 <= folds <= tracks", s->folds, s->n_groups);
-    return -1;
-  }
+  r->folds = s->run_folds > 0 && s->run_folds < s->folds ? s->run_folds : s->folds, r->K = s->K;
   r->fold = calloc((size_t)s->folds, sizeof *r->fold);
   r->probs = calloc(s->n_rows * (size_t)s->K, sizeof(real));
   r->fold_of_row = malloc(s->n_rows * sizeof(int));
   r->fold_of_track = malloc(s->n_groups * sizeof(int));
   int ok = r->fold && r->probs && r->fold_of_row && r->fold_of_track && !metrics_init(&r->segments, s->K) &&
            !metrics_init(&r->tracks, s->K) && !metrics_init(&r->tracks_mean, s->K);
+  r->folds_allocated = s->folds;
   for (int f = 0; ok && f < s->folds; f++)
     ok = (r->fold[f].log = calloc((size_t)(s->max_epochs > 0 ? s->max_epochs : 1), sizeof(epoch_log_t))) != NULL;
-  if (!ok) {
+  if (!ok) cv_result_free(r);
+  return ok ? 0 : -1;
+}
+
+int cv_run(const cv_setup_t *s, cv_result_t *r, char *err, size_t errlen) {
+  memset(r, 0, sizeof *r);
+  if (s->folds < 2 || (size_t)s->folds > s->n_groups) {
+    snprintf(err, errlen, "%d folds for %zu tracks: need 2 <= folds <= tracks", s->folds, s->n_groups);
+    return -1;
+  }
+  if (cv_result_alloc(s, r)) {
     snprintf(err, errlen, "out of memory");
-    cv_result_free(r);
     return -1;
   }
   if (s->fold_of_track) memcpy(r->fold_of_track, s->fold_of_track, s->n_groups * sizeof(int));
@@ -144,7 +151,7 @@ int cv_run(const cv_setup_t *s, cv_result_t *r, char *err, size_t errlen) {
 
   cv_job_t job = {.s = s, .r = r};
   pthread_mutex_init(&job.mu, NULL);
-  int threads = s->threads < 1 ? 1 : s->threads > s->folds ? s->folds : s->threads;
+  int threads = s->threads < 1 ? 1 : s->threads > r->folds ? r->folds : s->threads;
   pthread_t tid[64];
   int started = 0;
   double t0 = now_seconds();
@@ -159,12 +166,13 @@ int cv_run(const cv_setup_t *s, cv_result_t *r, char *err, size_t errlen) {
     cv_result_free(r);
     return -1;
   }
-  score(s, r);
+  cv_score(s, r);
   return 0;
 }
 
 void cv_result_free(cv_result_t *r) {
-  for (int f = 0; r->fold && f < r->folds; f++) free(r->fold[f].log);
+  /* logs were allocated for every fold of the setup, evaluated or not */
+  for (int f = 0; r->fold && f < r->folds_allocated; f++) free(r->fold[f].log);
   free(r->fold), free(r->probs), free(r->fold_of_row), free(r->fold_of_track);
   metrics_free(&r->segments), metrics_free(&r->tracks), metrics_free(&r->tracks_mean);
   memset(r, 0, sizeof *r);

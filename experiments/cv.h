@@ -12,13 +12,15 @@
 
 /* Trains on rows train[] (validating on val[]) and writes the probabilities of
  * rows test[] to probs[n_test][K]; log[] gets one entry per epoch run and
- * *epochs their count. 0, or -1 with a reason. */
+ * *epochs their count. With monitor, the test rows are also evaluated after
+ * every epoch for the log (and for nothing else). 0, or -1 with a reason. */
 typedef int (*fold_fn)(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train,
-                       const size_t *val, size_t n_val, const size_t *test, size_t n_test, real *probs,
-                       epoch_log_t *log, int *epochs, char *err, size_t errlen);
+                       const size_t *val, size_t n_val, const size_t *test, size_t n_test, int monitor,
+                       real *probs, epoch_log_t *log, int *epochs, char *err, size_t errlen);
 
 typedef struct cv_setup {
-  const int *y, *group;  /* per row */
+  const int *y, *group;  /* per row: label, and the unit folds are drawn over (a track) */
+  const int *track;      /* per row, for track metrics (NULL: group) */
   size_t n_rows, n_groups;
   int K;                 /* classes */
   int folds;
@@ -28,7 +30,9 @@ typedef struct cv_setup {
   int max_epochs;        /* size of each fold's log */
   fold_fn fn;
   void *ctx;
-  const int *fold_of_track; /* optional: given folds (the experiment's shared ones) */
+  const int *fold_of_track; /* optional: given folds (the experiment's shared ones), per group */
+  int run_folds;         /* evaluate only folds [0, run_folds) (0: all) */
+  int monitor_test;      /* log each fold's test loss / accuracy per epoch (never used to train) */
 } cv_setup_t;
 
 typedef struct cv_fold {
@@ -39,7 +43,8 @@ typedef struct cv_fold {
 } cv_fold_t;
 
 typedef struct cv_result {
-  int folds, K;
+  int folds, K;           /* folds evaluated */
+  int folds_allocated;
   cv_fold_t *fold;
   real *probs;         /* [n_rows][K]: out-of-fold probabilities */
   int *fold_of_row;    /* [n_rows] */
@@ -51,6 +56,12 @@ typedef struct cv_result {
 } cv_result_t;
 
 int cv_run(const cv_setup_t *s, cv_result_t *r, char *err, size_t errlen);
+
+/* A result for given out-of-fold probabilities (an ensemble of other runs'):
+ * r->probs [n_rows][K] and r->fold_of_row filled by the caller; computes every
+ * metric. r must come from cv_result_alloc. */
+int cv_result_alloc(const cv_setup_t *s, cv_result_t *r);
+void cv_score(const cv_setup_t *s, cv_result_t *r);
 void cv_result_free(cv_result_t *r);
 
 /* mean and population standard deviation of a field over the folds */

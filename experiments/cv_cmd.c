@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "cv.h"
+#include "fold_models.h"
 #include "json.h"
 #include "outfile.h"
 #include "mel_dataset.h"
@@ -28,76 +29,6 @@ static const char ann_usage[] =
     "                       top2_mean, macro_f1_mean, track_accuracy_mean (segments),\n"
     "                       folds[] (per fold), labels, confusion (rows true)\n" TRAIN_OPTIONS_HELP
     "                       (--threads: folds trained at once)\n";
-
-typedef struct ann_ctx {
-  const dataset_t *d;
-  const ann_opts_t *o;
-} ann_ctx_t;
-
-static int ann_fold(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train, const size_t *val,
-                    size_t n_val, const size_t *test, size_t n_test, real *probs, epoch_log_t *log, int *epochs,
-                    char *err, size_t errlen) {
-  ann_ctx_t *c = ctx;
-  ann_opts_t o = *c->o;
-  o.train.seed = seed;
-  char tag[32];
-  snprintf(tag, sizeof tag, "fold %d", fold + 1);
-  o.train.tag = tag;
-  model_t m;
-  if (ann_fit(c->d, train, n_train, val, n_val, &o, &m, log, epochs, err, errlen)) return -1;
-  int rc = ann_predict(&m, c->d, test, n_test, probs);
-  if (rc) snprintf(err, errlen, "out of memory");
-  model_free(&m);
-  return rc;
-}
-
-/* The results of a cross-validation as JSON (documented in README). */
-static void write_cv_json(json_t *j, const cv_result_t *r, char *const *labels, int segmented) {
-  double m, s;
-  cv_mean_std(r, CV_FIELD(accuracy), &m, &s);
-  json_key(j, "accuracy_mean"), json_number(j, m);
-  json_key(j, "accuracy_std"), json_number(j, s);
-  cv_mean_std(r, CV_FIELD(top2), &m, &s);
-  json_key(j, "top2_mean"), json_number(j, m);
-  json_key(j, "top2_std"), json_number(j, s);
-  cv_mean_std(r, CV_FIELD(macro_f1), &m, &s);
-  json_key(j, "macro_f1_mean"), json_number(j, m);
-  json_key(j, "macro_f1_std"), json_number(j, s);
-  if (segmented) {
-    cv_mean_std(r, CV_FIELD(track_vote), &m, &s);
-    json_key(j, "track_accuracy_mean"), json_number(j, m);
-    json_key(j, "track_accuracy_std"), json_number(j, s);
-    cv_mean_std(r, CV_FIELD(track_mean), &m, &s);
-    json_key(j, "track_accuracy_meanprob_mean"), json_number(j, m);
-    json_key(j, "track_accuracy_meanprob_std"), json_number(j, s);
-  }
-  json_key(j, "folds"), json_array(j);
-  for (int f = 0; f < r->folds; f++) {
-    const cv_fold_t *fd = &r->fold[f];
-    json_object(j);
-    json_key(j, "fold"), json_int(j, f + 1);
-    json_key(j, "test_rows"), json_int(j, (long long)fd->n_test);
-    json_key(j, "test_tracks"), json_int(j, (long long)fd->n_tracks);
-    json_key(j, "accuracy"), json_number(j, fd->accuracy);
-    json_key(j, "top2"), json_number(j, fd->top2);
-    json_key(j, "macro_f1"), json_number(j, fd->macro_f1);
-    if (segmented) json_key(j, "track_accuracy"), json_number(j, fd->track_vote);
-    json_key(j, "epochs"), json_int(j, fd->epochs);
-    json_key(j, "seconds"), json_number(j, fd->seconds);
-    json_close(j, 1);
-  }
-  json_close(j, 0);
-  json_key(j, "labels"), json_array(j);
-  for (int k = 0; k < r->K; k++) json_string(j, labels[k]);
-  json_close(j, 0);
-  json_key(j, "confusion"), json_array(j);
-  for (int k = 0; k < r->K; k++) {
-    json_array(j);
-    for (int c = 0; c < r->K; c++) json_int(j, r->segments.confusion[(size_t)k * r->K + c]);
-    json_close(j, 0);
-  }
-  json_close(j, 0);
-}
 
 /* Prints folds, mean +- std and the pooled confusion; writes the JSON. */
 static int report(const char *cmd, const cv_result_t *r, char *const *labels, size_t rows, size_t tracks, int segmented,
@@ -197,10 +128,10 @@ static int cv_ann(int argc, char **argv) {
   }
   if (openblas_set_num_threads) openblas_set_num_threads(1);
   o.train.verbose = verbose;
-  ann_ctx_t ctx = {&d, &o};
+  fold_ann_t ctx = {&d, &o, NULL};
   cv_setup_t s = {.y = d.y, .group = d.group, .n_rows = d.n_rows, .n_groups = d.n_groups, .K = d.n_classes,
                   .folds = folds, .seed = o.train.seed, .val_fraction = o.val_fraction, .threads = threads,
-                  .max_epochs = o.train.epochs, .fn = ann_fold, .ctx = &ctx};
+                  .max_epochs = o.train.epochs, .fn = fold_ann, .ctx = &ctx};
   cv_result_t r;
   if (cv_run(&s, &r, err, sizeof err)) {
     fprintf(stderr, "genre cv ann: %s\n", err);
@@ -226,28 +157,6 @@ static const char cnn_usage[] =
     "  --mel OUTDIR         what genre extract wrote (or its mel/ directory)\n"
     "  --folds K            folds (default 5)\n"
     "  --json FILE          results as JSON (keys as for genre cv ann)\n" CNN_OPTIONS_HELP;
-
-typedef struct cnn_ctx {
-  const mel_dataset_t *d;
-  const cnn_opts_t *o;
-} cnn_ctx_t;
-
-static int cnn_fold(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train, const size_t *val,
-                    size_t n_val, const size_t *test, size_t n_test, real *probs, epoch_log_t *log, int *epochs,
-                    char *err, size_t errlen) {
-  cnn_ctx_t *c = ctx;
-  cnn_opts_t o = *c->o;
-  o.train.seed = seed;
-  char tag[32];
-  snprintf(tag, sizeof tag, "fold %d", fold + 1);
-  o.train.tag = tag;
-  model_t m;
-  if (cnn_fit(c->d, train, n_train, val, n_val, &o, &m, log, epochs, err, errlen)) return -1;
-  int rc = cnn_predict(&m, c->d, test, n_test, probs);
-  if (rc) snprintf(err, errlen, "out of memory");
-  model_free(&m);
-  return rc;
-}
 
 static int cv_cnn(int argc, char **argv) {
   const char *mel = NULL, *json_path = NULL;
@@ -297,10 +206,10 @@ static int cv_cnn(int argc, char **argv) {
    * runs single-threaded) */
   if (openblas_set_num_threads) openblas_set_num_threads(1);
   o.threads = threads;
-  cnn_ctx_t ctx = {&d, &o};
+  fold_cnn_t ctx = {&d, &o, NULL};
   cv_setup_t s = {.y = d.y, .group = d.group, .n_rows = d.n_rows, .n_groups = d.n_groups, .K = d.n_classes,
                   .folds = folds, .seed = o.train.seed, .val_fraction = o.val_fraction, .threads = 1,
-                  .max_epochs = o.train.epochs, .fn = cnn_fold, .ctx = &ctx};
+                  .max_epochs = o.train.epochs, .fn = fold_cnn, .ctx = &ctx};
   cv_result_t r;
   if (cv_run(&s, &r, err, sizeof err)) {
     fprintf(stderr, "genre cv cnn: %s\n", err);

@@ -20,6 +20,7 @@ static const command_t commands[] = {
     {"train", train_main, "train a model: train ann (feature table) | train cnn (log-mel spectrograms)"},
     {"evaluate", evaluate_main, "accuracy, per-class scores and confusion matrix of a model"},
     {"cv", cv_main, "stratified K-fold cross-validation, grouped by track"},
+    {"experiment", experiment_main, "ANN vs CNN vs ensemble on the same folds: report, tables, pictures"},
 };
 
 static void print_help(FILE *f) {

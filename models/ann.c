@@ -97,6 +97,7 @@ int ann_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_
     for (int i = 0; i < e; i++) { /* the log is the members' mean */
       log[i].train_loss += mlog[i].train_loss / members, log[i].train_acc += mlog[i].train_acc / members;
       log[i].val_loss += mlog[i].val_loss / members, log[i].val_acc += mlog[i].val_acc / members;
+      log[i].test_loss += mlog[i].test_loss / members, log[i].test_acc += mlog[i].test_acc / members;
       log[i].seconds += mlog[i].seconds;
     }
     if (e > most) most = e;

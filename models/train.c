@@ -74,8 +74,9 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
       }
       if (o->prepare) o->prepare(o->prepare_ctx, batch, b, 1, r);
       const real *xb = batch;
+      double lam = 1.0;
       if (o->mixup > 0) { /* each sample mixed with a partner: the batch read in reverse */
-        double lam = gsl_ran_beta(r, o->mixup, o->mixup);
+        lam = gsl_ran_beta(r, o->mixup, o->mixup);
         real e = (real)o->label_smoothing;
         for (int i = 0; i < b; i++) {
           int j = b - 1 - i;
@@ -93,7 +94,8 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
         int arg = 0;
         for (int k = 1; k < K; k++)
           if (pi[k] > pi[arg]) arg = k;
-        correct += arg == yb[i];
+        /* a mixed sample counts as its dominant partner's label */
+        correct += arg == (lam >= 0.5 ? yb[i] : yb[b - 1 - i]);
       }
       seen += (size_t)b;
       net_adam_step(n, &adam);
@@ -109,9 +111,11 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
     epoch_log_t *e = &log[epoch];
     e->train_loss = loss_sum / seen;
     e->train_acc = (double)correct / seen;
-    e->val_loss = e->val_acc = NAN;
+    e->val_loss = e->val_acc = e->test_loss = e->test_acc = NAN;
     if (n_val) net_evaluate(n, x, y, in, val, n_val, o->prepare, o->prepare_ctx, &e->val_loss, &e->val_acc, NULL);
-    e->seconds = now_seconds() - t0;
+    if (o->n_monitor)
+      net_evaluate(n, x, y, in, o->monitor, o->n_monitor, o->prepare, o->prepare_ctx, &e->test_loss, &e->test_acc, NULL);
+    e->seconds = now_seconds() - t0; /* monitoring included */
     if (o->verbose)
       fprintf(stderr, "%s epoch %3d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.2fs\n",
               o->tag ? o->tag : "train", epoch + 1, e->train_loss, e->train_acc, e->val_loss, e->val_acc,

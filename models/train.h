@@ -29,10 +29,13 @@ typedef struct train_opts {
   const char *tag;   /* prefix of those lines */
   prepare_fn prepare;
   void *prepare_ctx;
+  const size_t *monitor; /* rows evaluated after every epoch for the log only (a test fold's
+                            learning curve): never used to stop or to pick parameters */
+  size_t n_monitor;
 } train_opts_t;
 
 typedef struct epoch_log {
-  double train_loss, train_acc, val_loss, val_acc, seconds;
+  double train_loss, train_acc, val_loss, val_acc, test_loss, test_acc, seconds;
 } epoch_log_t;
 
 /* Trains n on rows train[0..n_train) of x[rows][in] / y, validating on rows

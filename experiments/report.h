@@ -1,0 +1,45 @@
+/* The experiment's report directory:
+ *   report.md                 the comparison table, per-class tables, protocol,
+ *                             seed, data, command, and the pictures below
+ *   confusion_<model>.csv     counts summed over folds, rows true, columns predicted
+ *   confusion_<model>.svg     heatmap, row-normalised colour, counts in the cells
+ *   curves_<model>.svg        training and held-out loss and accuracy per epoch
+ *   metrics.json              every number of the tables (no timings, so the same
+ *                             seed gives the same bytes)
+ *   timings.json              training time per model and fold
+ *   predictions.csv           per segment and model: fold, track, labels, probabilities */
+#ifndef GENRE_REPORT_H
+#define GENRE_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ann.h"
+#include "cnn.h"
+#include "cv.h"
+
+typedef struct report {
+  char *const *labels;
+  int K;
+  size_t rows, tracks;
+  char *const *names;       /* [rows] segment names */
+  char *const *track_names; /* [tracks] */
+  const int *track, *y;     /* [rows] */
+  int leaky, folds;
+  unsigned long seed;
+  const char *data;
+  int argc;
+  char **argv;
+  const ann_opts_t *ann;
+  const cnn_opts_t *cnn;
+  int have[3];                /* ann, cnn, ensemble */
+  const cv_result_t *result[3];
+} report_t;
+
+/* Writes every file into dir. 0, or -1 with the reason. */
+int report_write(const report_t *r, const char *dir, char *err, size_t errlen);
+
+/* The comparison table as text. */
+void report_print_table(const report_t *r, FILE *f);
+
+#endif

@@ -1,0 +1,157 @@
+#include "svg.h"
+
+#include <math.h>
+#include <string.h>
+
+void svg_text(FILE *f, const char *s) {
+  for (; *s; s++) {
+    switch (*s) {
+    case '&': fputs("&amp;", f); break;
+    case '<': fputs("&lt;", f); break;
+    case '>': fputs("&gt;", f); break;
+    case '"': fputs("&quot;", f); break;
+    default: fputc(*s, f);
+    }
+  }
+}
+
+/* white to dark blue (matplotlib's "Blues" ends), v in [0, 1] */
+static void blue(double v, int *r, int *g, int *b) {
+  static const int lo[3] = {247, 251, 255}, hi[3] = {8, 48, 107};
+  v = v < 0 ? 0 : v > 1 ? 1 : v;
+  *r = (int)(lo[0] + (hi[0] - lo[0]) * v + 0.5);
+  *g = (int)(lo[1] + (hi[1] - lo[1]) * v + 0.5);
+  *b = (int)(lo[2] + (hi[2] - lo[2]) * v + 0.5);
+}
+
+void svg_confusion(FILE *f, const long *confusion, int K, char *const *labels, const char *title) {
+  int longest = 0;
+  for (int k = 0; k < K; k++) longest = (int)strlen(labels[k]) > longest ? (int)strlen(labels[k]) : longest;
+  int cell = K <= 12 ? 48 : K <= 24 ? 30 : 18, font = cell >= 48 ? 13 : cell >= 30 ? 10 : 7;
+  int left = 40 + longest * 8, top = 70, bottom = 30 + longest * 6, right = 30;
+  int width = left + K * cell + right, height = top + K * cell + bottom;
+  int title_w = (int)(strlen(title) * 9.2) + 40; /* 16 px bold: about 9 px a character */
+  if (title_w > width) {
+    left += (title_w - width) / 2;
+    width = title_w;
+  }
+  fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+             "font-family=\"Helvetica, Arial, sans-serif\">\n", width, height, width, height);
+  fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", width, height);
+  fprintf(f, "<text x=\"%d\" y=\"28\" font-size=\"16\" font-weight=\"bold\" text-anchor=\"middle\">", width / 2);
+  svg_text(f, title);
+  fprintf(f, "</text>\n");
+  fprintf(f, "<text x=\"%d\" y=\"50\" font-size=\"12\" text-anchor=\"middle\" fill=\"#444\">"
+             "rows: true label, columns: predicted label; colour: share of the row</text>\n", width / 2);
+  fprintf(f, "<g id=\"cells\">\n");
+  for (int i = 0; i < K; i++) {
+    long row = 0;
+    for (int j = 0; j < K; j++) row += confusion[(size_t)i * K + j];
+    for (int j = 0; j < K; j++) {
+      long c = confusion[(size_t)i * K + j];
+      double share = row ? (double)c / row : 0.0;
+      int r, g, b, x = left + j * cell, y = top + i * cell;
+      blue(share, &r, &g, &b);
+      fprintf(f, "<rect class=\"cell\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"rgb(%d,%d,%d)\" "
+                 "stroke=\"#ddd\"><title>", x, y, cell, cell, r, g, b);
+      svg_text(f, labels[i]);
+      fprintf(f, " as ");
+      svg_text(f, labels[j]);
+      fprintf(f, ": %ld (%.1f%% of the row)</title></rect>\n", c, 100 * share);
+      fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" text-anchor=\"middle\" dominant-baseline=\"central\" "
+                 "fill=\"%s\">%ld</text>\n", x + cell / 2, y + cell / 2, font, share > 0.5 ? "white" : "#222", c);
+    }
+  }
+  fprintf(f, "</g>\n");
+  for (int k = 0; k < K; k++) { /* row labels (true), column labels (predicted, slanted) */
+    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" text-anchor=\"end\" dominant-baseline=\"central\">",
+            left - 6, top + k * cell + cell / 2, font + 1);
+    svg_text(f, labels[k]);
+    fprintf(f, "</text>\n");
+    int x = left + k * cell + cell / 2, y = top + K * cell + 8;
+    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" text-anchor=\"end\" transform=\"rotate(-45 %d %d)\">", x, y,
+            font + 1, x, y);
+    svg_text(f, labels[k]);
+    fprintf(f, "</text>\n");
+  }
+  fprintf(f, "<text x=\"14\" y=\"%d\" font-size=\"13\" text-anchor=\"middle\" transform=\"rotate(-90 14 %d)\">"
+             "true label</text>\n", top + K * cell / 2, top + K * cell / 2);
+  fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"13\" text-anchor=\"middle\">predicted label</text>\n",
+          left + K * cell / 2, height - 8);
+  fprintf(f, "</svg>\n");
+}
+
+/* a "nice" step for about n ticks over span */
+static double nice_step(double span, int n) {
+  double raw = span / n, mag = pow(10, floor(log10(raw))), r = raw / mag;
+  return (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag;
+}
+
+static void panel(FILE *f, int x0, int y0, int w, int h, const char *what, int epochs, const curve_t *c, int n,
+                  int fixed01) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (int s = 0; s < n; s++)
+    for (int e = 0; e < epochs; e++)
+      if (!isnan(c[s].values[e])) lo = fmin(lo, c[s].values[e]), hi = fmax(hi, c[s].values[e]);
+  if (fixed01) lo = 0, hi = 1;
+  if (!isfinite(lo)) lo = 0, hi = 1;
+  if (hi - lo < 1e-9) hi = lo + 1;
+  double step = nice_step(hi - lo, 5);
+  lo = floor(lo / step) * step, hi = ceil(hi / step) * step;
+  fprintf(f, "<g class=\"panel\">\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#888\"/>\n",
+          x0, y0, w, h);
+  fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"13\" text-anchor=\"middle\" font-weight=\"bold\">%s</text>\n",
+          x0 + w / 2, y0 - 8, what);
+  for (double v = lo; v <= hi + step / 2; v += step) {
+    double y = y0 + h - (v - lo) / (hi - lo) * h;
+    fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/>\n", x0, y, x0 + w, y);
+    fprintf(f, "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\" dominant-baseline=\"central\">%g</text>\n",
+            x0 - 4, y, fabs(v) < step / 1e6 ? 0.0 : v);
+  }
+  double estep = nice_step(epochs > 1 ? epochs - 1 : 1, 6);
+  if (estep < 1) estep = 1;
+  for (double e = 1; e <= epochs; e = e == 1 && estep > 1 ? estep : e + estep) { /* 1, then round numbers */
+    double x = x0 + (epochs > 1 ? (e - 1) / (epochs - 1) : 0.5) * w;
+    fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%g</text>\n", x, y0 + h + 14, e);
+  }
+  fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">epoch</text>\n", x0 + w / 2, y0 + h + 30);
+  for (int s = 0; s < n; s++) {
+    fprintf(f, "<polyline class=\"series\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", c[s].colour,
+            c[s].dashed ? " stroke-dasharray=\"6 4\"" : "");
+    for (int e = 0; e < epochs; e++) {
+      if (isnan(c[s].values[e])) continue;
+      double x = x0 + (epochs > 1 ? (double)e / (epochs - 1) : 0.5) * w;
+      double y = y0 + h - (c[s].values[e] - lo) / (hi - lo) * h;
+      fprintf(f, "%.1f,%.1f ", x, y);
+    }
+    fprintf(f, "\"/>\n");
+  }
+  /* legend: top right for losses (they fall), bottom right for accuracies (they rise) */
+  int ly0 = fixed01 ? y0 + h - 10 - 16 * n : y0 + 6;
+  fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"150\" height=\"%d\" fill=\"white\" fill-opacity=\"0.85\" "
+             "stroke=\"#ccc\"/>\n", x0 + w - 158, ly0, 16 * n + 4);
+  for (int s = 0; s < n; s++) {
+    int ly = ly0 + 10 + 16 * s;
+    fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"%s/>\n", x0 + w - 150, ly,
+            x0 + w - 125, ly, c[s].colour, c[s].dashed ? " stroke-dasharray=\"6 4\"" : "");
+    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" dominant-baseline=\"central\">", x0 + w - 120, ly);
+    svg_text(f, c[s].name);
+    fprintf(f, "</text>\n");
+  }
+  fprintf(f, "</g>\n");
+}
+
+void svg_curves(FILE *f, const char *title, int epochs, const curve_t *loss, int n_loss, const curve_t *acc, int n_acc) {
+  int pw = 380, ph = 240, width = 2 * pw + 160, height = ph + 120;
+  fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+             "font-family=\"Helvetica, Arial, sans-serif\">\n", width, height, width, height);
+  fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", width, height);
+  fprintf(f, "<text x=\"%d\" y=\"24\" font-size=\"15\" font-weight=\"bold\" text-anchor=\"middle\">", width / 2);
+  svg_text(f, title);
+  fprintf(f, "</text>\n");
+  panel(f, 60, 60, pw, ph, "loss", epochs, loss, n_loss, 0);
+  panel(f, 60 + pw + 60, 60, pw, ph, "accuracy", epochs, acc, n_acc, 1);
+  fprintf(f, "</svg>\n");
+}

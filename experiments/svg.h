@@ -1,0 +1,26 @@
+/* The report's pictures as SVG, written by hand: well-formed XML that opens in
+ * any browser. */
+#ifndef GENRE_SVG_H
+#define GENRE_SVG_H
+
+#include <stdio.h>
+
+/* Confusion matrix heatmap: K x K cells (rows true, columns predicted), colour
+ * by the row-normalised share, the count written in each cell, label names on
+ * both axes, `title` on top. */
+void svg_confusion(FILE *f, const long *confusion, int K, char *const *labels, const char *title);
+
+/* Learning curves: two panels (loss, accuracy) over epochs; each series is
+ * `epochs` values (NaN: absent). */
+typedef struct curve {
+  const char *name;
+  const double *values;
+  const char *colour;
+  int dashed;
+} curve_t;
+void svg_curves(FILE *f, const char *title, int epochs, const curve_t *loss, int n_loss, const curve_t *acc, int n_acc);
+
+/* text with &, <, >, " escaped */
+void svg_text(FILE *f, const char *s);
+
+#endif
