@@ -7,4 +7,7 @@ int evaluate_main(int argc, char **argv); /* genre evaluate */
 int cv_main(int argc, char **argv);       /* genre cv ann|cnn */
 int experiment_main(int argc, char **argv); /* genre experiment */
 
+/* genre <command> [args]: runs the command argv[1] names, or prints help. */
+int genre_dispatch(int argc, char **argv);
+
 #endif

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "augment.h"
 #include "commands.h"
 #include "fold_models.h"
@@ -139,11 +140,7 @@ static int swap_in(const char *tmp, const char *out, char *err, size_t errlen) {
     if (had) rename(old, out);
     return -1;
   }
-  if (had) {
-    char cmd[9000];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", old);
-    if (system(cmd) != 0) fprintf(stderr, "genre experiment: could not remove %s\n", old);
-  }
+  if (had && remove_tree(old)) fprintf(stderr, "genre experiment: could not remove %s\n", old);
   return 0;
 }
 
@@ -165,7 +162,7 @@ int experiment_main(int argc, char **argv) {
       {"augment", required_argument, 0, O_AUGMENT}, {"members", required_argument, 0, O_MEMBERS},
       {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
-  optind = 1;
+  optind = 0;
   int c;
   char err[4500];
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -238,6 +235,7 @@ int experiment_main(int argc, char **argv) {
   if (members) ao.members = members;
   if (augment >= 0) co.augment = augment;
   ao.train.seed = co.train.seed = seed;
+  if (cli_args_only) return 0;
 
   /* data */
   dataset_t table = {0};
@@ -354,9 +352,7 @@ int experiment_main(int argc, char **argv) {
   }
   if (report_write(&rep, tmp, err, sizeof err) || swap_in(tmp, out, err, sizeof err)) {
     fprintf(stderr, "genre experiment: %s\n", err);
-    char rm[4400];
-    snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
-    if (system(rm) != 0) fprintf(stderr, "genre experiment: could not remove %s\n", tmp);
+    if (remove_tree(tmp)) fprintf(stderr, "genre experiment: could not remove %s\n", tmp);
     goto out;
   }
   report_print_table(&rep, stdout);

@@ -13,6 +13,7 @@
 
 #include "analysis.h"
 #include "audio.h"
+#include "cli.h"
 #include "inputs.h"
 #include "npy.h"
 #include "outfile.h"
@@ -24,7 +25,7 @@
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
 static const char usage[] =
-    "usage: genre extract -o OUTDIR [-j N] [--no-progress] INPUT...\n"
+    "usage: genre extract -o OUTDIR [-j N] [--resume] [--no-progress] INPUT...\n"
     "\n"
     "Extracts GTZAN-style features from audio files (wav, aiff, au, flac, ogg, mp3),\n"
     "decoded to 22050 Hz mono, with librosa 0.10.1's recipe.\n"
@@ -37,93 +38,222 @@ static const char usage[] =
     "  mel/<stem>.npy       log-mel spectrograms, float32 [segments, 128, 130]\n"
     "  mel/index.csv        file,label,segments,source for every .npy\n"
     "  errors.csv           every input that could not be processed, and why\n"
+    "  parts/<stem>.csv     one file's rows, kept so that --resume can reuse them\n"
     "\n"
     "  -o, --output DIR   output directory (created if needed)\n"
     "  -j, --jobs N       files processed in parallel (default: all cores);\n"
     "                     the output is byte-identical for any N\n"
+    "      --resume       reuse the rows of files already done in OUTDIR/parts (same\n"
+    "                     file, size and modification time); the outputs are\n"
+    "                     identical to those of an uninterrupted run\n"
     "      --no-progress  no progress bar on stderr\n"
     "  -h, --help         this help\n"
     "\n"
     "Exit status: 0 every input processed; 2 some inputs failed (each is a line in\n"
     "errors.csv and on stderr; the rest is written); 1 nothing usable, a usage\n"
-    "error, or an output that could not be written (previous outputs are kept).\n";
+    "error, or an output that could not be written (previous outputs are kept);\n"
+    "130 / 143 interrupted by SIGINT / SIGTERM: the tables are left as they were,\n"
+    "the files finished so far are in OUTDIR/parts and --resume continues from them.\n";
 
 typedef struct result {
-  int done, ok, fatal;
+  int done, ok, fatal, resumed;
   char err[600];
-  size_t samples, segments;
-  double *rows; /* (1 + segments) x FEATURE_COUNT; row 0 is the whole file */
+  size_t segments;
+  char *part; /* the part file's text: a header line, the 30-s row, the 3-s rows */
+  size_t part_len;
 } result_t;
 
 typedef struct job {
   input_list_t *inputs;
   result_t *results;
   const char *outdir;
+  int resume;
   size_t next, written, window;
   int stop;
   pthread_mutex_t mu;
   pthread_cond_t cv;
 } job_t;
 
+/* first SIGINT/SIGTERM: finish what is written, keep the old tables; second: leave at once */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig) {
-  (void)sig;
-  interrupted = 1;
+  if (interrupted) {
+    outfile_abort_all_signal_safe();
+    _exit(128 + sig);
+  }
+  interrupted = sig;
 }
 
-/* Features of one input, and its mel spectrograms written to OUTDIR/mel. */
-static void process(job_t *job, analysis_t *an, audio_buf_t *audio, float *mel, size_t i) {
+static void write_row(FILE *f, const char *name, size_t length, const double *row, const char *label) {
+  csv_put_text(f, name, 1);
+  csv_put_integer(f, (long long)length, 0);
+  for (int c = 0; c < FEATURE_COUNT; c++) csv_put_number(f, row[c], 0);
+  csv_put_text(f, label, 0);
+  csv_end_row(f);
+}
+
+/* The first line of a part file up to its sample and segment counts: the
+ * source's name, label, size and modification time, so a changed file is not
+ * taken for a done one. */
+static void part_key(FILE *f, const input_t *in, const struct stat *st) {
+  fputs("#part,1,", f);
+  csv_put_text(f, in->name, 1);
+  csv_put_text(f, in->label, 0);
+  fprintf(f, ",%lld,%lld%09ld,", (long long)st->st_size, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+}
+
+#define PART_MAX_BYTES (64u << 20) /* a 1-hour file's part is about 2 MB */
+
+/* --resume: the part file of `in` when it is whole and matches the source, and
+ * the log-mel file it goes with is whole too. 1 when r now holds it. */
+static int part_reuse(const job_t *job, const input_t *in, const struct stat *st, result_t *r) {
+  char path[4300], *key = NULL, *text = NULL;
+  size_t key_len = 0;
+  int ok = 0;
+  FILE *k = open_memstream(&key, &key_len);
+  if (!k) return 0;
+  part_key(k, in, st);
+  if (fclose(k) != 0) goto out;
+  snprintf(path, sizeof path, "%s/parts/%s.csv", job->outdir, in->stem);
+  FILE *f = fopen(path, "rb");
+  if (!f) goto out;
+  struct stat pst;
+  if (fstat(fileno(f), &pst) != 0 || pst.st_size <= 0 || (size_t)pst.st_size > PART_MAX_BYTES ||
+      !(text = malloc((size_t)pst.st_size + 1)) || fread(text, 1, (size_t)pst.st_size, f) != (size_t)pst.st_size) {
+    fclose(f);
+    goto out;
+  }
+  fclose(f);
+  size_t n = (size_t)pst.st_size;
+  text[n] = '\0';
+  if (n <= key_len || memcmp(text, key, key_len) != 0 || text[n - 1] != '\n') goto out;
+  char *end;
+  unsigned long long samples = strtoull(text + key_len, &end, 10), segments;
+  if (*end != ',') goto out;
+  segments = strtoull(end + 1, &end, 10);
+  if (*end != '\n' || samples == 0 || segments != samples / SEGMENT_SAMPLES) goto out;
+  size_t lines = 0;
+  for (size_t i = 0; i < n; i++) lines += text[i] == '\n';
+  if (lines != 2 + segments || memchr(text, '\0', n)) goto out;
+
+  snprintf(path, sizeof path, "%s/mel/%s.npy", job->outdir, in->stem);
+  f = fopen(path, "rb");
+  if (!f) goto out;
+  size_t shape[NPY_MAX_DIMS];
+  int nd;
+  char why[256];
+  ok = fstat(fileno(f), &pst) == 0 && npy_read_header(f, (long)pst.st_size, shape, &nd, why, sizeof why) == 0 &&
+       nd == 3 && shape[0] == segments && shape[1] == MEL_BANDS && shape[2] == SEGMENT_FRAMES &&
+       ftell(f) + (long)(segments * MEL_BANDS * SEGMENT_FRAMES * sizeof(float)) == (long)pst.st_size;
+  fclose(f);
+  if (ok) {
+    r->part = text, r->part_len = n, r->segments = segments, r->resumed = 1;
+    text = NULL;
+  }
+out:
+  free(key);
+  free(text);
+  return ok;
+}
+
+typedef struct worker_state {
+  analysis_t *an;
+  audio_buf_t audio;
+  float *mel;
+  double *rows;
+  size_t rows_cap;
+} worker_state_t;
+
+/* Features of one input, its mel spectrograms in OUTDIR/mel and its rows in
+ * OUTDIR/parts, each written whole or not at all. */
+static void process(job_t *job, worker_state_t *w, size_t i) {
   input_t *in = &job->inputs->items[i];
   result_t *r = &job->results[i];
-  char why[512];
+  char why[512], path[4300];
+  struct stat st;
   if (in->error) {
     snprintf(r->err, sizeof r->err, "%s", in->error);
     return;
   }
-  if (audio_load(in->path, audio, why, sizeof why)) {
+  if (stat(in->path, &st) != 0) {
+    snprintf(r->err, sizeof r->err, "%s", errno == ENOENT ? "no such file" : strerror(errno));
+    return;
+  }
+  if (job->resume && part_reuse(job, in, &st, r)) {
+    r->ok = 1;
+    return;
+  }
+  if (audio_load(in->path, &w->audio, why, sizeof why)) {
     snprintf(r->err, sizeof r->err, "%s", why);
     return;
   }
-  r->samples = audio->n;
-  r->segments = audio->n / SEGMENT_SAMPLES;
-  r->rows = malloc((1 + r->segments) * FEATURE_COUNT * sizeof(double));
-  if (!r->rows || analysis_run(an, audio->x, audio->n, r->rows, NULL)) {
+  size_t n = w->audio.n, segments = n / SEGMENT_SAMPLES;
+  r->segments = segments;
+  if ((1 + segments) * FEATURE_COUNT > w->rows_cap) {
+    free(w->rows);
+    w->rows_cap = (1 + segments) * FEATURE_COUNT;
+    if (!(w->rows = malloc(w->rows_cap * sizeof *w->rows))) w->rows_cap = 0;
+  }
+  if (!w->rows || analysis_run(w->an, w->audio.x, n, w->rows, NULL)) {
     snprintf(r->err, sizeof r->err, "out of memory");
+    r->fatal = 1;
     return;
   }
-  char path[4200];
   snprintf(path, sizeof path, "%s/mel/%s.npy", job->outdir, in->stem);
   outfile_t out;
-  if (outfile_open(&out, path, why, sizeof why)) {
-    snprintf(r->err, sizeof r->err, "%s", why);
-    r->fatal = 1;
-    return;
-  }
-  size_t shape[3] = {r->segments, MEL_BANDS, SEGMENT_FRAMES};
-  npy_write_header(out.f, shape, 3);
-  for (size_t s = 0; s < r->segments; s++) {
-    if (analysis_run(an, audio->x + s * SEGMENT_SAMPLES, SEGMENT_SAMPLES,
-                     r->rows + (1 + s) * FEATURE_COUNT, mel)) {
+  if (outfile_open(&out, path, why, sizeof why)) goto fatal;
+  size_t shape[3] = {segments, MEL_BANDS, SEGMENT_FRAMES}, plane = (size_t)MEL_BANDS * SEGMENT_FRAMES;
+  int bad = npy_write_header(out.f, shape, 3) != 0;
+  for (size_t s = 0; s < segments && !bad; s++) {
+    if (analysis_run(w->an, w->audio.x + s * SEGMENT_SAMPLES, SEGMENT_SAMPLES, w->rows + (1 + s) * FEATURE_COUNT,
+                     w->mel)) {
       outfile_abort(&out);
       snprintf(r->err, sizeof r->err, "out of memory");
+      r->fatal = 1;
       return;
     }
-    fwrite(mel, sizeof(float), (size_t)MEL_BANDS * SEGMENT_FRAMES, out.f);
+    bad = fwrite(w->mel, sizeof(float), plane, out.f) != plane;
   }
-  if (outfile_commit(&out, 0, why, sizeof why)) {
-    snprintf(r->err, sizeof r->err, "%s", why);
-    r->fatal = 1;
-    return;
+  if (bad) {
+    snprintf(why, sizeof why, "writing its log-mel file under %.200s/mel failed: %s", job->outdir, strerror(errno));
+    outfile_abort(&out);
+    goto fatal;
   }
+  if (outfile_commit(&out, 0, why, sizeof why)) goto fatal;
+
+  /* the rows, formatted here (in parallel) and written to the part file */
+  FILE *m = open_memstream(&r->part, &r->part_len);
+  if (!m) goto oom;
+  part_key(m, in, &st);
+  fprintf(m, "%zu,%zu\n", n, segments);
+  write_row(m, in->name, n, w->rows, in->label);
+  for (size_t s = 0; s < segments; s++) {
+    char name[4200];
+    snprintf(name, sizeof name, "%s.%zu.wav", in->stem, s);
+    write_row(m, name, SEGMENT_SAMPLES, w->rows + (1 + s) * FEATURE_COUNT, in->label);
+  }
+  if (ferror(m) | fclose(m)) goto oom;
+  snprintf(path, sizeof path, "%s/parts/%s.csv", job->outdir, in->stem);
+  if (outfile_open(&out, path, why, sizeof why)) goto fatal;
+  if (fwrite(r->part, 1, r->part_len, out.f) != r->part_len) {
+    snprintf(why, sizeof why, "writing its part file under %.200s/parts failed: %s", job->outdir, strerror(errno));
+    outfile_abort(&out);
+    goto fatal;
+  }
+  if (outfile_commit(&out, 0, why, sizeof why)) goto fatal;
   r->ok = 1;
+  return;
+oom:
+  snprintf(why, sizeof why, "out of memory");
+fatal:
+  snprintf(r->err, sizeof r->err, "%s", why);
+  r->fatal = 1;
 }
 
 static void *worker(void *arg) {
   job_t *job = arg;
-  analysis_t *an = analysis_new(0);
-  audio_buf_t audio = {0};
-  float *mel = malloc(sizeof(float) * MEL_BANDS * SEGMENT_FRAMES);
+  worker_state_t w = {.an = analysis_new(0), .mel = malloc(sizeof(float) * MEL_BANDS * SEGMENT_FRAMES)};
   for (;;) {
     pthread_mutex_lock(&job->mu);
     /* stay at most `window` inputs ahead of the writer: memory stays bounded */
@@ -137,17 +267,18 @@ static void *worker(void *arg) {
     pthread_mutex_unlock(&job->mu);
 
     result_t *r = &job->results[i];
-    if (!an || !mel) snprintf(r->err, sizeof r->err, "out of memory"), r->fatal = 1;
-    else process(job, an, &audio, mel, i);
+    if (!w.an || !w.mel) snprintf(r->err, sizeof r->err, "out of memory"), r->fatal = 1;
+    else process(job, &w, i);
 
     pthread_mutex_lock(&job->mu);
     r->done = 1;
     pthread_cond_broadcast(&job->cv);
     pthread_mutex_unlock(&job->mu);
   }
-  analysis_free(an);
-  audio_buf_free(&audio);
-  free(mel);
+  analysis_free(w.an);
+  audio_buf_free(&w.audio);
+  free(w.mel);
+  free(w.rows);
   return NULL;
 }
 
@@ -159,49 +290,71 @@ static void write_header(FILE *f) {
   csv_end_row(f);
 }
 
-static void write_row(FILE *f, const char *name, size_t length, const double *row, const char *label) {
-  csv_put_text(f, name, 1);
-  csv_put_integer(f, (long long)length, 0);
-  for (int c = 0; c < FEATURE_COUNT; c++) csv_put_number(f, row[c], 0);
-  csv_put_text(f, label, 0);
-  csv_end_row(f);
+/* The tables' share of a part: its 30-s row and its 3-s rows. */
+static void copy_part(const result_t *r, FILE *t30, FILE *t3) {
+  const char *p = memchr(r->part, '\n', r->part_len) + 1, *end = r->part + r->part_len;
+  const char *row30 = memchr(p, '\n', (size_t)(end - p)) + 1;
+  fwrite(p, 1, (size_t)(row30 - p), t30);
+  fwrite(row30, 1, (size_t)(end - row30), t3);
 }
 
-int extract_main(int argc, char **argv) {
-  const char *outdir = NULL;
-  long jobs = sysconf(_SC_NPROCESSORS_ONLN);
-  int show_progress = 1;
+int extract_parse_args(int argc, char **argv, extract_args_t *a) {
+  memset(a, 0, sizeof *a);
+  a->jobs = sysconf(_SC_NPROCESSORS_ONLN);
+  if (a->jobs < 1) a->jobs = 1;
+  a->show_progress = 1;
   static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                        {"jobs", required_argument, 0, 'j'},
+                                       {"resume", no_argument, 0, 'R'},
                                        {"no-progress", no_argument, 0, 'P'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  optind = 1;
+  optind = 0; /* full reset of getopt's state: the parser may run more than once */
   int c;
   while ((c = getopt_long(argc, argv, "o:j:h", opts, NULL)) != -1) {
     char *end;
     switch (c) {
-    case 'o': outdir = optarg; break;
+    case 'o': a->outdir = optarg; break;
     case 'j':
-      jobs = strtol(optarg, &end, 10);
-      if (*end || jobs < 1 || jobs > 1024) {
+      errno = 0;
+      a->jobs = strtol(optarg, &end, 10);
+      if (errno || end == optarg || *end || a->jobs < 1 || a->jobs > 1024) {
         fprintf(stderr, "genre extract: -j wants a number of jobs from 1 to 1024, not '%s'\n", optarg);
-        return 1;
+        return -1;
       }
       break;
-    case 'P': show_progress = 0; break;
-    case 'h': fputs(usage, stdout); return 0;
-    default: fputs(usage, stderr); return 1;
+    case 'R': a->resume = 1; break;
+    case 'P': a->show_progress = 0; break;
+    case 'h': a->help = 1; return 0;
+    default: return -1;
     }
   }
-  if (!outdir || optind >= argc) {
-    fprintf(stderr, "genre extract: %s\n\n%s", !outdir ? "-o OUTDIR is required" : "no INPUT given", usage);
+  if (!a->outdir || !*a->outdir || optind >= argc) {
+    fprintf(stderr, "genre extract: %s\n", !a->outdir || !*a->outdir ? "-o OUTDIR is required" : "no INPUT given");
+    return -1;
+  }
+  a->inputs = argv + optind;
+  a->n_inputs = argc - optind;
+  return 0;
+}
+
+int extract_main(int argc, char **argv) {
+  extract_args_t a;
+  if (extract_parse_args(argc, argv, &a)) {
+    fprintf(stderr, "\n%s", usage);
     return 1;
   }
+  if (a.help) {
+    fputs(usage, stdout);
+    return 0;
+  }
+  if (cli_args_only) return 0;
+  const char *outdir = a.outdir;
+  long jobs = a.jobs;
 
   input_list_t inputs = {0};
-  for (int i = optind; i < argc; i++)
-    if (inputs_add(&inputs, argv[i])) {
+  for (int i = 0; i < a.n_inputs; i++)
+    if (inputs_add(&inputs, a.inputs[i])) {
       fprintf(stderr, "genre extract: out of memory listing inputs\n");
       inputs_free(&inputs);
       return 1;
@@ -214,8 +367,12 @@ int extract_main(int argc, char **argv) {
   }
 
   char err[4400], path[4200];
-  snprintf(path, sizeof path, "%s/mel", outdir);
-  if (make_dirs(outdir, err, sizeof err) || make_dirs(path, err, sizeof err)) {
+  int dirs_ok = make_dirs(outdir, err, sizeof err) == 0;
+  for (int k = 0; dirs_ok && k < 2; k++) {
+    snprintf(path, sizeof path, "%s/%s", outdir, k ? "parts" : "mel");
+    dirs_ok = make_dirs(path, err, sizeof err) == 0;
+  }
+  if (!dirs_ok) {
     fprintf(stderr, "genre extract: %s\n", err);
     inputs_free(&inputs);
     return 1;
@@ -241,7 +398,7 @@ int extract_main(int argc, char **argv) {
 
   if (jobs > (long)inputs.n) jobs = (long)inputs.n;
   if (openblas_set_num_threads) openblas_set_num_threads(1);
-  job_t job = {.inputs = &inputs, .outdir = outdir, .window = 4 * (size_t)jobs};
+  job_t job = {.inputs = &inputs, .outdir = outdir, .resume = a.resume, .window = 4 * (size_t)jobs};
   job.results = calloc(inputs.n, sizeof *job.results);
   pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
   if (!job.results || !threads) {
@@ -269,8 +426,8 @@ int extract_main(int argc, char **argv) {
   }
 
   progress_t prog;
-  progress_start(&prog, "extract", "files", inputs.n, show_progress);
-  size_t ok = 0, failed = 0, segments = 0;
+  progress_start(&prog, "extract", "files", inputs.n, a.show_progress);
+  size_t ok = 0, failed = 0, segments = 0, resumed = 0, finished = 0;
   int fatal = 0;
   for (size_t i = 0; i < inputs.n && !fatal; i++) {
     result_t *r = &job.results[i];
@@ -290,17 +447,13 @@ int extract_main(int argc, char **argv) {
     input_t *in = &inputs.items[i];
     if (r->fatal) {
       progress_clear(&prog);
-      fprintf(stderr, "genre extract: %s\n", r->err);
+      fprintf(stderr, "genre extract: %s: %s\n", in->path, r->err);
       fatal = 1;
     } else if (r->ok) {
       ok++;
+      resumed += (size_t)r->resumed;
       segments += r->segments;
-      write_row(out[OUT_30S].f, in->name, r->samples, r->rows, in->label);
-      for (size_t s = 0; s < r->segments; s++) {
-        char name[4200];
-        snprintf(name, sizeof name, "%s.%zu.wav", in->stem, s);
-        write_row(out[OUT_3S].f, name, SEGMENT_SAMPLES, r->rows + (1 + s) * FEATURE_COUNT, in->label);
-      }
+      copy_part(r, out[OUT_30S].f, out[OUT_3S].f);
       char npy[4200];
       snprintf(npy, sizeof npy, "%s.npy", in->stem);
       csv_put_text(out[OUT_INDEX].f, npy, 1);
@@ -316,8 +469,8 @@ int extract_main(int argc, char **argv) {
       csv_put_text(out[OUT_ERRORS].f, r->err, 0);
       csv_end_row(out[OUT_ERRORS].f);
     }
-    free(r->rows);
-    r->rows = NULL;
+    free(r->part);
+    r->part = NULL;
     pthread_mutex_lock(&job.mu);
     job.written = i + 1;
     pthread_cond_broadcast(&job.cv);
@@ -326,19 +479,22 @@ int extract_main(int argc, char **argv) {
   }
   progress_finish(&prog);
   pthread_mutex_lock(&job.mu);
-  job.stop = 1;
+  job.stop = 1; /* workers finish the file in hand: its part is kept for --resume */
   pthread_cond_broadcast(&job.cv);
   pthread_mutex_unlock(&job.mu);
   for (long t = 0; t < started; t++) pthread_join(threads[t], NULL);
+  for (size_t i = 0; i < inputs.n; i++) finished += job.results[i].ok;
   double elapsed = now_seconds() - t_start;
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
 
   int status;
   if (fatal || interrupted) {
-    if (interrupted) fprintf(stderr, "genre extract: interrupted; previous outputs left as they were\n");
     for (int k = 0; k < OUT_COUNT; k++) outfile_abort(&out[k]);
-    status = 1;
+    if (interrupted)
+      fprintf(stderr,
+              "genre extract: interrupted; the tables are left as they were; %zu files done are kept in "
+              "%s/parts (rerun with --resume to continue)\n",
+              finished, outdir);
+    status = interrupted ? 128 + interrupted : 1;
   } else {
     int bad = 0;
     for (int k = 0; k < OUT_COUNT; k++) {
@@ -362,12 +518,15 @@ int extract_main(int argc, char **argv) {
              "peak RSS %.0f MB; %zu failed -> %s\n",
              ok, inputs.n, segments, elapsed, inputs.n / (elapsed > 0 ? elapsed : 1), started,
              ru.ru_maxrss / 1024.0, failed, outdir);
+    if (resumed) printf("resumed %zu files from %s/parts\n", resumed, outdir);
     if (inputs.skipped)
       printf("skipped %zu non-audio files in the input directories\n", inputs.skipped);
   }
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
   pthread_mutex_destroy(&job.mu);
   pthread_cond_destroy(&job.cv);
-  for (size_t i = 0; i < inputs.n; i++) free(job.results[i].rows);
+  for (size_t i = 0; i < inputs.n; i++) free(job.results[i].part);
   free(job.results);
   free(threads);
   inputs_free(&inputs);

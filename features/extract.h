@@ -6,8 +6,20 @@
 #define SEGMENT_SAMPLES 66150 /* 3.0 s at 22050 Hz */
 #define SEGMENT_FRAMES 130    /* 1 + 66150 / 512 */
 
+typedef struct extract_args {
+  const char *outdir;
+  long jobs;
+  int resume, show_progress, help;
+  char **inputs; /* argv's INPUTs */
+  int n_inputs;
+} extract_args_t;
+
+/* Parses extract's command line (getopt state reset first). 0, or -1 after
+ * printing the problem. */
+int extract_parse_args(int argc, char **argv, extract_args_t *a);
+
 /* Exit status: 0 all inputs processed, 2 some failed (outputs written),
- * 1 nothing usable or a usage / output error. */
+ * 1 nothing usable or a usage / output error, 128 + signal when interrupted. */
 int extract_main(int argc, char **argv);
 
 #endif

@@ -2,7 +2,7 @@
 
 #include <csv.h>
 #include <errno.h>
-#include <sys/stat.h>
+#include <ftw.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 /* Registry of open temporaries, so a signal handler can remove them. */
-#define MAX_OPEN 64
+#define MAX_OPEN 4096
 static char *volatile open_tmps[MAX_OPEN];
 static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
 
@@ -155,3 +155,12 @@ int make_dirs(const char *path, char *err, size_t errlen) {
   return 0;
 }
 
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)st, (void)type, (void)ftw;
+  return remove(path) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+int remove_tree(const char *path) {
+  return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT ? -1 : 0;
+}

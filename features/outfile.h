@@ -33,6 +33,9 @@ void csv_end_row(FILE *f);
 /* mkdir -p: creates path and its missing parents. 0, or -1 with the reason. */
 int make_dirs(const char *path, char *err, size_t errlen);
 
+/* rm -r path (symbolic links are removed, not followed). 0, or -1. */
+int remove_tree(const char *path);
+
 /* The shortest of %.15g, %.16g, %.17g that round-trips. */
 void format_double(double v, char *buf, size_t len);
 
