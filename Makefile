@@ -4,6 +4,8 @@
 #   make test    build and run the whole test suite (SAN=1: ASan + UBSan build)
 #   make bench   print speed and memory figures
 #   make deps    install missing Debian packages (apt-get as root, else print the command)
+#   make fuzz SECONDS=N   run each libFuzzer target N seconds (clang; findings kept in tests/fuzz)
+#   make valgrind         the test suite's binaries under valgrind memcheck
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -48,6 +50,9 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/test_nn64
 # the network core again in float64, for the reference and gradient checks
 NN64_SRC := $(filter-out $(wildcard models/cmd_*.c),$(MODELS_SRC))
 NN64_OBJ := $(NN64_SRC:%.c=$(BUILD)/nn64/%.o)
+# the fuzz targets, replayed by test_fuzz over their kept corpora
+FUZZ_TARGETS := audio table npy model cli
+FUZZ_REPLAY_OBJ := $(patsubst %,$(BUILD)/fuzz-replay/tests/fuzz/fuzz_%.o,$(FUZZ_TARGETS) common)
 BENCH_SRC := $(wildcard tests/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 
@@ -59,7 +64,7 @@ ifeq ($(SAN),1)
   GENRE := $(BUILD)/genre
 endif
 
-.PHONY: all deps run test bench clean
+.PHONY: all deps run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
 .SECONDARY:
 
 all: deps $(GENRE)
@@ -108,13 +113,24 @@ $(BUILD)/nn64/%.o: %.c
 $(BUILD)/tests/test_nn64: $(BUILD)/nn64/tests/test_nn.o $(NN64_OBJ) $(BUILD)/tests/check.o $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(BUILD)/fuzz-replay/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DFUZZ_REPLAY -c $< -o $@
+
+$(BUILD)/tests/test_fuzz: $(BUILD)/tests/test_fuzz.o $(FUZZ_REPLAY_OBJ) $(BUILD)/tests/check.o $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/fuzz_seeds: $(BUILD)/fuzz-replay/tests/fuzz/seeds.o $(BUILD)/fuzz-replay/tests/fuzz/fuzz_common.o $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 # Runs every test binary; the last line adds their "N passed, N failed" up.
 # A binary that crashes or prints no summary counts as one failure.
 test: deps $(GENRE) $(TEST_BIN)
 	@pass=0; fail=0; \
 	for t in $(TEST_BIN); do \
 	  echo "== $$t"; \
-	  out=$$(GENRE_BIN=$(GENRE) GENRE_SHARED=$${GENRE_SHARED:-../shared} $$t 2>&1); rc=$$?; \
+	  out=$$(GENRE_BIN=$(GENRE) GENRE_SHARED=$${GENRE_SHARED:-../shared} \
+	         LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp $$t 2>&1); rc=$$?; \
 	  echo "$$out" | grep -v '^# '; \
 	  last=$$(echo "$$out" | tail -n 1); \
 	  if [[ "$$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$$ ]]; then \
@@ -165,6 +181,83 @@ bench: deps $(GENRE) $(BENCH_BIN)
 	for a in default seed000 seed002; do \
 	  printf "  $$a: "; $(GENRE) train cnn --arch $$a --mel $(BUILD)/bench-out -o $(BUILD)/bench-$$a.model --epochs 1 --val-fraction 0 --quiet; \
 	done
+
+# --- fuzzing (libFuzzer: Debian's clang and libclang-rt-dev) ---------------------
+# make fuzz SECONDS=N runs every target N seconds, two at a time, each from its
+# kept corpus (tests/fuzz/corpus/<target>); inputs that add coverage are merged
+# back into it, and every finding is copied to tests/fuzz/regressions/<target>,
+# which make test replays from then on.
+SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_BUILD := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) -std=c11 -D_GNU_SOURCE -pthread \
+              -Wall -Wextra -Wno-unknown-warning-option -Wno-psabi -fno-math-errno -fno-trapping-math -ffp-contract=off \
+              -Ifeatures -Imodels -Iexperiments -Idata $(PC_CFLAGS)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/tests/fuzz/fuzz_common.o
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_MAX_LEN_audio := 16384
+FUZZ_MAX_LEN_table := 4096
+FUZZ_MAX_LEN_npy := 70000
+FUZZ_MAX_LEN_model := 16384
+FUZZ_MAX_LEN_cli := 1024
+FUZZ_DEB := clang libclang-rt-dev
+
+fuzz-deps:
+	@if ! command -v $(FUZZ_CC) >/dev/null || \
+	    ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }' | \
+	      $(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null; then \
+	  echo "missing: clang with libFuzzer"; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FUZZ_DEB) >/dev/null || exit 1; \
+	  else echo "run:  sudo apt-get install -y $(FUZZ_DEB)"; exit 1; fi; \
+	fi
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $^ $(LDLIBS) -o $@
+
+fuzz: deps fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@set -e; mkdir -p $(FUZZ_BUILD)/log; \
+	echo "fuzzing $(FUZZ_TARGETS): $(SECONDS) s each, two at a time (logs in $(FUZZ_BUILD)/log)"; \
+	export LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp; \
+	printf '%s\n' $(FUZZ_TARGETS) | xargs -P 2 -I{} bash -c ' \
+	  t={}; mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/findings/$$t; \
+	  case $$t in audio) m=$(FUZZ_MAX_LEN_audio);; table) m=$(FUZZ_MAX_LEN_table);; npy) m=$(FUZZ_MAX_LEN_npy);; \
+	    model) m=$(FUZZ_MAX_LEN_model);; *) m=$(FUZZ_MAX_LEN_cli);; esac; \
+	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(SECONDS) -max_len=$$m -timeout=20 -rss_limit_mb=4096 \
+	    -print_final_stats=1 -close_fd_mask=1 -artifact_prefix=$(FUZZ_BUILD)/findings/$$t/ \
+	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t > $(FUZZ_BUILD)/log/$$t.log 2>&1 || true; \
+	  $(FUZZ_BUILD)/fuzz_$$t -merge=1 -max_len=$$m -timeout=20 -rss_limit_mb=4096 -close_fd_mask=1 \
+	    tests/fuzz/corpus/$$t $(FUZZ_BUILD)/corpus/$$t >> $(FUZZ_BUILD)/log/$$t.log 2>&1 || true; \
+	  runs=$$(grep -o "stat::number_of_executed_units: *[0-9]*" $(FUZZ_BUILD)/log/$$t.log | tail -1 | grep -o "[0-9]*$$"); \
+	  found=$$(ls $(FUZZ_BUILD)/findings/$$t | wc -l); \
+	  if [ $$found -gt 0 ]; then mkdir -p tests/fuzz/regressions/$$t; cp $(FUZZ_BUILD)/findings/$$t/* tests/fuzz/regressions/$$t/; fi; \
+	  echo "  $$t: $${runs:-?} runs, corpus $$(ls tests/fuzz/corpus/$$t | wc -l) files, $$found findings"'; \
+	if ls tests/fuzz/regressions/*/* >/dev/null 2>&1; then echo "past and new findings: tests/fuzz/regressions (replayed by make test)"; fi
+
+# Rewrites the hand-made starting inputs of the corpora (tests/fuzz/seeds.c).
+fuzz-seeds: $(BUILD)/tests/fuzz_seeds
+	$(BUILD)/tests/fuzz_seeds tests/fuzz/corpus
+
+# memcheck over the suite's unit-test binaries (test_extract, test_experiment
+# and test_robust mostly run bin/genre, which is followed too).
+VALGRIND := valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+            --show-leak-kinds=definite --track-origins=no --quiet
+valgrind: deps $(GENRE) $(TEST_BIN)
+	@command -v valgrind >/dev/null || { echo "run:  sudo apt-get install -y valgrind"; exit 1; }
+	@fail=0; for t in $(TEST_BIN); do \
+	  printf "== valgrind $$t: "; \
+	  out=$$(GENRE_VALGRIND=1 GENRE_BIN="$(VALGRIND) $(GENRE)" GENRE_SHARED=$${GENRE_SHARED:-../shared} \
+	        $(VALGRIND) $$t 2>&1); rc=$$?; \
+	  echo "$$out" | tail -n 1; \
+	  if [ $$rc -ne 0 ]; then fail=1; echo "$$out" | grep -v '^# ' | tail -n 40; fi; \
+	done; [ $$fail -eq 0 ] && echo "valgrind: no errors" || { echo "valgrind: errors above"; exit 1; }
 
 clean:
 	rm -rf build bin

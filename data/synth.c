@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "outfile.h"
 #include "progress.h"
 
@@ -477,7 +478,7 @@ int synth_main(int argc, char **argv) {
                                        {"jobs", required_argument, 0, 'j'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  optind = 1;
+  optind = 0;
   int c;
   while ((c = getopt_long(argc, argv, "o:n:s:j:h", opts, NULL)) != -1) {
     char *end = NULL;
@@ -499,6 +500,7 @@ int synth_main(int argc, char **argv) {
     fprintf(stderr, "genre synth: %s\n\n%s", !dir ? "-o DIR is required" : "unexpected argument", usage);
     return 1;
   }
+  if (cli_args_only) return 0;
   char path[4200], err[4400];
   for (int g = 0; g < SYNTH_GENRES; g++) {
     snprintf(path, sizeof path, "%s/genres_original/%s", dir, synth_genre_names[g]);

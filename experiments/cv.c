@@ -24,7 +24,7 @@ static int run_fold(cv_job_t *job, int f) {
   size_t *test = malloc(n * sizeof *test), *rest = malloc(n * sizeof *rest);
   size_t *train = malloc(n * sizeof *train), *val = malloc(n * sizeof *val);
   real *probs = malloc(n * (size_t)s->K * sizeof(real));
-  char err[600] = "";
+  char err[560] = ""; /* fits job->err after "fold N: " */
   int rc = -1;
   if (!test || !rest || !train || !val || !probs) {
     snprintf(err, sizeof err, "out of memory");

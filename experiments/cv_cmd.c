@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "cv.h"
 #include "fold_models.h"
@@ -92,7 +93,7 @@ static int cv_ann(int argc, char **argv) {
   static const struct option opts[] = {{"features", required_argument, 0, 'f'}, {"folds", required_argument, 0, 'k'},
                                        {"json", required_argument, 0, 'J'}, {"help", no_argument, 0, 'h'},
                                        TRAIN_LONG_OPTIONS, {0, 0, 0, 0}};
-  optind = 1;
+  optind = 0;
   int c;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     char *end;
@@ -115,6 +116,7 @@ static int cv_ann(int argc, char **argv) {
     fprintf(stderr, "genre cv ann: --features is required\n\n%s", ann_usage);
     return 1;
   }
+  if (cli_args_only) return 0;
   char err[1500];
   dataset_t d;
   if (dataset_load(features, NULL, 0, NULL, 0, &d, err, sizeof err)) {
@@ -167,7 +169,7 @@ static int cv_cnn(int argc, char **argv) {
   static const struct option opts[] = {{"mel", required_argument, 0, 'm'}, {"folds", required_argument, 0, 'k'},
                                        {"json", required_argument, 0, 'J'}, {"help", no_argument, 0, 'h'},
                                        TRAIN_LONG_OPTIONS, {0, 0, 0, 0}};
-  optind = 1;
+  optind = 0;
   int c;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     char *end;
@@ -190,6 +192,7 @@ static int cv_cnn(int argc, char **argv) {
     fprintf(stderr, "genre cv cnn: --mel is required\n\n%s", cnn_usage);
     return 1;
   }
+  if (cli_args_only) return 0;
   char err[1500];
   mel_dataset_t d;
   if (mel_dataset_load(mel, NULL, 0, &d, err, sizeof err)) {

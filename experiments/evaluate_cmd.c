@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "ann.h"
 #include "cnn.h"
 #include "commands.h"
@@ -75,7 +76,7 @@ int evaluate_main(int argc, char **argv) {
   const char *model_path = NULL, *features = NULL, *mel = NULL;
   static const struct option opts[] = {{"model", required_argument, 0, 'm'}, {"features", required_argument, 0, 'f'},
                                        {"mel", required_argument, 0, 'M'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-  optind = 1;
+  optind = 0;
   int c;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     if (c == 'm') model_path = optarg;
@@ -88,6 +89,7 @@ int evaluate_main(int argc, char **argv) {
     fprintf(stderr, "genre evaluate: --model and one of --features / --mel are required\n\n%s", usage);
     return 1;
   }
+  if (cli_args_only) return 0;
   char err[1500];
   model_t m;
   if (model_load(model_path, 256, &m, err, sizeof err)) {

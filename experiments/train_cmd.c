@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "folds.h"
 #include "progress.h"
@@ -32,7 +33,7 @@ static int train_ann(int argc, char **argv) {
   if (train_options_parse("train ann", argc, argv, &o, &threads, &verbose)) return 1;
   static const struct option opts[] = {{"features", required_argument, 0, 'f'}, {"output", required_argument, 0, 'o'},
                                        {"help", no_argument, 0, 'h'}, TRAIN_LONG_OPTIONS, {0, 0, 0, 0}};
-  optind = 1;
+  optind = 0;
   int c;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
     if (c == 'f') features = optarg;
@@ -48,6 +49,7 @@ static int train_ann(int argc, char **argv) {
     fprintf(stderr, "genre train ann: --features and -o are required\n\n%s", ann_usage);
     return 1;
   }
+  if (cli_args_only) return 0;
   char err[1500];
   dataset_t d;
   if (dataset_load(features, NULL, 0, NULL, 0, &d, err, sizeof err)) {
@@ -114,7 +116,7 @@ static int train_cnn(int argc, char **argv) {
   if (cnn_options_parse("train cnn", argc, argv, &o, &threads, &verbose)) return 1;
   static const struct option opts[] = {{"mel", required_argument, 0, 'm'}, {"output", required_argument, 0, 'o'},
                                        {"help", no_argument, 0, 'h'}, TRAIN_LONG_OPTIONS, {0, 0, 0, 0}};
-  optind = 1;
+  optind = 0;
   int c;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
     if (c == 'm') mel = optarg;
@@ -130,6 +132,7 @@ static int train_cnn(int argc, char **argv) {
     fprintf(stderr, "genre train cnn: --mel and -o are required\n\n%s", cnn_usage);
     return 1;
   }
+  if (cli_args_only) return 0;
   char err[1500];
   mel_dataset_t d;
   if (mel_dataset_load(mel, NULL, 0, &d, err, sizeof err)) {

@@ -131,8 +131,12 @@ int audio_load(const char *path, audio_buf_t *buf, char *err, size_t errlen) {
     goto out;
   }
   for (size_t i = 0; i < frames * ch; i++)
-    if (!isfinite(buf->raw[i])) {
-      snprintf(err, errlen, "NaN or Inf sample at frame %zu", i / ch);
+    if (!(fabsf(buf->raw[i]) <= AUDIO_MAX_AMPLITUDE)) {
+      if (isfinite(buf->raw[i]))
+        snprintf(err, errlen, "sample of magnitude %.3g at frame %zu, beyond the %g this tool accepts "
+                 "(audio is within 1)", fabsf(buf->raw[i]), i / ch, AUDIO_MAX_AMPLITUDE);
+      else
+        snprintf(err, errlen, "NaN or Inf sample at frame %zu", i / ch);
       goto out;
     }
   /* to mono: float32 mean over channels (in place, frame i to slot i) */

@@ -9,6 +9,10 @@
 
 #define AUDIO_SR 22050
 #define AUDIO_MAX_SECONDS 3600.0 /* longer inputs are refused, not allocated */
+/* Float files may hold any value; beyond this magnitude (120 dB over full
+ * scale) the power spectra would overflow float32, so such files are refused
+ * like NaN and Inf samples. */
+#define AUDIO_MAX_AMPLITUDE 1e6
 
 /* A reusable sample buffer: it keeps its allocation between files. */
 typedef struct audio_buf {

@@ -1,6 +1,7 @@
 #include "dataset.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,11 @@ int dataset_load(const char *path, char *const *labels, int n_labels, char *cons
                  !*cell ? "empty" : (strstr(cell, "nan") || strstr(cell, "NaN") || strstr(cell, "inf") || strstr(cell, "Inf"))
                                         ? "not finite"
                                         : "not a number");
+        goto out;
+      }
+      if (fabs(v) > DATASET_MAX_VALUE) {
+        snprintf(err, errlen, "%s: row %zu, column '%s': %.3g is beyond the %g this tool accepts", path, r + 2,
+                 t.header[cols[f]], v, DATASET_MAX_VALUE);
         goto out;
       }
       d->x[r * d->n_features + f] = (real)v;

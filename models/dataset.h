@@ -11,6 +11,10 @@
 
 #include "real.h"
 
+/* Larger feature values are refused: standardising them in float32 would
+ * overflow (the GTZAN features stay below 1e8). */
+#define DATASET_MAX_VALUE 1e30
+
 typedef struct dataset {
   size_t n_rows, n_features;
   char **feature_names; /* [n_features] */

@@ -14,6 +14,40 @@
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* Opens the .npy of an index row, its header checked against the index: f is
+ * left at the data. 0, or -1 with the reason. */
+static int open_npy(const char *dir, const char *index, size_t row, const char *file, size_t segs, FILE **fp,
+                    char *err, size_t errlen) {
+  if (strchr(file, '/') || strcmp(file, "..") == 0 || !*file) {
+    snprintf(err, errlen, "%s: row %zu: file '%s' must be a name inside %s", index, row + 2, file, dir);
+    return -1;
+  }
+  char path[2400];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  FILE *f = fopen(path, "rb");
+  if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (f) fclose(f);
+    snprintf(err, errlen, "%s: cannot open (listed in %s)", path, index);
+    return -1;
+  }
+  size_t shape[NPY_MAX_DIMS];
+  int nd;
+  char why[300];
+  if (npy_read_header(f, (long)st.st_size, shape, &nd, why, sizeof why)) {
+    fclose(f);
+    snprintf(err, errlen, "%s: %s", path, why);
+    return -1;
+  }
+  if (nd != 3 || shape[0] != segs || shape[1] != BANDS || shape[2] != FRAMES) {
+    fclose(f);
+    snprintf(err, errlen, "%s: shape is not [%zu, %d, %d] as %s says", path, segs, BANDS, FRAMES, index);
+    return -1;
+  }
+  *fp = f;
+  return 0;
+}
+
 void mel_dataset_free(mel_dataset_t *d) {
   for (int i = 0; d->labels && i < d->n_classes; i++) free(d->labels[i]);
   for (size_t i = 0; d->groups && i < d->n_groups; i++) free(d->groups[i]);
@@ -41,14 +75,18 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
     snprintf(err, errlen, "%s: needs columns file, label, segments", index);
     goto out;
   }
-  /* count rows first: the dataset is one allocation */
+  /* count rows first: the dataset is one allocation, made only once every
+   * .npy's header has shown that its data is there */
   size_t total = 0;
   for (size_t r = 0; r < t.n_rows; r++) {
     double v;
+    FILE *f;
     if (parse_finite(table_cell(&t, r, (size_t)sc), &v) || v < 0 || v > 100000 || v != floor(v)) {
       snprintf(err, errlen, "%s: row %zu, column 'segments': '%s' is not a count", index, r + 2, table_cell(&t, r, (size_t)sc));
       goto out;
     }
+    if (open_npy(d->dir, index, r, table_cell(&t, r, (size_t)fc), (size_t)v, &f, err, errlen)) goto out;
+    fclose(f);
     total += (size_t)v;
   }
   if (total == 0) {
@@ -97,58 +135,43 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
       snprintf(err, errlen, "%s: row %zu: label '%s' is not one of the model's %d labels", index, r + 2, label, d->n_classes);
       goto out;
     }
-    if (strchr(file, '/') || strcmp(file, "..") == 0) {
-      snprintf(err, errlen, "%s: row %zu: file '%s' must be a name inside %s", index, r + 2, file, d->dir);
-      goto out;
-    }
-    char path[2400], stem[1100];
-    snprintf(path, sizeof path, "%s/%s", d->dir, file);
+    char stem[1100];
     snprintf(stem, sizeof stem, "%s", file);
     char *dot = strrchr(stem, '.');
     if (dot) *dot = '\0';
-    d->groups[d->n_groups] = strdup(stem);
-    FILE *f = fopen(path, "rb");
-    if (!f || fstat(fileno(f), &st) != 0) {
-      if (f) fclose(f);
-      snprintf(err, errlen, "%s: cannot open (listed in %s)", path, index);
-      goto out;
-    }
-    size_t shape[NPY_MAX_DIMS];
-    int nd;
-    char why[300];
-    if (npy_read_header(f, (long)st.st_size, shape, &nd, why, sizeof why)) {
+    FILE *f;
+    if (open_npy(d->dir, index, r, file, segs, &f, err, errlen)) goto out;
+    if (!(d->groups[d->n_groups++] = strdup(stem))) {
       fclose(f);
-      snprintf(err, errlen, "%s: %s", path, why);
-      goto out;
-    }
-    if (nd != 3 || shape[0] != segs || shape[1] != BANDS || shape[2] != FRAMES) {
-      fclose(f);
-      snprintf(err, errlen, "%s: shape is not [%zu, %d, %d] as %s says", path, segs, BANDS, FRAMES, index);
+      snprintf(err, errlen, "out of memory");
       goto out;
     }
     for (size_t s = 0; s < segs; s++, row++) {
       if (fread(buf, sizeof(float), BANDS * FRAMES, f) != BANDS * FRAMES) {
         fclose(f);
-        snprintf(err, errlen, "%s: truncated", path);
+        snprintf(err, errlen, "%s/%s: truncated", d->dir, file);
         goto out;
       }
       real *x = d->x + row * BANDS * FRAMES;
       for (int i = 0; i < BANDS * FRAMES; i++) {
         if (!isfinite(buf[i])) {
           fclose(f);
-          snprintf(err, errlen, "%s: segment %zu has a non-finite value", path, s);
+          snprintf(err, errlen, "%s/%s: segment %zu has a non-finite value", d->dir, file, s);
           goto out;
         }
         x[i] = (real)buf[i];
       }
       d->y[row] = y;
-      d->group[row] = (int)d->n_groups;
+      d->group[row] = (int)d->n_groups - 1;
       char name[1200];
       snprintf(name, sizeof name, "%s.%zu.wav", stem, s);
-      d->names[row] = strdup(name);
+      if (!(d->names[row] = strdup(name))) {
+        fclose(f);
+        snprintf(err, errlen, "out of memory");
+        goto out;
+      }
     }
     fclose(f);
-    d->n_groups++;
   }
   rc = 0;
 out:

@@ -1,6 +1,7 @@
 #include "model.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,8 @@ static uint64_t fnv1a(const unsigned char *p, size_t n) {
   for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * FNV_PRIME;
   return h;
 }
+
+uint64_t model_checksum(const void *p, size_t n) { return fnv1a(p, n); }
 
 /* the parameters and state of member k */
 static const real *member(const model_t *m, int k) {
@@ -218,7 +221,9 @@ int model_load(const char *path, int max_batch, model_t *m, char *err, size_t er
   m->in_c = (int)get_u32(&r), m->in_h = (int)get_u32(&r), m->in_w = (int)get_u32(&r);
   m->n_classes = (int)get_u32(&r), m->n_layers = (int)get_u32(&r);
   if (r.bad || (m->kind != MODEL_ANN && m->kind != MODEL_CNN) || m->in_c < 1 || m->in_h < 1 || m->in_w < 1 ||
-      (long)m->in_c * m->in_h * m->in_w > (1L << 24) || m->n_classes < 2 || m->n_classes > MAX_NAMES ||
+      m->in_c > (1 << 24) || m->in_h > (1 << 24) || m->in_w > (1 << 24) ||
+      (uint64_t)m->in_c * (uint64_t)m->in_h > (1u << 24) ||
+      (uint64_t)m->in_c * (uint64_t)m->in_h * (uint64_t)m->in_w > (1u << 24) || m->n_classes < 2 || m->n_classes > MAX_NAMES ||
       m->n_layers < 1 || m->n_layers > NET_MAX_LAYERS) {
     snprintf(err, errlen, "%s: implausible header (kind %d, input %dx%dx%d, %d classes, %d layers)", path, m->kind,
              m->in_c, m->in_h, m->in_w, m->n_classes, m->n_layers);
@@ -245,6 +250,11 @@ int model_load(const char *path, int max_batch, model_t *m, char *err, size_t er
   if (!m->shift || !m->scale) goto oom;
   for (size_t i = 0; i < m->n_scale; i++) m->shift[i] = get_f32(&r);
   for (size_t i = 0; i < m->n_scale; i++) m->scale[i] = get_f32(&r);
+  for (size_t i = 0; i < m->n_scale; i++)
+    if (!isfinite(m->shift[i]) || !isfinite(m->scale[i])) {
+      snprintf(err, errlen, "%s: standardisation entry %zu is not finite", path, i);
+      goto out;
+    }
   m->n_features = get_u32(&r);
   if (r.bad || m->n_features > MAX_NAMES || m->n_features * 2 > r.len - r.at) {
     snprintf(err, errlen, "%s: corrupt feature names", path);
@@ -259,17 +269,27 @@ int model_load(const char *path, int max_batch, model_t *m, char *err, size_t er
     snprintf(err, errlen, "%s: corrupt names", path);
     goto out;
   }
-  m->net = net_new(m->spec, m->n_layers, m->in_c, m->in_h, m->in_w, m->n_classes, max_batch, err, errlen);
-  if (!m->net) {
-    char why[300];
-    snprintf(why, sizeof why, "%s", err);
+  /* the network's size first: its parameters must be in the file before
+   * anything is allocated for them, and the batch is cut to keep its
+   * activations within MODEL_MAX_ACTIVATIONS */
+  net_size_t size;
+  char why[300];
+  if (net_plan(m->spec, m->n_layers, m->in_c, m->in_h, m->in_w, m->n_classes, &size, why, sizeof why)) {
     snprintf(err, errlen, "%s: its layer table does not build: %s", path, why);
     goto out;
   }
   m->n_members = (int)get_u32(&r);
-  size_t per = m->net->n_params + m->net->n_state;
+  size_t per = size.n_params + size.n_state;
   if (r.bad || m->n_members < 1 || m->n_members > 1024 || (uint64_t)m->n_members * (per * 4 + 16) != r.len - r.at) {
     snprintf(err, errlen, "%s: %d members of %zu values do not fill the file", path, m->n_members, per);
+    goto out;
+  }
+  if (max_batch < 1) max_batch = 1;
+  if ((size_t)max_batch * size.activations > MODEL_MAX_ACTIVATIONS)
+    max_batch = size.activations >= MODEL_MAX_ACTIVATIONS ? 1 : (int)(MODEL_MAX_ACTIVATIONS / size.activations);
+  m->net = net_new(m->spec, m->n_layers, m->in_c, m->in_h, m->in_w, m->n_classes, max_batch, why, sizeof why);
+  if (!m->net) {
+    snprintf(err, errlen, "%s: %s", path, why);
     goto out;
   }
   if (m->n_members > 1) {
@@ -293,6 +313,11 @@ int model_load(const char *path, int max_batch, model_t *m, char *err, size_t er
     }
     real *state = m->members ? p + m->net->n_params : m->net->state;
     for (size_t i = 0; i < m->net->n_state; i++) state[i] = (real)get_f32(&r);
+    for (size_t i = 0; i < m->net->n_params + m->net->n_state; i++)
+      if (!isfinite(i < m->net->n_params ? p[i] : state[i - m->net->n_params])) {
+        snprintf(err, errlen, "%s: member %d: value %zu is not finite", path, k + 1, i);
+        goto out;
+      }
   }
   if (m->members) model_use_member(m, 0);
   if (m->kind == MODEL_ANN && (m->n_features != m->n_scale || (size_t)m->in_c * m->in_h * m->in_w != m->n_features)) {

@@ -19,6 +19,7 @@
 #define GENRE_MODEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "net.h"
 
@@ -44,8 +45,14 @@ typedef struct model {
 /* Writes atomically (temporary file, renamed). 0, or -1 with the reason. */
 int model_save(const model_t *m, const char *path, char *err, size_t errlen);
 
+/* Values a loaded network may hold for its batch (1 GB of floats): a larger
+ * network gets a smaller max_batch than asked for (m->net->max_batch). */
+#define MODEL_MAX_ACTIVATIONS ((size_t)1 << 28)
+
 /* Reads and checks a model file; builds its network for batches of up to
- * max_batch. 0, or -1 with the reason (naming the file). */
+ * max_batch (less when the network is large: see m->net->max_batch). 0, or -1
+ * with the reason (naming the file). Nothing is allocated that the file's own
+ * size does not account for, beyond MODEL_MAX_ACTIVATIONS. */
 int model_load(const char *path, int max_batch, model_t *m, char *err, size_t errlen);
 
 void model_free(model_t *m);
@@ -55,6 +62,9 @@ void model_use_member(model_t *m, int k);
 
 /* Averaged class probabilities of the ensemble for x[B] (inference mode). */
 int model_predict(model_t *m, const real *x, int B, real *probs);
+
+/* The file's checksum (64-bit FNV-1a) of n bytes. */
+uint64_t model_checksum(const void *p, size_t n);
 
 /* Copies of string arrays (NULL on failure). */
 char **strings_copy(char *const *s, size_t n);

@@ -38,33 +38,31 @@ void net_free(net_t *n) {
   free(n);
 }
 
-net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int in_w, int n_classes,
-               int max_batch, char *err, size_t errlen) {
-  if (n_layers < 1 || n_layers > NET_MAX_LAYERS || n_classes < 2 || max_batch < 1) {
-    snprintf(err, errlen, "bad network: %d layers, %d classes", n_layers, n_classes);
-    return NULL;
-  }
-  net_t *n = calloc(1, sizeof *n);
-  if (!n) {
-    snprintf(err, errlen, "out of memory");
-    return NULL;
+/* Shapes, parameter and state counts of every layer into n (nothing
+ * allocated). Sizes are bounded, so a layer table read from a file cannot make
+ * us allocate beyond NET_MAX_* whatever it says. */
+static int plan(net_t *n, const layer_spec_t *spec, int n_layers, int in_c, int in_h, int in_w, int n_classes,
+                size_t *col_out, char *err, size_t errlen) {
+  if (n_layers < 1 || n_layers > NET_MAX_LAYERS || n_classes < 2 || n_classes > 65536 || in_c < 1 || in_h < 1 ||
+      in_w < 1 || (size_t)in_c * in_h * in_w > NET_MAX_ACTIVATIONS) {
+    snprintf(err, errlen, "bad network: %d layers, %d classes, input [%d][%d][%d]", n_layers, n_classes, in_c, in_h,
+             in_w);
+    return -1;
   }
   n->n_layers = n_layers, n->in_c = in_c, n->in_h = in_h, n->in_w = in_w;
-  n->n_classes = n_classes, n->max_batch = max_batch;
-  /* batch norm: eps 1e-3 as Keras; running statistics move by 10% a step (PyTorch's 0.1,
-   * Keras' momentum 0.9): Keras' default 0.99 needs hundreds of steps to forget its
-   * initial values, more than a small fold trains for */
-  n->bn_eps = (real)1e-3, n->bn_momentum = (real)0.9;
+  n->n_classes = n_classes;
+  n->n_params = n->n_state = 0;
   int c = in_c, h = in_h, w = in_w;
   size_t col = 0;
   for (int i = 0; i < n_layers; i++) {
     layer_t *l = &n->layer[i];
     l->spec = spec[i];
     l->ic = c, l->ih = h, l->iw = w;
-    int flat = c * h * w;
+    size_t flat = (size_t)c * h * w;
     switch (spec[i].kind) {
     case LAYER_DENSE: {
       int units = spec[i].size > 0 ? spec[i].size : n_classes;
+      if (units > 65536 || (size_t)units * flat > NET_MAX_PARAMS) goto too_big;
       l->nw = (size_t)units * flat, l->nb = (size_t)units;
       c = units, h = w = 1;
       break;
@@ -79,7 +77,7 @@ net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int i
       break;
     case LAYER_CONV2D: {
       int k = spec[i].kernel, s = spec[i].stride > 0 ? spec[i].stride : 1;
-      if (k < 1 || spec[i].size < 1 || h < 1 || w < 1) goto bad;
+      if (k < 1 || k > 64 || s > 64 || spec[i].size < 1 || spec[i].size > 65536) goto bad;
       conv_shape_t *cs = &l->conv;
       cs->ci = c, cs->hi = h, cs->wi = w, cs->co = spec[i].size, cs->kh = cs->kw = k, cs->stride = s;
       if (spec[i].pad == PAD_VALID) { /* no padding: (in - k) / stride + 1 */
@@ -90,6 +88,9 @@ net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int i
         int ph = (cs->ho - 1) * s + k - h, pw = (cs->wo - 1) * s + k - w;
         cs->pad_h = ph > 0 ? ph / 2 : 0, cs->pad_w = pw > 0 ? pw / 2 : 0;
       }
+      if ((size_t)cs->co * c * k * k > NET_MAX_PARAMS || (size_t)cs->co * cs->ho * cs->wo > NET_MAX_ACTIVATIONS ||
+          (size_t)c * k * k * cs->ho * cs->wo > NET_MAX_ACTIVATIONS)
+        goto too_big;
       l->nw = (size_t)cs->co * c * k * k, l->nb = (size_t)cs->co;
       if (conv_col_size(cs) > col) col = conv_col_size(cs);
       c = cs->co, h = cs->ho, w = cs->wo;
@@ -105,26 +106,71 @@ net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int i
       h = w = 1;
       break;
     case LAYER_FLATTEN:
-      c = flat, h = w = 1;
+      c = (int)flat, h = w = 1;
       break;
     default:
       goto bad;
     }
     l->c = c, l->h = h, l->w = w;
-    l->in_size = (size_t)flat, l->out_size = (size_t)c * h * w;
+    l->in_size = flat, l->out_size = (size_t)c * h * w;
     n->n_params += l->nw + l->nb;
     if (spec[i].kind == LAYER_BATCHNORM) n->n_state += 2 * (size_t)c;
+    if (n->n_params > NET_MAX_PARAMS) goto too_big;
     if (i > 0) n->layer[i - 1].relu_after = spec[i].kind == LAYER_RELU;
     continue;
   bad:
     snprintf(err, errlen, "layer %d (%s) does not fit its input [%d][%d][%d]", i + 1,
              layer_kind_name(spec[i].kind), c, h, w);
-    net_free(n);
+    return -1;
+  too_big:
+    snprintf(err, errlen, "layer %d (%s) on input [%d][%d][%d] is larger than this build allows", i + 1,
+             layer_kind_name(spec[i].kind), c, h, w);
+    return -1;
+  }
+  if ((size_t)c * h * w != (size_t)n_classes || spec[n_layers - 1].kind != LAYER_DENSE) {
+    snprintf(err, errlen, "the last layer must be dense with one unit per class (%d), not %zu outputs", n_classes,
+             (size_t)c * h * w);
+    return -1;
+  }
+  *col_out = col;
+  return 0;
+}
+
+int net_plan(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int in_w, int n_classes, net_size_t *size,
+             char *err, size_t errlen) {
+  net_t *n = calloc(1, sizeof *n);
+  if (!n) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  size_t col;
+  int rc = plan(n, spec, n_layers, in_c, in_h, in_w, n_classes, &col, err, errlen);
+  if (rc == 0) {
+    size->n_params = n->n_params, size->n_state = n->n_state, size->activations = col;
+    for (int i = 0; i < n_layers; i++) size->activations += 3 * n->layer[i].out_size;
+  }
+  free(n);
+  return rc;
+}
+
+net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int in_w, int n_classes,
+               int max_batch, char *err, size_t errlen) {
+  if (max_batch < 1) {
+    snprintf(err, errlen, "bad batch size %d", max_batch);
     return NULL;
   }
-  if (c * h * w != n_classes || spec[n_layers - 1].kind != LAYER_DENSE) {
-    snprintf(err, errlen, "the last layer must be dense with one unit per class (%d), not %d outputs",
-             n_classes, c * h * w);
+  net_t *n = calloc(1, sizeof *n);
+  if (!n) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  n->max_batch = max_batch;
+  /* batch norm: eps 1e-3 as Keras; running statistics move by 10% a step (PyTorch's 0.1,
+   * Keras' momentum 0.9): Keras' default 0.99 needs hundreds of steps to forget its
+   * initial values, more than a small fold trains for */
+  n->bn_eps = (real)1e-3, n->bn_momentum = (real)0.9;
+  size_t col;
+  if (plan(n, spec, n_layers, in_c, in_h, in_w, n_classes, &col, err, errlen)) {
     net_free(n);
     return NULL;
   }

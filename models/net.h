@@ -45,6 +45,10 @@ enum { PAD_SAME = 0, PAD_VALID = 1 };
 #define FLATTEN ((layer_spec_t){.kind = LAYER_FLATTEN})
 
 #define NET_MAX_LAYERS 64
+/* What a layer table may ask for: parameters in all, and values per sample in
+ * any one layer's output or im2col matrix (the presets use at most 7.6 M and 0.6 M). */
+#define NET_MAX_PARAMS ((size_t)1 << 28)
+#define NET_MAX_ACTIVATIONS ((size_t)1 << 24)
 
 typedef struct layer {
   layer_spec_t spec;
@@ -89,6 +93,17 @@ typedef struct adam_opts {
 
 /* Keras' defaults: lr 1e-3, betas 0.9 / 0.999, eps 1e-7 */
 #define ADAM_DEFAULTS ((adam_opts_t){1e-3, 0.9, 0.999, 1e-7, 0.0})
+
+/* What a network would hold, found without allocating it. */
+typedef struct net_size {
+  size_t n_params, n_state;
+  size_t activations; /* values per sample of a batch: layer outputs, their gradients, scratch */
+} net_size_t;
+
+/* Checks a layer table against an input shape; 0 with its size, or -1 with the
+ * reason (as net_new would give it). */
+int net_plan(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int in_w, int n_classes, net_size_t *size,
+             char *err, size_t errlen);
 
 /* Builds the network for inputs of shape [in_c][in_h][in_w]; NULL with a
  * reason in err when the table does not fit the shape. */

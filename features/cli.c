@@ -1,0 +1,3 @@
+#include "cli.h"
+
+int cli_args_only;
