@@ -105,6 +105,26 @@ static void part_key(FILE *f, const input_t *in, const struct stat *st) {
 
 #define PART_MAX_BYTES (64u << 20) /* a 1-hour file's part is about 2 MB */
 
+int part_check(const char *text, size_t n, const char *key, size_t key_len, unsigned long long *samples,
+               unsigned long long *segments) {
+  if (n <= key_len || memcmp(text, key, key_len) != 0 || text[n - 1] != '\n' || memchr(text, '\0', n)) return -1;
+  /* "<samples>,<segments>\n" ends the first line */
+  const char *p = text + key_len, *end = text + n;
+  unsigned long long v[2] = {0, 0};
+  for (int k = 0; k < 2; k++) {
+    const char *start = p;
+    while (p < end && *p >= '0' && *p <= '9' && p - start < 19) v[k] = v[k] * 10 + (unsigned)(*p++ - '0');
+    if (p == start || p == end || *p != (k ? '\n' : ',')) return -1;
+    p++;
+  }
+  if (v[0] == 0 || v[1] != v[0] / SEGMENT_SAMPLES) return -1;
+  size_t lines = 0;
+  for (size_t i = 0; i < n; i++) lines += text[i] == '\n';
+  if (lines != 2 + v[1]) return -1;
+  *samples = v[0], *segments = v[1];
+  return 0;
+}
+
 /* --resume: the part file of `in` when it is whole and matches the source, and
  * the log-mel file it goes with is whole too. 1 when r now holds it. */
 static int part_reuse(const job_t *job, const input_t *in, const struct stat *st, result_t *r) {
@@ -127,15 +147,8 @@ static int part_reuse(const job_t *job, const input_t *in, const struct stat *st
   fclose(f);
   size_t n = (size_t)pst.st_size;
   text[n] = '\0';
-  if (n <= key_len || memcmp(text, key, key_len) != 0 || text[n - 1] != '\n') goto out;
-  char *end;
-  unsigned long long samples = strtoull(text + key_len, &end, 10), segments;
-  if (*end != ',') goto out;
-  segments = strtoull(end + 1, &end, 10);
-  if (*end != '\n' || samples == 0 || segments != samples / SEGMENT_SAMPLES) goto out;
-  size_t lines = 0;
-  for (size_t i = 0; i < n; i++) lines += text[i] == '\n';
-  if (lines != 2 + segments || memchr(text, '\0', n)) goto out;
+  unsigned long long samples, segments;
+  if (part_check(text, n, key, key_len, &samples, &segments)) goto out;
 
   snprintf(path, sizeof path, "%s/mel/%s.npy", job->outdir, in->stem);
   f = fopen(path, "rb");

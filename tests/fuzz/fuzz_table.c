@@ -1,9 +1,11 @@
-/* The CSV reader (libcsv) and the feature-table loader on top of it. */
+/* The CSV reader (libcsv) and the feature-table loader on top of it; and the
+ * check extract --resume makes of a part file's text. */
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "dataset.h"
+#include "extract.h"
 #include "fuzz.h"
 #include "table.h"
 
@@ -39,6 +41,13 @@ FUZZ_TARGET(table) {
     } else {
       FUZZ_REQUIRE(err[0] != '\0');
     }
+  }
+  static const char key[] = "#part,1,x.wav,blues,1,1,";
+  unsigned long long samples, segments;
+  if (part_check((const char *)data, size, key, sizeof key - 1, &samples, &segments) == 0) {
+    size_t lines = 0;
+    for (size_t i = 0; i < size; i++) lines += data[i] == '\n';
+    FUZZ_REQUIRE(samples > 0 && segments == samples / 66150 && lines == 2 + segments && data[size - 1] == '\n');
   }
   close(fd);
   return 0;

@@ -90,6 +90,9 @@ static void table_seeds(void) {
   put("table", "ragged.csv", ragged, sizeof ragged - 1);
   static const char odd[] = "filename,a,label\nx.wav,nan,blues\ny.wav,inf,jazz\nz.wav,0x1p3,rock\n";
   put("table", "nonfinite.csv", odd, sizeof odd - 1);
+  static const char part[] = "#part,1,x.wav,blues,1,1,132300,2\nx.wav,132300,1,blues\nx.0.wav,66150,1,blues\n"
+                             "x.1.wav,66150,1,blues\n";
+  put("table", "part.csv", part, sizeof part - 1);
 }
 
 static void npy_seeds(void) {
