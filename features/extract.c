@@ -1,12 +1,16 @@
 #include "extract.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -311,6 +315,44 @@ static void copy_part(const result_t *r, FILE *t30, FILE *t3) {
   fwrite(row30, 1, (size_t)(end - row30), t3);
 }
 
+/* One extract at a time per OUTDIR: an advisory lock on the directory itself,
+ * held while the run lasts and released by the kernel however it ends. The fd,
+ * or -1 with the reason. */
+static int lock_outdir(const char *outdir, char *err, size_t errlen) {
+  int fd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(err, errlen, "%s: %s", outdir, strerror(errno));
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    snprintf(err, errlen, "%s: another genre extract is writing there", outdir);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Removes the temporaries (".<name>.XXXXXX", see outfile.c) a killed run left
+ * in dir: of any output when `ours` is NULL (mel/ and parts/ hold only ours),
+ * else only of the names listed. Called under the lock. */
+static void remove_stale(const char *dir, const char *const *ours, int n_ours) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  for (struct dirent *e; (e = readdir(d));) {
+    const char *name = e->d_name;
+    size_t len = strlen(name);
+    if (name[0] != '.' || len < 9 || name[len - 7] != '.') continue;
+    int tmp = 1;
+    for (size_t i = len - 6; i < len; i++) tmp &= isalnum((unsigned char)name[i]) != 0;
+    if (!tmp) continue;
+    int match = ours == NULL;
+    for (int k = 0; k < n_ours && !match; k++)
+      match = strlen(ours[k]) == len - 8 && memcmp(name + 1, ours[k], len - 8) == 0;
+    if (match) unlinkat(dirfd(d), name, 0);
+  }
+  closedir(d);
+}
+
 int extract_parse_args(int argc, char **argv, extract_args_t *a) {
   memset(a, 0, sizeof *a);
   a->jobs = sysconf(_SC_NPROCESSORS_ONLN);
@@ -385,7 +427,8 @@ int extract_main(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/%s", outdir, k ? "parts" : "mel");
     dirs_ok = make_dirs(path, err, sizeof err) == 0;
   }
-  if (!dirs_ok) {
+  int lock = dirs_ok ? lock_outdir(outdir, err, sizeof err) : -1;
+  if (lock < 0) {
     fprintf(stderr, "genre extract: %s\n", err);
     inputs_free(&inputs);
     return 1;
@@ -393,6 +436,12 @@ int extract_main(int argc, char **argv) {
   enum { OUT_3S, OUT_30S, OUT_INDEX, OUT_ERRORS, OUT_COUNT };
   static const char *const names[OUT_COUNT] = {"features_3_sec.csv", "features_30_sec.csv",
                                                "mel/index.csv", "errors.csv"};
+  static const char *const top[] = {"features_3_sec.csv", "features_30_sec.csv", "errors.csv"};
+  remove_stale(outdir, top, 3);
+  for (int k = 0; k < 2; k++) {
+    snprintf(path, sizeof path, "%s/%s", outdir, k ? "parts" : "mel");
+    remove_stale(path, NULL, 0);
+  }
   outfile_t out[OUT_COUNT];
   memset(out, 0, sizeof out);
   for (int k = 0; k < OUT_COUNT; k++) {
@@ -401,6 +450,7 @@ int extract_main(int argc, char **argv) {
       fprintf(stderr, "genre extract: %s\n", err);
       for (int j = 0; j < k; j++) outfile_abort(&out[j]);
       inputs_free(&inputs);
+      close(lock);
       return 1;
     }
   }
@@ -419,6 +469,7 @@ int extract_main(int argc, char **argv) {
     for (int k = 0; k < OUT_COUNT; k++) outfile_abort(&out[k]);
     inputs_free(&inputs);
     free(job.results), free(threads);
+    close(lock);
     return 1;
   }
   pthread_mutex_init(&job.mu, NULL);
@@ -543,5 +594,6 @@ int extract_main(int argc, char **argv) {
   free(job.results);
   free(threads);
   inputs_free(&inputs);
+  close(lock);
   return status;
 }

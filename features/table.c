@@ -35,9 +35,6 @@ static void on_field(void *s, size_t len, void *data) {
     r->offsets = p, r->cap_off = cap;
   }
   const char *src = s;
-  /* a UTF-8 byte order mark before the first field */
-  if (r->rows == 0 && r->row_fields == 0 && len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0)
-    src += 3, len -= 3;
   r->offsets[r->n_off++] = t->text_len;
   if (len) memcpy(t->text + t->text_len, src, len);
   t->text[t->text_len + len] = '\0';
@@ -73,8 +70,12 @@ int table_read(const char *path, table_t *t, char *err, size_t errlen) {
   size_t got, total = 0;
   int rc = -1;
   while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
+    size_t skip = 0;
+    /* a UTF-8 byte order mark (spreadsheets write one) goes before the parser
+     * sees it, so that a quoted first field stays quoted */
+    if (total == 0 && got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) skip = 3;
     total += got;
-    if (csv_parse(&p, buf, got, on_field, on_row, &r) != got) {
+    if (csv_parse(&p, buf + skip, got - skip, on_field, on_row, &r) != got - skip) {
       snprintf(err, errlen, "%s: malformed CSV near row %zu (%s)", path, r.rows + 1,
                csv_strerror(csv_error(&p)));
       goto out;
