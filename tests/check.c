@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int check_passed, check_failed;
@@ -52,4 +53,45 @@ const char *scratch_dir(void) {
     exit(2);
   }
   return dir;
+}
+
+int run(const char *fmt, ...) {
+  char cmd[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  int rc = system(cmd);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc);
+}
+
+int contains(const char *path, const char *needle) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  char *text = NULL;
+  size_t len = 0, cap = 0, got;
+  int found = 0;
+  do {
+    if (len + 65536 + 1 > cap) {
+      char *t = realloc(text, cap = 2 * cap + 65536 + 1);
+      if (!t) break;
+      text = t;
+    }
+    got = fread(text + len, 1, 65536, f);
+    len += got;
+  } while (got > 0);
+  fclose(f);
+  if (text) {
+    text[len] = '\0';
+    found = strstr(text, needle) != NULL;
+  }
+  free(text);
+  return found;
+}
+
+void write_bytes(const char *path, const void *data, size_t n) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return;
+  if (n) fwrite(data, 1, n, f);
+  fclose(f);
 }

@@ -42,4 +42,14 @@ const char *genre_bin(void);
 /* A fresh empty directory under $TMPDIR for this test binary. */
 const char *scratch_dir(void);
 
+/* Runs a shell command (printf-style): its exit status, or 128 + the signal
+ * that ended it. */
+int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* 1 when the file exists and contains needle. */
+int contains(const char *path, const char *needle);
+
+/* Writes n bytes to path (replacing it). */
+void write_bytes(const char *path, const void *data, size_t n);
+
 #endif

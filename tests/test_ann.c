@@ -17,27 +17,6 @@
 
 static char dir[600];
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...) {
-  char cmd[8192];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  int rc = system(cmd);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
-}
-
-static int file_has(const char *path, const char *needle) {
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  char buf[65536];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-  return strstr(buf, needle) != NULL;
-}
-
 /* Four well separated classes in 6 features (plus filename, length), as
  * segments (3 per track) when `segments`. */
 static void write_blobs(const char *path, int tracks_per_class, int segments, unsigned long seed) {
@@ -66,10 +45,10 @@ static void test_train_evaluate(void) {
   CHECK(run("%s train ann --features %s -o %s/a.model --epochs 60 --quiet > %s/train.out 2>&1", g, csv, dir, dir) == 0,
         "train ann exits 0");
   snprintf(path, sizeof path, "%s/train.out", dir);
-  CHECK(file_has(path, "trained default"), "train prints what it did");
+  CHECK(contains(path, "trained default"), "train prints what it did");
   CHECK(run("%s evaluate --model %s/a.model --features %s > %s/eval.out 2>&1", g, dir, csv, dir) == 0, "evaluate exits 0");
   snprintf(path, sizeof path, "%s/eval.out", dir);
-  CHECK(file_has(path, "confusion matrix") && file_has(path, "precision") && file_has(path, "top-2"),
+  CHECK(contains(path, "confusion matrix") && contains(path, "precision") && contains(path, "top-2"),
         "evaluate prints the confusion matrix, per-class scores and top-2");
   /* separable classes: near-perfect training accuracy */
   FILE *f = fopen(path, "r");
@@ -146,7 +125,7 @@ static void test_bad_tables(void) {
     fputs(cases[i].text, f);
     fclose(f);
     int rc = run("%s train ann --features %s -o %s/never.model --quiet > %s 2>&1", g, path, dir, out);
-    CHECK(rc == 1 && file_has(out, cases[i].expect) && file_has(out, cases[i].name),
+    CHECK(rc == 1 && contains(out, cases[i].expect) && contains(out, cases[i].name),
           "%s: exit %d, message names file and reason ('%s')", cases[i].name, rc, cases[i].expect);
   }
   CHECK(run("test -e %s/never.model", dir) != 0, "no model written for a bad table");
@@ -158,21 +137,21 @@ static void test_bad_tables(void) {
   fclose(f);
   snprintf(out, sizeof out, "%s/unknown.err", dir);
   CHECK(run("%s evaluate --model %s/a.model --features %s > %s 2>&1", g, dir, path, out) == 1 &&
-            file_has(out, "'omega' is not one of the model's 4 labels") && file_has(out, "row 2"),
+            contains(out, "'omega' is not one of the model's 4 labels") && contains(out, "row 2"),
         "a label unseen in training is named");
   snprintf(path, sizeof path, "%s/missing.csv", dir);
   f = fopen(path, "w");
   fputs("filename,length,f1,f2,f3,f4,f5,label\nx.wav,1,1,2,3,4,5,alpha\n", f);
   fclose(f);
   CHECK(run("%s evaluate --model %s/a.model --features %s > %s 2>&1", g, dir, path, out) == 1 &&
-            file_has(out, "feature-column mismatch") && file_has(out, "'f6'"),
+            contains(out, "feature-column mismatch") && contains(out, "'f6'"),
         "a feature column missing from the table is named");
   snprintf(path, sizeof path, "%s/extra.csv", dir);
   f = fopen(path, "w");
   fputs("filename,length,f1,f2,f3,f4,f5,f6,f7,label\nx.wav,1,1,2,3,4,5,6,7,alpha\n", f);
   fclose(f);
   CHECK(run("%s evaluate --model %s/a.model --features %s > %s 2>&1", g, dir, path, out) == 1 &&
-            file_has(out, "'f7' is not one the model was trained on"),
+            contains(out, "'f7' is not one the model was trained on"),
         "an extra feature column is named");
 }
 
@@ -184,10 +163,10 @@ static void test_cv_command(void) {
   snprintf(json, sizeof json, "%s/cv.json", dir);
   snprintf(out, sizeof out, "%s/cv.out", dir);
   CHECK(run("%s cv ann --features %s --folds 4 --epochs 40 --json %s > %s 2>&1", g, csv, json, out) == 0, "cv ann exits 0");
-  CHECK(file_has(out, "grouped by track") && file_has(out, "track accuracy"), "segments are cross-validated by track");
+  CHECK(contains(out, "grouped by track") && contains(out, "track accuracy"), "segments are cross-validated by track");
   const char *keys[] = {"\"accuracy_mean\"", "\"accuracy_std\"", "\"folds\"", "\"labels\"", "\"confusion\"",
                         "\"track_accuracy_mean\"", "\"top2_mean\""};
-  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) CHECK(file_has(json, keys[i]), "cv JSON has %s", keys[i]);
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) CHECK(contains(json, keys[i]), "cv JSON has %s", keys[i]);
   char json2[700];
   snprintf(json2, sizeof json2, "%s/cv2.json", dir);
   CHECK(run("%s cv ann --features %s --folds 4 --epochs 40 --threads 1 --json %s > /dev/null 2>&1", g, csv, json2) == 0,

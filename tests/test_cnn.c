@@ -17,27 +17,6 @@
 
 static char dir[600];
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...) {
-  char cmd[8192];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  int rc = system(cmd);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
-}
-
-static int file_has(const char *path, const char *needle) {
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  static char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-  return strstr(buf, needle) != NULL;
-}
-
 /* a spectrogram at -60 dB with a tone on band 40 (-10 dB) from frame 50 to 70 */
 static void tone(real *x) {
   for (int i = 0; i < B * T; i++) x[i] = -60;
@@ -171,7 +150,7 @@ static void test_train_cv_finetune(void) {
   if (f) fclose(f);
   printf("  cv cnn on 80 synthetic tracks: segment accuracy %.3f, track accuracy %.3f\n", acc, track);
   CHECK(acc > 0.5 && track > 0.5, "cv cnn learns well above chance (0.1): %.3f / %.3f", acc, track);
-  CHECK(file_has(path, "grouped by track"), "folds grouped by track");
+  CHECK(contains(path, "grouped by track"), "folds grouped by track");
 
   /* train, evaluate (twice: no augmentation at evaluation, same numbers) */
   CHECK(run("%s train cnn --mel %s/out -o %s/a.model --epochs 6 --augment all --quiet > /dev/null 2>&1", g, dir, dir) == 0,
@@ -181,7 +160,7 @@ static void test_train_cv_finetune(void) {
             g, dir, dir, dir, g, dir, dir, dir, dir, dir) == 0,
         "evaluation is deterministic: augmentations are off");
   snprintf(path, sizeof path, "%s/e1", dir);
-  CHECK(file_has(path, "confusion matrix") && file_has(path, "majority vote"), "evaluate --mel prints per segment and track");
+  CHECK(contains(path, "confusion matrix") && contains(path, "majority vote"), "evaluate --mel prints per segment and track");
 
   /* fine-tuning on another label set: the conv stack comes from a.model, frozen */
   run("mkdir -p %s/half && cp -r %s/corpus/genres_original/techno %s/corpus/genres_original/chorale %s/half/", dir, dir, dir, dir);
@@ -214,7 +193,7 @@ static void test_train_cv_finetune(void) {
   snprintf(path, sizeof path, "%s/init.err", dir);
   CHECK(run("%s train cnn --mel %s/halfout -o %s/d.model --arch seed002 --init %s/a.model --epochs 1 --quiet > %s 2>&1", g, dir,
             dir, dir, path) == 1 &&
-            file_has(path, "--init model"),
+            contains(path, "--init model"),
         "--init from another architecture: refused with the reason");
 }
 
@@ -223,7 +202,7 @@ static void test_errors(void) {
   char path[900];
   snprintf(path, sizeof path, "%s/err1", dir);
   CHECK(run("%s train cnn --mel %s/nowhere -o %s/x.model --quiet > %s 2>&1", g, dir, dir, path) == 1 &&
-            file_has(path, "index.csv"),
+            contains(path, "index.csv"),
         "missing mel index named");
   /* a .npy of the wrong shape */
   run("mkdir -p %s/badmel/mel && printf 'file,label,segments,source\\nq.npy,x,2,q.wav\\nr.npy,y,1,r.wav\\n' > %s/badmel/mel/index.csv",
@@ -232,11 +211,11 @@ static void test_errors(void) {
       dir);
   snprintf(path, sizeof path, "%s/err2", dir);
   CHECK(run("%s train cnn --mel %s/badmel -o %s/x.model --quiet > %s 2>&1", g, dir, dir, path) == 1 &&
-            file_has(path, "q.npy") && file_has(path, "shape"),
+            contains(path, "q.npy") && contains(path, "shape"),
         "a spectrogram file of the wrong shape is named");
   snprintf(path, sizeof path, "%s/err3", dir);
   CHECK(run("%s evaluate --model %s/a.model --features %s/out/features_3_sec.csv > %s 2>&1", g, dir, dir, path) == 1 &&
-            file_has(path, "is a CNN model"),
+            contains(path, "is a CNN model"),
         "a CNN model given a feature table: told to use --mel");
 }
 

@@ -12,23 +12,6 @@
 
 static char dir[600];
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...) {
-  char cmd[8192];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  int rc = system(cmd);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
-}
-
-static void write_bytes(const char *path, const void *data, size_t n) {
-  FILE *f = fopen(path, "wb");
-  if (n) fwrite(data, 1, n, f);
-  fclose(f);
-}
-
 static void write_wav(const char *path, int rate, int channels, double seconds, int format, int nan_at) {
   size_t frames = (size_t)(seconds * rate);
   float *x = malloc(frames * channels * sizeof *x);
@@ -48,16 +31,6 @@ static size_t rows_of(const char *path) {
   size_t n = t.n_rows;
   table_free(&t);
   return n;
-}
-
-static int contains(const char *path, const char *needle) {
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  char line[4096];
-  int found = 0;
-  while (!found && fgets(line, sizeof line, f)) found = strstr(line, needle) != NULL;
-  fclose(f);
-  return found;
 }
 
 static void test_usage(void) {

@@ -21,17 +21,6 @@
 
 static char dir[600];
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...) {
-  char cmd[8192];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  int rc = system(cmd);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc);
-}
-
 static const char *at(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static const char *at(const char *fmt, ...) {
   static char paths[8][1400];
@@ -45,28 +34,12 @@ static const char *at(const char *fmt, ...) {
   return p;
 }
 
-static void write_bytes(const char *path, const void *data, size_t n) {
-  FILE *f = fopen(path, "wb");
-  if (n) fwrite(data, 1, n, f);
-  fclose(f);
-}
-
 static size_t read_bytes(const char *path, unsigned char *buf, size_t cap) {
   FILE *f = fopen(path, "rb");
   if (!f) return 0;
   size_t n = fread(buf, 1, cap, f);
   fclose(f);
   return n;
-}
-
-static int contains(const char *path, const char *needle) {
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  char line[8192];
-  int found = 0;
-  while (!found && fgets(line, sizeof line, f)) found = strstr(line, needle) != NULL;
-  fclose(f);
-  return found;
 }
 
 /* The test signal: two partials (440 and 1320 Hz) at a level well inside
@@ -284,19 +257,16 @@ static void test_csv_corpus(void) {
   if (la == 0) dataset_free(&a);
   if (lb == 0) dataset_free(&b);
 
+  /* (test_ann runs the common cases through the CLI: ragged rows, empty cells,
+   * NaN, text, no label, empty file) */
   static const struct {
     const char *name, *text, *expect;
   } bad[] = {
-      {"empty.csv", "", "empty"},
-      {"header.csv", "filename,a,label\n", "no rows"},
-      {"ragged.csv", "filename,a,label\nx.wav,1,blues\ny.wav,2\n", "row 3 has 2 fields"},
-      {"emptycell.csv", "filename,a,label\nx.wav,,blues\n", "row 2, column 'a': '' is empty"},
-      {"nan.csv", "filename,a,label\nx.wav,nan,blues\n", "not finite"},
-      {"inf.csv", "filename,a,label\nx.wav,-Inf,blues\n", "not finite"},
-      {"text.csv", "filename,a,label\nx.wav,1.5x,blues\n", "not a number"},
+      {"minusinf.csv", "filename,a,label\nx.wav,-Inf,blues\n", "not finite"},
       {"huge.csv", "filename,a,label\nx.wav,1e300,blues\n", "beyond"},
-      {"nolabel.csv", "filename,a\nx.wav,1\n", "label"},
       {"quote.csv", "filename,a,label\n\"x.wav,1,blues\n", "row"},
+      {"crlfragged.csv", "filename,a,label\r\nx.wav,1,blues\r\ny.wav,2\r\n", "row 3 has 2 fields"},
+      {"bomonly.csv", "\xEF\xBB\xBF", "empty"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     write_bytes(at("%s", bad[i].name), bad[i].text, strlen(bad[i].text));
