@@ -21,7 +21,7 @@ OPT ?= -O3
 BUILD := build
 ifeq ($(SAN),1)
   BUILD := build/san
-  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  OPT := -O2 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
   SAN_LDFLAGS := -fsanitize=address,undefined
 endif
 
