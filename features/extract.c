@@ -42,7 +42,9 @@ static const char usage[] =
     "  mel/<stem>.npy       log-mel spectrograms, float32 [segments, 128, 130]\n"
     "  mel/index.csv        file,label,segments,source for every .npy\n"
     "  errors.csv           every input that could not be processed, and why\n"
-    "  parts/<stem>.csv     one file's rows, kept so that --resume can reuse them\n"
+    "  parts/<stem>.csv     one file's rows and spectrograms, written as soon as it is\n"
+    "  parts/<stem>.npy     done (mel/ and the tables are filled at the end): what\n"
+    "                       --resume reuses\n"
     "\n"
     "  -o, --output DIR   output directory (created if needed)\n"
     "  -j, --jobs N       files processed in parallel (default: all cores);\n"
@@ -56,8 +58,8 @@ static const char usage[] =
     "Exit status: 0 every input processed; 2 some inputs failed (each is a line in\n"
     "errors.csv and on stderr; the rest is written); 1 nothing usable, a usage\n"
     "error, or an output that could not be written (previous outputs are kept);\n"
-    "130 / 143 interrupted by SIGINT / SIGTERM: the tables are left as they were,\n"
-    "the files finished so far are in OUTDIR/parts and --resume continues from them.\n";
+    "130 / 143 interrupted by SIGINT / SIGTERM: the tables and mel/ are left as they\n"
+    "were, the files finished so far are in OUTDIR/parts and --resume continues.\n";
 
 typedef struct result {
   int done, ok, fatal, resumed;
@@ -154,7 +156,7 @@ static int part_reuse(const job_t *job, const input_t *in, const struct stat *st
   unsigned long long samples, segments;
   if (part_check(text, n, key, key_len, &samples, &segments)) goto out;
 
-  snprintf(path, sizeof path, "%s/mel/%s.npy", job->outdir, in->stem);
+  snprintf(path, sizeof path, "%s/parts/%s.npy", job->outdir, in->stem);
   f = fopen(path, "rb");
   if (!f) goto out;
   size_t shape[NPY_MAX_DIMS];
@@ -182,8 +184,9 @@ typedef struct worker_state {
   size_t rows_cap;
 } worker_state_t;
 
-/* Features of one input, its mel spectrograms in OUTDIR/mel and its rows in
- * OUTDIR/parts, each written whole or not at all. */
+/* Features of one input; its log-mel spectrograms and its rows go to
+ * OUTDIR/parts, each file written whole or not at all (published to mel/ and
+ * the tables when the whole run succeeds). */
 static void process(job_t *job, worker_state_t *w, size_t i) {
   input_t *in = &job->inputs->items[i];
   result_t *r = &job->results[i];
@@ -217,7 +220,7 @@ static void process(job_t *job, worker_state_t *w, size_t i) {
     r->fatal = 1;
     return;
   }
-  snprintf(path, sizeof path, "%s/mel/%s.npy", job->outdir, in->stem);
+  snprintf(path, sizeof path, "%s/parts/%s.npy", job->outdir, in->stem);
   outfile_t out;
   if (outfile_open(&out, path, why, sizeof why)) goto fatal;
   size_t shape[3] = {segments, MEL_BANDS, SEGMENT_FRAMES}, plane = (size_t)MEL_BANDS * SEGMENT_FRAMES;
@@ -233,7 +236,7 @@ static void process(job_t *job, worker_state_t *w, size_t i) {
     bad = fwrite(w->mel, sizeof(float), plane, out.f) != plane;
   }
   if (bad) {
-    snprintf(why, sizeof why, "writing its log-mel file under %.200s/mel failed: %s", job->outdir, strerror(errno));
+    snprintf(why, sizeof why, "writing its log-mel file under %.200s/parts failed: %s", job->outdir, strerror(outfile_error(&out)));
     outfile_abort(&out);
     goto fatal;
   }
@@ -254,7 +257,7 @@ static void process(job_t *job, worker_state_t *w, size_t i) {
   snprintf(path, sizeof path, "%s/parts/%s.csv", job->outdir, in->stem);
   if (outfile_open(&out, path, why, sizeof why)) goto fatal;
   if (fwrite(r->part, 1, r->part_len, out.f) != r->part_len) {
-    snprintf(why, sizeof why, "writing its part file under %.200s/parts failed: %s", job->outdir, strerror(errno));
+    snprintf(why, sizeof why, "writing its part file under %.200s/parts failed: %s", job->outdir, strerror(outfile_error(&out)));
     outfile_abort(&out);
     goto fatal;
   }
@@ -555,23 +558,34 @@ int extract_main(int argc, char **argv) {
     for (int k = 0; k < OUT_COUNT; k++) outfile_abort(&out[k]);
     if (interrupted)
       fprintf(stderr,
-              "genre extract: interrupted; the tables are left as they were; %zu files done are kept in "
+              "genre extract: interrupted; the tables and mel/ are left as they were; %zu files done are kept in "
               "%s/parts (rerun with --resume to continue)\n",
               finished, outdir);
     status = interrupted ? 128 + interrupted : 1;
   } else {
     int bad = 0;
+    /* the spectrograms: parts/<stem>.npy linked into mel/ (renamed into place) */
+    for (size_t i = 0; ok > 0 && i < inputs.n && !bad; i++) {
+      if (!job.results[i].ok) continue;
+      char src[4300], dst[4300];
+      snprintf(src, sizeof src, "%s/parts/%s.npy", outdir, inputs.items[i].stem);
+      snprintf(dst, sizeof dst, "%s/mel/%s.npy", outdir, inputs.items[i].stem);
+      if (publish_file(src, dst, err, sizeof err)) {
+        fprintf(stderr, "genre extract: %s\n", err);
+        bad = 1;
+      }
+    }
     for (int k = 0; k < OUT_COUNT; k++) {
       /* nothing usable: keep earlier feature tables, report the errors */
       if (ok == 0 && k != OUT_ERRORS) {
         outfile_abort(&out[k]);
         continue;
       }
-      if (!bad && outfile_commit(&out[k], 1, err, sizeof err)) {
+      if (bad) {
+        outfile_abort(&out[k]);
+      } else if (outfile_commit(&out[k], 1, err, sizeof err)) {
         fprintf(stderr, "genre extract: %s\n", err);
         bad = 1;
-      } else if (bad) {
-        outfile_abort(&out[k]);
       }
     }
     status = bad || ok == 0 ? 1 : failed ? 2 : 0;

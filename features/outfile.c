@@ -45,6 +45,35 @@ static void read_umask(void) {
   file_mode = 0666 & ~m;
 }
 
+/* The stream writes through these, so that the first failed write's errno is
+ * kept for the message (stdio keeps only a flag). */
+typedef struct sink {
+  int fd;
+  int error; /* errno of the first failed write, 0 if none */
+} sink_t;
+
+static ssize_t sink_write(void *cookie, const char *buf, size_t n) {
+  sink_t *s = cookie;
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = write(s->fd, buf + done, n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      if (!s->error) s->error = w < 0 ? errno : EIO;
+      return done ? (ssize_t)done : -1;
+    }
+    done += (size_t)w;
+  }
+  return (ssize_t)n;
+}
+
+static int sink_close(void *cookie) {
+  sink_t *s = cookie;
+  int rc = close(s->fd);
+  if (rc != 0 && !s->error) s->error = errno;
+  return rc;
+}
+
 int outfile_open(outfile_t *o, const char *path, char *err, size_t errlen) {
   pthread_once(&mode_once, read_umask);
   memset(o, 0, sizeof *o);
@@ -56,19 +85,24 @@ int outfile_open(outfile_t *o, const char *path, char *err, size_t errlen) {
   const char *slash = strrchr(path, '/');
   int dir_len = slash ? (int)(slash - path + 1) : 0;
   snprintf(o->tmp, sizeof o->tmp, "%.*s.%s.XXXXXX", dir_len, path, slash ? slash + 1 : path);
-  int fd = mkstemp(o->tmp);
+  sink_t *s = calloc(1, sizeof *s);
+  int fd = s ? mkstemp(o->tmp) : -1;
   if (fd < 0) {
-    snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+    snprintf(err, errlen, "%s: cannot create: %s", path, s ? strerror(errno) : "out of memory");
+    free(s);
     return -1;
   }
   fchmod(fd, file_mode); /* mkstemp creates 0600; outputs are ordinary files */
-  o->f = fdopen(fd, "w");
+  s->fd = fd;
+  o->f = fopencookie(s, "w", (cookie_io_functions_t){.write = sink_write, .close = sink_close});
   if (!o->f) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
     close(fd);
     unlink(o->tmp);
+    free(s);
     return -1;
   }
+  o->sink = s;
   track(o->tmp, 1);
   return 0;
 }
@@ -78,14 +112,17 @@ int outfile_commit(outfile_t *o, int durable, char *err, size_t errlen) {
     snprintf(err, errlen, "%s: not open", o->path);
     return -1;
   }
+  sink_t *s = o->sink;
   int bad = ferror(o->f) || fflush(o->f) != 0;
-  int saved = errno;
-  if (!bad && durable && fsync(fileno(o->f)) != 0) bad = 1, saved = errno;
-  if (fclose(o->f) != 0 && !bad) bad = 1, saved = errno;
+  if (!bad && durable && fsync(s->fd) != 0) bad = 1, s->error = errno;
+  if (fclose(o->f) != 0) bad = 1;
   o->f = NULL;
+  int saved = s->error ? s->error : EIO;
+  free(s);
+  o->sink = NULL;
   if (!bad && rename(o->tmp, o->path) != 0) bad = 1, saved = errno;
   if (bad) {
-    snprintf(err, errlen, "%s: write failed: %s", o->path, strerror(saved ? saved : EIO));
+    snprintf(err, errlen, "%s: write failed: %s", o->path, strerror(saved));
     unlink(o->tmp);
   }
   track(o->tmp, 0);
@@ -96,8 +133,15 @@ void outfile_abort(outfile_t *o) {
   if (!o->f) return;
   fclose(o->f);
   o->f = NULL;
+  free(o->sink);
+  o->sink = NULL;
   unlink(o->tmp);
   track(o->tmp, 0);
+}
+
+int outfile_error(const outfile_t *o) {
+  const sink_t *s = o->sink;
+  return s && s->error ? s->error : EIO;
 }
 
 void format_double(double v, char *buf, size_t len) {
@@ -163,4 +207,52 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 
 int remove_tree(const char *path) {
   return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+int publish_file(const char *src, const char *dst, char *err, size_t errlen) {
+  char tmp[4096];
+  const char *slash = strrchr(dst, '/');
+  int dir_len = slash ? (int)(slash - dst + 1) : 0;
+  if (strlen(dst) + 16 >= sizeof tmp) {
+    snprintf(err, errlen, "%s: path too long", dst);
+    return -1;
+  }
+  /* a hard link under a temporary name, renamed over dst */
+  for (int attempt = 0; attempt < 100; attempt++) {
+    snprintf(tmp, sizeof tmp, "%.*s.%s.%06d", dir_len, dst, slash ? slash + 1 : dst, (int)((getpid() * 7919 + attempt) % 1000000));
+    if (link(src, tmp) == 0) {
+      if (rename(tmp, dst) == 0) {
+        unlink(tmp); /* rename does nothing when dst is already a link to src */
+        return 0;
+      }
+      int e = errno;
+      unlink(tmp);
+      snprintf(err, errlen, "%s: %s", dst, strerror(e));
+      return -1;
+    }
+    if (errno != EEXIST) break;
+  }
+  /* a file system without hard links: copy */
+  FILE *in = fopen(src, "rb");
+  if (!in) {
+    snprintf(err, errlen, "%s: %s", src, strerror(errno));
+    return -1;
+  }
+  outfile_t o;
+  if (outfile_open(&o, dst, err, errlen)) {
+    fclose(in);
+    return -1;
+  }
+  char buf[1 << 16];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+    if (fwrite(buf, 1, n, o.f) != n) break;
+  int bad = ferror(in);
+  fclose(in);
+  if (bad) {
+    outfile_abort(&o);
+    snprintf(err, errlen, "%s: read error", src);
+    return -1;
+  }
+  return outfile_commit(&o, 0, err, errlen);
 }

@@ -9,6 +9,7 @@
 
 typedef struct outfile {
   FILE *f;
+  void *sink; /* where f writes: the file descriptor and its first write error */
   char path[4096], tmp[4096];
 } outfile_t;
 
@@ -19,6 +20,9 @@ int outfile_open(outfile_t *o, const char *path, char *err, size_t errlen);
 int outfile_commit(outfile_t *o, int durable, char *err, size_t errlen);
 /* Closes and removes the temporary, if open. */
 void outfile_abort(outfile_t *o);
+
+/* The errno of the first failed write to o (EIO when none is known). */
+int outfile_error(const outfile_t *o);
 
 /* Removes every temporary still open (for signal handlers: async-signal-safe). */
 void outfile_abort_all_signal_safe(void);
@@ -32,6 +36,11 @@ void csv_end_row(FILE *f);
 
 /* mkdir -p: creates path and its missing parents. 0, or -1 with the reason. */
 int make_dirs(const char *path, char *err, size_t errlen);
+
+/* Puts a copy of src at dst atomically: a hard link (or, where the file system
+ * has none, a copy) under a temporary name, renamed over dst. 0, or -1 with the
+ * reason. */
+int publish_file(const char *src, const char *dst, char *err, size_t errlen);
 
 /* rm -r path (symbolic links are removed, not followed). 0, or -1. */
 int remove_tree(const char *path);

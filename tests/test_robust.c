@@ -339,13 +339,16 @@ static void test_resume(void) {
 
   /* SIGINT: earlier tables untouched, finished files kept, --resume completes */
   run("%s extract -o %s/int -j 1 --no-progress %s/rcorpus/genres_original/dub > /dev/null 2>&1", g, dir, dir);
-  run("cp %s/int/features_30_sec.csv %s/before30.csv && cp %s/int/features_3_sec.csv %s/before3.csv", dir, dir, dir,
-      dir);
+  run("cp %s/int/features_30_sec.csv %s/before30.csv && cp %s/int/features_3_sec.csv %s/before3.csv && "
+      "cp -r %s/int/mel %s/before-mel",
+      dir, dir, dir, dir, dir, dir);
   int rc = interrupt_extract(at("int"), SIGINT, 3);
   CHECK(rc == 130, "SIGINT: exit 130 (got %d)", rc);
   CHECK(run("cmp -s %s/int/features_30_sec.csv %s/before30.csv && cmp -s %s/int/features_3_sec.csv %s/before3.csv",
             dir, dir, dir, dir) == 0,
         "SIGINT: the earlier tables are left as they were");
+  CHECK(run("diff -r %s/int/mel %s/before-mel > /dev/null", dir, dir) == 0,
+        "SIGINT: the earlier spectrograms and their index too");
   CHECK(no_temporaries(at("int")), "SIGINT: no temporary files left");
   CHECK(contains(at("int.log"), "--resume"), "SIGINT: the message says how to continue");
   size_t done = files_in(at("int/parts"));
@@ -371,7 +374,7 @@ static void test_resume(void) {
   /* a part that no longer matches its source is not reused */
   run("touch -d '2001-01-01' %s/rcorpus/genres_original/waltz/waltz.00000.wav", dir);
   write_bytes(at("kill/parts/piano.00001.csv"), "#part,1,damaged\n", 16);
-  run("rm -f %s/kill/mel/dub.00002.npy", dir);
+  run("rm -f %s/kill/parts/dub.00002.npy", dir);
   rc = run("%s extract -o %s/kill --resume --no-progress %s/rcorpus/genres_original > %s/kill2.log 2>&1", g, dir, dir,
            dir);
   CHECK(rc == 0 && contains(at("kill2.log"), "resumed 37 files"),
