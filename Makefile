@@ -254,19 +254,28 @@ fuzz: deps fuzz-deps
 fuzz-seeds: $(BUILD)/tests/fuzz_seeds
 	$(BUILD)/tests/fuzz_seeds tests/fuzz/corpus
 
-# memcheck over the suite's unit-test binaries (test_extract, test_experiment
-# and test_robust mostly run bin/genre, which is followed too).
+# memcheck over the suite's unit-test binaries, two at a time, longest first
+# (test_extract, test_experiment, test_robust and test_cnn mostly run bin/genre,
+# which is followed too). Each binary's output: build/valgrind/<name>.log.
 VALGRIND := valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
             --show-leak-kinds=definite --track-origins=no --quiet
+VALGRIND_ORDER := test_cnn test_experiment test_robust test_parity test_ann test_extract \
+                  test_features test_nn test_nn64 test_dsp test_fuzz
 valgrind: deps $(GENRE) $(TEST_BIN)
 	@command -v valgrind >/dev/null || { echo "run:  sudo apt-get install -y valgrind"; exit 1; }
-	@fail=0; for t in $(TEST_BIN); do \
-	  printf "== valgrind $$t: "; \
-	  out=$$(GENRE_VALGRIND=1 GENRE_BIN="$(VALGRIND) $(GENRE)" GENRE_SHARED=$${GENRE_SHARED:-../shared} \
-	        $(VALGRIND) $$t 2>&1); rc=$$?; \
-	  echo "$$out" | tail -n 1; \
-	  if [ $$rc -ne 0 ]; then fail=1; echo "$$out" | grep -v '^# ' | tail -n 40; fi; \
-	done; [ $$fail -eq 0 ] && echo "valgrind: no errors" || { echo "valgrind: errors above"; exit 1; }
+	@mkdir -p $(BUILD)/valgrind; rm -f $(BUILD)/valgrind/*.log; \
+	echo "memcheck on $(words $(VALGRIND_ORDER)) test binaries and every bin/genre they run, two at a time"; \
+	printf '%s\n' $(VALGRIND_ORDER) | xargs -P 2 -I{} bash -c ' \
+	  t=$(BUILD)/tests/{}; log=$(BUILD)/valgrind/{}.log; start=$$(date +%s); \
+	  GENRE_BIN="$(VALGRIND) --log-file=$(CURDIR)/$(BUILD)/valgrind/genre.%p.log $(GENRE)" GENRE_SHARED=$${GENRE_SHARED:-../shared} $(VALGRIND) $$t > $$log 2>&1; \
+	  echo "exit $$?" >> $$log; \
+	  echo "== valgrind {}: $$(tail -n 2 $$log | head -n 1) ($$(( $$(date +%s) - start )) s)"'; \
+	fail=0; for t in $(VALGRIND_ORDER); do log=$(BUILD)/valgrind/$$t.log; \
+	  if [ "$$(tail -n 1 $$log)" != "exit 0" ] || grep -q "==[0-9]*==" $$log; then \
+	    fail=1; echo "== $$t:"; grep -v "^# " $$log | tail -n 40; fi; \
+	done; for l in $(BUILD)/valgrind/genre.*.log; do \
+	  if [ -s $$l ]; then fail=1; echo "== bin/genre ($$l):"; head -n 40 $$l; fi; \
+	done; [ $$fail -eq 0 ] && echo "valgrind: no errors ($$(ls $(BUILD)/valgrind/genre.*.log | wc -l) runs of bin/genre)" || { echo "valgrind: errors above"; exit 1; }
 
 clean:
 	rm -rf build bin
