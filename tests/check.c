@@ -43,6 +43,11 @@ const char *genre_bin(void) {
   return b ? b : "bin/genre";
 }
 
+int memcheck(void) {
+  const char *m = getenv("GENRE_MEMCHECK");
+  return m && *m;
+}
+
 const char *scratch_dir(void) {
   static char dir[512];
   if (dir[0]) return dir;

@@ -73,7 +73,8 @@ static void test_experiment(void) {
             "> /dev/null",
             g, dir, g, dir, dir) == 0,
         "synthetic corpus extracted");
-  const char *args = "--folds 3 --cnn-epochs 6 --ann-epochs 60";
+  int light = memcheck();
+  const char *args = light ? "--folds 2 --cnn-epochs 1 --ann-epochs 10" : "--folds 3 --cnn-epochs 6 --ann-epochs 60";
   CHECK(run("%s experiment --data %s/out -o %s/results/a %s > %s/a.out 2>&1", g, dir, dir, args, dir) == 0, "experiment runs");
   CHECK(run("%s experiment --data %s/out -o %s/results/b %s > /dev/null 2>&1", g, dir, dir, args) == 0, "and again");
   CHECK(run("cmp -s %s/results/a/metrics.json %s/results/b/metrics.json", dir, dir) == 0,
@@ -105,9 +106,12 @@ static void test_experiment(void) {
   free(json);
   snprintf(path, sizeof path, "%s/results/a/report.md", dir);
   char *md = slurp(path);
-  CHECK(md && count(md, "well above chance") == 3, "report: every model well above chance on the synthetic corpus");
+  if (light)
+    printf("  (memcheck: 2 folds, 1 CNN epoch; how well the models learn is checked by make test)\n");
+  else
+    CHECK(md && count(md, "well above chance") == 3, "report: every model well above chance on the synthetic corpus");
   CHECK(md && strstr(md, "grouped by track") && strstr(md, "![ANN (features)](confusion_ann.svg)") &&
-            strstr(md, "--folds 3"),
+            strstr(md, light ? "--folds 2" : "--folds 3"),
         "report: protocol, embedded pictures, the command");
   free(md);
   snprintf(path, sizeof path, "%s/results/a/confusion_cnn.csv", dir);
@@ -125,7 +129,9 @@ static void test_experiment(void) {
     snprintf(out, sizeof out, "%s/results/a", dir);
     snprintf(data, sizeof data, "%s/out", dir);
     freopen("/dev/null", "w", stdout), freopen("/dev/null", "w", stderr);
-    execl(g, g, "experiment", "--data", data, "-o", out, "--folds", "3", "--cnn-epochs", "50", (char *)NULL);
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "exec %s experiment --data %s -o %s --folds 3 --cnn-epochs 50", g, data, out);
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
     _exit(127);
   }
   sleep(2);
