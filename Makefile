@@ -257,10 +257,13 @@ fuzz-seeds: $(BUILD)/tests/fuzz_seeds
 # memcheck over the suite's unit-test binaries, two at a time, longest first
 # (test_extract, test_experiment, test_robust and test_cnn mostly run bin/genre,
 # which is followed too). Each binary's output: build/valgrind/<name>.log.
-# GENRE_MEMCHECK=1 shrinks the CNN tests' folds and epochs (memcheck runs the
-# network kernels ~100x slower); how well the models learn is make test's job.
+# GENRE_MEMCHECK=1 shrinks the CNN tests' corpora, folds and epochs, and
+# OpenBLAS runs its SSE3 kernels (memcheck emulates FMA instructions one call
+# at a time, which made a CNN epoch ~500x slower); how well the models learn is
+# make test's job.
 VALGRIND := valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-            --show-leak-kinds=definite --track-origins=no --quiet
+            --show-leak-kinds=definite --track-origins=no --quiet \
+            --suppressions=$(CURDIR)/tests/fuzz/valgrind.supp
 VALGRIND_ORDER := test_parity test_robust test_ann test_cnn test_experiment test_fuzz \
                   test_extract test_features test_nn test_nn64 test_dsp
 valgrind: deps $(GENRE) $(TEST_BIN)
@@ -269,7 +272,7 @@ valgrind: deps $(GENRE) $(TEST_BIN)
 	echo "memcheck on $(words $(VALGRIND_ORDER)) test binaries and every bin/genre they run, two at a time"; \
 	printf '%s\n' $(VALGRIND_ORDER) | xargs -P 2 -I{} bash -c ' \
 	  t=$(BUILD)/tests/{}; log=$(BUILD)/valgrind/{}.log; start=$$(date +%s); \
-	  GENRE_MEMCHECK=1 GENRE_BIN="$(VALGRIND) --log-file=$(CURDIR)/$(BUILD)/valgrind/genre.%p.log $(GENRE)" GENRE_SHARED=$${GENRE_SHARED:-../shared} $(VALGRIND) $$t > $$log 2>&1; \
+	  GENRE_MEMCHECK=1 OPENBLAS_CORETYPE=Prescott GENRE_BIN="$(VALGRIND) --log-file=$(CURDIR)/$(BUILD)/valgrind/genre.%p.log $(GENRE)" GENRE_SHARED=$${GENRE_SHARED:-../shared} $(VALGRIND) $$t > $$log 2>&1; \
 	  echo "exit $$?" >> $$log; \
 	  echo "== valgrind {}: $$(tail -n 2 $$log | head -n 1) ($$(( $$(date +%s) - start )) s)"'; \
 	fail=0; for t in $(VALGRIND_ORDER); do log=$(BUILD)/valgrind/$$t.log; \
