@@ -1,7 +1,5 @@
 #include "extract.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -335,27 +333,6 @@ static int lock_outdir(const char *outdir, char *err, size_t errlen) {
   return fd;
 }
 
-/* Removes the temporaries (".<name>.XXXXXX", see outfile.c) a killed run left
- * in dir: of any output when `ours` is NULL (mel/ and parts/ hold only ours),
- * else only of the names listed. Called under the lock. */
-static void remove_stale(const char *dir, const char *const *ours, int n_ours) {
-  DIR *d = opendir(dir);
-  if (!d) return;
-  for (struct dirent *e; (e = readdir(d));) {
-    const char *name = e->d_name;
-    size_t len = strlen(name);
-    if (name[0] != '.' || len < 9 || name[len - 7] != '.') continue;
-    int tmp = 1;
-    for (size_t i = len - 6; i < len; i++) tmp &= isalnum((unsigned char)name[i]) != 0;
-    if (!tmp) continue;
-    int match = ours == NULL;
-    for (int k = 0; k < n_ours && !match; k++)
-      match = strlen(ours[k]) == len - 8 && memcmp(name + 1, ours[k], len - 8) == 0;
-    if (match) unlinkat(dirfd(d), name, 0);
-  }
-  closedir(d);
-}
-
 int extract_parse_args(int argc, char **argv, extract_args_t *a) {
   memset(a, 0, sizeof *a);
   a->jobs = sysconf(_SC_NPROCESSORS_ONLN);
@@ -440,10 +417,10 @@ int extract_main(int argc, char **argv) {
   static const char *const names[OUT_COUNT] = {"features_3_sec.csv", "features_30_sec.csv",
                                                "mel/index.csv", "errors.csv"};
   static const char *const top[] = {"features_3_sec.csv", "features_30_sec.csv", "errors.csv"};
-  remove_stale(outdir, top, 3);
+  outfile_remove_stale(outdir, top, 3);
   for (int k = 0; k < 2; k++) {
     snprintf(path, sizeof path, "%s/%s", outdir, k ? "parts" : "mel");
-    remove_stale(path, NULL, 0);
+    outfile_remove_stale(path, NULL, 0); /* mel/ and parts/ hold only ours */
   }
   outfile_t out[OUT_COUNT];
   memset(out, 0, sizeof out);

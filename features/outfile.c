@@ -1,6 +1,8 @@
 #include "outfile.h"
 
 #include <csv.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
@@ -45,6 +47,33 @@ static void read_umask(void) {
   file_mode = 0666 & ~m;
 }
 
+/* Every temporary is ".<name>.XXXXXX" beside its output, six characters of
+ * letters and digits at the end: hidden, and recognisable by
+ * outfile_remove_stale after a crash. */
+#define TMP_SUFFIX_LEN 6
+static void tmp_name(char *buf, size_t len, const char *path, const char *suffix) {
+  const char *slash = strrchr(path, '/');
+  int dir_len = slash ? (int)(slash - path + 1) : 0;
+  snprintf(buf, len, "%.*s.%s.%s", dir_len, path, slash ? slash + 1 : path, suffix);
+}
+
+void outfile_remove_stale(const char *dir, const char *const *ours, int n_ours) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  for (struct dirent *e; (e = readdir(d));) {
+    const char *name = e->d_name;
+    size_t len = strlen(name), stem = len - TMP_SUFFIX_LEN - 2; /* without the dots and suffix */
+    if (name[0] != '.' || len < TMP_SUFFIX_LEN + 3 || name[len - TMP_SUFFIX_LEN - 1] != '.') continue;
+    int tmp = 1;
+    for (size_t i = len - TMP_SUFFIX_LEN; i < len; i++) tmp &= isalnum((unsigned char)name[i]) != 0;
+    if (!tmp) continue;
+    int match = ours == NULL;
+    for (int k = 0; k < n_ours && !match; k++) match = strlen(ours[k]) == stem && memcmp(name + 1, ours[k], stem) == 0;
+    if (match) unlinkat(dirfd(d), name, 0);
+  }
+  closedir(d);
+}
+
 /* The stream writes through these, so that the first failed write's errno is
  * kept for the message (stdio keeps only a flag). */
 typedef struct sink {
@@ -82,9 +111,7 @@ int outfile_open(outfile_t *o, const char *path, char *err, size_t errlen) {
     return -1;
   }
   snprintf(o->path, sizeof o->path, "%s", path);
-  const char *slash = strrchr(path, '/');
-  int dir_len = slash ? (int)(slash - path + 1) : 0;
-  snprintf(o->tmp, sizeof o->tmp, "%.*s.%s.XXXXXX", dir_len, path, slash ? slash + 1 : path);
+  tmp_name(o->tmp, sizeof o->tmp, path, "XXXXXX");
   sink_t *s = calloc(1, sizeof *s);
   int fd = s ? mkstemp(o->tmp) : -1;
   if (fd < 0) {
@@ -210,16 +237,15 @@ int remove_tree(const char *path) {
 }
 
 int publish_file(const char *src, const char *dst, char *err, size_t errlen) {
-  char tmp[4096];
-  const char *slash = strrchr(dst, '/');
-  int dir_len = slash ? (int)(slash - dst + 1) : 0;
+  char tmp[4096], suffix[16];
   if (strlen(dst) + 16 >= sizeof tmp) {
     snprintf(err, errlen, "%s: path too long", dst);
     return -1;
   }
   /* a hard link under a temporary name, renamed over dst */
   for (int attempt = 0; attempt < 100; attempt++) {
-    snprintf(tmp, sizeof tmp, "%.*s.%s.%06d", dir_len, dst, slash ? slash + 1 : dst, (int)((getpid() * 7919 + attempt) % 1000000));
+    snprintf(suffix, sizeof suffix, "%06d", (int)((getpid() * 7919 + attempt) % 1000000));
+    tmp_name(tmp, sizeof tmp, dst, suffix);
     if (link(src, tmp) == 0) {
       if (rename(tmp, dst) == 0) {
         unlink(tmp); /* rename does nothing when dst is already a link to src */

@@ -24,6 +24,11 @@ void outfile_abort(outfile_t *o);
 /* The errno of the first failed write to o (EIO when none is known). */
 int outfile_error(const outfile_t *o);
 
+/* Removes the temporaries a killed run left in dir (".<name>.XXXXXX"): of
+ * any output when ours is NULL, else only of the n_ours names listed. For a
+ * directory no other process is writing to. */
+void outfile_remove_stale(const char *dir, const char *const *ours, int n_ours);
+
 /* Removes every temporary still open (for signal handlers: async-signal-safe). */
 void outfile_abort_all_signal_safe(void);
 
