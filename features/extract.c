@@ -19,6 +19,7 @@
 #include "inputs.h"
 #include "npy.h"
 #include "outfile.h"
+#include "pipeline.h"
 #include "progress.h"
 #include "schema.h"
 
@@ -67,15 +68,18 @@ typedef struct result {
   size_t part_len;
 } result_t;
 
+enum { OUT_3S, OUT_30S, OUT_INDEX, OUT_ERRORS, OUT_COUNT };
+
+/* One run of extract: its inputs, their results and the outputs being written. */
 typedef struct job {
-  input_list_t *inputs;
+  input_list_t inputs;
   result_t *results;
   const char *outdir;
-  int resume;
-  size_t next, written, window;
-  int stop;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
+  int resume, lock;
+  outfile_t out[OUT_COUNT];
+  progress_t prog;
+  size_t ok, failed, segments, resumed;
+  int fatal;
 } job_t;
 
 /* first SIGINT/SIGTERM: finish what is written, keep the old tables; second: leave at once */
@@ -186,7 +190,7 @@ typedef struct worker_state {
  * OUTDIR/parts, each file written whole or not at all (published to mel/ and
  * the tables when the whole run succeeds). */
 static void process(job_t *job, worker_state_t *w, size_t i) {
-  input_t *in = &job->inputs->items[i];
+  input_t *in = &job->inputs.items[i];
   result_t *r = &job->results[i];
   char why[512], path[4300];
   struct stat st;
@@ -269,35 +273,32 @@ fatal:
   r->fatal = 1;
 }
 
-static void *worker(void *arg) {
-  job_t *job = arg;
-  worker_state_t w = {.an = analysis_new(0), .mel = malloc(sizeof(float) * MEL_BANDS * SEGMENT_FRAMES)};
-  for (;;) {
-    pthread_mutex_lock(&job->mu);
-    /* stay at most `window` inputs ahead of the writer: memory stays bounded */
-    while (!job->stop && job->next < job->inputs->n && job->next >= job->written + job->window)
-      pthread_cond_wait(&job->cv, &job->mu);
-    if (job->stop || job->next >= job->inputs->n) {
-      pthread_mutex_unlock(&job->mu);
-      break;
-    }
-    size_t i = job->next++;
-    pthread_mutex_unlock(&job->mu);
+static void *worker_new(void *ctx) {
+  (void)ctx;
+  worker_state_t *w = calloc(1, sizeof *w);
+  if (!w) return NULL;
+  w->an = analysis_new(0);
+  w->mel = malloc(sizeof(float) * MEL_BANDS * SEGMENT_FRAMES);
+  return w;
+}
 
-    result_t *r = &job->results[i];
-    if (!w.an || !w.mel) snprintf(r->err, sizeof r->err, "out of memory"), r->fatal = 1;
-    else process(job, &w, i);
+static void worker_free(void *state) {
+  worker_state_t *w = state;
+  if (!w) return;
+  analysis_free(w->an);
+  audio_buf_free(&w->audio);
+  free(w->mel);
+  free(w->rows);
+  free(w);
+}
 
-    pthread_mutex_lock(&job->mu);
-    r->done = 1;
-    pthread_cond_broadcast(&job->cv);
-    pthread_mutex_unlock(&job->mu);
-  }
-  analysis_free(w.an);
-  audio_buf_free(&w.audio);
-  free(w.mel);
-  free(w.rows);
-  return NULL;
+static void work(void *ctx, void *state, size_t i) {
+  job_t *job = ctx;
+  worker_state_t *w = state;
+  result_t *r = &job->results[i];
+  if (!w || !w->an || !w->mel) snprintf(r->err, sizeof r->err, "out of memory"), r->fatal = 1;
+  else process(job, w, i);
+  r->done = 1;
 }
 
 static void write_header(FILE *f) {
@@ -314,6 +315,43 @@ static void copy_part(const result_t *r, FILE *t30, FILE *t3) {
   const char *row30 = memchr(p, '\n', (size_t)(end - p)) + 1;
   fwrite(p, 1, (size_t)(row30 - p), t30);
   fwrite(row30, 1, (size_t)(end - row30), t3);
+}
+
+/* In input order, in the calling thread: a finished file's rows go to the
+ * tables, a failed one to errors.csv. Nonzero stops the run. */
+static int consume(void *ctx, size_t i) {
+  job_t *job = ctx;
+  result_t *r = &job->results[i];
+  input_t *in = &job->inputs.items[i];
+  if (r->fatal) {
+    progress_clear(&job->prog);
+    fprintf(stderr, "genre extract: %s: %s\n", in->path, r->err);
+    job->fatal = 1;
+  } else if (r->ok) {
+    job->ok++;
+    job->resumed += (size_t)r->resumed;
+    job->segments += r->segments;
+    copy_part(r, job->out[OUT_30S].f, job->out[OUT_3S].f);
+    char npy[4200];
+    snprintf(npy, sizeof npy, "%s.npy", in->stem);
+    FILE *f = job->out[OUT_INDEX].f;
+    csv_put_text(f, npy, 1);
+    csv_put_text(f, in->label, 0);
+    csv_put_integer(f, (long long)r->segments, 0);
+    csv_put_text(f, in->name, 0);
+    csv_end_row(f);
+  } else {
+    job->failed++;
+    progress_clear(&job->prog);
+    fprintf(stderr, "genre extract: %s: %s\n", in->path, r->err);
+    csv_put_text(job->out[OUT_ERRORS].f, in->path, 1);
+    csv_put_text(job->out[OUT_ERRORS].f, r->err, 0);
+    csv_end_row(job->out[OUT_ERRORS].f);
+  }
+  free(r->part);
+  r->part = NULL;
+  progress_update(&job->prog, i + 1);
+  return job->fatal;
 }
 
 /* One extract at a time per OUTDIR: an advisory lock on the directory itself,
@@ -347,16 +385,10 @@ int extract_parse_args(int argc, char **argv, extract_args_t *a) {
   optind = 0; /* full reset of getopt's state: the parser may run more than once */
   int c;
   while ((c = getopt_long(argc, argv, "o:j:h", opts, NULL)) != -1) {
-    char *end;
     switch (c) {
     case 'o': a->outdir = optarg; break;
     case 'j':
-      errno = 0;
-      a->jobs = strtol(optarg, &end, 10);
-      if (errno || end == optarg || *end || a->jobs < 1 || a->jobs > 1024) {
-        fprintf(stderr, "genre extract: -j wants a number of jobs from 1 to 1024, not '%s'\n", optarg);
-        return -1;
-      }
+      if (cli_long("extract", "-j", optarg, 1, 1024, &a->jobs)) return -1;
       break;
     case 'R': a->resume = 1; break;
     case 'P': a->show_progress = 0; break;
@@ -373,218 +405,137 @@ int extract_parse_args(int argc, char **argv, extract_args_t *a) {
   return 0;
 }
 
-int extract_main(int argc, char **argv) {
-  extract_args_t a;
-  if (extract_parse_args(argc, argv, &a)) {
-    fprintf(stderr, "\n%s", usage);
-    return 1;
-  }
-  if (a.help) {
-    fputs(usage, stdout);
-    return 0;
-  }
-  if (cli_args_only) return 0;
-  const char *outdir = a.outdir;
-  long jobs = a.jobs;
-
-  input_list_t inputs = {0};
-  for (int i = 0; i < a.n_inputs; i++)
-    if (inputs_add(&inputs, a.inputs[i])) {
-      fprintf(stderr, "genre extract: out of memory listing inputs\n");
-      inputs_free(&inputs);
-      return 1;
-    }
-  inputs_mark_duplicates(&inputs);
-  if (inputs.n == 0) {
-    fprintf(stderr, "genre extract: no audio files found in the inputs\n");
-    inputs_free(&inputs);
-    return 1;
-  }
-
-  char err[4400], path[4200];
-  int dirs_ok = make_dirs(outdir, err, sizeof err) == 0;
-  for (int k = 0; dirs_ok && k < 2; k++) {
-    snprintf(path, sizeof path, "%s/%s", outdir, k ? "parts" : "mel");
-    dirs_ok = make_dirs(path, err, sizeof err) == 0;
-  }
-  int lock = dirs_ok ? lock_outdir(outdir, err, sizeof err) : -1;
-  if (lock < 0) {
-    fprintf(stderr, "genre extract: %s\n", err);
-    inputs_free(&inputs);
-    return 1;
-  }
-  enum { OUT_3S, OUT_30S, OUT_INDEX, OUT_ERRORS, OUT_COUNT };
-  static const char *const names[OUT_COUNT] = {"features_3_sec.csv", "features_30_sec.csv",
-                                               "mel/index.csv", "errors.csv"};
+/* OUTDIR, mel/ and parts/ made and locked, stale temporaries removed, the
+ * tables opened with their headers. 0, or -1 after printing the problem. */
+static int open_outputs(job_t *job) {
+  static const char *const names[OUT_COUNT] = {"features_3_sec.csv", "features_30_sec.csv", "mel/index.csv",
+                                               "errors.csv"};
   static const char *const top[] = {"features_3_sec.csv", "features_30_sec.csv", "errors.csv"};
+  char err[4400], path[4200];
+  const char *outdir = job->outdir;
+  int ok = make_dirs(outdir, err, sizeof err) == 0;
+  for (int k = 0; ok && k < 2; k++) {
+    snprintf(path, sizeof path, "%s/%s", outdir, k ? "parts" : "mel");
+    ok = make_dirs(path, err, sizeof err) == 0;
+  }
+  job->lock = ok ? lock_outdir(outdir, err, sizeof err) : -1;
+  if (job->lock < 0) return fprintf(stderr, "genre extract: %s\n", err), -1;
   outfile_remove_stale(outdir, top, 3);
   for (int k = 0; k < 2; k++) {
     snprintf(path, sizeof path, "%s/%s", outdir, k ? "parts" : "mel");
     outfile_remove_stale(path, NULL, 0); /* mel/ and parts/ hold only ours */
   }
-  outfile_t out[OUT_COUNT];
-  memset(out, 0, sizeof out);
   for (int k = 0; k < OUT_COUNT; k++) {
     snprintf(path, sizeof path, "%s/%s", outdir, names[k]);
-    if (outfile_open(&out[k], path, err, sizeof err)) {
+    if (outfile_open(&job->out[k], path, err, sizeof err)) {
       fprintf(stderr, "genre extract: %s\n", err);
-      for (int j = 0; j < k; j++) outfile_abort(&out[j]);
-      inputs_free(&inputs);
-      close(lock);
-      return 1;
+      for (int j = 0; j < k; j++) outfile_abort(&job->out[j]);
+      return -1;
     }
   }
-  write_header(out[OUT_3S].f);
-  write_header(out[OUT_30S].f);
-  fputs("file,label,segments,source\n", out[OUT_INDEX].f);
-  fputs("file,reason\n", out[OUT_ERRORS].f);
+  write_header(job->out[OUT_3S].f);
+  write_header(job->out[OUT_30S].f);
+  fputs("file,label,segments,source\n", job->out[OUT_INDEX].f);
+  fputs("file,reason\n", job->out[OUT_ERRORS].f);
+  return 0;
+}
 
-  if (jobs > (long)inputs.n) jobs = (long)inputs.n;
-  if (openblas_set_num_threads) openblas_set_num_threads(1);
-  job_t job = {.inputs = &inputs, .outdir = outdir, .resume = a.resume, .window = 4 * (size_t)jobs};
-  job.results = calloc(inputs.n, sizeof *job.results);
-  pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
-  if (!job.results || !threads) {
-    fprintf(stderr, "genre extract: out of memory\n");
-    for (int k = 0; k < OUT_COUNT; k++) outfile_abort(&out[k]);
-    inputs_free(&inputs);
-    free(job.results), free(threads);
-    close(lock);
-    return 1;
+/* A completed run: spectrograms linked from parts/ into mel/, tables renamed
+ * into place (with nothing usable, only errors.csv). 0, or -1 after printing. */
+static int publish(job_t *job) {
+  char err[4400], src[4300], dst[4300];
+  int bad = 0;
+  for (size_t i = 0; job->ok > 0 && i < job->inputs.n && !bad; i++) {
+    if (!job->results[i].ok) continue;
+    snprintf(src, sizeof src, "%s/parts/%s.npy", job->outdir, job->inputs.items[i].stem);
+    snprintf(dst, sizeof dst, "%s/mel/%s.npy", job->outdir, job->inputs.items[i].stem);
+    if (publish_file(src, dst, err, sizeof err)) fprintf(stderr, "genre extract: %s\n", err), bad = 1;
   }
-  pthread_mutex_init(&job.mu, NULL);
-  pthread_cond_init(&job.cv, NULL);
-  interrupted = 0;
+  for (int k = 0; k < OUT_COUNT; k++) {
+    if (bad || (job->ok == 0 && k != OUT_ERRORS)) { /* nothing usable: keep earlier feature tables */
+      outfile_abort(&job->out[k]);
+    } else if (outfile_commit(&job->out[k], 1, err, sizeof err)) {
+      fprintf(stderr, "genre extract: %s\n", err);
+      bad = 1;
+    }
+  }
+  return bad ? -1 : 0;
+}
+
+static void print_summary(const job_t *job, double elapsed, int threads) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  size_t n = job->inputs.n;
+  printf("extracted %zu of %zu files (%zu segments) in %.2f s, %.1f files/s with %d jobs, "
+         "peak RSS %.0f MB; %zu failed -> %s\n",
+         job->ok, n, job->segments, elapsed, n / (elapsed > 0 ? elapsed : 1), threads, ru.ru_maxrss / 1024.0,
+         job->failed, job->outdir);
+  if (job->resumed) printf("resumed %zu files from %s/parts\n", job->resumed, job->outdir);
+  if (job->inputs.skipped) printf("skipped %zu non-audio files in the input directories\n", job->inputs.skipped);
+}
+
+/* The workers over every input, their results consumed in order. The pipeline's status. */
+static int run_workers(job_t *job, int threads) {
   struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
   sigemptyset(&sa.sa_mask);
+  interrupted = 0;
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
+  if (openblas_set_num_threads) openblas_set_num_threads(1);
+  pipeline_t p = {.n = job->inputs.n, .threads = threads, .ctx = job, .state_new = worker_new,
+                  .state_free = worker_free, .work = work, .consume = consume, .interrupted = &interrupted};
+  progress_start(&job->prog, "extract", "files", job->inputs.n, job->prog.enabled);
+  size_t consumed;
+  int status = pipeline_run(&p, &consumed);
+  progress_finish(&job->prog);
+  if (status == PIPELINE_NO_THREADS) fprintf(stderr, "genre extract: cannot start worker threads\n");
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  return status;
+}
 
+static void job_free(job_t *job) {
+  for (size_t i = 0; job->results && i < job->inputs.n; i++) free(job->results[i].part);
+  free(job->results);
+  inputs_free(&job->inputs);
+  if (job->lock > 0) close(job->lock);
+}
+
+int extract_main(int argc, char **argv) {
+  extract_args_t a;
+  if (extract_parse_args(argc, argv, &a)) return fprintf(stderr, "\n%s", usage), 1;
+  if (a.help) return fputs(usage, stdout), 0;
+  if (cli_args_only) return 0;
+  job_t job = {.outdir = a.outdir, .resume = a.resume, .lock = -1, .prog.enabled = a.show_progress};
+  if (inputs_list(&job.inputs, a.inputs, a.n_inputs, 1, "extract")) return job_free(&job), 1;
+  if (!(job.results = calloc(job.inputs.n, sizeof *job.results))) {
+    fprintf(stderr, "genre extract: out of memory\n");
+    return job_free(&job), 1;
+  }
+  if (open_outputs(&job)) return job_free(&job), 1;
+
+  int threads = a.jobs > (long)job.inputs.n ? (int)job.inputs.n : (int)a.jobs;
   double t_start = now_seconds();
-  long started = 0;
-  for (; started < jobs; started++)
-    if (pthread_create(&threads[started], NULL, worker, &job)) break;
-  if (started == 0) {
-    job.stop = 1;
-    snprintf(job.results[0].err, sizeof job.results[0].err, "cannot start worker threads");
-  }
-
-  progress_t prog;
-  progress_start(&prog, "extract", "files", inputs.n, a.show_progress);
-  size_t ok = 0, failed = 0, segments = 0, resumed = 0, finished = 0;
-  int fatal = 0;
-  for (size_t i = 0; i < inputs.n && !fatal; i++) {
-    result_t *r = &job.results[i];
-    pthread_mutex_lock(&job.mu);
-    while (!r->done && !interrupted && started > 0) {
-      struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      ts.tv_nsec += 100 * 1000 * 1000;
-      if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
-      pthread_cond_timedwait(&job.cv, &job.mu, &ts);
-    }
-    pthread_mutex_unlock(&job.mu);
-    if (interrupted || started == 0) {
-      fatal = 1;
-      break;
-    }
-    input_t *in = &inputs.items[i];
-    if (r->fatal) {
-      progress_clear(&prog);
-      fprintf(stderr, "genre extract: %s: %s\n", in->path, r->err);
-      fatal = 1;
-    } else if (r->ok) {
-      ok++;
-      resumed += (size_t)r->resumed;
-      segments += r->segments;
-      copy_part(r, out[OUT_30S].f, out[OUT_3S].f);
-      char npy[4200];
-      snprintf(npy, sizeof npy, "%s.npy", in->stem);
-      csv_put_text(out[OUT_INDEX].f, npy, 1);
-      csv_put_text(out[OUT_INDEX].f, in->label, 0);
-      csv_put_integer(out[OUT_INDEX].f, (long long)r->segments, 0);
-      csv_put_text(out[OUT_INDEX].f, in->name, 0);
-      csv_end_row(out[OUT_INDEX].f);
-    } else {
-      failed++;
-      progress_clear(&prog);
-      fprintf(stderr, "genre extract: %s: %s\n", in->path, r->err);
-      csv_put_text(out[OUT_ERRORS].f, in->path, 1);
-      csv_put_text(out[OUT_ERRORS].f, r->err, 0);
-      csv_end_row(out[OUT_ERRORS].f);
-    }
-    free(r->part);
-    r->part = NULL;
-    pthread_mutex_lock(&job.mu);
-    job.written = i + 1;
-    pthread_cond_broadcast(&job.cv);
-    pthread_mutex_unlock(&job.mu);
-    progress_update(&prog, i + 1);
-  }
-  progress_finish(&prog);
-  pthread_mutex_lock(&job.mu);
-  job.stop = 1; /* workers finish the file in hand: its part is kept for --resume */
-  pthread_cond_broadcast(&job.cv);
-  pthread_mutex_unlock(&job.mu);
-  for (long t = 0; t < started; t++) pthread_join(threads[t], NULL);
-  for (size_t i = 0; i < inputs.n; i++) finished += job.results[i].ok;
+  int status = run_workers(&job, threads);
   double elapsed = now_seconds() - t_start;
 
-  int status;
-  if (fatal || interrupted) {
-    for (int k = 0; k < OUT_COUNT; k++) outfile_abort(&out[k]);
+  int rc;
+  if (status != PIPELINE_DONE) {
+    for (int k = 0; k < OUT_COUNT; k++) outfile_abort(&job.out[k]);
+    size_t finished = 0;
+    for (size_t i = 0; i < job.inputs.n; i++) finished += job.results[i].ok;
     if (interrupted)
       fprintf(stderr,
               "genre extract: interrupted; the tables and mel/ are left as they were; %zu files done are kept in "
               "%s/parts (rerun with --resume to continue)\n",
-              finished, outdir);
-    status = interrupted ? 128 + interrupted : 1;
+              finished, job.outdir);
+    rc = interrupted ? 128 + interrupted : 1;
+  } else if (publish(&job)) {
+    rc = 1;
   } else {
-    int bad = 0;
-    /* the spectrograms: parts/<stem>.npy linked into mel/ (renamed into place) */
-    for (size_t i = 0; ok > 0 && i < inputs.n && !bad; i++) {
-      if (!job.results[i].ok) continue;
-      char src[4300], dst[4300];
-      snprintf(src, sizeof src, "%s/parts/%s.npy", outdir, inputs.items[i].stem);
-      snprintf(dst, sizeof dst, "%s/mel/%s.npy", outdir, inputs.items[i].stem);
-      if (publish_file(src, dst, err, sizeof err)) {
-        fprintf(stderr, "genre extract: %s\n", err);
-        bad = 1;
-      }
-    }
-    for (int k = 0; k < OUT_COUNT; k++) {
-      /* nothing usable: keep earlier feature tables, report the errors */
-      if (ok == 0 && k != OUT_ERRORS) {
-        outfile_abort(&out[k]);
-        continue;
-      }
-      if (bad) {
-        outfile_abort(&out[k]);
-      } else if (outfile_commit(&out[k], 1, err, sizeof err)) {
-        fprintf(stderr, "genre extract: %s\n", err);
-        bad = 1;
-      }
-    }
-    status = bad || ok == 0 ? 1 : failed ? 2 : 0;
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    if (!bad)
-      printf("extracted %zu of %zu files (%zu segments) in %.2f s, %.1f files/s with %ld jobs, "
-             "peak RSS %.0f MB; %zu failed -> %s\n",
-             ok, inputs.n, segments, elapsed, inputs.n / (elapsed > 0 ? elapsed : 1), started,
-             ru.ru_maxrss / 1024.0, failed, outdir);
-    if (resumed) printf("resumed %zu files from %s/parts\n", resumed, outdir);
-    if (inputs.skipped)
-      printf("skipped %zu non-audio files in the input directories\n", inputs.skipped);
+    print_summary(&job, elapsed, threads);
+    rc = job.ok == 0 ? 1 : job.failed ? 2 : 0;
   }
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
-  pthread_mutex_destroy(&job.mu);
-  pthread_cond_destroy(&job.cv);
-  for (size_t i = 0; i < inputs.n; i++) free(job.results[i].part);
-  free(job.results);
-  free(threads);
-  inputs_free(&inputs);
-  close(lock);
-  return status;
+  job_free(&job);
+  return rc;
 }

@@ -163,3 +163,17 @@ void inputs_free(input_list_t *list) {
   free(list->items);
   memset(list, 0, sizeof *list);
 }
+
+int inputs_list(input_list_t *list, char *const *args, int n_args, int unique_stems, const char *cmd) {
+  for (int i = 0; i < n_args; i++)
+    if (inputs_add(list, args[i])) {
+      fprintf(stderr, "genre %s: out of memory listing inputs\n", cmd);
+      return -1;
+    }
+  if (unique_stems) inputs_mark_duplicates(list);
+  if (list->n == 0) {
+    fprintf(stderr, "genre %s: no audio files found in the inputs\n", cmd);
+    return -1;
+  }
+  return 0;
+}

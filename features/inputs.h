@@ -28,6 +28,10 @@ int inputs_add(input_list_t *list, const char *arg);
 void inputs_mark_duplicates(input_list_t *list);
 
 void inputs_free(input_list_t *list);
+/* The inputs of `genre CMD INPUT...`: every argument added (with
+ * unique_stems, duplicates marked). 0, or -1 after printing the problem (out of
+ * memory, or no audio file at all). */
+int inputs_list(input_list_t *list, char *const *args, int n_args, int unique_stems, const char *cmd);
 
 /* True when the name has an audio extension libsndfile decodes. */
 int is_audio_name(const char *name);
