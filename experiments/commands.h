@@ -6,6 +6,7 @@ int train_main(int argc, char **argv);    /* genre train ann|cnn */
 int evaluate_main(int argc, char **argv); /* genre evaluate */
 int cv_main(int argc, char **argv);       /* genre cv ann|cnn */
 int experiment_main(int argc, char **argv); /* genre experiment */
+int predict_main(int argc, char **argv);    /* genre predict */
 
 /* genre <command> [args]: runs the command argv[1] names, or prints help. */
 int genre_dispatch(int argc, char **argv);

@@ -18,6 +18,7 @@ static const command_t commands[] = {
     {"train", train_main, "train a model: train ann (feature table) | train cnn (log-mel spectrograms)"},
     {"evaluate", evaluate_main, "accuracy, per-class scores and confusion matrix of a model"},
     {"cv", cv_main, "stratified K-fold cross-validation, grouped by track"},
+    {"predict", predict_main, "classify audio files, folders or a live PCM stream with trained models"},
     {"experiment", experiment_main, "ANN vs CNN vs ensemble on the same folds: report, tables, pictures"},
 };
 

@@ -29,7 +29,7 @@ void json_end(json_t *j) {
   j->depth = 0;
 }
 
-static void put_string(FILE *f, const char *s) {
+void json_put_string(FILE *f, const char *s) {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
@@ -41,7 +41,7 @@ static void put_string(FILE *f, const char *s) {
 
 void json_key(json_t *j, const char *key) {
   sep(j);
-  put_string(j->f, key);
+  json_put_string(j->f, key);
   fputs(": ", j->f);
   j->in_key = 1;
 }
@@ -86,7 +86,7 @@ void json_int(json_t *j, long long v) {
 
 void json_string(json_t *j, const char *s) {
   value_start(j);
-  put_string(j->f, s);
+  json_put_string(j->f, s);
 }
 
 void json_bool(json_t *j, int v) {

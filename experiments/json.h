@@ -23,5 +23,7 @@ void json_number(json_t *j, double v);     /* NaN and Inf become null */
 void json_int(json_t *j, long long v);
 void json_string(json_t *j, const char *s);
 void json_bool(json_t *j, int v);
+/* A string literal alone (for one-line records). */
+void json_put_string(FILE *f, const char *s);
 
 #endif

@@ -46,12 +46,23 @@ int ann_layers(const ann_opts_t *o, layer_spec_t *spec) {
   return n;
 }
 
+/* Segment rows (<stem>.<k>.wav, as features_3_sec.csv names them) or whole tracks. */
+int dataset_unit(const dataset_t *d) {
+  char track[4200];
+  for (size_t i = 0; i < d->n_rows; i++) {
+    track_of(d->names[i], track, sizeof track);
+    if (strcmp(track, d->names[i]) != 0) return MODEL_UNIT_SEGMENT;
+  }
+  return MODEL_UNIT_TRACK;
+}
+
 int ann_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
             const ann_opts_t *o, model_t *m, epoch_log_t *log, int *epochs_run, char *err, size_t errlen) {
   memset(m, 0, sizeof *m);
   size_t F = d->n_features, n_fit = n_train + n_val;
   m->kind = MODEL_ANN;
   snprintf(m->arch, sizeof m->arch, "%s", o->arch);
+  m->unit = dataset_unit(d);
   m->in_c = (int)F, m->in_h = m->in_w = 1, m->n_classes = d->n_classes;
   m->n_layers = ann_layers(o, m->spec);
   m->n_features = m->n_scale = F;

@@ -35,6 +35,8 @@ int ann_layers(const ann_opts_t *o, layer_spec_t *spec);
 int ann_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
             const ann_opts_t *o, model_t *m, epoch_log_t *log, int *epochs_run, char *err, size_t errlen);
 
+/* MODEL_UNIT_SEGMENT when some row is named as a 3-s segment, else MODEL_UNIT_TRACK. */
+int dataset_unit(const dataset_t *d);
 /* Class probabilities of rows idx[] of d with a trained model (scaled with the
  * model's scaler). probs[n_idx][K]. */
 int ann_predict(model_t *m, const dataset_t *d, const size_t *idx, size_t n_idx, real *probs);

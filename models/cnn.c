@@ -146,6 +146,7 @@ int cnn_fit(const mel_dataset_t *d, const size_t *train, size_t n_train, const s
   memset(m, 0, sizeof *m);
   m->kind = MODEL_CNN;
   snprintf(m->arch, sizeof m->arch, "%s", o->arch);
+  m->unit = MODEL_UNIT_SEGMENT;
   m->in_c = 1, m->in_h = d->bands, m->in_w = d->frames, m->n_classes = d->n_classes;
   m->n_layers = cnn_layers(o->arch, m->spec);
   if (m->n_layers < 0) {
@@ -209,6 +210,11 @@ out:
   if (init.net || init.labels) model_free(&init);
   if (rc) model_free(m);
   return rc;
+}
+
+void cnn_standardise(const model_t *m, real *x, int B) {
+  prep_t prep = {.shift = m->shift, .scale = m->scale, .bands = m->in_h, .frames = m->in_w};
+  prepare(&prep, x, B, 0, NULL);
 }
 
 int cnn_predict(model_t *m, const mel_dataset_t *d, const size_t *idx, size_t n_idx, real *probs) {

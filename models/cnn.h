@@ -34,6 +34,9 @@ int cnn_fit(const mel_dataset_t *d, const size_t *train, size_t n_train, const s
  * augmentation). probs[n_idx][K]. */
 int cnn_predict(model_t *m, const mel_dataset_t *d, const size_t *idx, size_t n_idx, real *probs);
 
+/* B spectrograms x[B][bands][frames] (dB) standardised in place with the
+ * model's band scaler, as cnn_predict does before the network. */
+void cnn_standardise(const model_t *m, real *x, int B);
 /* The layer after the convolutional stack (the first flatten or global pooling). */
 int cnn_head_start(const layer_spec_t *spec, int n_layers);
 

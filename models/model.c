@@ -11,7 +11,7 @@
 #include "outfile.h"
 
 #define MAGIC "GENRENN1"
-#define VERSION 1u
+#define VERSION 2u
 #define MAX_FILE ((long)1 << 31)
 #define MAX_NAMES 100000
 #define MAX_STR 4096
@@ -103,6 +103,7 @@ int model_save(const model_t *m, const char *path, char *err, size_t errlen) {
     put_u32(w, (uint32_t)s->stride), put_f32(w, s->rate), put_u32(w, (uint32_t)s->pad);
   }
   put_str(w, m->arch);
+  put_u32(w, (uint32_t)m->unit);
   put_u32(w, (uint32_t)m->n_scale);
   for (size_t i = 0; i < m->n_scale; i++) put_f32(w, m->shift[i]);
   for (size_t i = 0; i < m->n_scale; i++) put_f32(w, m->scale[i]);
@@ -204,7 +205,7 @@ int model_load(const char *path, int max_batch, model_t *m, char *err, size_t er
     goto out;
   }
   uint32_t version = get_u32(&r);
-  if (version != VERSION) {
+  if (version != VERSION && version != 1) {
     snprintf(err, errlen, "%s: model format version %u, this build reads version %u", path, version, VERSION);
     goto out;
   }
@@ -240,6 +241,8 @@ int model_load(const char *path, int max_batch, model_t *m, char *err, size_t er
   char *arch = get_str(&r);
   if (arch) snprintf(m->arch, sizeof m->arch, "%s", arch);
   free(arch);
+  m->unit = version >= 2 ? (int)get_u32(&r) : MODEL_UNIT_UNKNOWN;
+  if (m->unit < MODEL_UNIT_UNKNOWN || m->unit > MODEL_UNIT_TRACK) r.bad = 1;
   m->n_scale = get_u32(&r);
   if (r.bad || m->n_scale > (1u << 20) || m->n_scale * 8 > r.len - r.at) {
     snprintf(err, errlen, "%s: corrupt layer table or scaler", path);

@@ -1,11 +1,12 @@
 /* A trained model and its file.
  *
- * File format (little-endian, version 1):
+ * File format (little-endian, version 2; version 1 files, without `unit`, load too):
  *   "GENRENN1"                          magic, 8 bytes
  *   u32 version, u32 kind (1 ANN, 2 CNN)
  *   u32 in_c, in_h, in_w, n_classes, n_layers
  *   n_layers x {u32 kind, i32 size, i32 kernel, i32 stride, f32 rate, u32 pad}   the layer table
  *   str arch                            preset name
+ *   u32 unit (1 3-s segments, 2 whole tracks)   what one input row was in training (version 2)
  *   u32 n_scale; f32 shift[n_scale], f32 scale[n_scale]   standardisation
  *   u32 n_features; str feature[n_features]               input columns (ANN)
  *   str label[n_classes]
@@ -24,10 +25,15 @@
 #include "net.h"
 
 enum { MODEL_ANN = 1, MODEL_CNN = 2 };
+/* The unit a model was trained on: a 3-s segment (features_3_sec.csv rows,
+ * spectrograms) or a whole track (features_30_sec.csv rows). 0: not recorded
+ * (a version-1 file). */
+enum { MODEL_UNIT_UNKNOWN = 0, MODEL_UNIT_SEGMENT = 1, MODEL_UNIT_TRACK = 2 };
 
 typedef struct model {
   int kind;
   char arch[32];
+  int unit;               /* MODEL_UNIT_* */
   int n_layers;
   layer_spec_t spec[NET_MAX_LAYERS];
   int in_c, in_h, in_w, n_classes;

@@ -1,0 +1,51 @@
+/* genre predict: trained models applied to audio files, folders and live PCM
+ * streams. predict_cmd.c parses the command and runs the files;
+ * predict_stream.c reads standard input; predict_out.c writes the rows. */
+#ifndef GENRE_PREDICT_H
+#define GENRE_PREDICT_H
+
+#include <stdio.h>
+
+#include "classifier.h"
+
+enum { FORMAT_TEXT, FORMAT_CSV, FORMAT_JSONL };
+enum { SAMPLE_S16, SAMPLE_F32 };
+
+typedef struct predict_args {
+  char *models[CLASSIFIER_MAX_MODELS];
+  int n_models;
+  int segments, top, format, threads, help;
+  const char *output;
+  int stream, channels, sample_format, smooth;
+  long rate;
+  double window, hop; /* seconds */
+  char **inputs;
+  int n_inputs;
+} predict_args_t;
+
+/* A leading column of a row: text, or a number when text is NULL. */
+typedef struct field {
+  const char *name;
+  const char *text;
+  double number;
+} field_t;
+
+/* Where rows go and how they look. */
+typedef struct predict_out {
+  FILE *f;
+  int format, top, K;
+  char *const *labels;
+  int rows; /* rows written */
+} predict_out_t;
+
+/* The header (CSV) for rows that start with lead[n_lead] and end with trail[n_trail]. */
+void out_header(predict_out_t *o, const field_t *lead, int n_lead, const field_t *trail, int n_trail);
+/* One row: the lead fields, label, probability and p_<label> for p[K] (NULL: no
+ * decision, e.g. silence, shown as `none_label`), then the trail fields. */
+void out_row(predict_out_t *o, const field_t *lead, int n_lead, const double *p, const char *none_label,
+             const field_t *trail, int n_trail);
+
+/* genre predict --stream: 0, 1 (usage, input or output error), 2 (some input unusable). */
+int predict_stream(const predict_args_t *a, classifier_t *c, predict_out_t *o);
+
+#endif

@@ -1,0 +1,319 @@
+/* genre predict: what genre is this recording? Files and folders as extract
+ * takes them (predict_stream.c for standard input). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis.h"
+#include "audio.h"
+#include "cli.h"
+#include "commands.h"
+#include "extract.h"
+#include "inputs.h"
+#include "outfile.h"
+#include "pipeline.h"
+#include "predict.h"
+
+extern void openblas_set_num_threads(int) __attribute__((weak));
+
+static const char usage[] =
+    "usage: genre predict -m MODEL [-m MODEL]... [options] INPUT...\n"
+    "       genre predict -m MODEL... --stream [--rate HZ] [--channels N] [--sample-format s16|f32] -\n"
+    "\n"
+    "Classifies recordings with models that genre train (or experiment --save-models)\n"
+    "wrote. INPUT is audio files and directories, as genre extract takes them. Several\n"
+    "-m: their ensemble (the mean of their probabilities). A model sees the unit it\n"
+    "was trained on: 3-s segments (the CNN, an ANN on features_3_sec.csv) or the\n"
+    "whole recording (an ANN on a 30-s table, Kaggle's included). A track's\n"
+    "probabilities are the mean of its segments'.\n"
+    "\n"
+    "  -m, --model MODEL      a model file (repeat for an ensemble, up to 16)\n"
+    "  --segments             one row per 3-s segment (start, end in seconds)\n"
+    "  --format F             text (default on a terminal), csv (otherwise) or jsonl\n"
+    "  --top K                labels shown per row in the text view (default 3)\n"
+    "  -o, --output FILE      write the rows to FILE (atomically) instead of stdout\n"
+    "  --threads T            threads (default: all cores)\n"
+    "\n"
+    "  CSV columns: file,label,probability,p_<label>...; with --segments:\n"
+    "  file,segment,start,end,label,probability,p_<label>...; jsonl has the same keys.\n"
+    "\n"
+    "Streaming (--stream, INPUT is -): raw interleaved PCM on standard input (e.g.\n"
+    "arecord, sox or ffmpeg ... -f s16le -), resampled to 22050 Hz when needed. Every\n"
+    "hop, one line for the last window: time,label,probability,p_<label>...,\n"
+    "smooth_label,smooth_probability (time: end of the window, seconds of input;\n"
+    "smooth: the mean over the last --smooth windows). Silence (RMS under -60 dBFS)\n"
+    "is reported as the label 'silence', not as a genre.\n"
+    "  --rate HZ              input sample rate (default 22050; 1000 to 768000)\n"
+    "  --channels N           interleaved channels, averaged (default 1; up to 64)\n"
+    "  --sample-format F      s16 (little-endian, default) or f32 (little-endian float)\n"
+    "  --window S             seconds per decision, a multiple of 3 (default 3)\n"
+    "  --hop S                seconds between decisions (default 3; 0.1 to 60)\n"
+    "  --smooth N             windows in the smoothed decision (default 5)\n"
+    "\n"
+    "Exit status: 0 all inputs classified; 2 some failed (each is a line on stderr;\n"
+    "the others are classified); 1 a usage, model or output error.\n";
+
+enum { O_SEGMENTS = 3000, O_FORMAT, O_TOP, O_THREADS, O_STREAM, O_RATE, O_CHANNELS, O_SAMPLE, O_WINDOW, O_HOP,
+       O_SMOOTH };
+
+static int parse_option(predict_args_t *a, int c, const char *arg) {
+  static const char *const formats[] = {"text", "csv", "jsonl", NULL}, *const samples[] = {"s16", "f32", NULL};
+  const char *cmd = "predict";
+  switch (c) {
+  case 'm':
+    if (a->n_models == CLASSIFIER_MAX_MODELS)
+      return fprintf(stderr, "genre predict: at most %d models\n", CLASSIFIER_MAX_MODELS), -1;
+    a->models[a->n_models++] = (char *)arg;
+    return 0;
+  case 'o': a->output = arg; return 0;
+  case O_SEGMENTS: a->segments = 1; return 0;
+  case O_STREAM: a->stream = 1; return 0;
+  case O_FORMAT: return (a->format = cli_choice(cmd, "--format", arg, formats)) < 0 ? -1 : 0;
+  case O_SAMPLE: return (a->sample_format = cli_choice(cmd, "--sample-format", arg, samples)) < 0 ? -1 : 0;
+  case O_TOP: return cli_int(cmd, "--top", arg, 1, 1000, &a->top);
+  case O_THREADS: return cli_int(cmd, "--threads", arg, 1, 64, &a->threads);
+  case O_RATE: return cli_long(cmd, "--rate", arg, 1000, 768000, &a->rate);
+  case O_CHANNELS: return cli_int(cmd, "--channels", arg, 1, 64, &a->channels);
+  case O_WINDOW: return cli_double(cmd, "--window", arg, 3, 60, &a->window);
+  case O_HOP: return cli_double(cmd, "--hop", arg, 0.1, 60, &a->hop);
+  case O_SMOOTH: return cli_int(cmd, "--smooth", arg, 1, 1000, &a->smooth);
+  default: return -1;
+  }
+}
+
+int predict_parse_args(int argc, char **argv, predict_args_t *a) {
+  memset(a, 0, sizeof *a);
+  *a = (predict_args_t){.top = 3, .threads = cli_cores(), .rate = AUDIO_SR, .channels = 1, .window = 3, .hop = 3,
+                        .smooth = 5, .format = isatty(STDOUT_FILENO) ? FORMAT_TEXT : FORMAT_CSV};
+  static const struct option opts[] = {
+      {"model", required_argument, 0, 'm'},       {"output", required_argument, 0, 'o'},
+      {"segments", no_argument, 0, O_SEGMENTS},   {"format", required_argument, 0, O_FORMAT},
+      {"top", required_argument, 0, O_TOP},       {"threads", required_argument, 0, O_THREADS},
+      {"stream", no_argument, 0, O_STREAM},       {"rate", required_argument, 0, O_RATE},
+      {"channels", required_argument, 0, O_CHANNELS}, {"sample-format", required_argument, 0, O_SAMPLE},
+      {"window", required_argument, 0, O_WINDOW}, {"hop", required_argument, 0, O_HOP},
+      {"smooth", required_argument, 0, O_SMOOTH}, {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  optind = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "m:o:h", opts, NULL)) != -1) {
+    if (c == 'h') return a->help = 1, 0;
+    if (c == '?' || parse_option(a, c, optarg)) return -1;
+  }
+  a->inputs = argv + optind, a->n_inputs = argc - optind;
+  const char *why = !a->n_models                                   ? "-m MODEL is required"
+                    : !a->n_inputs                                 ? "no INPUT given (- with --stream)"
+                    : a->stream && (a->n_inputs != 1 || strcmp(a->inputs[0], "-") != 0) ? "--stream reads - (standard input) only"
+                    : !a->stream && a->n_inputs == 1 && strcmp(a->inputs[0], "-") == 0 ? "- (standard input) needs --stream and its PCM format"
+                    : a->stream && a->segments                     ? "--segments is for files; a stream prints a line per hop"
+                    : a->window / 3 != (double)(long)(a->window / 3) ? "--window is a multiple of 3 s (the models' segment)"
+                                                                   : NULL;
+  if (why) return fprintf(stderr, "genre predict: %s\n", why), -1;
+  return 0;
+}
+
+/* --- files ---------------------------------------------------------------- */
+
+typedef struct file_result {
+  int done, ok;
+  char err[600];
+  size_t segments;
+  real *seg;       /* [segments][K] */
+  double *track;   /* [K] */
+} file_result_t;
+
+typedef struct files_job {
+  const predict_args_t *a;
+  input_list_t inputs;
+  file_result_t *results;
+  predict_out_t *out;
+  int K, segment_models, track_models, mel_models;
+  size_t failed;
+} files_job_t;
+
+typedef struct file_worker {
+  classifier_t c;
+  int loaded;
+  analysis_t *an;
+  audio_buf_t audio;
+  double *rows;
+  float *mel;
+  size_t segments_cap;
+} file_worker_t;
+
+static void *file_worker_new(void *ctx) {
+  files_job_t *job = ctx;
+  file_worker_t *w = calloc(1, sizeof *w);
+  char err[1500];
+  if (!w) return NULL;
+  w->loaded = classifier_load(&w->c, job->a->models, job->a->n_models, 1, err, sizeof err) == 0;
+  w->an = analysis_new(0);
+  return w;
+}
+
+static void file_worker_free(void *state) {
+  file_worker_t *w = state;
+  if (!w) return;
+  if (w->loaded) classifier_free(&w->c);
+  analysis_free(w->an);
+  audio_buf_free(&w->audio);
+  free(w->rows), free(w->mel), free(w);
+}
+
+/* Room for the rows and spectrograms of a file of `segments` segments. */
+static int reserve_segments(file_worker_t *w, size_t segments) {
+  if (segments + 1 <= w->segments_cap) return 0;
+  size_t cap = segments + 1, plane = (size_t)MEL_BANDS * SEGMENT_FRAMES;
+  free(w->rows), free(w->mel);
+  w->rows = malloc(cap * FEATURE_COUNT * sizeof(double));
+  w->mel = malloc(cap * plane * sizeof(float));
+  w->segments_cap = w->rows && w->mel ? cap : 0;
+  return w->segments_cap ? 0 : -1;
+}
+
+/* The features a file's models need: the whole-recording row (track models),
+ * and per segment its row and log-mels (segment models). 0, or -1 with err. */
+static int file_features(files_job_t *job, file_worker_t *w, size_t segments, char *err, size_t errlen) {
+  size_t plane = (size_t)MEL_BANDS * SEGMENT_FRAMES;
+  if (reserve_segments(w, segments)) return snprintf(err, errlen, "out of memory"), -1;
+  if (job->track_models && analysis_run(w->an, w->audio.x, w->audio.n, w->rows, NULL))
+    return snprintf(err, errlen, "out of memory"), -1;
+  for (size_t s = 0; job->segment_models && s < segments; s++)
+    if (analysis_run(w->an, w->audio.x + s * SEGMENT_SAMPLES, SEGMENT_SAMPLES, w->rows + (1 + s) * FEATURE_COUNT,
+                     job->mel_models ? w->mel + s * plane : NULL))
+      return snprintf(err, errlen, "out of memory"), -1;
+  return 0;
+}
+
+static void file_work(void *ctx, void *state, size_t i) {
+  files_job_t *job = ctx;
+  file_worker_t *w = state;
+  file_result_t *r = &job->results[i];
+  input_t *in = &job->inputs.items[i];
+  char why[512];
+  if (!w || !w->loaded || !w->an) {
+    snprintf(r->err, sizeof r->err, "out of memory");
+    return;
+  }
+  if (in->error) {
+    snprintf(r->err, sizeof r->err, "%s", in->error);
+    return;
+  }
+  if (audio_load(in->path, &w->audio, why, sizeof why)) {
+    snprintf(r->err, sizeof r->err, "%s", why);
+    return;
+  }
+  size_t segments = w->audio.n / SEGMENT_SAMPLES;
+  if (job->segment_models && segments == 0) {
+    snprintf(r->err, sizeof r->err, "%.2f s of audio, shorter than the 3-s segment the model%s classif%s",
+             (double)w->audio.n / AUDIO_SR, job->segment_models > 1 ? "s" : "", job->segment_models > 1 ? "y" : "ies");
+    return;
+  }
+  if (file_features(job, w, segments, why, sizeof why)) {
+    snprintf(r->err, sizeof r->err, "%s", why);
+    return;
+  }
+  r->seg = malloc((segments ? segments : 1) * (size_t)job->K * sizeof(real));
+  r->track = malloc((size_t)job->K * sizeof(double));
+  if (!r->seg || !r->track || classifier_run(&w->c, w->rows, w->mel, segments, r->seg, r->track)) {
+    snprintf(r->err, sizeof r->err, "out of memory");
+    return;
+  }
+  r->segments = segments;
+  r->ok = 1;
+}
+
+static int file_consume(void *ctx, size_t i) {
+  files_job_t *job = ctx;
+  file_result_t *r = &job->results[i];
+  const char *path = job->inputs.items[i].path;
+  if (!r->ok) {
+    fprintf(stderr, "genre predict: %s: %s\n", path, r->err);
+    job->failed++;
+  } else if (!job->a->segments) {
+    field_t lead[] = {{"file", path, 0}};
+    out_row(job->out, lead, 1, r->track, NULL, NULL, 0);
+  } else {
+    double p[job->K];
+    for (size_t s = 0; s < r->segments; s++) {
+      for (int k = 0; k < job->K; k++) p[k] = r->seg[s * (size_t)job->K + (size_t)k];
+      field_t lead[] = {{"file", path, 0}, {"segment", NULL, (double)s}, {"start", NULL, s * 3.0},
+                        {"end", NULL, (s + 1) * 3.0}};
+      out_row(job->out, lead, 4, p, NULL, NULL, 0);
+    }
+  }
+  free(r->seg), free(r->track);
+  r->seg = NULL, r->track = NULL;
+  return ferror(job->out->f) ? 1 : 0;
+}
+
+static int predict_files(const predict_args_t *a, const classifier_t *c, predict_out_t *o) {
+  files_job_t job = {.a = a, .out = o, .K = c->K, .segment_models = c->segment_models,
+                     .track_models = c->track_models, .mel_models = c->mel_models};
+  if (inputs_list(&job.inputs, a->inputs, a->n_inputs, 0, "predict")) return inputs_free(&job.inputs), 1;
+  if (!(job.results = calloc(job.inputs.n, sizeof *job.results))) {
+    inputs_free(&job.inputs);
+    return fprintf(stderr, "genre predict: out of memory\n"), 1;
+  }
+  if (a->segments) {
+    field_t lead[] = {{"file", "", 0}, {"segment", NULL, 0}, {"start", NULL, 0}, {"end", NULL, 0}};
+    out_header(o, lead, 4, NULL, 0);
+  } else {
+    field_t lead[] = {{"file", "", 0}};
+    out_header(o, lead, 1, NULL, 0);
+  }
+  pipeline_t p = {.n = job.inputs.n, .threads = a->threads, .ctx = &job, .state_new = file_worker_new,
+                  .state_free = file_worker_free, .work = file_work, .consume = file_consume};
+  size_t consumed;
+  int status = pipeline_run(&p, &consumed);
+  for (size_t i = 0; i < job.inputs.n; i++) free(job.results[i].seg), free(job.results[i].track);
+  free(job.results);
+  inputs_free(&job.inputs);
+  if (status == PIPELINE_NO_THREADS) return fprintf(stderr, "genre predict: cannot start threads\n"), 1;
+  if (status != PIPELINE_DONE) return 1; /* the output failed: reported by the caller */
+  return job.failed ? 2 : 0;
+}
+
+/* --- the command ---------------------------------------------------------- */
+
+/* Loads the models; says which unit each one sees. 0, or -1 after printing. */
+static int load_models(const predict_args_t *a, classifier_t *c) {
+  char err[1500];
+  if (classifier_load(c, a->models, a->n_models, a->stream ? a->threads : 1, err, sizeof err))
+    return fprintf(stderr, "genre predict: %s\n", err), -1;
+  for (int i = 0; i < c->n_models; i++) {
+    if (c->model[i].unit == MODEL_UNIT_UNKNOWN)
+      fprintf(stderr, "genre predict: %s predates recorded units: taken as a 3-s segment model (retrain it if it "
+                      "was trained on whole tracks)\n", a->models[i]);
+    if (a->segments && c->model[i].unit == MODEL_UNIT_TRACK)
+      return fprintf(stderr, "genre predict: %s was trained on whole tracks: --segments needs segment models\n",
+                     a->models[i]), -1;
+  }
+  return 0;
+}
+
+int predict_main(int argc, char **argv) {
+  predict_args_t a;
+  if (predict_parse_args(argc, argv, &a)) return fprintf(stderr, "\n%s", usage), 1;
+  if (a.help) return fputs(usage, stdout), 0;
+  if (cli_args_only) return 0;
+  if (openblas_set_num_threads) openblas_set_num_threads(1); /* our threads are the parallelism */
+  classifier_t c;
+  if (load_models(&a, &c)) return 1;
+  outfile_t file = {0};
+  char err[4400];
+  if (a.output && outfile_open(&file, a.output, err, sizeof err)) {
+    classifier_free(&c);
+    return fprintf(stderr, "genre predict: %s\n", err), 1;
+  }
+  predict_out_t out = {.f = a.output ? file.f : stdout, .format = a.format, .top = a.top, .K = c.K,
+                       .labels = c.labels};
+  int rc = a.stream ? predict_stream(&a, &c, &out) : predict_files(&a, &c, &out);
+  if (a.output && rc != 1 && outfile_commit(&file, 0, err, sizeof err)) rc = 1, fprintf(stderr, "genre predict: %s\n", err);
+  else if (a.output && rc == 1) outfile_abort(&file);
+  if (!a.output && (fflush(stdout) != 0 || ferror(stdout))) rc = 1, fprintf(stderr, "genre predict: writing standard output failed\n");
+  classifier_free(&c);
+  return rc;
+}

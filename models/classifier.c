@@ -1,0 +1,144 @@
+#include "classifier.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnn.h"
+#include "extract.h"
+#include "scaler.h"
+#include "schema.h"
+
+#define BATCH 64 /* segments per network call */
+
+void classifier_free(classifier_t *c) {
+  for (int i = 0; i < c->n_models; i++) {
+    model_free(&c->model[i]);
+    free(c->cols[i]), free(c->class_of[i]);
+  }
+  free(c->batch), free(c->probs), free(c->whole);
+  memset(c, 0, sizeof *c);
+}
+
+static int feature_column(const char *name) {
+  for (int f = 0; f < FEATURE_COUNT; f++)
+    if (strcmp(feature_name(f), name) == 0) return f;
+  return -1;
+}
+
+/* Model i's feature columns and classes mapped onto the classifier's. */
+static int map_model(classifier_t *c, int i, const char *path, char *err, size_t errlen) {
+  model_t *m = &c->model[i];
+  c->class_of[i] = malloc((size_t)m->n_classes * sizeof(int));
+  if (!c->class_of[i]) return snprintf(err, errlen, "out of memory"), -1;
+  if (m->n_classes != c->K) goto labels;
+  for (int k = 0; k < m->n_classes; k++) {
+    c->class_of[i][k] = -1;
+    for (int j = 0; j < c->K; j++)
+      if (strcmp(m->labels[k], c->labels[j]) == 0) c->class_of[i][k] = j;
+    if (c->class_of[i][k] < 0) goto labels;
+  }
+  if (m->kind == MODEL_CNN) {
+    if (m->in_c != 1 || m->in_h != MEL_BANDS || m->in_w != SEGMENT_FRAMES)
+      return snprintf(err, errlen, "%s: takes %dx%d inputs, not the %dx%d log-mels of a 3-s segment", path, m->in_h,
+                      m->in_w, MEL_BANDS, SEGMENT_FRAMES), -1;
+    return 0;
+  }
+  c->cols[i] = malloc(m->n_features * sizeof(int));
+  if (!c->cols[i]) return snprintf(err, errlen, "out of memory"), -1;
+  for (size_t f = 0; f < m->n_features; f++)
+    if ((c->cols[i][f] = feature_column(m->feature_names[f])) < 0)
+      return snprintf(err, errlen, "%s: uses the feature column '%s', which genre extract does not compute", path,
+                      m->feature_names[f]), -1;
+  return 0;
+labels:
+  snprintf(err, errlen, "%s: its %d labels are not those of %s (%d labels): an ensemble needs the same classes", path,
+           m->n_classes, "the first model", c->K);
+  return -1;
+}
+
+int classifier_load(classifier_t *c, char *const *paths, int n_paths, int threads, char *err, size_t errlen) {
+  memset(c, 0, sizeof *c);
+  if (n_paths < 1 || n_paths > CLASSIFIER_MAX_MODELS)
+    return snprintf(err, errlen, "from 1 to %d models, not %d", CLASSIFIER_MAX_MODELS, n_paths), -1;
+  size_t in_max = 1;
+  for (int i = 0; i < n_paths; i++) {
+    model_t *m = &c->model[i];
+    if (model_load(paths[i], BATCH, m, err, errlen)) return classifier_free(c), -1;
+    c->n_models++;
+    if (i == 0) c->K = m->n_classes, c->labels = m->labels;
+    if (map_model(c, i, paths[i], err, errlen)) return classifier_free(c), -1;
+    if (m->kind == MODEL_CNN && threads > 1) net_set_threads(m->net, threads);
+    int segment = m->unit != MODEL_UNIT_TRACK;
+    c->segment_models += segment, c->track_models += !segment, c->mel_models += m->kind == MODEL_CNN;
+    size_t in = (size_t)m->in_c * m->in_h * m->in_w;
+    if (in > in_max) in_max = in;
+  }
+  c->batch_cap = BATCH * in_max;
+  c->probs_cap = BATCH * (size_t)c->K;
+  c->batch = malloc(c->batch_cap * sizeof(real));
+  c->probs = malloc(c->probs_cap * sizeof(real));
+  c->whole = malloc((size_t)c->K * sizeof(real));
+  if (!c->batch || !c->probs || !c->whole) return classifier_free(c), snprintf(err, errlen, "out of memory"), -1;
+  return 0;
+}
+
+/* Model i on n inputs (feature rows, or spectrograms); its probabilities, in
+ * the classifier's class order, added to out[n][K]. */
+static int run_model(classifier_t *c, int i, const double *rows, const float *mel, size_t n, real *out) {
+  model_t *m = &c->model[i];
+  int K = c->K, B = m->net->max_batch < BATCH ? m->net->max_batch : BATCH;
+  size_t in = (size_t)m->in_c * m->in_h * m->in_w;
+  for (size_t start = 0; start < n; start += (size_t)B) {
+    int b = (int)(n - start < (size_t)B ? n - start : (size_t)B);
+    for (int s = 0; s < b; s++) {
+      real *x = c->batch + (size_t)s * in;
+      size_t row = start + (size_t)s;
+      if (m->kind == MODEL_CNN)
+        for (size_t v = 0; v < in; v++) x[v] = mel[row * in + v];
+      else
+        for (size_t f = 0; f < in; f++) x[f] = (real)rows[row * FEATURE_COUNT + (size_t)c->cols[i][f]];
+    }
+    if (m->kind == MODEL_CNN) cnn_standardise(m, c->batch, b);
+    else scaler_apply(c->batch, (size_t)b, in, m->shift, m->scale);
+    if (model_predict(m, c->batch, b, c->probs)) return -1;
+    for (int s = 0; s < b; s++)
+      for (int k = 0; k < K; k++) out[(start + (size_t)s) * K + (size_t)c->class_of[i][k]] += c->probs[(size_t)s * K + k];
+  }
+  return 0;
+}
+
+int classifier_run(classifier_t *c, const double *rows, const float *mel, size_t segments, real *seg, double *track) {
+  int K = c->K;
+  real *whole = c->whole;
+  for (int k = 0; k < K; k++) track[k] = 0;
+  if (c->segment_models) memset(seg, 0, segments * (size_t)K * sizeof(real));
+  int rc = 0;
+  for (int i = 0; i < c->n_models && !rc; i++) {
+    if (c->model[i].unit == MODEL_UNIT_TRACK) {
+      memset(whole, 0, (size_t)K * sizeof(real));
+      rc = run_model(c, i, rows, NULL, 1, whole);
+      for (int k = 0; k < K; k++) track[k] += whole[k];
+    } else {
+      rc = run_model(c, i, rows + FEATURE_COUNT, mel, segments, seg);
+    }
+  }
+  if (c->segment_models) {
+    /* the ensemble of segment models per segment, as experiment's: their mean */
+    for (size_t v = 0; c->segment_models > 1 && v < segments * (size_t)K; v++) seg[v] /= (real)c->segment_models;
+    for (int k = 0; k < K; k++) {
+      double sum = 0;
+      for (size_t s = 0; s < segments; s++) sum += seg[s * K + k];
+      track[k] += c->segment_models * (sum / (double)segments);
+    }
+  }
+  for (int k = 0; k < K; k++) track[k] /= c->n_models;
+  return rc;
+}
+
+int classifier_argmax(const double *p, int K) {
+  int best = 0;
+  for (int k = 1; k < K; k++)
+    if (p[k] > p[best]) best = k;
+  return best;
+}

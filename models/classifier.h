@@ -1,0 +1,47 @@
+/* Trained models applied to one recording: the features genre extract
+ * computes (a row per 3-s segment and one for the whole recording, and the
+ * segments' log-mel spectrograms) in, class probabilities out. Several models
+ * are an ensemble: the mean of their probabilities, as experiment's ensemble.
+ * Each model sees the unit it was trained on: segment models (the CNN, an ANN
+ * on features_3_sec.csv) every segment, track models (an ANN on
+ * features_30_sec.csv, Kaggle's 57 columns included) the whole recording. */
+#ifndef GENRE_CLASSIFIER_H
+#define GENRE_CLASSIFIER_H
+
+#include <stddef.h>
+
+#include "model.h"
+
+#define CLASSIFIER_MAX_MODELS 16
+
+typedef struct classifier {
+  int n_models;
+  model_t model[CLASSIFIER_MAX_MODELS];
+  int *cols[CLASSIFIER_MAX_MODELS];     /* ANN: its feature f is column cols[f] of a feature row */
+  int *class_of[CLASSIFIER_MAX_MODELS]; /* a model's class k is the classifier's class class_of[k] */
+  int K;
+  char **labels;                        /* [K]: the first model's */
+  int segment_models, track_models, mel_models;
+  real *batch, *probs, *whole;          /* scratch: a batch of inputs, its probabilities, a track's */
+  size_t batch_cap, probs_cap;
+} classifier_t;
+
+/* Loads the model files (ANN or CNN, any mix with the same labels); a CNN's
+ * batch work is split across `threads`. A version-1 ANN file, which does not
+ * record its unit, is taken as a segment model (unit MODEL_UNIT_UNKNOWN in
+ * c->model[i].unit tells the caller). 0, or -1 with the reason. */
+int classifier_load(classifier_t *c, char *const *paths, int n_paths, int threads, char *err, size_t errlen);
+void classifier_free(classifier_t *c);
+
+/* rows[1 + segments][FEATURE_COUNT]: row 0 the whole recording, row 1 + s
+ * segment s; mel[segments][MEL_BANDS][SEGMENT_FRAMES] (dB). Writes seg[segments][K]
+ * (mean over the segment models; untouched when there are none) and
+ * track[K]: the mean over all models of each one's probabilities for the
+ * recording (a segment model's: the mean over its segments). segments must be
+ * >= 1 when there are segment models. 0, or -1 when out of memory. */
+int classifier_run(classifier_t *c, const double *rows, const float *mel, size_t segments, real *seg, double *track);
+
+/* Index of the largest of p[K]. */
+int classifier_argmax(const double *p, int K);
+
+#endif
