@@ -2,6 +2,7 @@
  * on the same folds, with a report a person can read. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,9 @@ static const char usage[] =
     "  --ann-arch A, --cnn-arch A   presets (default: default)\n"
     "  --augment LIST       the CNN's augmentations (default: its preset's)\n"
     "  --members N          ANN ensemble size (default: its preset's)\n"
-    "  --threads T          threads (default: all cores)\n";
+    "  --threads T          threads (default: all cores)\n"
+    "  --save-models DIR    after the folds, train each model on all the data and save\n"
+    "                       it as DIR/ann.model, DIR/cnn.model (for genre predict)\n";
 
 enum { M_ANN, M_CNN, M_ENS, M_COUNT };
 static const char *const model_key[M_COUNT] = {"ann", "cnn", "ensemble"};
@@ -144,14 +147,98 @@ static int swap_in(const char *tmp, const char *out, char *err, size_t errlen) {
   return 0;
 }
 
-int experiment_main(int argc, char **argv) {
-  const char *data = NULL, *features = NULL, *out = NULL, *models = NULL, *protocol = "grouped-kfold";
-  int folds = 5, threads = (int)sysconf(_SC_NPROCESSORS_ONLN), ann_epochs = 0, cnn_epochs = 0, members = 0;
-  int augment = -1;
-  unsigned long seed = 1;
-  const char *ann_arch = "default", *cnn_arch = "default";
-  enum { O_DATA = 2000, O_FEATURES, O_MODELS, O_PROTOCOL, O_FOLDS, O_SEED, O_EPOCHS, O_AEPOCHS, O_CEPOCHS, O_AARCH,
-         O_CARCH, O_AUGMENT, O_MEMBERS, O_THREADS };
+/* The command line, checked. */
+typedef struct experiment_args {
+  const char *data, *features, *out, *models, *save_models;
+  int folds, threads, leaky;
+  unsigned long seed;
+  int want[M_COUNT];
+  ann_opts_t ao;
+  cnn_opts_t co;
+} experiment_args_t;
+
+enum { O_DATA = 2000, O_FEATURES, O_MODELS, O_PROTOCOL, O_FOLDS, O_SEED, O_EPOCHS, O_AEPOCHS, O_CEPOCHS, O_AARCH,
+       O_CARCH, O_AUGMENT, O_MEMBERS, O_THREADS, O_SAVE };
+
+typedef struct raw_options {
+  const char *protocol, *ann_arch, *cnn_arch;
+  int ann_epochs, cnn_epochs, members, augment;
+} raw_options_t;
+
+/* One option into a or r. 0, or -1 after printing the problem. */
+static int experiment_option(experiment_args_t *a, raw_options_t *r, int c, const char *arg) {
+  const char *cmd = "experiment";
+  char err[300];
+  switch (c) {
+  case O_DATA: a->data = arg; return 0;
+  case O_FEATURES: a->features = arg; return 0;
+  case 'o': a->out = arg; return 0;
+  case O_MODELS: a->models = arg; return 0;
+  case O_SAVE: a->save_models = arg; return 0;
+  case O_PROTOCOL: r->protocol = arg; return 0;
+  case O_FOLDS: return cli_int(cmd, "--folds", arg, 2, 100, &a->folds);
+  case O_SEED: {
+    long v;
+    if (cli_long(cmd, "--seed", arg, 0, LONG_MAX, &v)) return -1;
+    a->seed = (unsigned long)v;
+    return 0;
+  }
+  case O_EPOCHS:
+    if (cli_int(cmd, "--epochs", arg, 1, 100000, &r->ann_epochs)) return -1;
+    r->cnn_epochs = r->ann_epochs;
+    return 0;
+  case O_AEPOCHS: return cli_int(cmd, "--ann-epochs", arg, 1, 100000, &r->ann_epochs);
+  case O_CEPOCHS: return cli_int(cmd, "--cnn-epochs", arg, 1, 100000, &r->cnn_epochs);
+  case O_AARCH: r->ann_arch = arg; return 0;
+  case O_CARCH: r->cnn_arch = arg; return 0;
+  case O_AUGMENT:
+    if (augment_parse(arg, &r->augment, err, sizeof err) == 0) return 0;
+    return fprintf(stderr, "genre experiment: bad value '%s'\n", arg), -1;
+  case O_MEMBERS: return cli_int(cmd, "--members", arg, 1, 64, &r->members);
+  case O_THREADS: return cli_int(cmd, "--threads", arg, 1, 64, &a->threads);
+  default: return -1;
+  }
+}
+
+/* --models LIST into a->want (the ensemble needs both models). 0, or -1. */
+static int parse_models(experiment_args_t *a) {
+  int *want = a->want;
+  want[M_ANN] = 1, want[M_CNN] = want[M_ENS] = a->data != NULL;
+  if (a->models) {
+    memset(a->want, 0, sizeof a->want);
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", a->models);
+    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+      int k = -1;
+      for (int m = 0; m < M_COUNT; m++)
+        if (strcmp(t, model_key[m]) == 0) k = m;
+      if (k < 0) return fprintf(stderr, "genre experiment: --models lists ann, cnn, ensemble; not '%s'\n", t), -1;
+      want[k] = 1;
+    }
+  }
+  if (want[M_ENS]) want[M_ANN] = want[M_CNN] = 1;
+  if (a->features && want[M_CNN])
+    return fprintf(stderr, "genre experiment: --features gives no spectrograms: the CNN and the ensemble need --data\n"), -1;
+  return 0;
+}
+
+/* The presets and what the command line changes in them. 0, or -1. */
+static int apply_presets(experiment_args_t *a, const raw_options_t *r) {
+  if (ann_preset(r->ann_arch, &a->ao) || cnn_preset(r->cnn_arch, &a->co))
+    return fprintf(stderr, "genre experiment: unknown preset '%s'\n",
+                   ann_preset(r->ann_arch, &a->ao) ? r->ann_arch : r->cnn_arch), -1;
+  if (r->ann_epochs) a->ao.train.epochs = r->ann_epochs;
+  if (r->cnn_epochs) a->co.train.epochs = r->cnn_epochs;
+  if (r->members) a->ao.members = r->members;
+  if (r->augment >= 0) a->co.augment = r->augment;
+  a->ao.train.seed = a->co.train.seed = a->seed;
+  return 0;
+}
+
+/* 0, 1 after --help, or -1 after printing the problem. */
+static int experiment_parse_args(int argc, char **argv, experiment_args_t *a) {
+  *a = (experiment_args_t){.folds = 5, .threads = cli_cores(), .seed = 1};
+  raw_options_t r = {.protocol = "grouped-kfold", .ann_arch = "default", .cnn_arch = "default", .augment = -1};
   static const struct option opts[] = {
       {"data", required_argument, 0, O_DATA},       {"features", required_argument, 0, O_FEATURES},
       {"output", required_argument, 0, 'o'},        {"models", required_argument, 0, O_MODELS},
@@ -160,209 +247,206 @@ int experiment_main(int argc, char **argv) {
       {"ann-epochs", required_argument, 0, O_AEPOCHS}, {"cnn-epochs", required_argument, 0, O_CEPOCHS},
       {"ann-arch", required_argument, 0, O_AARCH},  {"cnn-arch", required_argument, 0, O_CARCH},
       {"augment", required_argument, 0, O_AUGMENT}, {"members", required_argument, 0, O_MEMBERS},
-      {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
+      {"threads", required_argument, 0, O_THREADS}, {"save-models", required_argument, 0, O_SAVE},
+      {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   optind = 0;
   int c;
-  char err[4500];
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-    char *end = NULL;
-    long v = optarg ? strtol(optarg, &end, 10) : 0;
-    int number_ok = optarg && end && !*end && *optarg;
-    switch (c) {
-    case O_DATA: data = optarg; break;
-    case O_FEATURES: features = optarg; break;
-    case 'o': out = optarg; break;
-    case O_MODELS: models = optarg; break;
-    case O_PROTOCOL: protocol = optarg; break;
-    case O_FOLDS: folds = (int)v; if (!number_ok || folds < 2 || folds > 100) goto bad; break;
-    case O_SEED: seed = strtoul(optarg, &end, 10); if (*end || !*optarg) goto bad; break;
-    case O_EPOCHS: ann_epochs = cnn_epochs = (int)v; if (!number_ok || v < 1) goto bad; break;
-    case O_AEPOCHS: ann_epochs = (int)v; if (!number_ok || v < 1) goto bad; break;
-    case O_CEPOCHS: cnn_epochs = (int)v; if (!number_ok || v < 1) goto bad; break;
-    case O_AARCH: ann_arch = optarg; break;
-    case O_CARCH: cnn_arch = optarg; break;
-    case O_AUGMENT: if (augment_parse(optarg, &augment, err, sizeof err)) goto bad; break;
-    case O_MEMBERS: members = (int)v; if (!number_ok || v < 1 || v > 64) goto bad; break;
-    case O_THREADS: threads = (int)v; if (!number_ok || v < 1 || v > 64) goto bad; break;
-    case 'h': fputs(usage, stdout); return 0;
-    default: fputs(usage, stderr); return 1;
-    }
-    continue;
-  bad:
-    fprintf(stderr, "genre experiment: bad value '%s'\n", optarg);
-    return 1;
+    if (c == 'h') return 1;
+    if (c == '?' || experiment_option(a, &r, c, optarg)) return -1;
   }
-  if (!out || (!data == !features) || optind < argc) {
-    fprintf(stderr, "genre experiment: -o and one of --data / --features are required\n\n%s", usage);
-    return 1;
-  }
-  int leaky = strcmp(protocol, "random-split") == 0;
-  if (!leaky && strcmp(protocol, "grouped-kfold") != 0) {
-    fprintf(stderr, "genre experiment: --protocol is grouped-kfold or random-split, not '%s'\n", protocol);
-    return 1;
-  }
-  int want[M_COUNT] = {1, data != NULL, data != NULL};
-  if (models) {
-    memset(want, 0, sizeof want);
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", models);
-    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
-      int k = -1;
-      for (int m = 0; m < M_COUNT; m++)
-        if (strcmp(t, model_key[m]) == 0) k = m;
-      if (k < 0) {
-        fprintf(stderr, "genre experiment: --models lists ann, cnn, ensemble; not '%s'\n", t);
-        return 1;
-      }
-      want[k] = 1;
-    }
-  }
-  if (want[M_ENS]) want[M_ANN] = want[M_CNN] = 1;
-  if (features && want[M_CNN]) {
-    fprintf(stderr, "genre experiment: --features gives no spectrograms: the CNN and the ensemble need --data\n");
-    return 1;
-  }
+  if (!a->out || (!a->data == !a->features) || optind < argc)
+    return fprintf(stderr, "genre experiment: -o and one of --data / --features are required\n"), -1;
+  a->leaky = strcmp(r.protocol, "random-split") == 0;
+  if (!a->leaky && strcmp(r.protocol, "grouped-kfold") != 0)
+    return fprintf(stderr, "genre experiment: --protocol is grouped-kfold or random-split, not '%s'\n", r.protocol), -1;
+  if (parse_models(a) || apply_presets(a, &r)) return -1;
+  return 0;
+}
 
-  ann_opts_t ao;
-  cnn_opts_t co;
-  if (ann_preset(ann_arch, &ao) || cnn_preset(cnn_arch, &co)) {
-    fprintf(stderr, "genre experiment: unknown preset '%s'\n", ann_preset(ann_arch, &ao) ? ann_arch : cnn_arch);
-    return 1;
-  }
-  if (ann_epochs) ao.train.epochs = ann_epochs;
-  if (cnn_epochs) co.train.epochs = cnn_epochs;
-  if (members) ao.members = members;
-  if (augment >= 0) co.augment = augment;
-  ao.train.seed = co.train.seed = seed;
-  if (cli_args_only) return 0;
-
-  /* data */
-  dataset_t table = {0};
-  mel_dataset_t mel = {0};
-  char path[4200];
-  const char *table_path = features;
-  if (want[M_ANN] && data) snprintf(path, sizeof path, "%s/features_3_sec.csv", data), table_path = path;
-  if (want[M_ANN] && dataset_load(table_path, NULL, 0, NULL, 0, &table, err, sizeof err)) {
-    fprintf(stderr, "genre experiment: %s\n", err);
-    return 1;
-  }
-  if (want[M_CNN] && mel_dataset_load(data, want[M_ANN] ? table.labels : NULL, want[M_ANN] ? table.n_classes : 0, &mel,
-                                      err, sizeof err)) {
-    fprintf(stderr, "genre experiment: %s\n", err);
-    dataset_free(&table);
-    return 1;
-  }
-  rows_t rows = {0};
-  int rc = 1;
+/* The experiment's data, results and what it wrote. */
+typedef struct experiment {
+  experiment_args_t a;
+  dataset_t table;
+  mel_dataset_t mel;
+  rows_t rows;
+  char *const *labels;
+  int K;
+  size_t units;
+  int k_folds;
+  int *fold_of_unit;
   cv_result_t res[M_COUNT];
-  memset(res, 0, sizeof res);
-  int have[M_COUNT] = {0};
-  char *const *labels = want[M_ANN] ? table.labels : mel.labels;
-  int K = want[M_ANN] ? table.n_classes : mel.n_classes;
-  if (align(want[M_ANN] ? &table : NULL, want[M_CNN] ? &mel : NULL, &rows, err, sizeof err)) {
-    fprintf(stderr, "genre experiment: %s\n", err);
-    goto out;
-  }
-  if (K < 2) {
-    fprintf(stderr, "genre experiment: a single label: nothing to classify\n");
-    goto out;
-  }
-  if (want[M_ANN] && want[M_CNN] && (rows.n < table.n_rows || rows.n < mel.n_rows))
+  int have[M_COUNT];
+  char saved[2][4200];
+} experiment_t;
+
+/* The feature table and / or the spectrograms, and the segments both have. 0, or -1. */
+static int load_data(experiment_t *e) {
+  const experiment_args_t *a = &e->a;
+  char err[4500], path[4200];
+  const char *table_path = a->features;
+  if (a->want[M_ANN] && a->data) snprintf(path, sizeof path, "%s/features_3_sec.csv", a->data), table_path = path;
+  if (a->want[M_ANN] && dataset_load(table_path, NULL, 0, NULL, 0, &e->table, err, sizeof err))
+    return fprintf(stderr, "genre experiment: %s\n", err), -1;
+  int ann = a->want[M_ANN];
+  if (a->want[M_CNN] && mel_dataset_load(a->data, ann ? e->table.labels : NULL, ann ? e->table.n_classes : 0, &e->mel,
+                                         err, sizeof err))
+    return fprintf(stderr, "genre experiment: %s\n", err), -1;
+  e->labels = ann ? e->table.labels : e->mel.labels;
+  e->K = ann ? e->table.n_classes : e->mel.n_classes;
+  if (align(ann ? &e->table : NULL, a->want[M_CNN] ? &e->mel : NULL, &e->rows, err, sizeof err))
+    return fprintf(stderr, "genre experiment: %s\n", err), -1;
+  if (e->K < 2) return fprintf(stderr, "genre experiment: a single label: nothing to classify\n"), -1;
+  if (ann && a->want[M_CNN] && (e->rows.n < e->table.n_rows || e->rows.n < e->mel.n_rows))
     fprintf(stderr, "genre experiment: %zu segments in both the table (%zu) and the spectrograms (%zu): using those\n",
-            rows.n, table.n_rows, mel.n_rows);
+            e->rows.n, e->table.n_rows, e->mel.n_rows);
+  return 0;
+}
 
-  /* the folds every model sees: over tracks, or over segments (leaky) */
-  size_t units = leaky ? rows.n : rows.n_tracks;
-  int k_folds = leaky ? 5 : folds;
-  for (size_t i = 0; i < rows.n; i++) rows.unit[i] = leaky ? (int)i : rows.track[i];
-  int *fold_of_unit = malloc(units * sizeof(int));
-  if (!fold_of_unit || folds_assign(rows.unit, rows.y, rows.n, units, K, k_folds, seed, fold_of_unit, err, sizeof err)) {
-    fprintf(stderr, "genre experiment: %s\n", fold_of_unit ? err : "out of memory");
-    free(fold_of_unit);
-    goto out;
-  }
-  if ((size_t)k_folds > units) {
-    fprintf(stderr, "genre experiment: %d folds for %zu tracks\n", k_folds, units);
-    free(fold_of_unit);
-    goto out;
-  }
-  cv_setup_t base = {.y = rows.y, .group = rows.unit, .track = rows.track, .n_rows = rows.n, .n_groups = units, .K = K,
-                     .folds = k_folds, .seed = seed, .fold_of_track = fold_of_unit, .run_folds = leaky ? 1 : 0,
-                     .monitor_test = 1};
-  if (openblas_set_num_threads) openblas_set_num_threads(1);
-  fold_ann_t actx = {&table, &ao, rows.ann_row};
-  fold_cnn_t cctx = {&mel, &co, rows.mel_row};
+/* The folds every model sees: over tracks, or over segments (leaky). 0, or -1. */
+static int assign_folds(experiment_t *e) {
+  rows_t *rows = &e->rows;
+  char err[300];
+  e->units = e->a.leaky ? rows->n : rows->n_tracks;
+  e->k_folds = e->a.leaky ? 5 : e->a.folds;
+  for (size_t i = 0; i < rows->n; i++) rows->unit[i] = e->a.leaky ? (int)i : rows->track[i];
+  e->fold_of_unit = malloc(e->units * sizeof(int));
+  if (!e->fold_of_unit || folds_assign(rows->unit, rows->y, rows->n, e->units, e->K, e->k_folds, e->a.seed,
+                                       e->fold_of_unit, err, sizeof err))
+    return fprintf(stderr, "genre experiment: %s\n", e->fold_of_unit ? err : "out of memory"), -1;
+  if ((size_t)e->k_folds > e->units)
+    return fprintf(stderr, "genre experiment: %d folds for %zu tracks\n", e->k_folds, e->units), -1;
+  return 0;
+}
+
+/* Cross-validation of each model on the same folds, then the ensemble: the
+ * mean of both models' probabilities, per segment. 0, or -1. */
+static int run_folds(experiment_t *e) {
+  experiment_args_t *a = &e->a;
+  rows_t *rows = &e->rows;
+  char err[4500];
+  cv_setup_t base = {.y = rows->y, .group = rows->unit, .track = rows->track, .n_rows = rows->n, .n_groups = e->units,
+                     .K = e->K, .folds = e->k_folds, .seed = a->seed, .fold_of_track = e->fold_of_unit,
+                     .run_folds = a->leaky ? 1 : 0, .monitor_test = 1};
+  fold_ann_t actx = {&e->table, &a->ao, rows->ann_row};
+  fold_cnn_t cctx = {&e->mel, &a->co, rows->mel_row};
   cv_setup_t setup[M_COUNT] = {base, base, base};
-  setup[M_ANN].val_fraction = ao.val_fraction, setup[M_ANN].threads = threads, setup[M_ANN].max_epochs = ao.train.epochs;
-  setup[M_ANN].fn = fold_ann, setup[M_ANN].ctx = &actx;
-  co.threads = threads; /* the CNN's folds one at a time, each batch split across threads */
-  setup[M_CNN].val_fraction = co.val_fraction, setup[M_CNN].threads = 1, setup[M_CNN].max_epochs = co.train.epochs;
-  setup[M_CNN].fn = fold_cnn, setup[M_CNN].ctx = &cctx;
+  setup[M_ANN].val_fraction = a->ao.val_fraction, setup[M_ANN].threads = a->threads;
+  setup[M_ANN].max_epochs = a->ao.train.epochs, setup[M_ANN].fn = fold_ann, setup[M_ANN].ctx = &actx;
+  a->co.threads = a->threads; /* the CNN's folds one at a time, each batch split across threads */
+  setup[M_CNN].val_fraction = a->co.val_fraction, setup[M_CNN].threads = 1;
+  setup[M_CNN].max_epochs = a->co.train.epochs, setup[M_CNN].fn = fold_cnn, setup[M_CNN].ctx = &cctx;
   for (int m = M_ANN; m <= M_CNN; m++) {
-    if (!want[m]) continue;
-    fprintf(stderr, "genre experiment: %s, %d folds%s...\n", model_key[m], k_folds, leaky ? " (random split: 1 of 5)" : "");
-    if (cv_run(&setup[m], &res[m], err, sizeof err)) {
-      fprintf(stderr, "genre experiment: %s: %s\n", model_key[m], err);
-      free(fold_of_unit);
-      goto out;
-    }
-    have[m] = 1;
+    if (!a->want[m]) continue;
+    fprintf(stderr, "genre experiment: %s, %d folds%s...\n", model_key[m], e->k_folds,
+            a->leaky ? " (random split: 1 of 5)" : "");
+    if (cv_run(&setup[m], &e->res[m], err, sizeof err))
+      return fprintf(stderr, "genre experiment: %s: %s\n", model_key[m], err), -1;
+    e->have[m] = 1;
   }
-  if (want[M_ENS]) { /* the mean of both models' probabilities, per segment */
-    setup[M_ENS].max_epochs = 1;
-    if (cv_result_alloc(&setup[M_ENS], &res[M_ENS])) {
-      fprintf(stderr, "genre experiment: out of memory\n");
-      free(fold_of_unit);
-      goto out;
-    }
-    for (size_t i = 0; i < rows.n * (size_t)K; i++) res[M_ENS].probs[i] = (res[M_ANN].probs[i] + res[M_CNN].probs[i]) / 2;
-    memcpy(res[M_ENS].fold_of_row, res[M_ANN].fold_of_row, rows.n * sizeof(int));
-    memcpy(res[M_ENS].fold_of_track, res[M_ANN].fold_of_track, units * sizeof(int));
-    for (int f = 0; f < res[M_ENS].folds; f++) res[M_ENS].fold[f].seconds = res[M_ANN].fold[f].seconds + res[M_CNN].fold[f].seconds;
-    cv_score(&setup[M_ENS], &res[M_ENS]);
-    have[M_ENS] = 1;
-  }
-  free(fold_of_unit);
+  if (!a->want[M_ENS]) return 0;
+  cv_result_t *ens = &e->res[M_ENS], *ann = &e->res[M_ANN], *cnn = &e->res[M_CNN];
+  setup[M_ENS].max_epochs = 1;
+  if (cv_result_alloc(&setup[M_ENS], ens)) return fprintf(stderr, "genre experiment: out of memory\n"), -1;
+  for (size_t i = 0; i < rows->n * (size_t)e->K; i++) ens->probs[i] = (ann->probs[i] + cnn->probs[i]) / 2;
+  memcpy(ens->fold_of_row, ann->fold_of_row, rows->n * sizeof(int));
+  memcpy(ens->fold_of_track, ann->fold_of_track, e->units * sizeof(int));
+  for (int f = 0; f < ens->folds; f++) ens->fold[f].seconds = ann->fold[f].seconds + cnn->fold[f].seconds;
+  cv_score(&setup[M_ENS], ens);
+  e->have[M_ENS] = 1;
+  return 0;
+}
 
-  /* the report, in a fresh directory next to the destination, then swapped in */
-  char tmp[4300], parent[4200];
+/* --save-models: model m trained on every row of the experiment (a share of
+ * tracks held out for early stopping where its preset stops early), saved. */
+static int save_model(experiment_t *e, int m, char *err, size_t errlen) {
+  rows_t *rows = &e->rows;
+  size_t n = rows->n, n_train, n_val;
+  size_t *all = malloc(n * sizeof *all), *train = malloc(n * sizeof *train), *val = malloc(n * sizeof *val);
+  int epochs = m == M_ANN ? e->a.ao.train.epochs : e->a.co.train.epochs, rc = -1;
+  epoch_log_t *log = calloc((size_t)epochs, sizeof *log);
+  model_t model;
+  if (!all || !train || !val || !log) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) all[i] = m == M_ANN ? rows->ann_row[i] : rows->mel_row[i];
+  const int *group = m == M_ANN ? e->table.group : e->mel.group, *y = m == M_ANN ? e->table.y : e->mel.y;
+  size_t groups = m == M_ANN ? e->table.n_groups : e->mel.n_groups;
+  double fraction = m == M_ANN ? e->a.ao.val_fraction : e->a.co.val_fraction;
+  split_validation(all, n, group, y, groups, fraction, e->a.seed, train, &n_train, val, &n_val);
+  snprintf(e->saved[m], sizeof e->saved[m], "%s/%s.model", e->a.save_models, model_key[m]);
+  fprintf(stderr, "genre experiment: training the %s on all %zu segments -> %s\n", model_key[m], n, e->saved[m]);
+  int fit = m == M_ANN ? ann_fit(&e->table, train, n_train, val, n_val, &e->a.ao, &model, log, NULL, err, errlen)
+                       : cnn_fit(&e->mel, train, n_train, val, n_val, &e->a.co, &model, log, NULL, err, errlen);
+  if (fit == 0) {
+    rc = model_save(&model, e->saved[m], err, errlen);
+    model_free(&model);
+  }
+out:
+  free(all), free(train), free(val), free(log);
+  if (rc) e->saved[m][0] = '\0';
+  return rc;
+}
+
+static int save_models(experiment_t *e) {
+  char err[4500];
+  if (!e->a.save_models) return 0;
+  if (make_dirs(e->a.save_models, err, sizeof err)) return fprintf(stderr, "genre experiment: %s\n", err), -1;
+  for (int m = M_ANN; m <= M_CNN; m++)
+    if (e->have[m] && save_model(e, m, err, sizeof err))
+      return fprintf(stderr, "genre experiment: saving the %s: %s\n", model_key[m], err), -1;
+  return 0;
+}
+
+/* The report, written in a fresh directory next to the destination, then swapped in. 0, or -1. */
+static int write_report(experiment_t *e, int argc, char **argv) {
+  char tmp[4300], parent[4200], err[4500];
+  const char *out = e->a.out;
   snprintf(parent, sizeof parent, "%s", out);
   char *slash = strrchr(parent, '/');
   if (slash) *slash = '\0';
-  if (slash && make_dirs(parent, err, sizeof err)) {
-    fprintf(stderr, "genre experiment: %s\n", err);
-    goto out;
-  }
+  if (slash && make_dirs(parent, err, sizeof err)) return fprintf(stderr, "genre experiment: %s\n", err), -1;
   snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", out);
-  if (!mkdtemp(tmp)) {
-    fprintf(stderr, "genre experiment: %s: cannot create a directory: %s\n", tmp, strerror(errno));
-    goto out;
-  }
+  if (!mkdtemp(tmp)) return fprintf(stderr, "genre experiment: %s: cannot create a directory: %s\n", tmp, strerror(errno)), -1;
   mode_t mask = umask(022);
   umask(mask);
   chmod(tmp, 0777 & ~mask); /* mkdtemp makes it private; a report is for reading */
-  report_t rep = {.labels = labels, .K = K, .rows = rows.n, .tracks = rows.n_tracks, .names = rows.names,
-                  .track_names = rows.tracks, .track = rows.track, .y = rows.y, .leaky = leaky, .folds = k_folds,
-                  .seed = seed, .data = data ? data : features, .argc = argc, .argv = argv,
-                  .ann = &ao, .cnn = &co};
-  for (int m = 0; m < M_COUNT; m++) {
-    rep.have[m] = have[m];
-    rep.result[m] = have[m] ? &res[m] : NULL;
-  }
+  rows_t *rows = &e->rows;
+  report_t rep = {.labels = e->labels, .K = e->K, .rows = rows->n, .tracks = rows->n_tracks, .names = rows->names,
+                  .track_names = rows->tracks, .track = rows->track, .y = rows->y, .leaky = e->a.leaky,
+                  .folds = e->k_folds, .seed = e->a.seed, .data = e->a.data ? e->a.data : e->a.features,
+                  .argc = argc, .argv = argv, .ann = &e->a.ao, .cnn = &e->a.co};
+  for (int m = 0; m < M_COUNT; m++) rep.have[m] = e->have[m], rep.result[m] = e->have[m] ? &e->res[m] : NULL;
+  for (int m = 0; m < 2; m++) rep.saved[m] = e->saved[m][0] ? e->saved[m] : NULL;
   if (report_write(&rep, tmp, err, sizeof err) || swap_in(tmp, out, err, sizeof err)) {
     fprintf(stderr, "genre experiment: %s\n", err);
     if (remove_tree(tmp)) fprintf(stderr, "genre experiment: could not remove %s\n", tmp);
-    goto out;
+    return -1;
   }
   report_print_table(&rep, stdout);
   printf("\nreport: %s/report.md\n", out);
-  rc = 0;
-out:
+  for (int m = 0; m < 2; m++)
+    if (rep.saved[m]) printf("saved: %s\n", rep.saved[m]);
+  return 0;
+}
+
+static void experiment_free(experiment_t *e) {
   for (int m = 0; m < M_COUNT; m++)
-    if (res[m].fold) cv_result_free(&res[m]);
-  rows_free(&rows);
-  dataset_free(&table);
-  mel_dataset_free(&mel);
-  return rc;
+    if (e->res[m].fold) cv_result_free(&e->res[m]);
+  free(e->fold_of_unit);
+  rows_free(&e->rows);
+  dataset_free(&e->table);
+  mel_dataset_free(&e->mel);
+}
+
+int experiment_main(int argc, char **argv) {
+  experiment_t e = {0};
+  int parsed = experiment_parse_args(argc, argv, &e.a);
+  if (parsed) return parsed > 0 ? (fputs(usage, stdout), 0) : (fprintf(stderr, "\n%s", usage), 1);
+  if (cli_args_only) return 0;
+  if (openblas_set_num_threads) openblas_set_num_threads(1);
+  int rc = load_data(&e) || assign_folds(&e) || run_folds(&e) || save_models(&e) || write_report(&e, argc, argv);
+  experiment_free(&e);
+  return rc ? 1 : 0;
 }

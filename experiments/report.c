@@ -316,6 +316,15 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
             m == 2 ? " (both)" : "");
   }
   fprintf(f, "\n");
+  if (r->saved[0] || r->saved[1]) {
+    fprintf(f, "**Saved models** (trained on all the data after the folds; the figures above are the folds'):");
+    for (int m = 0; m < 2; m++)
+      if (r->saved[m]) fprintf(f, " `%s`", r->saved[m]);
+    fprintf(f, ". Use them: `genre predict");
+    for (int m = 0; m < 2; m++)
+      if (r->saved[m]) fprintf(f, " -m %s", r->saved[m]);
+    fprintf(f, " song.wav`%s.\n\n", r->saved[0] && r->saved[1] ? " (both: the ensemble)" : "");
+  }
   for (int m = 0; m < 3; m++) {
     if (!r->have[m]) continue;
     summary_t s = summarise(r->result[m]);

@@ -34,6 +34,7 @@ typedef struct report {
   const cnn_opts_t *cnn;
   int have[3];                /* ann, cnn, ensemble */
   const cv_result_t *result[3];
+  const char *saved[2];       /* --save-models: the ANN's and the CNN's files (NULL: none) */
 } report_t;
 
 /* Writes every file into dir. 0, or -1 with the reason. */

@@ -449,6 +449,23 @@ static void test_threads_and_output(void) {
             corpus) == 0, "text view: a row per file with the runner-up");
 }
 
+/* experiment --save-models: the compared models trained on all the data,
+ * named in the report, usable by predict at once. */
+static void test_experiment_saves_models(void) {
+  char report[700], pred[700];
+  snprintf(report, sizeof report, "%s/rep/report.md", dir);
+  snprintf(pred, sizeof pred, "%s/saved.csv", dir);
+  CHECK(run("%s experiment --data %s -o %s/rep --folds 2 --ann-epochs 20 --cnn-epochs 1 --save-models %s/saved "
+            ">/dev/null 2>&1", genre_bin(), feat, dir, dir) == 0, "experiment --save-models runs");
+  CHECK(contains(report, "saved/ann.model") && contains(report, "saved/cnn.model") && contains(report, "genre predict -m"),
+        "the report names the saved files and how to use them");
+  CHECK(run("%s predict -m %s/saved/ann.model -m %s/saved/cnn.model %s > %s", genre_bin(), dir, dir, corpus, pred) == 0,
+        "predict uses the saved models");
+  rows_t r;
+  read_rows(pred, 2, 0, 1, &r);
+  CHECK(r.n == 20, "every file classified by the saved ensemble (%d)", r.n);
+}
+
 int main(void) {
   RUN(setup);
   if (check_failed) return check_summary();
@@ -460,5 +477,6 @@ int main(void) {
   RUN(test_stream_bad_input);
   RUN(test_files_bad_input);
   RUN(test_threads_and_output);
+  RUN(test_experiment_saves_models);
   return check_summary();
 }
