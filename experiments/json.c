@@ -2,7 +2,10 @@
 
 #include <math.h>
 
+#include "names.h"
 #include "outfile.h"
+#include <stdlib.h>
+#include <string.h>
 
 static void sep(json_t *j) {
   if (!j->first[j->depth]) fputc(',', j->f);
@@ -30,13 +33,20 @@ void json_end(json_t *j) {
 }
 
 void json_put_string(FILE *f, const char *s) {
+  char *esc = NULL;
+  if (!utf8_valid(s)) { /* JSON is UTF-8: stray bytes as \xHH text (names.h) */
+    size_t len = 4 * strlen(s) + 1;
+    if ((esc = malloc(len))) s = name_utf8(s, esc, len);
+    else s = "";
+  }
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-    else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+    else if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\u%04x", *p);
     else fputc(*p, f);
   }
   fputc('"', f);
+  free(esc);
 }
 
 void json_key(json_t *j, const char *key) {

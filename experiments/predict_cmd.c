@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "extract.h"
 #include "inputs.h"
+#include "names.h"
 #include "outfile.h"
 #include "pipeline.h"
 #include "predict.h"
@@ -230,7 +231,7 @@ static int file_consume(void *ctx, size_t i) {
   file_result_t *r = &job->results[i];
   const char *path = job->inputs.items[i].path;
   if (!r->ok) {
-    fprintf(stderr, "genre predict: %s: %s\n", path, r->err);
+    fprintf(stderr, "genre predict: %s: %s\n", shown(path, 0), shown(r->err, 1));
     job->failed++;
   } else if (!job->a->segments) {
     field_t lead[] = {{"file", path, 0}};

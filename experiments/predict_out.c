@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "names.h"
 #include "outfile.h"
 #include "predict.h"
 
@@ -93,7 +94,7 @@ static void text_row(predict_out_t *o, const field_t *lead, int n_lead, const do
                      const field_t *trail, int n_trail) {
   FILE *f = o->f;
   for (int i = 0; i < n_lead; i++) {
-    if (lead[i].text) fprintf(f, "%s  ", lead[i].text);
+    if (lead[i].text) fprintf(f, "%s  ", shown(lead[i].text, 0));
     else fprintf(f, "%s %-7.6g ", lead[i].name, lead[i].number);
   }
   if (!p) {

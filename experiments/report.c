@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include "names.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +30,17 @@ static summary_t summarise(const cv_result_t *r) {
   return s;
 }
 
+/* Text in a Markdown table cell: one line, valid UTF-8, no bare '|'. */
+static void md_text(FILE *f, const char *s) {
+  for (s = shown(s, 2); *s; s++) {
+    if (*s == '|' || *s == '`' || *s == '*' || *s == '_') fputc('\\', f);
+    fputc(*s, f);
+  }
+}
+
 static void command_line(const report_t *r, FILE *f) {
   fputs("genre", f);
-  for (int i = 0; i < r->argc; i++) fprintf(f, strpbrk(r->argv[i], " \t'\"") ? " '%s'" : " %s", r->argv[i]);
+  for (int i = 0; i < r->argc; i++) fprintf(f, strpbrk(r->argv[i], " \t'\"") ? " '%s'" : " %s", shown(r->argv[i], 2));
 }
 
 static const char *protocol_text(const report_t *r) {
@@ -272,7 +282,9 @@ static void per_class_table(const report_t *r, FILE *f, int m) {
   for (int k = 0; k < r->K; k++) {
     long support = 0;
     for (int j = 0; j < r->K; j++) support += s->confusion[(size_t)k * r->K + j];
-    fprintf(f, "| %s | %.3f | %.3f | %.3f | %ld |\n", r->labels[k], s->precision[k], s->recall[k], s->f1[k], support);
+    fputs("| ", f);
+    md_text(f, r->labels[k]);
+    fprintf(f, " | %.3f | %.3f | %.3f | %ld |\n", s->precision[k], s->recall[k], s->f1[k], support);
   }
 }
 
@@ -281,7 +293,7 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
   if (open_out(&o, dir, "report.md", err, errlen)) return -1;
   FILE *f = o.f;
   fprintf(f, "# Genre classification: ANN on features vs CNN on log-mel spectrograms\n\n");
-  fprintf(f, "- **Data**: `%s` — %zu segments of 3 s from %zu tracks, %d labels (chance %.3f)\n", r->data, r->rows,
+  fprintf(f, "- **Data**: `%s` — %zu segments of 3 s from %zu tracks, %d labels (chance %.3f)\n", shown(r->data, 2), r->rows,
           r->tracks, r->K, 1.0 / r->K);
   if (r->leaky)
     fprintf(f, "- **Protocol: random 80/20 split of segments — LEAKY.** Segments of one track land on both sides "

@@ -1,9 +1,12 @@
 #include "svg.h"
 
+#include "names.h"
+
 #include <math.h>
 #include <string.h>
 
-void svg_text(FILE *f, const char *s) {
+void svg_text(FILE *f, const char *text) {
+  const char *s = shown(text, 3); /* XML text: UTF-8, no control characters */
   for (; *s; s++) {
     switch (*s) {
     case '&': fputs("&amp;", f); break;

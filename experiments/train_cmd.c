@@ -86,10 +86,12 @@ static int train_ann(int argc, char **argv) {
     if (model_save(&m, out, err, sizeof err)) {
       fprintf(stderr, "genre train ann: %s\n", err);
     } else {
-      printf("trained %s (%zu parameters) for %d epochs in %.2f s; kept epoch %d: val_loss %.4f, val_acc %.4f -> %s\n",
-             m.arch, m.net->n_params, epochs, now_seconds() - t0, n_val ? best + 1 : epochs,
-             n_val ? log[best].val_loss : log[epochs - 1].train_loss, n_val ? log[best].val_acc : log[epochs - 1].train_acc,
-             out);
+      printf("trained %s (%zu parameters) for %d epochs in %.2f s; ", m.arch, m.net->n_params, epochs, now_seconds() - t0);
+      if (n_val)
+        printf("kept epoch %d: val_loss %.4f, val_acc %.4f -> %s\n", best + 1, log[best].val_loss, log[best].val_acc, out);
+      else /* nothing was held out: say what was measured */
+        printf("no validation rows, kept the last epoch: training loss %.4f, training accuracy %.4f -> %s\n",
+               log[epochs - 1].train_loss, log[epochs - 1].train_acc, out);
       rc = 0;
     }
     model_free(&m);

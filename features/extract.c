@@ -17,6 +17,7 @@
 #include "audio.h"
 #include "cli.h"
 #include "inputs.h"
+#include "names.h"
 #include "npy.h"
 #include "outfile.h"
 #include "pipeline.h"
@@ -111,6 +112,17 @@ static void part_key(FILE *f, const input_t *in, const struct stat *st) {
   fprintf(f, ",%lld,%lld%09ld,", (long long)st->st_size, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
 }
 
+/* End of the CSV record that starts at p: just after its '\n' (a newline
+ * inside a quoted field, as in a file name, is part of the field), or NULL. */
+static const char *record_end(const char *p, const char *end) {
+  int quoted = 0;
+  for (; p < end; p++) {
+    if (*p == '"') quoted = !quoted; /* "" inside a field toggles twice */
+    else if (*p == '\n' && !quoted) return p + 1;
+  }
+  return NULL;
+}
+
 #define PART_MAX_BYTES (64u << 20) /* a 1-hour file's part is about 2 MB */
 
 int part_check(const char *text, size_t n, const char *key, size_t key_len, unsigned long long *samples,
@@ -126,9 +138,9 @@ int part_check(const char *text, size_t n, const char *key, size_t key_len, unsi
     p++;
   }
   if (v[0] == 0 || v[1] != v[0] / SEGMENT_SAMPLES) return -1;
-  size_t lines = 0;
-  for (size_t i = 0; i < n; i++) lines += text[i] == '\n';
-  if (lines != 2 + v[1]) return -1;
+  size_t records = 0; /* the 30-s row and the 3-s rows follow the first line */
+  while (p < end && (p = record_end(p, end))) records++;
+  if (p != end || records != 1 + v[1]) return -1;
   *samples = v[0], *segments = v[1];
   return 0;
 }
@@ -143,7 +155,7 @@ static int part_reuse(const job_t *job, const input_t *in, const struct stat *st
   if (!k) return 0;
   part_key(k, in, st);
   if (fclose(k) != 0) goto out;
-  snprintf(path, sizeof path, "%s/parts/%s.csv", job->outdir, in->stem);
+  snprintf(path, sizeof path, "%s/parts/%s.csv", job->outdir, in->file_stem);
   FILE *f = fopen(path, "rb");
   if (!f) goto out;
   struct stat pst;
@@ -158,7 +170,7 @@ static int part_reuse(const job_t *job, const input_t *in, const struct stat *st
   unsigned long long samples, segments;
   if (part_check(text, n, key, key_len, &samples, &segments)) goto out;
 
-  snprintf(path, sizeof path, "%s/parts/%s.npy", job->outdir, in->stem);
+  snprintf(path, sizeof path, "%s/parts/%s.npy", job->outdir, in->file_stem);
   f = fopen(path, "rb");
   if (!f) goto out;
   size_t shape[NPY_MAX_DIMS];
@@ -222,7 +234,7 @@ static void process(job_t *job, worker_state_t *w, size_t i) {
     r->fatal = 1;
     return;
   }
-  snprintf(path, sizeof path, "%s/parts/%s.npy", job->outdir, in->stem);
+  snprintf(path, sizeof path, "%s/parts/%s.npy", job->outdir, in->file_stem);
   outfile_t out;
   if (outfile_open(&out, path, why, sizeof why)) goto fatal;
   size_t shape[3] = {segments, MEL_BANDS, SEGMENT_FRAMES}, plane = (size_t)MEL_BANDS * SEGMENT_FRAMES;
@@ -256,7 +268,7 @@ static void process(job_t *job, worker_state_t *w, size_t i) {
     write_row(m, name, SEGMENT_SAMPLES, w->rows + (1 + s) * FEATURE_COUNT, in->label);
   }
   if (ferror(m) | fclose(m)) goto oom;
-  snprintf(path, sizeof path, "%s/parts/%s.csv", job->outdir, in->stem);
+  snprintf(path, sizeof path, "%s/parts/%s.csv", job->outdir, in->file_stem);
   if (outfile_open(&out, path, why, sizeof why)) goto fatal;
   if (fwrite(r->part, 1, r->part_len, out.f) != r->part_len) {
     snprintf(why, sizeof why, "writing its part file under %.200s/parts failed: %s", job->outdir, strerror(outfile_error(&out)));
@@ -311,8 +323,7 @@ static void write_header(FILE *f) {
 
 /* The tables' share of a part: its 30-s row and its 3-s rows. */
 static void copy_part(const result_t *r, FILE *t30, FILE *t3) {
-  const char *p = memchr(r->part, '\n', r->part_len) + 1, *end = r->part + r->part_len;
-  const char *row30 = memchr(p, '\n', (size_t)(end - p)) + 1;
+  const char *end = r->part + r->part_len, *p = record_end(r->part, end), *row30 = record_end(p, end);
   fwrite(p, 1, (size_t)(row30 - p), t30);
   fwrite(row30, 1, (size_t)(end - row30), t3);
 }
@@ -325,7 +336,7 @@ static int consume(void *ctx, size_t i) {
   input_t *in = &job->inputs.items[i];
   if (r->fatal) {
     progress_clear(&job->prog);
-    fprintf(stderr, "genre extract: %s: %s\n", in->path, r->err);
+    fprintf(stderr, "genre extract: %s: %s\n", shown(in->path, 0), shown(r->err, 1));
     job->fatal = 1;
   } else if (r->ok) {
     job->ok++;
@@ -333,7 +344,7 @@ static int consume(void *ctx, size_t i) {
     job->segments += r->segments;
     copy_part(r, job->out[OUT_30S].f, job->out[OUT_3S].f);
     char npy[4200];
-    snprintf(npy, sizeof npy, "%s.npy", in->stem);
+    snprintf(npy, sizeof npy, "%s.npy", in->file_stem);
     FILE *f = job->out[OUT_INDEX].f;
     csv_put_text(f, npy, 1);
     csv_put_text(f, in->label, 0);
@@ -343,7 +354,7 @@ static int consume(void *ctx, size_t i) {
   } else {
     job->failed++;
     progress_clear(&job->prog);
-    fprintf(stderr, "genre extract: %s: %s\n", in->path, r->err);
+    fprintf(stderr, "genre extract: %s: %s\n", shown(in->path, 0), shown(r->err, 1));
     csv_put_text(job->out[OUT_ERRORS].f, in->path, 1);
     csv_put_text(job->out[OUT_ERRORS].f, r->err, 0);
     csv_end_row(job->out[OUT_ERRORS].f);
@@ -447,8 +458,8 @@ static int publish(job_t *job) {
   int bad = 0;
   for (size_t i = 0; job->ok > 0 && i < job->inputs.n && !bad; i++) {
     if (!job->results[i].ok) continue;
-    snprintf(src, sizeof src, "%s/parts/%s.npy", job->outdir, job->inputs.items[i].stem);
-    snprintf(dst, sizeof dst, "%s/mel/%s.npy", job->outdir, job->inputs.items[i].stem);
+    snprintf(src, sizeof src, "%s/parts/%s.npy", job->outdir, job->inputs.items[i].file_stem);
+    snprintf(dst, sizeof dst, "%s/mel/%s.npy", job->outdir, job->inputs.items[i].file_stem);
     if (publish_file(src, dst, err, sizeof err)) fprintf(stderr, "genre extract: %s\n", err), bad = 1;
   }
   for (int k = 0; k < OUT_COUNT; k++) {

@@ -1,4 +1,5 @@
 #include "inputs.h"
+#include "names.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -65,7 +66,11 @@ static int push(input_list_t *list, const char *path, const char *error) {
   in->stem = dot && dot != name ? dup_range(name, dot - name) : strdup(name);
   in->label = label_of(path);
   in->error = error ? strdup(error) : NULL;
-  if (!in->path || !in->name || !in->stem || !in->label || (error && !in->error)) return -1;
+  if (in->stem) {
+    size_t len = 4 * strlen(in->stem) + 1;
+    if ((in->file_stem = malloc(len))) name_file(in->stem, in->file_stem, len);
+  }
+  if (!in->path || !in->name || !in->stem || !in->file_stem || !in->label || (error && !in->error)) return -1;
   list->n++;
   return 0;
 }
@@ -158,7 +163,7 @@ void inputs_mark_duplicates(input_list_t *list) {
 void inputs_free(input_list_t *list) {
   for (size_t i = 0; i < list->n; i++) {
     input_t *in = &list->items[i];
-    free(in->path), free(in->name), free(in->stem), free(in->label), free(in->error);
+    free(in->path), free(in->name), free(in->stem), free(in->file_stem), free(in->label), free(in->error);
   }
   free(list->items);
   memset(list, 0, sizeof *list);

@@ -9,6 +9,7 @@ typedef struct input {
   char *path;  /* as given or found */
   char *name;  /* file name, e.g. blues.00000.wav */
   char *stem;  /* name without its extension, e.g. blues.00000 */
+  char *file_stem; /* the stem as outputs on disk are named (names.h: %HH escapes) */
   char *label; /* parent directory name, e.g. blues */
   char *error; /* set when the input is unusable before decoding (missing, duplicate) */
 } input_t;

@@ -1,4 +1,5 @@
 #include "outfile.h"
+#include "names.h"
 
 #include <csv.h>
 #include <ctype.h>
@@ -183,6 +184,14 @@ void format_double(double v, char *buf, size_t len) {
 }
 
 void csv_put_text(FILE *f, const char *s, int first) {
+  if (!utf8_valid(s)) { /* each stray byte as \xHH: the table stays UTF-8 */
+    size_t len = 4 * strlen(s) + 1;
+    char *esc = malloc(len);
+    if (esc) csv_put_text(f, name_utf8(s, esc, len), first);
+    else fputs(first ? "" : ",", f); /* out of memory: an empty field */
+    free(esc);
+    return;
+  }
   if (!first) fputc(',', f);
   /* quote only when needed, so plain names stay plain */
   if (strpbrk(s, ",\"\r\n") || (s[0] == ' ' || (s[0] && s[strlen(s) - 1] == ' ')))

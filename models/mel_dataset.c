@@ -69,6 +69,7 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
   table_t t;
   if (table_read(index, &t, err, errlen)) return -1;
   int fc = table_column(&t, "file"), lc = table_column(&t, "label"), sc = table_column(&t, "segments");
+  int src = table_column(&t, "source");
   int rc = -1;
   float *buf = NULL;
   if (fc < 0 || lc < 0 || sc < 0) {
@@ -135,10 +136,12 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
       snprintf(err, errlen, "%s: row %zu: label '%s' is not one of the model's %d labels", index, r + 2, label, d->n_classes);
       goto out;
     }
-    char stem[1100];
-    snprintf(stem, sizeof stem, "%s", file);
+    /* the track's name: its audio file's stem (as the feature tables name it;
+     * the .npy's own name may be escaped for the file system) */
+    char stem[4200];
+    snprintf(stem, sizeof stem, "%s", src >= 0 && *table_cell(&t, r, (size_t)src) ? table_cell(&t, r, (size_t)src) : file);
     char *dot = strrchr(stem, '.');
-    if (dot) *dot = '\0';
+    if (dot && dot != stem) *dot = '\0';
     FILE *f;
     if (open_npy(d->dir, index, r, file, segs, &f, err, errlen)) goto out;
     if (!(d->groups[d->n_groups++] = strdup(stem))) {
@@ -163,7 +166,7 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
       }
       d->y[row] = y;
       d->group[row] = (int)d->n_groups - 1;
-      char name[1200];
+      char name[4300];
       snprintf(name, sizeof name, "%s.%zu.wav", stem, s);
       if (!(d->names[row] = strdup(name))) {
         fclose(f);
