@@ -15,6 +15,7 @@
 #include "names.h"
 #include "outfile.h"
 #include "pipeline.h"
+#include "recording.h"
 #include "predict.h"
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
@@ -134,14 +135,17 @@ typedef struct files_job {
   size_t failed;
 } files_job_t;
 
+#define SEG_BATCH 32 /* segments classified at once */
+
 typedef struct file_worker {
   classifier_t c;
   int loaded;
-  analysis_t *an;
-  audio_buf_t audio;
-  double *rows;
-  float *mel;
-  size_t segments_cap;
+  recording_t *rec;
+  double *rows;      /* [SEG_BATCH][FEATURE_COUNT] */
+  float *mel;        /* [SEG_BATCH][MEL_BANDS * SEGMENT_FRAMES] */
+  size_t in_batch;
+  real *seg;         /* [segments][K]: the current file's */
+  size_t seg_cap, done;
 } file_worker_t;
 
 static void *file_worker_new(void *ctx) {
@@ -150,7 +154,9 @@ static void *file_worker_new(void *ctx) {
   char err[1500];
   if (!w) return NULL;
   w->loaded = classifier_load(&w->c, job->a->models, job->a->n_models, 1, err, sizeof err) == 0;
-  w->an = analysis_new(0);
+  w->rec = recording_new(0, 0);
+  w->rows = malloc(SEG_BATCH * FEATURE_COUNT * sizeof(double));
+  w->mel = malloc(SEG_BATCH * (size_t)MEL_BANDS * SEGMENT_FRAMES * sizeof(float));
   return w;
 }
 
@@ -158,34 +164,32 @@ static void file_worker_free(void *state) {
   file_worker_t *w = state;
   if (!w) return;
   if (w->loaded) classifier_free(&w->c);
-  analysis_free(w->an);
-  audio_buf_free(&w->audio);
-  free(w->rows), free(w->mel), free(w);
+  recording_free(w->rec);
+  free(w->rows), free(w->mel), free(w->seg), free(w);
 }
 
-/* Room for the rows and spectrograms of a file of `segments` segments. */
-static int reserve_segments(file_worker_t *w, size_t segments) {
-  if (segments + 1 <= w->segments_cap) return 0;
-  size_t cap = segments + 1, plane = (size_t)MEL_BANDS * SEGMENT_FRAMES;
-  free(w->rows), free(w->mel);
-  w->rows = malloc(cap * FEATURE_COUNT * sizeof(double));
-  w->mel = malloc(cap * plane * sizeof(float));
-  w->segments_cap = w->rows && w->mel ? cap : 0;
-  return w->segments_cap ? 0 : -1;
-}
-
-/* The features a file's models need: the whole-recording row (track models),
- * and per segment its row and log-mels (segment models). 0, or -1 with err. */
-static int file_features(files_job_t *job, file_worker_t *w, size_t segments, char *err, size_t errlen) {
-  size_t plane = (size_t)MEL_BANDS * SEGMENT_FRAMES;
-  if (reserve_segments(w, segments)) return snprintf(err, errlen, "out of memory"), -1;
-  if (job->track_models && analysis_run(w->an, w->audio.x, w->audio.n, w->rows, NULL))
-    return snprintf(err, errlen, "out of memory"), -1;
-  for (size_t s = 0; job->segment_models && s < segments; s++)
-    if (analysis_run(w->an, w->audio.x + s * SEGMENT_SAMPLES, SEGMENT_SAMPLES, w->rows + (1 + s) * FEATURE_COUNT,
-                     job->mel_models ? w->mel + s * plane : NULL))
-      return snprintf(err, errlen, "out of memory"), -1;
+/* The batch's segments classified into w->seg. 0, or -1 when out of memory. */
+static int flush_batch(file_worker_t *w) {
+  size_t K = (size_t)w->c.K, need = (w->done + w->in_batch) * K;
+  if (need > w->seg_cap) {
+    size_t cap = need * 2;
+    real *s = realloc(w->seg, cap * sizeof *s);
+    if (!s) return -1;
+    w->seg = s, w->seg_cap = cap;
+  }
+  if (w->in_batch && classifier_segments(&w->c, w->rows, w->mel, w->in_batch, w->seg + w->done * K)) return -1;
+  w->done += w->in_batch, w->in_batch = 0;
   return 0;
+}
+
+/* A segment as the recording streams: into the batch, classified when it is full. */
+static int on_segment(void *ctx, size_t k, const double *row, const float *mel) {
+  file_worker_t *w = ctx;
+  size_t plane = (size_t)MEL_BANDS * SEGMENT_FRAMES;
+  (void)k;
+  memcpy(w->rows + w->in_batch * FEATURE_COUNT, row, FEATURE_COUNT * sizeof(double));
+  if (mel) memcpy(w->mel + w->in_batch * plane, mel, plane * sizeof(float));
+  return ++w->in_batch == SEG_BATCH ? flush_batch(w) : 0;
 }
 
 static void file_work(void *ctx, void *state, size_t i) {
@@ -193,35 +197,26 @@ static void file_work(void *ctx, void *state, size_t i) {
   file_worker_t *w = state;
   file_result_t *r = &job->results[i];
   input_t *in = &job->inputs.items[i];
-  char why[512];
-  if (!w || !w->loaded || !w->an) {
-    snprintf(r->err, sizeof r->err, "out of memory");
-    return;
-  }
-  if (in->error) {
-    snprintf(r->err, sizeof r->err, "%s", in->error);
-    return;
-  }
-  if (audio_load(in->path, &w->audio, why, sizeof why)) {
-    snprintf(r->err, sizeof r->err, "%s", why);
-    return;
-  }
-  size_t segments = w->audio.n / SEGMENT_SAMPLES;
-  if (job->segment_models && segments == 0) {
-    snprintf(r->err, sizeof r->err, "%.2f s of audio, shorter than the 3-s segment the model%s classif%s",
-             (double)w->audio.n / AUDIO_SR, job->segment_models > 1 ? "s" : "", job->segment_models > 1 ? "y" : "ies");
-    return;
-  }
-  if (file_features(job, w, segments, why, sizeof why)) {
-    snprintf(r->err, sizeof r->err, "%s", why);
-    return;
-  }
-  r->seg = malloc((segments ? segments : 1) * (size_t)job->K * sizeof(real));
-  r->track = malloc((size_t)job->K * sizeof(double));
-  if (!r->seg || !r->track || classifier_run(&w->c, w->rows, w->mel, segments, r->seg, r->track)) {
-    snprintf(r->err, sizeof r->err, "out of memory");
-    return;
-  }
+  char why[600];
+  if (!w || !w->loaded || !w->rec || !w->rows || !w->mel) return (void)snprintf(r->err, sizeof r->err, "out of memory");
+  if (in->error) return (void)snprintf(r->err, sizeof r->err, "%s", in->error);
+  double whole[FEATURE_COUNT];
+  recording_info_t info;
+  w->done = w->in_batch = 0;
+  int rc = recording_run(w->rec, in->path, job->mel_models > 0, job->track_models ? whole : NULL,
+                         job->segment_models ? on_segment : NULL, w, &info, why, sizeof why);
+  if (rc == RECORDING_OK && flush_batch(w)) rc = RECORDING_FAILED, snprintf(why, sizeof why, "out of memory");
+  if (rc != RECORDING_OK) return (void)snprintf(r->err, sizeof r->err, "%s", *why ? why : "out of memory");
+  size_t segments = info.segments, K = (size_t)job->K;
+  if (job->segment_models && segments == 0)
+    return (void)snprintf(r->err, sizeof r->err, "%.2f s of audio, shorter than the 3-s segment the model%s classif%s",
+                          (double)info.samples / AUDIO_SR, job->segment_models > 1 ? "s" : "",
+                          job->segment_models > 1 ? "y" : "ies");
+  r->track = malloc(K * sizeof(double));
+  r->seg = job->a->segments ? malloc((segments ? segments : 1) * K * sizeof(real)) : NULL;
+  if (!r->track || (job->a->segments && !r->seg) || classifier_track(&w->c, whole, w->seg, segments, r->track))
+    return (void)snprintf(r->err, sizeof r->err, "out of memory");
+  if (r->seg) memcpy(r->seg, w->seg, segments * K * sizeof(real));
   r->segments = segments;
   r->ok = 1;
 }

@@ -47,7 +47,7 @@ struct analysis {
   double *centroid, *bandwidth, *rolloff, *rms, *zcr;
   double *peak, *valley; /* [frames][CONTRAST_BANDS] */
   float *mel;            /* [frames][MEL_BANDS]: power, then dB */
-  double *mel_d;         /* [frames][MEL_BANDS]: dB in double, centred, for the DCT */
+  double *mel_d;         /* [chunk][MEL_BANDS]: dB in double, centred, for the DCT */
   double *frame_mean;    /* [frames]: mean mel dB */
   double *mfcc;          /* [frames][MFCC_COUNT] */
   float *chroma;         /* [frames][CHROMA_BINS] */
@@ -60,6 +60,7 @@ struct analysis {
   double h_sum, h_sq, p_sum, p_sq;
   int any_bad;    /* some frame of the current signal has zero-mask bins */
   size_t ola_len; /* samples of ola in use for the current signal */
+  size_t frames;  /* of the last signal */
 };
 
 void analysis_free(analysis_t *a) {
@@ -141,7 +142,7 @@ static int reserve_frames(analysis_t *a, size_t frames) {
       grow((void **)&a->peak, cap * CONTRAST_BANDS * sizeof(double)) ||
       grow((void **)&a->valley, cap * CONTRAST_BANDS * sizeof(double)) ||
       grow((void **)&a->mel, cap * MEL_BANDS * sizeof(float)) ||
-      grow((void **)&a->mel_d, cap * MEL_BANDS * sizeof(double)) ||
+      grow((void **)&a->mel_d, (cap < a->chunk ? cap : a->chunk) * MEL_BANDS * sizeof(double)) ||
       grow((void **)&a->frame_mean, cap * sizeof(double)) ||
       grow((void **)&a->mfcc, cap * MFCC_COUNT * sizeof(double)) ||
       grow((void **)&a->chroma, cap * CHROMA_BINS * sizeof(float)) ||
@@ -393,6 +394,7 @@ HOT_KERNEL
 int analysis_run(analysis_t *a, const float *x, size_t n, double *row, float *mel_db) {
   size_t frames = stft_frames(n);
   if (n == 0 || reserve_frames(a, frames)) return -1;
+  a->frames = frames;
   pitch_peaks_clear(&a->peaks);
   a->ola_base = -STFT_N_FFT / 2;
   a->done = 0;
@@ -431,16 +433,19 @@ int analysis_run(analysis_t *a, const float *x, size_t n, double *row, float *me
   /* Rows k >= 1 of the DCT sum to zero, so each frame is centred first: the
    * same coefficients, without cancelling the common -60 dB offset (and exact
    * zeros for constant frames, as librosa gives). Row 0 is the mean's. */
-  for (size_t t = 0; t < frames; t++) {
-    const float *m = a->mel + t * MEL_BANDS;
-    double *c = a->mel_d + t * MEL_BANDS, sum = 0.0;
-    for (int b = 0; b < MEL_BANDS; b++) sum += m[b];
-    double mean = sum / MEL_BANDS;
-    for (int b = 0; b < MEL_BANDS; b++) c[b] = m[b] - mean;
-    a->frame_mean[t] = mean;
+  for (size_t t0 = 0; t0 < frames; t0 += a->chunk) { /* a chunk of frames at a time (mel_d holds a chunk) */
+    size_t t1 = t0 + a->chunk < frames ? t0 + a->chunk : frames;
+    for (size_t t = t0; t < t1; t++) {
+      const float *m = a->mel + t * MEL_BANDS;
+      double *c = a->mel_d + (t - t0) * MEL_BANDS, sum = 0.0;
+      for (int b = 0; b < MEL_BANDS; b++) sum += m[b];
+      double mean = sum / MEL_BANDS;
+      for (int b = 0; b < MEL_BANDS; b++) c[b] = m[b] - mean;
+      a->frame_mean[t] = mean;
+    }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(t1 - t0), MFCC_COUNT, MEL_BANDS, 1.0, a->mel_d,
+                MEL_BANDS, a->dct, MEL_BANDS, 0.0, a->mfcc + t0 * MFCC_COUNT, MFCC_COUNT);
   }
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)frames, MFCC_COUNT, MEL_BANDS, 1.0,
-              a->mel_d, MEL_BANDS, a->dct, MEL_BANDS, 0.0, a->mfcc, MFCC_COUNT);
   for (size_t t = 0; t < frames; t++) a->mfcc[t * MFCC_COUNT] = a->frame_mean[t] * sqrt((double)MEL_BANDS);
   onset_strength(a->mel, frames, MEL_BANDS, a->env);
   row[F_TEMPO] = tempo_estimate(a->tempo, a->env, frames);
@@ -480,4 +485,13 @@ int analysis_run(analysis_t *a, const float *x, size_t n, double *row, float *me
     for (size_t t = 0; t < frames; t++)
       for (int m = 0; m < MEL_BANDS; m++) mel_db[(size_t)m * frames + t] = a->mel[t * MEL_BANDS + m];
   return 0;
+}
+
+const double *analysis_tempogram(const analysis_t *a, size_t *frames) {
+  *frames = a->frames;
+  return tempo_ac_sum(a->tempo);
+}
+
+double analysis_tempo_from(const analysis_t *a, const double *ac_sum, size_t frames) {
+  return tempo_from_sum(a->tempo, ac_sum, frames);
 }

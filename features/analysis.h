@@ -28,4 +28,10 @@ void analysis_free(analysis_t *a);
  * Returns 0, or -1 when out of memory. */
 int analysis_run(analysis_t *a, const float *x, size_t n, double *row, float *mel_db);
 
+/* After analysis_run: its tempogram summed over its frames [TEMPO_WIN], and
+ * the frame count; valid until the next run. */
+const double *analysis_tempogram(const analysis_t *a, size_t *frames);
+/* The tempo of a tempogram summed over `frames` frames of several signals. */
+double analysis_tempo_from(const analysis_t *a, const double *ac_sum, size_t frames);
+
 #endif

@@ -17,9 +17,29 @@ void audio_buf_free(audio_buf_t *buf) {
   memset(buf, 0, sizeof *buf);
 }
 
+/* Reading in blocks: decoded frames are checked and downmixed block by block,
+ * and resampled as they come, so memory does not grow with the length. */
+struct audio_reader {
+  SNDFILE *sf;
+  SF_INFO info;
+  size_t block;             /* frames per sf_readf_float call */
+  float *raw;               /* [block * channels] */
+  float *mono;              /* [block] */
+  unsigned long long frames; /* source frames read so far */
+  double max_frames;
+  soxr_t soxr;              /* NULL at 22050 Hz */
+  size_t chunk;             /* python-soxr's input chunk */
+  float *pending;           /* source samples not yet given to soxr */
+  size_t n_pending, pending_cap;
+  float *out;               /* resampled block */
+  size_t out_cap;
+  unsigned long long produced; /* samples returned so far */
+  int eof, flushed;
+};
+
 static int reserve(float **p, size_t *cap, size_t need) {
   if (need <= *cap) return 0;
-  size_t c = *cap ? *cap : 1 << 20;
+  size_t c = *cap ? *cap : 1 << 16;
   while (c < need) c *= 2;
   float *q = realloc(*p, c * sizeof *q);
   if (!q) return -1;
@@ -28,138 +48,185 @@ static int reserve(float **p, size_t *cap, size_t need) {
   return 0;
 }
 
-/* python-soxr's resample (as librosa calls it): soxr_quality_spec(SOXR_HQ, 0),
- * float32, input fed in chunks of int(48000 * in/out) frames, then flushed; the
- * result is cut or zero-padded to ceil(n * out / in) samples. */
-static int resample(const float *in, size_t n, double in_rate, audio_buf_t *buf, char *err,
-                    size_t errlen) {
-  double out_rate = AUDIO_SR;
-  size_t olen = (size_t)ceil((double)n * out_rate / in_rate);
-  if (reserve(&buf->x, &buf->cap, olen + 1)) {
-    snprintf(err, errlen, "out of memory resampling %zu samples", n);
-    return -1;
-  }
-  soxr_error_t e = NULL;
-  soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
-  soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
-  soxr_t soxr = soxr_create(in_rate, out_rate, 1, &e, &io, &q, NULL);
-  if (e) {
-    snprintf(err, errlen, "cannot resample from %g Hz (soxr: %s)", in_rate, e);
-    return -1;
-  }
-  size_t chunk = (size_t)(48000.0 * in_rate / out_rate), pos = 0, done = 0, odone = 0;
-  while (pos + chunk < n && !e) {
-    e = soxr_process(soxr, in + pos, chunk, NULL, buf->x + done, olen - done, &odone);
-    done += odone, pos += chunk;
-  }
-  if (pos < n && !e) {
-    e = soxr_process(soxr, in + pos, n - pos, NULL, buf->x + done, olen - done, &odone);
-    done += odone;
-  }
-  if (done < olen && !e) {
-    e = soxr_process(soxr, NULL, 0, NULL, buf->x + done, olen - done, &odone);
-    done += odone;
-  }
-  soxr_delete(soxr);
-  if (e) {
-    snprintf(err, errlen, "resampling failed (soxr: %s)", e);
-    return -1;
-  }
-  for (size_t i = done; i < olen; i++) buf->x[i] = 0.0f;
-  buf->n = olen;
+void audio_close(audio_reader_t *r) {
+  if (!r) return;
+  if (r->sf) sf_close(r->sf);
+  if (r->soxr) soxr_delete(r->soxr);
+  free(r->raw), free(r->mono), free(r->pending), free(r->out), free(r);
+}
+
+/* The checks a file must pass before anything is decoded. 0, or -1 with err. */
+static int check_file(const char *path, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return snprintf(err, errlen, "%s", errno == ENOENT ? "no such file" : strerror(errno)), -1;
+  if (S_ISDIR(st.st_mode)) return snprintf(err, errlen, "is a directory"), -1;
+  if (st.st_size == 0) return snprintf(err, errlen, "empty file (0 bytes)"), -1;
   return 0;
 }
 
-int audio_load(const char *path, audio_buf_t *buf, char *err, size_t errlen) {
-  struct stat st;
-  if (stat(path, &st) != 0) {
-    snprintf(err, errlen, "%s", errno == ENOENT ? "no such file" : strerror(errno));
-    return -1;
-  }
-  if (S_ISDIR(st.st_mode)) {
-    snprintf(err, errlen, "is a directory");
-    return -1;
-  }
-  if (st.st_size == 0) {
-    snprintf(err, errlen, "empty file (0 bytes)");
-    return -1;
-  }
-  SF_INFO info;
-  memset(&info, 0, sizeof info);
-  SNDFILE *sf = sf_open(path, SFM_READ, &info);
-  if (!sf) {
+audio_reader_t *audio_open(const char *path, char *err, size_t errlen) {
+  if (check_file(path, err, errlen)) return NULL;
+  audio_reader_t *r = calloc(1, sizeof *r);
+  if (!r) return snprintf(err, errlen, "out of memory"), NULL;
+  r->sf = sf_open(path, SFM_READ, &r->info);
+  if (!r->sf) {
     const char *why = sf_strerror(NULL);
     if (errno == EACCES) snprintf(err, errlen, "permission denied");
     else snprintf(err, errlen, "not a WAV/AIFF/AU/FLAC/OGG/MP3 file or corrupt header (libsndfile: %s)", why);
-    return -1;
+    return audio_close(r), NULL;
   }
-  int rc = -1;
-  if (info.channels < 1 || info.channels > 256 || info.samplerate < 1000 ||
-      info.samplerate > 768000) {
-    snprintf(err, errlen, "implausible header: %d channels at %d Hz", info.channels,
-             info.samplerate);
-    goto out;
+  SF_INFO *info = &r->info;
+  if (info->channels < 1 || info->channels > 256 || info->samplerate < 1000 || info->samplerate > 768000) {
+    snprintf(err, errlen, "implausible header: %d channels at %d Hz", info->channels, info->samplerate);
+    return audio_close(r), NULL;
   }
-  /* A header may claim any length: the limit applies before anything is allocated. */
-  double max_frames = AUDIO_MAX_SECONDS * info.samplerate;
-  if (info.frames > 0 && info.frames < SF_COUNT_MAX && (double)info.frames > max_frames) {
+  /* A header may claim any length: an absurd claim is refused before decoding. */
+  r->max_frames = AUDIO_MAX_SECONDS * info->samplerate;
+  if (info->frames > 0 && info->frames < SF_COUNT_MAX && (double)info->frames > r->max_frames) {
     snprintf(err, errlen, "header declares %.0f s of audio, over the %.0f s limit",
-             (double)info.frames / info.samplerate, AUDIO_MAX_SECONDS);
-    goto out;
+             (double)info->frames / info->samplerate, AUDIO_MAX_SECONDS);
+    return audio_close(r), NULL;
   }
-  size_t ch = (size_t)info.channels, frames = 0;
-  for (;;) {
-    if (reserve(&buf->raw, &buf->raw_cap, (frames + READ_BLOCK) * ch)) {
-      snprintf(err, errlen, "out of memory after %zu frames", frames);
-      goto out;
+  r->block = READ_BLOCK / (size_t)info->channels < 4096 ? 4096 : READ_BLOCK / (size_t)info->channels;
+  r->raw = malloc(r->block * (size_t)info->channels * sizeof(float));
+  r->mono = malloc(r->block * sizeof(float));
+  if (!r->raw || !r->mono) return snprintf(err, errlen, "out of memory"), audio_close(r), NULL;
+  if (info->samplerate != AUDIO_SR) {
+    soxr_error_t e = NULL;
+    soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+    soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
+    r->soxr = soxr_create(info->samplerate, AUDIO_SR, 1, &e, &io, &q, NULL);
+    if (e) {
+      snprintf(err, errlen, "cannot resample from %d Hz (soxr: %s)", info->samplerate, e);
+      return audio_close(r), NULL;
     }
-    sf_count_t got = sf_readf_float(sf, buf->raw + frames * ch, READ_BLOCK);
-    if (got < 0) got = 0;
-    frames += (size_t)got;
-    if ((double)frames > max_frames) {
-      snprintf(err, errlen, "longer than the %.0f s limit", AUDIO_MAX_SECONDS);
-      goto out;
-    }
-    if (got < READ_BLOCK) break;
+    r->chunk = (size_t)(48000.0 * info->samplerate / AUDIO_SR);
   }
-  if (sf_error(sf) != SF_ERR_NO_ERROR && frames == 0) {
-    snprintf(err, errlen, "cannot decode (libsndfile: %s)", sf_strerror(sf));
-    goto out;
+  return r;
+}
+
+int audio_source_rate(const audio_reader_t *r) { return r->info.samplerate; }
+int audio_source_channels(const audio_reader_t *r) { return r->info.channels; }
+
+/* The next block of source frames, checked and downmixed into r->mono.
+ * Frames read (0 at the end), or -1 with err. */
+static long read_mono(audio_reader_t *r, char *err, size_t errlen) {
+  size_t ch = (size_t)r->info.channels;
+  sf_count_t got = sf_readf_float(r->sf, r->raw, (sf_count_t)r->block);
+  if (got <= 0) {
+    if (sf_error(r->sf) != SF_ERR_NO_ERROR && r->frames == 0)
+      return snprintf(err, errlen, "cannot decode (libsndfile: %s)", sf_strerror(r->sf)), -1;
+    if (r->frames == 0) return snprintf(err, errlen, "no audio samples"), -1;
+    return 0;
   }
-  if (frames == 0) {
-    snprintf(err, errlen, "no audio samples");
-    goto out;
-  }
-  for (size_t i = 0; i < frames * ch; i++)
-    if (!(fabsf(buf->raw[i]) <= AUDIO_MAX_AMPLITUDE)) {
-      if (isfinite(buf->raw[i]))
-        snprintf(err, errlen, "sample of magnitude %.3g at frame %zu, beyond the %g this tool accepts "
-                 "(audio is within 1)", fabsf(buf->raw[i]), i / ch, AUDIO_MAX_AMPLITUDE);
+  size_t n = (size_t)got;
+  if ((double)(r->frames + n) > r->max_frames)
+    return snprintf(err, errlen, "longer than the %.0f s limit", AUDIO_MAX_SECONDS), -1;
+  for (size_t i = 0; i < n * ch; i++)
+    if (!(fabsf(r->raw[i]) <= AUDIO_MAX_AMPLITUDE)) {
+      unsigned long long at = r->frames + i / ch;
+      if (isfinite(r->raw[i]))
+        snprintf(err, errlen, "sample of magnitude %.3g at frame %llu, beyond the %g this tool accepts "
+                 "(audio is within 1)", fabsf(r->raw[i]), at, AUDIO_MAX_AMPLITUDE);
       else
-        snprintf(err, errlen, "NaN or Inf sample at frame %zu", i / ch);
-      goto out;
+        snprintf(err, errlen, "NaN or Inf sample at frame %llu", at);
+      return -1;
     }
-  /* to mono: float32 mean over channels (in place, frame i to slot i) */
-  if (ch > 1)
-    for (size_t i = 0; i < frames; i++) {
-      float s = 0.0f;
-      for (size_t c = 0; c < ch; c++) s += buf->raw[i * ch + c];
-      buf->raw[i] = s / (float)ch;
+  /* to mono: float32 mean over channels */
+  for (size_t i = 0; i < n; i++) {
+    if (ch == 1) {
+      r->mono[i] = r->raw[i];
+      continue;
     }
-  buf->source_rate = info.samplerate;
-  buf->source_channels = info.channels;
-  if (info.samplerate == AUDIO_SR) {
-    if (reserve(&buf->x, &buf->cap, frames)) {
-      snprintf(err, errlen, "out of memory");
-      goto out;
-    }
-    memcpy(buf->x, buf->raw, frames * sizeof(float));
-    buf->n = frames;
-  } else if (resample(buf->raw, frames, info.samplerate, buf, err, errlen)) {
-    goto out;
+    float s = 0.0f;
+    for (size_t c = 0; c < ch; c++) s += r->raw[i * ch + c];
+    r->mono[i] = s / (float)ch;
   }
-  rc = 0;
-out:
-  sf_close(sf);
-  return rc;
+  r->frames += n;
+  return (long)n;
+}
+
+/* Gives soxr what python-soxr would: chunks of r->chunk source samples while
+ * more than a chunk is pending, the rest at the end, then the flush. */
+static int resample_pending(audio_reader_t *r, size_t *n_out, char *err, size_t errlen) {
+  size_t fed = 0, odone;
+  *n_out = 0;
+  for (;;) {
+    size_t left = r->n_pending - fed, give = left > r->chunk ? r->chunk : r->eof ? left : 0;
+    int flush = r->eof && left == 0 && !r->flushed;
+    if (!give && !flush) break;
+    size_t room = (size_t)((double)(give ? give : r->chunk) * AUDIO_SR / r->info.samplerate) + 8192;
+    if (reserve(&r->out, &r->out_cap, *n_out + room)) return snprintf(err, errlen, "out of memory resampling"), -1;
+    soxr_error_t e = soxr_process(r->soxr, give ? r->pending + fed : NULL, give, NULL, r->out + *n_out,
+                                  r->out_cap - *n_out, &odone);
+    if (e) return snprintf(err, errlen, "resampling failed (soxr: %s)", e), -1;
+    *n_out += odone;
+    fed += give;
+    if (flush) {
+      if (odone == 0) r->flushed = 1; /* drained */
+      continue;
+    }
+    if (give < r->chunk && !r->eof) break;
+  }
+  memmove(r->pending, r->pending + fed, (r->n_pending - fed) * sizeof(float));
+  r->n_pending -= fed;
+  return 0;
+}
+
+long audio_read(audio_reader_t *r, const float **out, char *err, size_t errlen) {
+  for (;;) {
+    if (r->flushed || (r->eof && !r->soxr)) return 0;
+    long n = r->eof ? 0 : read_mono(r, err, errlen);
+    if (n < 0) return -1;
+    if (n == 0) r->eof = 1;
+    if (!r->soxr) {
+      *out = r->mono;
+      if (n) return r->produced += (unsigned long long)n, n;
+      continue;
+    }
+    if (reserve(&r->pending, &r->pending_cap, r->n_pending + (size_t)n))
+      return snprintf(err, errlen, "out of memory"), -1;
+    memcpy(r->pending + r->n_pending, r->mono, (size_t)n * sizeof(float));
+    r->n_pending += (size_t)n;
+    size_t got;
+    if (resample_pending(r, &got, err, errlen)) return -1;
+    /* librosa cuts the result to ceil(n * out / in) samples */
+    if (r->eof) {
+      unsigned long long want = (unsigned long long)ceil((double)r->frames * AUDIO_SR / r->info.samplerate);
+      if (r->produced + got > want) got = want > r->produced ? (size_t)(want - r->produced) : 0;
+      if (r->flushed && r->produced + got < want) { /* and zero-pads it */
+        size_t pad = (size_t)(want - r->produced - got);
+        if (reserve(&r->out, &r->out_cap, got + pad)) return snprintf(err, errlen, "out of memory"), -1;
+        memset(r->out + got, 0, pad * sizeof(float));
+        got += pad;
+      }
+    }
+    if (got) {
+      *out = r->out;
+      r->produced += got;
+      return (long)got;
+    }
+  }
+}
+
+int audio_load(const char *path, audio_buf_t *buf, char *err, size_t errlen) {
+  audio_reader_t *r = audio_open(path, err, errlen);
+  if (!r) return -1;
+  buf->n = 0;
+  const float *x;
+  long n;
+  while ((n = audio_read(r, &x, err, errlen)) > 0) {
+    if (reserve(&buf->x, &buf->cap, buf->n + (size_t)n)) {
+      snprintf(err, errlen, "out of memory after %zu samples", buf->n);
+      n = -1;
+      break;
+    }
+    memcpy(buf->x + buf->n, x, (size_t)n * sizeof(float));
+    buf->n += (size_t)n;
+  }
+  buf->source_rate = r->info.samplerate;
+  buf->source_channels = r->info.channels;
+  audio_close(r);
+  return n < 0 ? -1 : 0;
 }

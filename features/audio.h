@@ -8,7 +8,10 @@
 #include <stddef.h>
 
 #define AUDIO_SR 22050
-#define AUDIO_MAX_SECONDS 3600.0 /* longer inputs are refused, not allocated */
+/* Longer inputs (or headers claiming more) are refused: no recording runs for
+ * a week, and decoding one would take hours. Below it, memory does not
+ * depend on the length (audio_read streams). */
+#define AUDIO_MAX_SECONDS 604800.0
 /* Float files may hold any value; beyond this magnitude (120 dB over full
  * scale) the power spectra would overflow float32, so such files are refused
  * like NaN and Inf samples. */
@@ -23,6 +26,18 @@ typedef struct audio_buf {
   size_t raw_cap;
   int source_rate, source_channels;
 } audio_buf_t;
+
+/* A file decoded block by block: mono float32 at AUDIO_SR, exactly the
+ * samples audio_load gives, without holding them. */
+typedef struct audio_reader audio_reader_t;
+/* Opens and checks path; NULL with the reason in err. */
+audio_reader_t *audio_open(const char *path, char *err, size_t errlen);
+/* The next samples (*out is valid until the next call): their count, 0 at the
+ * end, or -1 with the reason (a bad sample, a decoding error, too long). */
+long audio_read(audio_reader_t *r, const float **out, char *err, size_t errlen);
+void audio_close(audio_reader_t *r);
+int audio_source_rate(const audio_reader_t *r);
+int audio_source_channels(const audio_reader_t *r);
 
 /* Loads path into buf. 0 on success; -1 with a reason in err (the caller adds
  * the file name), e.g. "not a WAV/AIFF/AU/FLAC/OGG/MP3 file (libsndfile: ...)". */

@@ -20,6 +20,8 @@
 #include "names.h"
 #include "npy.h"
 #include "outfile.h"
+#include "part.h"
+#include "recording.h"
 #include "pipeline.h"
 #include "progress.h"
 #include "schema.h"
@@ -62,11 +64,9 @@ static const char usage[] =
     "were, the files finished so far are in OUTDIR/parts and --resume continues.\n";
 
 typedef struct result {
-  int done, ok, fatal, resumed;
+  int ok, fatal, resumed;
   char err[600];
   size_t segments;
-  char *part; /* the part file's text: a header line, the 30-s row, the 3-s rows */
-  size_t part_len;
 } result_t;
 
 enum { OUT_3S, OUT_30S, OUT_INDEX, OUT_ERRORS, OUT_COUNT };
@@ -102,184 +102,112 @@ static void write_row(FILE *f, const char *name, size_t length, const double *ro
   csv_end_row(f);
 }
 
-/* The first line of a part file up to its sample and segment counts: the
- * source's name, label, size and modification time, so a changed file is not
- * taken for a done one. */
-static void part_key(FILE *f, const input_t *in, const struct stat *st) {
-  fputs("#part,1,", f);
-  csv_put_text(f, in->name, 1);
-  csv_put_text(f, in->label, 0);
-  fprintf(f, ",%lld,%lld%09ld,", (long long)st->st_size, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
-}
-
-/* End of the CSV record that starts at p: just after its '\n' (a newline
- * inside a quoted field, as in a file name, is part of the field), or NULL. */
-static const char *record_end(const char *p, const char *end) {
-  int quoted = 0;
-  for (; p < end; p++) {
-    if (*p == '"') quoted = !quoted; /* "" inside a field toggles twice */
-    else if (*p == '\n' && !quoted) return p + 1;
-  }
-  return NULL;
-}
-
-#define PART_MAX_BYTES (64u << 20) /* a 1-hour file's part is about 2 MB */
-
-int part_check(const char *text, size_t n, const char *key, size_t key_len, unsigned long long *samples,
-               unsigned long long *segments) {
-  if (n <= key_len || memcmp(text, key, key_len) != 0 || text[n - 1] != '\n' || memchr(text, '\0', n)) return -1;
-  /* "<samples>,<segments>\n" ends the first line */
-  const char *p = text + key_len, *end = text + n;
-  unsigned long long v[2] = {0, 0};
-  for (int k = 0; k < 2; k++) {
-    const char *start = p;
-    while (p < end && *p >= '0' && *p <= '9' && p - start < 19) v[k] = v[k] * 10 + (unsigned)(*p++ - '0');
-    if (p == start || p == end || *p != (k ? '\n' : ',')) return -1;
-    p++;
-  }
-  if (v[0] == 0 || v[1] != v[0] / SEGMENT_SAMPLES) return -1;
-  size_t records = 0; /* the 30-s row and the 3-s rows follow the first line */
-  while (p < end && (p = record_end(p, end))) records++;
-  if (p != end || records != 1 + v[1]) return -1;
-  *samples = v[0], *segments = v[1];
-  return 0;
+static void part_path(char *buf, size_t len, const job_t *job, const input_t *in, const char *ext) {
+  snprintf(buf, len, "%s/parts/%s.%s", job->outdir, in->file_stem, ext);
 }
 
 /* --resume: the part file of `in` when it is whole and matches the source, and
  * the log-mel file it goes with is whole too. 1 when r now holds it. */
 static int part_reuse(const job_t *job, const input_t *in, const struct stat *st, result_t *r) {
-  char path[4300], *key = NULL, *text = NULL;
+  char path[4300], *key = NULL, why[256];
   size_t key_len = 0;
-  int ok = 0;
+  unsigned long long samples, segments;
   FILE *k = open_memstream(&key, &key_len);
   if (!k) return 0;
-  part_key(k, in, st);
-  if (fclose(k) != 0) goto out;
-  snprintf(path, sizeof path, "%s/parts/%s.csv", job->outdir, in->file_stem);
-  FILE *f = fopen(path, "rb");
-  if (!f) goto out;
-  struct stat pst;
-  if (fstat(fileno(f), &pst) != 0 || pst.st_size <= 0 || (size_t)pst.st_size > PART_MAX_BYTES ||
-      !(text = malloc((size_t)pst.st_size + 1)) || fread(text, 1, (size_t)pst.st_size, f) != (size_t)pst.st_size) {
-    fclose(f);
-    goto out;
-  }
-  fclose(f);
-  size_t n = (size_t)pst.st_size;
-  text[n] = '\0';
-  unsigned long long samples, segments;
-  if (part_check(text, n, key, key_len, &samples, &segments)) goto out;
-
-  snprintf(path, sizeof path, "%s/parts/%s.npy", job->outdir, in->file_stem);
-  f = fopen(path, "rb");
-  if (!f) goto out;
+  part_key(k, in->name, in->label, st);
+  int ok = fclose(k) == 0;
+  part_path(path, sizeof path, job, in, "csv");
+  ok = ok && part_check_file(path, key, key_len, &samples, &segments) == 0;
+  free(key);
+  part_path(path, sizeof path, job, in, "npy");
+  FILE *f = ok ? fopen(path, "rb") : NULL;
+  if (!f) return 0;
   size_t shape[NPY_MAX_DIMS];
   int nd;
-  char why[256];
+  struct stat pst;
   ok = fstat(fileno(f), &pst) == 0 && npy_read_header(f, (long)pst.st_size, shape, &nd, why, sizeof why) == 0 &&
        nd == 3 && shape[0] == segments && shape[1] == MEL_BANDS && shape[2] == SEGMENT_FRAMES &&
        ftell(f) + (long)(segments * MEL_BANDS * SEGMENT_FRAMES * sizeof(float)) == (long)pst.st_size;
   fclose(f);
-  if (ok) {
-    r->part = text, r->part_len = n, r->segments = segments, r->resumed = 1;
-    text = NULL;
-  }
-out:
-  free(key);
-  free(text);
+  if (ok) r->segments = segments, r->resumed = 1;
   return ok;
 }
 
-typedef struct worker_state {
-  analysis_t *an;
-  audio_buf_t audio;
-  float *mel;
-  double *rows;
-  size_t rows_cap;
-} worker_state_t;
+/* Where one input's segments go as the recording is read: log-mels to its
+ * .npy, rows to its part file. */
+typedef struct sink {
+  outfile_t npy, part;
+  const input_t *in;
+} sink_t;
 
-/* Features of one input; its log-mel spectrograms and its rows go to
- * OUTDIR/parts, each file written whole or not at all (published to mel/ and
- * the tables when the whole run succeeds). */
-static void process(job_t *job, worker_state_t *w, size_t i) {
+static int on_segment(void *ctx, size_t k, const double *row, const float *mel) {
+  sink_t *s = ctx;
+  size_t plane = (size_t)MEL_BANDS * SEGMENT_FRAMES;
+  char name[4200];
+  snprintf(name, sizeof name, "%s.%zu.wav", s->in->stem, k);
+  write_row(s->part.f, name, SEGMENT_SAMPLES, row, s->in->label);
+  return fwrite(mel, sizeof(float), plane, s->npy.f) != plane || ferror(s->part.f);
+}
+
+/* The .npy's header states the segment count, known at the end: it is
+ * written for 0 first and rewritten in place (the same length). */
+static int npy_finish(outfile_t *o, size_t segments) {
+  char head[256];
+  FILE *m = fmemopen(head, sizeof head, "wb");
+  size_t shape[3] = {segments, MEL_BANDS, SEGMENT_FRAMES};
+  if (!m || npy_write_header(m, shape, 3)) return m ? fclose(m), -1 : -1;
+  long len = ftell(m);
+  fclose(m);
+  return outfile_rewrite(o, 0, head, (size_t)len);
+}
+
+/* Features of one input, streamed as it is decoded: its log-mel spectrograms
+ * and its rows go to OUTDIR/parts, each file written whole or not at all
+ * (published to mel/ and the tables when the whole run succeeds). */
+static void process(job_t *job, recording_t *rec, size_t i) {
   input_t *in = &job->inputs.items[i];
   result_t *r = &job->results[i];
-  char why[512], path[4300];
+  char why[600], path[4300];
   struct stat st;
-  if (in->error) {
-    snprintf(r->err, sizeof r->err, "%s", in->error);
-    return;
-  }
-  if (stat(in->path, &st) != 0) {
-    snprintf(r->err, sizeof r->err, "%s", errno == ENOENT ? "no such file" : strerror(errno));
-    return;
-  }
-  if (job->resume && part_reuse(job, in, &st, r)) {
-    r->ok = 1;
-    return;
-  }
-  if (audio_load(in->path, &w->audio, why, sizeof why)) {
-    snprintf(r->err, sizeof r->err, "%s", why);
-    return;
-  }
-  size_t n = w->audio.n, segments = n / SEGMENT_SAMPLES;
-  r->segments = segments;
-  if ((1 + segments) * FEATURE_COUNT > w->rows_cap) {
-    free(w->rows);
-    w->rows_cap = (1 + segments) * FEATURE_COUNT;
-    if (!(w->rows = malloc(w->rows_cap * sizeof *w->rows))) w->rows_cap = 0;
-  }
-  if (!w->rows || analysis_run(w->an, w->audio.x, n, w->rows, NULL)) {
-    snprintf(r->err, sizeof r->err, "out of memory");
-    r->fatal = 1;
-    return;
-  }
-  snprintf(path, sizeof path, "%s/parts/%s.npy", job->outdir, in->file_stem);
-  outfile_t out;
-  if (outfile_open(&out, path, why, sizeof why)) goto fatal;
-  size_t shape[3] = {segments, MEL_BANDS, SEGMENT_FRAMES}, plane = (size_t)MEL_BANDS * SEGMENT_FRAMES;
-  int bad = npy_write_header(out.f, shape, 3) != 0;
-  for (size_t s = 0; s < segments && !bad; s++) {
-    if (analysis_run(w->an, w->audio.x + s * SEGMENT_SAMPLES, SEGMENT_SAMPLES, w->rows + (1 + s) * FEATURE_COUNT,
-                     w->mel)) {
-      outfile_abort(&out);
-      snprintf(r->err, sizeof r->err, "out of memory");
-      r->fatal = 1;
-      return;
-    }
-    bad = fwrite(w->mel, sizeof(float), plane, out.f) != plane;
-  }
-  if (bad) {
-    snprintf(why, sizeof why, "writing its log-mel file under %.200s/parts failed: %s", job->outdir, strerror(outfile_error(&out)));
-    outfile_abort(&out);
+  if (in->error) return (void)snprintf(r->err, sizeof r->err, "%s", in->error);
+  if (stat(in->path, &st) != 0)
+    return (void)snprintf(r->err, sizeof r->err, "%s", errno == ENOENT ? "no such file" : strerror(errno));
+  if (job->resume && part_reuse(job, in, &st, r)) return (void)(r->ok = 1);
+  sink_t s = {.in = in};
+  size_t shape[3] = {0, MEL_BANDS, SEGMENT_FRAMES};
+  part_path(path, sizeof path, job, in, "npy");
+  if (outfile_open(&s.npy, path, why, sizeof why)) goto fatal;
+  part_path(path, sizeof path, job, in, "csv");
+  if (outfile_open(&s.part, path, why, sizeof why)) {
+    outfile_abort(&s.npy);
     goto fatal;
   }
-  if (outfile_commit(&out, 0, why, sizeof why)) goto fatal;
-
-  /* the rows, formatted here (in parallel) and written to the part file */
-  FILE *m = open_memstream(&r->part, &r->part_len);
-  if (!m) goto oom;
-  part_key(m, in, &st);
-  fprintf(m, "%zu,%zu\n", n, segments);
-  write_row(m, in->name, n, w->rows, in->label);
-  for (size_t s = 0; s < segments; s++) {
-    char name[4200];
-    snprintf(name, sizeof name, "%s.%zu.wav", in->stem, s);
-    write_row(m, name, SEGMENT_SAMPLES, w->rows + (1 + s) * FEATURE_COUNT, in->label);
+  npy_write_header(s.npy.f, shape, 3);
+  part_key(s.part.f, in->name, in->label, &st);
+  double whole[FEATURE_COUNT];
+  recording_info_t info;
+  int rc = recording_run(rec, in->path, 1, whole, on_segment, &s, &info, why, sizeof why);
+  if (rc == RECORDING_OK) {
+    write_row(s.part.f, in->name, info.samples, whole, in->label);
+    fprintf(s.part.f, "#end,%zu,%zu\n", info.samples, info.segments);
+    if (npy_finish(&s.npy, info.segments)) rc = RECORDING_FAILED, snprintf(why, sizeof why, "writing its log-mel file failed");
+  } else if (rc == RECORDING_FAILED && (ferror(s.npy.f) || ferror(s.part.f))) {
+    snprintf(why, sizeof why, "writing its part files under %.200s/parts failed: %s", job->outdir,
+             strerror(ferror(s.npy.f) ? outfile_error(&s.npy) : outfile_error(&s.part)));
   }
-  if (ferror(m) | fclose(m)) goto oom;
-  snprintf(path, sizeof path, "%s/parts/%s.csv", job->outdir, in->file_stem);
-  if (outfile_open(&out, path, why, sizeof why)) goto fatal;
-  if (fwrite(r->part, 1, r->part_len, out.f) != r->part_len) {
-    snprintf(why, sizeof why, "writing its part file under %.200s/parts failed: %s", job->outdir, strerror(outfile_error(&out)));
-    outfile_abort(&out);
+  if (rc != RECORDING_OK) {
+    outfile_abort(&s.npy), outfile_abort(&s.part);
+    if (rc == RECORDING_BAD_INPUT) return (void)snprintf(r->err, sizeof r->err, "%s", why);
     goto fatal;
   }
-  if (outfile_commit(&out, 0, why, sizeof why)) goto fatal;
+  if (outfile_commit(&s.npy, 0, why, sizeof why)) {
+    outfile_abort(&s.part);
+    goto fatal;
+  }
+  if (outfile_commit(&s.part, 0, why, sizeof why)) goto fatal;
+  r->segments = info.segments;
   r->ok = 1;
   return;
-oom:
-  snprintf(why, sizeof why, "out of memory");
 fatal:
   snprintf(r->err, sizeof r->err, "%s", why);
   r->fatal = 1;
@@ -287,30 +215,16 @@ fatal:
 
 static void *worker_new(void *ctx) {
   (void)ctx;
-  worker_state_t *w = calloc(1, sizeof *w);
-  if (!w) return NULL;
-  w->an = analysis_new(0);
-  w->mel = malloc(sizeof(float) * MEL_BANDS * SEGMENT_FRAMES);
-  return w;
+  return recording_new(0, 0);
 }
 
-static void worker_free(void *state) {
-  worker_state_t *w = state;
-  if (!w) return;
-  analysis_free(w->an);
-  audio_buf_free(&w->audio);
-  free(w->mel);
-  free(w->rows);
-  free(w);
-}
+static void worker_free(void *state) { recording_free(state); }
 
 static void work(void *ctx, void *state, size_t i) {
   job_t *job = ctx;
-  worker_state_t *w = state;
   result_t *r = &job->results[i];
-  if (!w || !w->an || !w->mel) snprintf(r->err, sizeof r->err, "out of memory"), r->fatal = 1;
-  else process(job, w, i);
-  r->done = 1;
+  if (!state) snprintf(r->err, sizeof r->err, "out of memory"), r->fatal = 1;
+  else process(job, state, i);
 }
 
 static void write_header(FILE *f) {
@@ -321,19 +235,18 @@ static void write_header(FILE *f) {
   csv_end_row(f);
 }
 
-/* The tables' share of a part: its 30-s row and its 3-s rows. */
-static void copy_part(const result_t *r, FILE *t30, FILE *t3) {
-  const char *end = r->part + r->part_len, *p = record_end(r->part, end), *row30 = record_end(p, end);
-  fwrite(p, 1, (size_t)(row30 - p), t30);
-  fwrite(row30, 1, (size_t)(end - row30), t3);
-}
-
 /* In input order, in the calling thread: a finished file's rows go to the
  * tables, a failed one to errors.csv. Nonzero stops the run. */
 static int consume(void *ctx, size_t i) {
   job_t *job = ctx;
   result_t *r = &job->results[i];
   input_t *in = &job->inputs.items[i];
+  char path[4300];
+  part_path(path, sizeof path, job, in, "csv");
+  if (r->ok && part_copy(path, job->out[OUT_30S].f, job->out[OUT_3S].f)) {
+    snprintf(r->err, sizeof r->err, "its part file %s could not be read back", shown(path, 2));
+    r->ok = 0, r->fatal = 1;
+  }
   if (r->fatal) {
     progress_clear(&job->prog);
     fprintf(stderr, "genre extract: %s: %s\n", shown(in->path, 0), shown(r->err, 1));
@@ -342,7 +255,6 @@ static int consume(void *ctx, size_t i) {
     job->ok++;
     job->resumed += (size_t)r->resumed;
     job->segments += r->segments;
-    copy_part(r, job->out[OUT_30S].f, job->out[OUT_3S].f);
     char npy[4200];
     snprintf(npy, sizeof npy, "%s.npy", in->file_stem);
     FILE *f = job->out[OUT_INDEX].f;
@@ -359,8 +271,6 @@ static int consume(void *ctx, size_t i) {
     csv_put_text(job->out[OUT_ERRORS].f, r->err, 0);
     csv_end_row(job->out[OUT_ERRORS].f);
   }
-  free(r->part);
-  r->part = NULL;
   progress_update(&job->prog, i + 1);
   return job->fatal;
 }
@@ -506,7 +416,6 @@ static int run_workers(job_t *job, int threads) {
 }
 
 static void job_free(job_t *job) {
-  for (size_t i = 0; job->results && i < job->inputs.n; i++) free(job->results[i].part);
   free(job->results);
   inputs_free(&job->inputs);
   if (job->lock > 0) close(job->lock);

@@ -20,13 +20,6 @@ typedef struct extract_args {
  * printing the problem. */
 int extract_parse_args(int argc, char **argv, extract_args_t *a);
 
-/* Checks a part file's text (OUTDIR/parts/<stem>.csv) against the first-line
- * prefix `key` its source would write: then "<samples>,<segments>" ends that
- * line and one 30-s row and `segments` 3-s rows follow. 0 with the counts, or
- * -1 when the part is foreign, stale or damaged. */
-int part_check(const char *text, size_t n, const char *key, size_t key_len, unsigned long long *samples,
-               unsigned long long *segments);
-
 /* Exit status: 0 all inputs processed, 2 some failed (outputs written),
  * 1 nothing usable or a usage / output error, 128 + signal when interrupted. */
 int extract_main(int argc, char **argv);

@@ -291,3 +291,14 @@ int publish_file(const char *src, const char *dst, char *err, size_t errlen) {
   }
   return outfile_commit(&o, 0, err, errlen);
 }
+
+int outfile_rewrite(outfile_t *o, long offset, const void *data, size_t n) {
+  sink_t *s = o->sink;
+  if (fflush(o->f) != 0 || !s) return -1;
+  ssize_t w = pwrite(s->fd, data, n, offset);
+  if (w != (ssize_t)n) {
+    if (!s->error) s->error = w < 0 ? errno : EIO;
+    return -1;
+  }
+  return 0;
+}

@@ -21,6 +21,9 @@ int outfile_commit(outfile_t *o, int durable, char *err, size_t errlen);
 /* Closes and removes the temporary, if open. */
 void outfile_abort(outfile_t *o);
 
+/* Overwrites n bytes at offset of what was written so far (e.g. a header
+ * whose counts are known at the end). 0, or -1. */
+int outfile_rewrite(outfile_t *o, long offset, const void *data, size_t n);
 /* The errno of the first failed write to o (EIO when none is known). */
 int outfile_error(const outfile_t *o);
 

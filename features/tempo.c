@@ -125,10 +125,16 @@ double tempo_estimate(tempo_t *t, const float *env, size_t frames) {
     if (!(norm >= 2.2250738585072014e-308)) norm = 1.0; /* util.normalize leaves tiny columns */
     for (int k = 0; k < TEMPO_WIN; k++) t->mean_ac[k] += t->ac[k] / norm;
   }
+  return tempo_from_sum(t, t->mean_ac, frames);
+}
+
+const double *tempo_ac_sum(const tempo_t *t) { return t->mean_ac; }
+
+double tempo_from_sum(const tempo_t *t, const double *ac_sum, size_t frames) {
   int best = 0;
   double best_score = -INFINITY;
   for (int k = 0; k < TEMPO_WIN; k++) {
-    double score = log1p(1e6 * (t->mean_ac[k] / (double)frames)) + t->logprior[k];
+    double score = log1p(1e6 * (ac_sum[k] / (double)frames)) + t->logprior[k];
     if (score > best_score) {
       best_score = score;
       best = k;

@@ -21,5 +21,10 @@ void onset_strength(const float *mel_db, size_t frames, int n_mels, float *env);
 
 /* Tempo in BPM from an onset envelope. */
 double tempo_estimate(tempo_t *t, const float *env, size_t frames);
+/* After tempo_estimate: the tempogram summed over its frames [TEMPO_WIN]. */
+const double *tempo_ac_sum(const tempo_t *t);
+/* Tempo from a tempogram summed over `frames` frames (of one envelope or
+ * several): the arg-max of its mean under the prior. */
+double tempo_from_sum(const tempo_t *t, const double *ac_sum, size_t frames);
 
 #endif

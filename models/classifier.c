@@ -108,32 +108,37 @@ static int run_model(classifier_t *c, int i, const double *rows, const float *me
   return 0;
 }
 
-int classifier_run(classifier_t *c, const double *rows, const float *mel, size_t segments, real *seg, double *track) {
+int classifier_segments(classifier_t *c, const double *rows, const float *mel, size_t n, real *seg) {
+  if (!c->segment_models) return 0;
+  memset(seg, 0, n * (size_t)c->K * sizeof(real));
+  for (int i = 0; i < c->n_models; i++)
+    if (c->model[i].unit != MODEL_UNIT_TRACK && run_model(c, i, rows, mel, n, seg)) return -1;
+  /* the ensemble of segment models per segment, as experiment's: their mean */
+  for (size_t v = 0; c->segment_models > 1 && v < n * (size_t)c->K; v++) seg[v] /= (real)c->segment_models;
+  return 0;
+}
+
+int classifier_track(classifier_t *c, const double *whole, const real *seg, size_t segments, double *track) {
   int K = c->K;
-  real *whole = c->whole;
   for (int k = 0; k < K; k++) track[k] = 0;
-  if (c->segment_models) memset(seg, 0, segments * (size_t)K * sizeof(real));
-  int rc = 0;
-  for (int i = 0; i < c->n_models && !rc; i++) {
-    if (c->model[i].unit == MODEL_UNIT_TRACK) {
-      memset(whole, 0, (size_t)K * sizeof(real));
-      rc = run_model(c, i, rows, NULL, 1, whole);
-      for (int k = 0; k < K; k++) track[k] += whole[k];
-    } else {
-      rc = run_model(c, i, rows + FEATURE_COUNT, mel, segments, seg);
-    }
+  for (int i = 0; i < c->n_models; i++) {
+    if (c->model[i].unit != MODEL_UNIT_TRACK) continue;
+    memset(c->whole, 0, (size_t)K * sizeof(real));
+    if (run_model(c, i, whole, NULL, 1, c->whole)) return -1;
+    for (int k = 0; k < K; k++) track[k] += c->whole[k];
   }
-  if (c->segment_models) {
-    /* the ensemble of segment models per segment, as experiment's: their mean */
-    for (size_t v = 0; c->segment_models > 1 && v < segments * (size_t)K; v++) seg[v] /= (real)c->segment_models;
-    for (int k = 0; k < K; k++) {
-      double sum = 0;
-      for (size_t s = 0; s < segments; s++) sum += seg[s * K + k];
-      track[k] += c->segment_models * (sum / (double)segments);
-    }
+  for (int k = 0; k < K && c->segment_models; k++) {
+    double sum = 0;
+    for (size_t s = 0; s < segments; s++) sum += seg[s * K + k];
+    track[k] += c->segment_models * (sum / (double)segments);
   }
   for (int k = 0; k < K; k++) track[k] /= c->n_models;
-  return rc;
+  return 0;
+}
+
+int classifier_run(classifier_t *c, const double *rows, const float *mel, size_t segments, real *seg, double *track) {
+  if (classifier_segments(c, rows + FEATURE_COUNT, mel, segments, seg)) return -1;
+  return classifier_track(c, rows, seg, segments, track);
 }
 
 int classifier_argmax(const double *p, int K) {

@@ -41,6 +41,13 @@ void classifier_free(classifier_t *c);
  * >= 1 when there are segment models. 0, or -1 when out of memory. */
 int classifier_run(classifier_t *c, const double *rows, const float *mel, size_t segments, real *seg, double *track);
 
+/* The two halves of classifier_run, for recordings analysed as they stream:
+ * seg[n][K] for n segments' rows[n][FEATURE_COUNT] and mel[n][...] (the
+ * segment models' mean; nothing when there are none); then track[K] from the
+ * whole-recording row and all the segments' probabilities. 0, or -1. */
+int classifier_segments(classifier_t *c, const double *rows, const float *mel, size_t n, real *seg);
+int classifier_track(classifier_t *c, const double *whole, const real *seg, size_t segments, double *track);
+
 /* Index of the largest of p[K]. */
 int classifier_argmax(const double *p, int K);
 

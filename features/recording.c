@@ -1,0 +1,197 @@
+#include "recording.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "audio.h"
+#include "extract.h"
+#include "stft.h"
+#include "tempo.h"
+
+/* Resampled samples may be cut at the very end (librosa's length rule): a
+ * segment or window is analysed once this many samples past its end are in,
+ * or at the end of the input. */
+#define MARGIN 4096
+
+struct recording {
+  analysis_t *an;
+  size_t exact, window;     /* samples */
+  float *sig;               /* samples [base, base + n) */
+  size_t n, cap;
+  size_t base;
+  double row[FEATURE_COUNT];
+  float *mel;               /* [MEL_BANDS][SEGMENT_FRAMES] */
+  window_pool_t pool;
+};
+
+recording_t *recording_new(size_t exact_seconds, size_t window_seconds) {
+  recording_t *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->exact = (exact_seconds ? exact_seconds : RECORDING_EXACT_SECONDS) * (size_t)AUDIO_SR;
+  r->window = (window_seconds ? window_seconds : RECORDING_WINDOW_SECONDS) * (size_t)AUDIO_SR;
+  r->window -= r->window % SEGMENT_SAMPLES;
+  if (r->window == 0) r->window = SEGMENT_SAMPLES;
+  r->an = analysis_new(0);
+  r->mel = malloc(sizeof(float) * MEL_BANDS * SEGMENT_FRAMES);
+  if (!r->an || !r->mel || window_pool_init(&r->pool)) {
+    recording_free(r);
+    return NULL;
+  }
+  return r;
+}
+
+void recording_free(recording_t *r) {
+  if (!r) return;
+  analysis_free(r->an);
+  window_pool_free(&r->pool);
+  free(r->sig), free(r->mel), free(r);
+}
+
+/* --- pooling windows -------------------------------------------------------- */
+
+int window_pool_init(window_pool_t *p) {
+  memset(p, 0, sizeof *p);
+  p->ac_sum = calloc(TEMPO_WIN, sizeof(double));
+  return p->ac_sum ? 0 : -1;
+}
+
+void window_pool_free(window_pool_t *p) {
+  free(p->ac_sum);
+  p->ac_sum = NULL;
+}
+
+static void pool_reset(window_pool_t *p) {
+  double *ac = p->ac_sum;
+  memset(p, 0, sizeof *p);
+  p->ac_sum = ac;
+  memset(ac, 0, TEMPO_WIN * sizeof(double));
+}
+
+void window_pool_add(window_pool_t *p, const double *row, size_t samples, const double *ac_sum, size_t ac_frames) {
+  double frames = (double)stft_frames(samples);
+  for (int c = 0; c + 1 < FEATURE_COUNT; c += 2) {
+    if (c == F_TEMPO) c++; /* the one column that is not a (mean, var) pair */
+    /* the harmonic and percussive waveforms' statistics are over samples, the rest over frames */
+    int over_samples = c == F_HARMONY_MEAN || c == F_PERCEPTR_MEAN;
+    double w = over_samples ? (double)samples : frames, wa = p->weight[c], total = wa + w;
+    double delta = row[c] - p->mean[c];
+    p->mean[c] += delta * w / total;                                 /* Chan et al.'s pairwise update */
+    p->m2[c] += row[c + 1] * w + delta * delta * wa * w / total;     /* var * weight = the window's M2 */
+    p->weight[c] = total;
+  }
+  for (int k = 0; k < TEMPO_WIN; k++) p->ac_sum[k] += ac_sum[k];
+  p->ac_frames += ac_frames;
+}
+
+void window_pool_finish(const window_pool_t *p, const struct analysis *a, double *row) {
+  for (int c = 0; c + 1 < FEATURE_COUNT; c += 2) {
+    if (c == F_TEMPO) c++;
+    row[c] = p->mean[c];
+    row[c + 1] = p->weight[c] > 0 ? p->m2[c] / p->weight[c] : 0.0;
+  }
+  row[F_TEMPO] = analysis_tempo_from(a, p->ac_sum, p->ac_frames);
+}
+
+/* --- the stream ------------------------------------------------------------- */
+
+typedef struct run {
+  recording_t *r;
+  int want_mel;
+  double *whole;
+  segment_fn on_segment;
+  void *ctx;
+  size_t total;      /* samples decoded */
+  size_t next_seg;   /* next segment to analyse */
+  size_t next_win;   /* next window to analyse (windowed mode) */
+  int windowed, eof;
+} run_t;
+
+static int append(recording_t *r, const float *x, size_t n) {
+  if (r->n + n > r->cap) {
+    size_t cap = r->cap ? r->cap : 1 << 20;
+    while (cap < r->n + n) cap *= 2;
+    float *s = realloc(r->sig, cap * sizeof *s);
+    if (!s) return -1;
+    r->sig = s, r->cap = cap;
+  }
+  memcpy(r->sig + r->n, x, n * sizeof *x);
+  r->n += n;
+  return 0;
+}
+
+/* Samples [from, from + len) of the recording (they are in the buffer). */
+static const float *at(const recording_t *r, size_t from) { return r->sig + (from - r->base); }
+
+static int ready(const run_t *u, size_t end) { return u->eof ? end <= u->total : end + MARGIN <= u->total; }
+
+/* Every segment and window whose samples are all in; then drops what no later one needs. */
+static int analyse_ready(run_t *u) {
+  recording_t *r = u->r;
+  for (; ready(u, (u->next_seg + 1) * SEGMENT_SAMPLES); u->next_seg++) {
+    size_t from = u->next_seg * SEGMENT_SAMPLES;
+    if (!u->on_segment) continue; /* counted, not analysed */
+    if (analysis_run(r->an, at(r, from), SEGMENT_SAMPLES, r->row, u->want_mel ? r->mel : NULL)) return -1;
+    if (u->on_segment(u->ctx, u->next_seg, r->row, u->want_mel ? r->mel : NULL)) return -1;
+  }
+  if (u->whole && !u->windowed && u->total > r->exact + MARGIN) u->windowed = 1;
+  for (; u->whole && u->windowed; u->next_win++) {
+    size_t from = u->next_win * r->window, end = from + r->window;
+    if (!ready(u, end)) {
+      if (!u->eof || from >= u->total) break;
+      end = u->total; /* the last window: what remains */
+    }
+    size_t frames;
+    if (analysis_run(r->an, at(r, from), end - from, r->row, NULL)) return -1;
+    const double *ac = analysis_tempogram(r->an, &frames);
+    window_pool_add(&r->pool, r->row, end - from, ac, frames);
+  }
+  /* keep what the next segment (and the next window, or the whole signal) needs */
+  size_t keep = u->next_seg * SEGMENT_SAMPLES;
+  if (u->whole && !u->windowed) keep = 0;
+  if (u->whole && u->windowed && u->next_win * r->window < keep) keep = u->next_win * r->window;
+  if (keep > r->base) {
+    size_t drop = keep - r->base < r->n ? keep - r->base : r->n;
+    memmove(r->sig, r->sig + drop, (r->n - drop) * sizeof *r->sig);
+    r->n -= drop, r->base += drop;
+  }
+  return 0;
+}
+
+int recording_run(recording_t *r, const char *path, int want_mel, double *whole, segment_fn on_segment, void *ctx,
+                  recording_info_t *info, char *err, size_t errlen) {
+  memset(info, 0, sizeof *info);
+  if (errlen) err[0] = '\0';
+  r->n = r->base = 0;
+  pool_reset(&r->pool);
+  audio_reader_t *in = audio_open(path, err, errlen);
+  if (!in) return RECORDING_BAD_INPUT;
+  info->source_rate = audio_source_rate(in), info->source_channels = audio_source_channels(in);
+  run_t u = {.r = r, .want_mel = want_mel, .whole = whole, .on_segment = on_segment, .ctx = ctx};
+  int rc = RECORDING_OK;
+  for (;;) {
+    const float *x;
+    long got = audio_read(in, &x, err, errlen);
+    if (got < 0) {
+      rc = RECORDING_BAD_INPUT;
+      break;
+    }
+    if (got == 0) u.eof = 1;
+    else if (append(r, x, (size_t)got)) rc = RECORDING_FAILED;
+    u.total += (size_t)got;
+    if (rc || analyse_ready(&u)) {
+      if (!rc) rc = RECORDING_FAILED;
+      break;
+    }
+    if (u.eof) break;
+  }
+  audio_close(in);
+  if (rc == RECORDING_FAILED && !*err) snprintf(err, errlen, "out of memory");
+  if (rc) return rc;
+  info->samples = u.total, info->segments = u.next_seg, info->windowed = u.windowed;
+  if (whole && u.windowed) window_pool_finish(&r->pool, r->an, whole);
+  else if (whole && analysis_run(r->an, r->sig, u.total, whole, NULL))
+    return snprintf(err, errlen, "out of memory"), RECORDING_FAILED;
+  return RECORDING_OK;
+}
