@@ -61,6 +61,10 @@ struct analysis {
   int any_bad;    /* some frame of the current signal has zero-mask bins */
   size_t ola_len; /* samples of ola in use for the current signal */
   size_t frames;  /* of the last signal */
+  size_t f0, f1, s0, s1; /* the frames and samples its statistics cover */
+  const analysis_levels_t *given; /* floors from a longer signal (NULL: the signal's own) */
+  int tuning_bin;                 /* chroma's tuning from a longer signal (-1: the signal's own) */
+  analysis_levels_t own;          /* the last signal's */
 };
 
 void analysis_free(analysis_t *a) {
@@ -83,6 +87,7 @@ analysis_t *analysis_new(size_t chunk_frames) {
   analysis_t *a = calloc(1, sizeof *a);
   if (!a) return NULL;
   a->chunk = chunk_frames ? chunk_frames : ANALYSIS_CHUNK;
+  a->tuning_bin = -1;
   size_t rows = a->chunk + 2 * CONTEXT;
   size_t n_ptr = rows > STFT_BINS + 2 * CONTEXT ? rows : STFT_BINS + 2 * CONTEXT;
   a->stft = stft_new();
@@ -173,11 +178,12 @@ static inline __attribute__((always_inline)) void reduce_waveforms(analysis_t *a
   /* interior: all four frames exist, (i + 1024) / 512 in [3, frames) */
   size_t in_lo = STFT_HOP;
   size_t in_hi = frames * STFT_HOP > STFT_N_FFT / 2 ? frames * STFT_HOP - STFT_N_FFT / 2 : 0;
-  size_t i = a->done;
-  while (i < end) {
+  size_t i = a->done > a->s0 ? a->done : a->s0, stop_at = end < a->s1 ? end : a->s1;
+  if (i > stop_at) i = stop_at;
+  while (i < stop_at) {
     size_t j = (size_t)((long)i - a->ola_base);
-    if (i >= in_lo && i < in_hi && i % 8 == 0 && i + 8 <= end && i + 8 <= in_hi) {
-      size_t stop = end < in_hi ? end : in_hi;
+    if (i >= in_lo && i < in_hi && i % 8 == 0 && i + 8 <= stop_at && i + 8 <= in_hi) {
+      size_t stop = stop_at < in_hi ? stop_at : in_hi;
       stop = i + (stop - i) / 8 * 8;
       for (; i < stop; i += 8, j += 8)
         for (int l = 0; l < 8; l++) {
@@ -392,9 +398,16 @@ static void mean_var_f(const float *v, size_t stride, size_t n, double *row, int
 
 HOT_KERNEL
 int analysis_run(analysis_t *a, const float *x, size_t n, double *row, float *mel_db) {
+  return analysis_run_range(a, x, n, 0, 0, row, mel_db);
+}
+
+int analysis_run_range(analysis_t *a, const float *x, size_t n, size_t f0, size_t f1, double *row, float *mel_db) {
   size_t frames = stft_frames(n);
   if (n == 0 || reserve_frames(a, frames)) return -1;
+  if (f1 == 0 || f1 > frames) f1 = frames;
+  if (f0 >= f1) return -1;
   a->frames = frames;
+  a->f0 = f0, a->f1 = f1, a->s0 = f0 * STFT_HOP, a->s1 = f1 == frames ? n : f1 * STFT_HOP;
   pitch_peaks_clear(&a->peaks);
   a->ola_base = -STFT_N_FFT / 2;
   a->done = 0;
@@ -411,7 +424,7 @@ int analysis_run(analysis_t *a, const float *x, size_t n, double *row, float *me
   }
 
   /* chroma: the tuning needs every frame's peaks first */
-  const float *fb = chroma_filterbank_for(a, estimate_tuning_bin(&a->peaks));
+  const float *fb = chroma_filterbank_for(a, a->tuning_bin >= 0 ? a->tuning_bin : estimate_tuning_bin(&a->peaks));
   if (!fb) return -1;
   if (frames <= a->chunk) {
     chroma_frames(a, fb, 0, frames, 0); /* magnitudes are still in a->mag */
@@ -429,7 +442,7 @@ int analysis_run(analysis_t *a, const float *x, size_t n, double *row, float *me
   /* mel dB, MFCC (DCT via BLAS, in double: MFCC means can be near zero and a
    * float32 sum of 128 terms of +-100 dB would cost them their precision),
    * onset envelope, tempo */
-  power_to_db(a->mel, frames * MEL_BANDS);
+  a->own.mel_top_db = power_to_db(a->mel, frames * MEL_BANDS, a->given ? &a->given->mel_top_db : NULL);
   /* Rows k >= 1 of the DCT sum to zero, so each frame is centred first: the
    * same coefficients, without cancelling the common -60 dB offset (and exact
    * zeros for constant frames, as librosa gives). Row 0 is the mean's. */
@@ -448,7 +461,7 @@ int analysis_run(analysis_t *a, const float *x, size_t n, double *row, float *me
   }
   for (size_t t = 0; t < frames; t++) a->mfcc[t * MFCC_COUNT] = a->frame_mean[t] * sqrt((double)MEL_BANDS);
   onset_strength(a->mel, frames, MEL_BANDS, a->env);
-  row[F_TEMPO] = tempo_estimate(a->tempo, a->env, frames);
+  row[F_TEMPO] = tempo_estimate_range(a->tempo, a->env, frames, f0, f1);
 
   /* spectral contrast in dB: power_to_db of peaks and of valleys, each floored
    * 80 dB below its own maximum over the whole signal */
@@ -460,26 +473,29 @@ int analysis_run(analysis_t *a, const float *x, size_t n, double *row, float *me
     top_p = fmax(top_p, a->peak[i]);
     top_v = fmax(top_v, a->valley[i]);
   }
+  a->own.contrast_top_peak = top_p, a->own.contrast_top_valley = top_v;
+  if (a->given) top_p = a->given->contrast_top_peak, top_v = a->given->contrast_top_valley;
   for (size_t i = 0; i < pv; i++)
     a->peak[i] = fmax(a->peak[i], top_p - 80.0) - fmax(a->valley[i], top_v - 80.0);
 
-  /* statistics over frames (population variance) */
-  mean_var_f(a->chroma, 1, frames * CHROMA_BINS, row, F_CHROMA_MEAN);
-  mean_var(a->rms, 1, frames, row, F_RMS_MEAN);
-  mean_var(a->centroid, 1, frames, row, F_CENTROID_MEAN);
-  mean_var(a->bandwidth, 1, frames, row, F_BANDWIDTH_MEAN);
-  mean_var(a->rolloff, 1, frames, row, F_ROLLOFF_MEAN);
-  mean_var(a->zcr, 1, frames, row, F_ZCR_MEAN);
-  double hm = a->h_sum / n, pm = a->p_sum / n;
+  /* statistics over frames [f0, f1) (population variance) */
+  size_t nf = f1 - f0, ns = a->s1 - a->s0;
+  mean_var_f(a->chroma + f0 * CHROMA_BINS, 1, nf * CHROMA_BINS, row, F_CHROMA_MEAN);
+  mean_var(a->rms + f0, 1, nf, row, F_RMS_MEAN);
+  mean_var(a->centroid + f0, 1, nf, row, F_CENTROID_MEAN);
+  mean_var(a->bandwidth + f0, 1, nf, row, F_BANDWIDTH_MEAN);
+  mean_var(a->rolloff + f0, 1, nf, row, F_ROLLOFF_MEAN);
+  mean_var(a->zcr + f0, 1, nf, row, F_ZCR_MEAN);
+  double hm = a->h_sum / ns, pm = a->p_sum / ns;
   row[F_HARMONY_MEAN] = hm;
-  row[F_HARMONY_VAR] = fmax(0.0, a->h_sq / n - hm * hm);
+  row[F_HARMONY_VAR] = fmax(0.0, a->h_sq / ns - hm * hm);
   row[F_PERCEPTR_MEAN] = pm;
-  row[F_PERCEPTR_VAR] = fmax(0.0, a->p_sq / n - pm * pm);
-  for (int k = 0; k < MFCC_COUNT; k++) mean_var(a->mfcc + k, MFCC_COUNT, frames, row, F_MFCC + 2 * k);
+  row[F_PERCEPTR_VAR] = fmax(0.0, a->p_sq / ns - pm * pm);
+  for (int k = 0; k < MFCC_COUNT; k++) mean_var(a->mfcc + f0 * MFCC_COUNT + k, MFCC_COUNT, nf, row, F_MFCC + 2 * k);
   for (int c = 0; c < CHROMA_BINS; c++)
-    mean_var_f(a->chroma + c, CHROMA_BINS, frames, row, F_CHROMA_BIN + 2 * c);
+    mean_var_f(a->chroma + f0 * CHROMA_BINS + c, CHROMA_BINS, nf, row, F_CHROMA_BIN + 2 * c);
   for (int b = 0; b < CONTRAST_BANDS; b++)
-    mean_var(a->peak + b, CONTRAST_BANDS, frames, row, F_CONTRAST + 2 * b);
+    mean_var(a->peak + f0 * CONTRAST_BANDS + b, CONTRAST_BANDS, nf, row, F_CONTRAST + 2 * b);
 
   if (mel_db)
     for (size_t t = 0; t < frames; t++)
@@ -488,10 +504,62 @@ int analysis_run(analysis_t *a, const float *x, size_t n, double *row, float *me
 }
 
 const double *analysis_tempogram(const analysis_t *a, size_t *frames) {
-  *frames = a->frames;
+  *frames = a->f1 - a->f0;
   return tempo_ac_sum(a->tempo);
 }
 
 double analysis_tempo_from(const analysis_t *a, const double *ac_sum, size_t frames) {
   return tempo_from_sum(a->tempo, ac_sum, frames);
+}
+
+void analysis_set_levels(analysis_t *a, const analysis_levels_t *levels, int tuning_bin) {
+  a->given = levels;
+  a->tuning_bin = tuning_bin;
+}
+
+/* The maxima the dB floors are relative to, for frames [t0, t1): the same
+ * spectra, in the same 16-frame lanes, as process_chunk computes them. */
+static int levels_chunk(analysis_t *a, const float *x, size_t n, size_t t0, size_t t1, analysis_levels_t *lv,
+                        tuning_hist_t *th) {
+  double peak[MEDIAN_LANES * CONTRAST_BANDS], valley[MEDIAN_LANES * CONTRAST_BANDS];
+  float mel[MEDIAN_LANES * MEL_BANDS];
+  for (size_t t = t0; t < t1; t++) {
+    stft_frame(a->stft, x, n, t, a->spec);
+    stft_magnitude(a->spec, a->mag + (t - t0) * STFT_ROW);
+  }
+  for (size_t f = 0; f < t1 - t0; f += MEDIAN_LANES) {
+    size_t used = t1 - t0 - f < MEDIAN_LANES ? t1 - t0 - f : MEDIAN_LANES;
+    for (int l = 0; l < MEDIAN_LANES; l++)
+      for (int k = 0; k < STFT_BINS; k++)
+        a->lanes_in[k * MEDIAN_LANES + l] = a->mag[(f + ((size_t)l < used ? (size_t)l : used - 1)) * STFT_ROW + k];
+    spectral_peak_valley(a->spectral, a->lanes_in, peak, valley);
+    melbank_apply(a->melbank, a->lanes_in, mel);
+    pitch_peaks_clear(&a->peaks);
+    if (piptrack_lanes(a->lanes_in, STFT_BINS, ANALYSIS_SR, STFT_N_FFT, (int)used, &a->peaks)) return -1;
+    tuning_hist_add(th, &a->peaks);
+    for (size_t i = 0; i < used * MEL_BANDS; i++) {
+      float db = 10.0f * log10f(mel[i] > 1e-10f ? mel[i] : 1e-10f); /* as power_to_db */
+      if (db > lv->mel_top_db) lv->mel_top_db = db;
+    }
+    for (size_t i = 0; i < used * CONTRAST_BANDS; i++) {
+      lv->contrast_top_peak = fmax(lv->contrast_top_peak, 10.0 * log10(fmax(peak[i], 1e-10)));
+      lv->contrast_top_valley = fmax(lv->contrast_top_valley, 10.0 * log10(fmax(valley[i], 1e-10)));
+    }
+  }
+  return 0;
+}
+
+int analysis_levels(analysis_t *a, const float *x, size_t n, size_t f0, size_t f1, analysis_levels_t *lv,
+                    tuning_hist_t *th) {
+  size_t frames = stft_frames(n);
+  if (f1 == 0 || f1 > frames) f1 = frames;
+  if (n == 0 || f0 >= f1) return -1;
+  for (size_t t0 = f0; t0 < f1; t0 += a->chunk)
+    if (levels_chunk(a, x, n, t0, t0 + a->chunk < f1 ? t0 + a->chunk : f1, lv, th)) return -1;
+  return 0;
+}
+
+void analysis_levels_init(analysis_levels_t *lv) {
+  lv->mel_top_db = -INFINITY;
+  lv->contrast_top_peak = lv->contrast_top_valley = -INFINITY;
 }

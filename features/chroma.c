@@ -117,6 +117,36 @@ double tuning_of_bin(int bin) {
   return bin == TUNING_N_BINS ? 0.5 : bin * TUNING_RESOLUTION - 0.5; /* np.linspace edges */
 }
 
+/* The histogram bin of a peak's deviation from the nearest semitone, bins
+ * [-0.5, 0.5) of 0.01 (numpy's edges), or -1 outside them. */
+static int residual_bin(float pitch, const double *edges) {
+  /* 12 * hz_to_octs(f) mod 1, in float32 like numpy on a float32 array */
+  float octs = log2f(pitch / 27.5f); /* A440 / 16 */
+  float r = fmodf(12.0f * octs, 1.0f);
+  if (r < 0.0f) r += 1.0f;
+  if (r >= 0.5f) r -= 1.0f;
+  double rd = r;
+  if (rd < edges[0] || rd > edges[TUNING_N_BINS]) return -1;
+  int lo = 0, hi = TUNING_N_BINS; /* find i with edges[i] <= r < edges[i+1] */
+  while (hi - lo > 1) {
+    int mid = (lo + hi) / 2;
+    if (edges[mid] <= rd) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+static void tuning_edges(double *edges) {
+  for (int i = 0; i <= TUNING_N_BINS; i++) edges[i] = tuning_of_bin(i);
+}
+
+static int histogram_argmax(const unsigned long long *counts) {
+  int best = 0;
+  for (int i = 1; i < TUNING_N_BINS; i++)
+    if (counts[i] > counts[best]) best = i;
+  return best;
+}
+
 int estimate_tuning_bin(pitch_peaks_t *peaks) {
   const int none = TUNING_N_BINS / 2; /* tuning 0.0 */
   size_t n = peaks->n;
@@ -124,36 +154,44 @@ int estimate_tuning_bin(pitch_peaks_t *peaks) {
   /* threshold: median peak magnitude, from a copy (the pitch/mag pairing stays) */
   memcpy(peaks->scratch, peaks->mag, n * sizeof(float));
   float threshold = median_of(peaks->scratch, n);
-
-  /* histogram of deviations from the nearest semitone, bins [-0.5, 0.5) of 0.01 */
-  enum { N_EDGES = TUNING_N_BINS + 1 };
-  double edges[N_EDGES];
-  for (int i = 0; i < N_EDGES; i++) edges[i] = tuning_of_bin(i);
-  int counts[TUNING_N_BINS] = {0};
-  int used = 0;
+  double edges[TUNING_N_BINS + 1];
+  tuning_edges(edges);
+  unsigned long long counts[TUNING_N_BINS] = {0}, used = 0;
   for (size_t i = 0; i < n; i++) {
     if (!(peaks->mag[i] >= threshold) || !(peaks->pitch[i] > 0.0f)) continue;
-    /* 12 * hz_to_octs(f) mod 1, in float32 like numpy on a float32 array */
-    float octs = log2f(peaks->pitch[i] / 27.5f); /* A440 / 16 */
-    float r = fmodf(12.0f * octs, 1.0f);
-    if (r < 0.0f) r += 1.0f;
-    if (r >= 0.5f) r -= 1.0f;
-    double rd = r;
-    if (rd < edges[0] || rd > edges[N_EDGES - 1]) continue;
-    int lo = 0, hi = N_EDGES - 1; /* find i with edges[i] <= r < edges[i+1] */
-    while (hi - lo > 1) {
-      int mid = (lo + hi) / 2;
-      if (edges[mid] <= rd) lo = mid;
-      else hi = mid;
-    }
-    counts[lo]++;
-    used++;
+    int b = residual_bin(peaks->pitch[i], edges);
+    if (b >= 0) counts[b]++, used++;
   }
-  if (used == 0) return none;
-  int best = 0;
-  for (int i = 1; i < TUNING_N_BINS; i++)
-    if (counts[i] > counts[best]) best = i;
-  return best;
+  return used ? histogram_argmax(counts) : none;
+}
+
+/* Magnitude buckets of the pooled histogram: 16 per octave from 2^-64 to 2^64. */
+static int mag_bucket(float mag) {
+  double b = (log2((double)mag) + 64.0) * 16.0;
+  return !(b > 0) ? 0 : b >= TUNING_MAG_BUCKETS ? TUNING_MAG_BUCKETS - 1 : (int)b;
+}
+
+void tuning_hist_add(tuning_hist_t *h, const pitch_peaks_t *peaks) {
+  double edges[TUNING_N_BINS + 1];
+  tuning_edges(edges);
+  for (size_t i = 0; i < peaks->n; i++) {
+    int m = mag_bucket(peaks->mag[i]);
+    h->peaks[m]++;
+    if (!(peaks->pitch[i] > 0.0f)) continue;
+    int b = residual_bin(peaks->pitch[i], edges);
+    if (b >= 0) h->counts[(size_t)m * TUNING_N_BINS + (size_t)b]++;
+  }
+}
+
+int tuning_hist_bin(const tuning_hist_t *h) {
+  unsigned long long total = 0, below = 0, counts[TUNING_N_BINS] = {0}, used = 0;
+  for (int m = 0; m < TUNING_MAG_BUCKETS; m++) total += h->peaks[m];
+  if (total == 0) return TUNING_N_BINS / 2;
+  int from = 0; /* the bucket holding the median: it and those above pass the threshold */
+  while (from < TUNING_MAG_BUCKETS - 1 && below + h->peaks[from] <= (total - 1) / 2) below += h->peaks[from++];
+  for (int m = from; m < TUNING_MAG_BUCKETS; m++)
+    for (int b = 0; b < TUNING_N_BINS; b++) counts[b] += h->counts[(size_t)m * TUNING_N_BINS + (size_t)b], used += h->counts[(size_t)m * TUNING_N_BINS + (size_t)b];
+  return used ? histogram_argmax(counts) : TUNING_N_BINS / 2;
 }
 
 void chroma_filterbank(double sr, int n_fft, double tuning, float *weights) {

@@ -39,6 +39,19 @@ int piptrack_lanes(const float *mag, int n_bins, double sr, int n_fft, int used,
 int estimate_tuning_bin(pitch_peaks_t *peaks);
 double tuning_of_bin(int bin);
 
+/* estimate_tuning pooled over a signal too long to hold its peaks: counts of
+ * peaks by magnitude (16 buckets per octave) and deviation bin. The median
+ * threshold is then known to its bucket (4% in magnitude), and the peaks of
+ * that bucket all count: the tuning of the whole, up to the peaks within 4%
+ * of the median (in tests, the same bin as estimate_tuning_bin). */
+#define TUNING_MAG_BUCKETS 2048
+typedef struct tuning_hist {
+  unsigned long long peaks[TUNING_MAG_BUCKETS];
+  unsigned counts[TUNING_MAG_BUCKETS * TUNING_N_BINS];
+} tuning_hist_t;
+void tuning_hist_add(tuning_hist_t *h, const pitch_peaks_t *peaks);
+int tuning_hist_bin(const tuning_hist_t *h);
+
 /* librosa.filters.chroma weights [CHROMA_BINS][n_fft/2+1] for a tuning. */
 void chroma_filterbank(double sr, int n_fft, double tuning, float *weights);
 

@@ -90,16 +90,19 @@ void melbank_apply(const melbank_t *m, const float *mag, float *mel) {
 }
 
 HOT_KERNEL
-void power_to_db(float *s, size_t n) {
-  if (n == 0) return;
+float power_to_db(float *s, size_t n, const float *given_top) {
+  if (n == 0) return -INFINITY;
   float top = -INFINITY;
   for (size_t i = 0; i < n; i++) {
     s[i] = 10.0f * log10f(s[i] > DB_AMIN ? s[i] : DB_AMIN);
     if (s[i] > top) top = s[i];
   }
+  float own = top;
+  if (given_top) top = *given_top;
   float floor_db = top - DB_TOP;
   for (size_t i = 0; i < n; i++)
     if (s[i] < floor_db) s[i] = floor_db;
+  return own;
 }
 
 void mfcc_dct_matrix(double *dct) {

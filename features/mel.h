@@ -33,8 +33,10 @@ double hz_to_mel(double hz); /* Slaney */
 double mel_to_hz(double mel);
 
 /* librosa.power_to_db(S, ref=1, amin=1e-10, top_db=80) over n values, in place:
- * 10*log10(max(amin, S)) floored at (maximum - 80 dB). */
-void power_to_db(float *s, size_t n);
+ * 10*log10(max(amin, S)) floored at (maximum - 80 dB). With given_top, the
+ * floor is *given_top - 80 dB instead (the maximum of a longer signal these
+ * values are part of). Returns the values' own maximum in dB. */
+float power_to_db(float *s, size_t n, const float *given_top);
 
 /* Orthonormal DCT-II matrix rows 0..MFCC_COUNT-1 over MEL_BANDS inputs
  * (scipy.fft.dct(type=2, norm="ortho")), [MFCC_COUNT][MEL_BANDS]. */

@@ -14,6 +14,10 @@
  * segment or window is analysed once this many samples past its end are in,
  * or at the end of the input. */
 #define MARGIN 4096
+/* A window is analysed with this much of the signal on each side, so that its
+ * frames see what they see in the whole recording: HPSS's 15-frame medians
+ * and the istft around them, the tempogram's 172 frames either way. */
+#define CONTEXT_FRAMES 192
 
 struct recording {
   analysis_t *an;
@@ -24,18 +28,21 @@ struct recording {
   double row[FEATURE_COUNT];
   float *mel;               /* [MEL_BANDS][SEGMENT_FRAMES] */
   window_pool_t pool;
+  analysis_levels_t levels; /* the whole recording's, for the windows' dB floors */
+  tuning_hist_t *tuning;    /* its pitch peaks, for chroma's tuning */
 };
 
 recording_t *recording_new(size_t exact_seconds, size_t window_seconds) {
   recording_t *r = calloc(1, sizeof *r);
   if (!r) return NULL;
   r->exact = (exact_seconds ? exact_seconds : RECORDING_EXACT_SECONDS) * (size_t)AUDIO_SR;
+  /* windows start on the frame grid of the whole recording (hop 512) */
   r->window = (window_seconds ? window_seconds : RECORDING_WINDOW_SECONDS) * (size_t)AUDIO_SR;
-  r->window -= r->window % SEGMENT_SAMPLES;
-  if (r->window == 0) r->window = SEGMENT_SAMPLES;
+  r->window += STFT_HOP - r->window % STFT_HOP;
   r->an = analysis_new(0);
   r->mel = malloc(sizeof(float) * MEL_BANDS * SEGMENT_FRAMES);
-  if (!r->an || !r->mel || window_pool_init(&r->pool)) {
+  r->tuning = malloc(sizeof *r->tuning);
+  if (!r->an || !r->mel || !r->tuning || window_pool_init(&r->pool)) {
     recording_free(r);
     return NULL;
   }
@@ -46,7 +53,7 @@ void recording_free(recording_t *r) {
   if (!r) return;
   analysis_free(r->an);
   window_pool_free(&r->pool);
-  free(r->sig), free(r->mel), free(r);
+  free(r->sig), free(r->mel), free(r->tuning), free(r);
 }
 
 /* --- pooling windows -------------------------------------------------------- */
@@ -69,8 +76,8 @@ static void pool_reset(window_pool_t *p) {
   memset(ac, 0, TEMPO_WIN * sizeof(double));
 }
 
-void window_pool_add(window_pool_t *p, const double *row, size_t samples, const double *ac_sum, size_t ac_frames) {
-  double frames = (double)stft_frames(samples);
+void window_pool_add(window_pool_t *p, const double *row, size_t samples, size_t frames_n, const double *ac_sum) {
+  double frames = (double)frames_n;
   for (int c = 0; c + 1 < FEATURE_COUNT; c += 2) {
     if (c == F_TEMPO) c++; /* the one column that is not a (mean, var) pair */
     /* the harmonic and percussive waveforms' statistics are over samples, the rest over frames */
@@ -82,7 +89,7 @@ void window_pool_add(window_pool_t *p, const double *row, size_t samples, const 
     p->weight[c] = total;
   }
   for (int k = 0; k < TEMPO_WIN; k++) p->ac_sum[k] += ac_sum[k];
-  p->ac_frames += ac_frames;
+  p->ac_frames += frames_n;
 }
 
 void window_pool_finish(const window_pool_t *p, const struct analysis *a, double *row) {
@@ -106,6 +113,7 @@ typedef struct run {
   size_t next_seg;   /* next segment to analyse */
   size_t next_win;   /* next window to analyse (windowed mode) */
   int windowed, eof;
+  int pooling;       /* the second pass over a long recording: windows analysed and pooled */
 } run_t;
 
 static int append(recording_t *r, const float *x, size_t n) {
@@ -137,20 +145,29 @@ static int analyse_ready(run_t *u) {
   }
   if (u->whole && !u->windowed && u->total > r->exact + MARGIN) u->windowed = 1;
   for (; u->whole && u->windowed; u->next_win++) {
-    size_t from = u->next_win * r->window, end = from + r->window;
-    if (!ready(u, end)) {
-      if (!u->eof || from >= u->total) break;
-      end = u->total; /* the last window: what remains */
+    size_t core = u->next_win * r->window, core_end = core + r->window, context = CONTEXT_FRAMES * STFT_HOP;
+    if (core >= u->total && u->eof) break;
+    if (!ready(u, core_end + context)) {
+      if (!u->eof) break;
+      if (core_end > u->total) core_end = u->total; /* the last window: what remains */
+    }
+    size_t from = core > context ? core - context : 0, end = core_end + context < u->total ? core_end + context : u->total;
+    size_t f0 = (core - from) / STFT_HOP, f1 = core_end == u->total ? 0 : (core_end - from) / STFT_HOP;
+    if (!u->pooling) { /* first pass: only the levels the floors hang from */
+      if (analysis_levels(r->an, at(r, from), end - from, f0, f1, &r->levels, r->tuning)) return -1;
+      continue;
     }
     size_t frames;
-    if (analysis_run(r->an, at(r, from), end - from, r->row, NULL)) return -1;
+    if (analysis_run_range(r->an, at(r, from), end - from, f0, f1, r->row, NULL)) return -1;
     const double *ac = analysis_tempogram(r->an, &frames);
-    window_pool_add(&r->pool, r->row, end - from, ac, frames);
+    window_pool_add(&r->pool, r->row, core_end - core, frames, ac);
   }
   /* keep what the next segment (and the next window, or the whole signal) needs */
   size_t keep = u->next_seg * SEGMENT_SAMPLES;
   if (u->whole && !u->windowed) keep = 0;
-  if (u->whole && u->windowed && u->next_win * r->window < keep) keep = u->next_win * r->window;
+  size_t win_from = u->next_win * r->window, context = CONTEXT_FRAMES * STFT_HOP;
+  win_from = win_from > context ? win_from - context : 0;
+  if (u->whole && u->windowed && win_from < keep) keep = win_from;
   if (keep > r->base) {
     size_t drop = keep - r->base < r->n ? keep - r->base : r->n;
     memmove(r->sig, r->sig + drop, (r->n - drop) * sizeof *r->sig);
@@ -159,39 +176,53 @@ static int analyse_ready(run_t *u) {
   return 0;
 }
 
+/* Decodes the file and analyses what is ready as samples arrive. 0, or a RECORDING_* error. */
+static int stream_file(run_t *u, const char *path, recording_info_t *info, char *err, size_t errlen) {
+  recording_t *r = u->r;
+  r->n = r->base = 0;
+  audio_reader_t *in = audio_open(path, err, errlen);
+  if (!in) return RECORDING_BAD_INPUT;
+  info->source_rate = audio_source_rate(in), info->source_channels = audio_source_channels(in);
+  int rc = RECORDING_OK;
+  while (rc == RECORDING_OK && !u->eof) {
+    const float *x;
+    long got = audio_read(in, &x, err, errlen);
+    if (got < 0) rc = RECORDING_BAD_INPUT;
+    else if (got == 0) u->eof = 1;
+    else if (append(r, x, (size_t)got)) rc = RECORDING_FAILED;
+    if (got >= 0) u->total += (size_t)got;
+    if (rc == RECORDING_OK && analyse_ready(u)) rc = RECORDING_FAILED;
+  }
+  audio_close(in);
+  return rc;
+}
+
+/* A long recording's second pass: every window analysed with the whole
+ * recording's dB floors, and pooled. */
+static int pool_windows(recording_t *r, const char *path, double *whole, char *err, size_t errlen) {
+  run_t u = {.r = r, .whole = whole, .windowed = 1, .pooling = 1};
+  recording_info_t info;
+  analysis_set_levels(r->an, &r->levels, tuning_hist_bin(r->tuning));
+  int rc = stream_file(&u, path, &info, err, errlen);
+  analysis_set_levels(r->an, NULL, -1);
+  if (rc == RECORDING_OK) window_pool_finish(&r->pool, r->an, whole);
+  return rc;
+}
+
 int recording_run(recording_t *r, const char *path, int want_mel, double *whole, segment_fn on_segment, void *ctx,
                   recording_info_t *info, char *err, size_t errlen) {
   memset(info, 0, sizeof *info);
   if (errlen) err[0] = '\0';
-  r->n = r->base = 0;
   pool_reset(&r->pool);
-  audio_reader_t *in = audio_open(path, err, errlen);
-  if (!in) return RECORDING_BAD_INPUT;
-  info->source_rate = audio_source_rate(in), info->source_channels = audio_source_channels(in);
+  analysis_levels_init(&r->levels);
+  memset(r->tuning, 0, sizeof *r->tuning);
   run_t u = {.r = r, .want_mel = want_mel, .whole = whole, .on_segment = on_segment, .ctx = ctx};
-  int rc = RECORDING_OK;
-  for (;;) {
-    const float *x;
-    long got = audio_read(in, &x, err, errlen);
-    if (got < 0) {
-      rc = RECORDING_BAD_INPUT;
-      break;
-    }
-    if (got == 0) u.eof = 1;
-    else if (append(r, x, (size_t)got)) rc = RECORDING_FAILED;
-    u.total += (size_t)got;
-    if (rc || analyse_ready(&u)) {
-      if (!rc) rc = RECORDING_FAILED;
-      break;
-    }
-    if (u.eof) break;
+  int rc = stream_file(&u, path, info, err, errlen);
+  if (rc == RECORDING_OK) {
+    info->samples = u.total, info->segments = u.next_seg, info->windowed = u.windowed;
+    if (whole && u.windowed) rc = pool_windows(r, path, whole, err, errlen);
+    else if (whole && analysis_run(r->an, r->sig, u.total, whole, NULL)) rc = RECORDING_FAILED;
   }
-  audio_close(in);
   if (rc == RECORDING_FAILED && !*err) snprintf(err, errlen, "out of memory");
-  if (rc) return rc;
-  info->samples = u.total, info->segments = u.next_seg, info->windowed = u.windowed;
-  if (whole && u.windowed) window_pool_finish(&r->pool, r->an, whole);
-  else if (whole && analysis_run(r->an, r->sig, u.total, whole, NULL))
-    return snprintf(err, errlen, "out of memory"), RECORDING_FAILED;
-  return RECORDING_OK;
+  return rc;
 }

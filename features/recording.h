@@ -58,7 +58,8 @@ typedef struct window_pool {
 } window_pool_t;
 int window_pool_init(window_pool_t *p);
 void window_pool_free(window_pool_t *p);
-void window_pool_add(window_pool_t *p, const double *row, size_t samples, const double *ac_sum, size_t ac_frames);
+/* A window's row over `frames` frames and `samples` samples, with its tempogram summed over those frames. */
+void window_pool_add(window_pool_t *p, const double *row, size_t samples, size_t frames, const double *ac_sum);
 /* The pooled row (tempo from the summed tempograms, with a's prior). */
 struct analysis;
 void window_pool_finish(const window_pool_t *p, const struct analysis *a, double *row);

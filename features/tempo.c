@@ -93,7 +93,7 @@ void onset_strength(const float *mel_db, size_t frames, int n_mels, float *env) 
 }
 
 HOT_KERNEL
-double tempo_estimate(tempo_t *t, const float *env, size_t frames) {
+double tempo_estimate_range(tempo_t *t, const float *env, size_t frames, size_t f0, size_t f1) {
   const long half = TEMPO_WIN / 2;
   /* np.pad(mode="linear_ramp", end_values=0): ramps from 0 to the edge values
    * over `half` frames on both sides (float32, as the envelope) */
@@ -110,7 +110,7 @@ double tempo_estimate(tempo_t *t, const float *env, size_t frames) {
   }
   memcpy(t->padded + half, env, frames * sizeof *env);
   memset(t->mean_ac, 0, sizeof(double) * TEMPO_WIN);
-  for (size_t f = 0; f < frames; f++) {
+  for (size_t f = f0; f < f1; f++) {
     const float *win = t->padded + f; /* frame f: padded[f .. f + TEMPO_WIN) */
     for (int i = 0; i < TEMPO_WIN; i++) t->frame[i] = (double)win[i] * t->window[i];
     memset(t->frame + TEMPO_WIN, 0, sizeof(double) * (AC_FFT - TEMPO_WIN));
@@ -125,8 +125,10 @@ double tempo_estimate(tempo_t *t, const float *env, size_t frames) {
     if (!(norm >= 2.2250738585072014e-308)) norm = 1.0; /* util.normalize leaves tiny columns */
     for (int k = 0; k < TEMPO_WIN; k++) t->mean_ac[k] += t->ac[k] / norm;
   }
-  return tempo_from_sum(t, t->mean_ac, frames);
+  return tempo_from_sum(t, t->mean_ac, f1 - f0);
 }
+
+double tempo_estimate(tempo_t *t, const float *env, size_t frames) { return tempo_estimate_range(t, env, frames, 0, frames); }
 
 const double *tempo_ac_sum(const tempo_t *t) { return t->mean_ac; }
 

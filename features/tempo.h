@@ -21,6 +21,9 @@ void onset_strength(const float *mel_db, size_t frames, int n_mels, float *env);
 
 /* Tempo in BPM from an onset envelope. */
 double tempo_estimate(tempo_t *t, const float *env, size_t frames);
+/* The same with the tempogram averaged over frames [f0, f1) only (the
+ * envelope around them still gives their windows). */
+double tempo_estimate_range(tempo_t *t, const float *env, size_t frames, size_t f0, size_t f1);
 /* After tempo_estimate: the tempogram summed over its frames [TEMPO_WIN]. */
 const double *tempo_ac_sum(const tempo_t *t);
 /* Tempo from a tempogram summed over `frames` frames (of one envelope or

@@ -110,9 +110,12 @@ static void test_mel_filterbank(void) {
   melbank_free(m);
 
   float db[4] = {1.0f, 1e-3f, 0.0f, 1e-12f};
-  power_to_db(db, 4);
+  CHECK(power_to_db(db, 4, NULL) == 0.0f, "the maximum in dB");
   CHECK(db[0] == 0.0f && fabs(db[1] + 30.0f) < 1e-4, "10 log10");
   CHECK(db[2] == -80.0f && db[3] == -80.0f, "floor at max - 80 dB");
+  float db2[3] = {1e-3f, 1e-7f, 1e-9f}, top = 0.0f;
+  power_to_db(db2, 3, &top);
+  CHECK(fabs(db2[0] + 30.0f) < 1e-4 && db2[1] == -70.0f && db2[2] == -80.0f, "a given maximum sets the floor");
 }
 
 static void test_dct_orthonormal(void) {
