@@ -180,7 +180,21 @@ bench: deps $(GENRE) $(BENCH_BIN)
 	echo "  genre train cnn, 1 epoch on $$corpus's log-mels ($$(ls $(BUILD)/bench-out/mel/*.npy | wc -l) tracks):"; \
 	for a in default seed000 seed002; do \
 	  printf "  $$a: "; $(GENRE) train cnn --arch $$a --mel $(BUILD)/bench-out -o $(BUILD)/bench-$$a.model --epochs 1 --val-fraction 0 --quiet; \
-	done
+	done; \
+	echo "== predict ($$corpus, $$(ls $(BUILD)/bench-out/mel/*.npy | wc -l) files)"; \
+	$(GENRE) train ann --features $(BUILD)/bench-out/features_3_sec.csv -o $(BUILD)/bench-ann.model --quiet >/dev/null; \
+	files=$$(ls $(BUILD)/bench-out/mel/*.npy | wc -l); \
+	for m in "-m $(BUILD)/bench-ann.model" "-m $(BUILD)/bench-ann.model -m $(BUILD)/bench-default.model"; do \
+	  for t in 1 2; do \
+	    t0=$$(date +%s.%N); $(GENRE) predict $$m --threads $$t $$corpus > /dev/null; t1=$$(date +%s.%N); \
+	    printf "  %-9s %d thread%s: %s files/s\n" "$$(echo $$m | grep -q default && echo ANN+CNN || echo ANN)" $$t \
+	      "$$( [ $$t = 1 ] || echo s)" "$$(awk "BEGIN { printf \"%.1f\", $$files / ($$t1 - $$t0) }")"; \
+	  done; \
+	done; \
+	echo "  stream, ANN+CNN, hop 3 s, 1 thread:"; \
+	$(BUILD)/tests/bench_stream $(GENRE) $$corpus -m $(BUILD)/bench-ann.model -m $(BUILD)/bench-default.model 2>&1 | sed 's/^stream:/  predict says:/'; \
+	echo "== long recordings ($$corpus looped)"; \
+	$(BUILD)/tests/bench_long $(GENRE) $$corpus $(BUILD)/bench-long
 
 # --- fuzzing (libFuzzer: Debian's clang and libclang-rt-dev) ---------------------
 # make fuzz SECONDS=N runs every target N seconds, two at a time, each from its

@@ -93,7 +93,8 @@ static int copy_range(FILE *f, long from, long to, FILE *out) {
   if (fseek(f, from, SEEK_SET) != 0) return -1;
   for (long left = to - from; left > 0;) {
     size_t want = left < (long)sizeof buf ? (size_t)left : sizeof buf, got = fread(buf, 1, want, f);
-    if (got != want || fwrite(buf, 1, got, out) != got) return -1;
+    if (got != want) return -1;
+    fwrite(buf, 1, got, out); /* a failed write stays in out's error state, for its commit to report */
     left -= (long)got;
   }
   return 0;

@@ -26,7 +26,8 @@ int part_check(const char *text, size_t n, const char *key, size_t key_len, unsi
 int part_check_file(const char *path, const char *key, size_t key_len, unsigned long long *samples,
                     unsigned long long *segments);
 /* Appends a whole part file's rows to the tables: its whole-recording row to
- * t30, its 3-s rows to t3. 0, or -1 when it cannot be read or is not whole. */
+ * t30, its 3-s rows to t3. 0, or -1 when it cannot be read or is not whole (a
+ * failed write to a table is left in its stream's error state). */
 int part_copy(const char *path, FILE *t30, FILE *t3);
 
 #endif
