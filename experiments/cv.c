@@ -36,7 +36,13 @@ static int run_fold(cv_job_t *job, int f) {
     else rest[n_rest++] = i;
   }
   unsigned long seed = s->seed * 1000003ul + (unsigned long)f * 7919ul + 1;
-  split_validation(rest, n_rest, s->group, s->y, s->n_groups, s->val_fraction, seed, train, &n_train, val, &n_val);
+  if (s->val_group) /* the split's own validation tracks */
+    for (size_t i = 0; i < n_rest; i++) {
+      if (s->val_fraction > 0 && s->val_group[s->group[rest[i]]]) val[n_val++] = rest[i];
+      else train[n_train++] = rest[i];
+    }
+  else
+    split_validation(rest, n_rest, s->group, s->y, s->n_groups, s->val_fraction, seed, train, &n_train, val, &n_val);
   cv_fold_t *fold = &r->fold[f];
   double t0 = now_seconds();
   if (s->fn(s->ctx, f, seed, train, n_train, val, n_val, test, n_test, s->monitor_test, probs, fold->log,

@@ -33,6 +33,8 @@ typedef struct cv_setup {
   const int *fold_of_track; /* optional: given folds (the experiment's shared ones), per group */
   int run_folds;         /* evaluate only folds [0, run_folds) (0: all) */
   int monitor_test;      /* log each fold's test loss / accuracy per epoch (never used to train) */
+  const unsigned char *val_group; /* optional, per group: the training part's validation tracks (a
+                                     published split's); with val_fraction 0 they train instead */
 } cv_setup_t;
 
 typedef struct cv_fold {

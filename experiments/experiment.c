@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "fold_models.h"
 #include "folds.h"
+#include "split.h"
 #include "outfile.h"
 #include "progress.h"
 #include "report.h"
@@ -39,7 +40,12 @@ static const char usage[] =
     "  --protocol P         grouped-kfold (default): stratified folds of tracks, a\n"
     "                       track's segments all in one fold; random-split: the seeds'\n"
     "                       80/20 split of segments, leaky (reported as such)\n"
+    "  --protocol split:DIR a published split: DIR/train.txt, valid.txt (optional) and\n"
+    "                       test.txt, one <genre>/<file> per line (data/splits/ has\n"
+    "                       GTZAN's fault-filtered one); trains on train (valid for\n"
+    "                       early stopping), reports on test\n"
     "  --folds K            folds (default 5)\n"
+    "  --repeats R          R fold draws (R x K fits; means, std and 95% CIs over all)\n"
     "  --seed S             seeds the folds and every model (default 1)\n"
     "  --epochs N           epochs of both models; --ann-epochs N, --cnn-epochs N\n"
     "  --ann-arch A, --cnn-arch A   presets (default: default)\n"
@@ -148,9 +154,12 @@ static int swap_in(const char *tmp, const char *out, char *err, size_t errlen) {
 }
 
 /* The command line, checked. */
+#define MAX_REPEATS 20
+
 typedef struct experiment_args {
   const char *data, *features, *out, *models, *save_models;
-  int folds, threads, leaky;
+  const char *split_dir; /* --protocol split:DIR */
+  int folds, threads, leaky, repeats;
   unsigned long seed;
   int want[M_COUNT];
   ann_opts_t ao;
@@ -158,7 +167,7 @@ typedef struct experiment_args {
 } experiment_args_t;
 
 enum { O_DATA = 2000, O_FEATURES, O_MODELS, O_PROTOCOL, O_FOLDS, O_SEED, O_EPOCHS, O_AEPOCHS, O_CEPOCHS, O_AARCH,
-       O_CARCH, O_AUGMENT, O_MEMBERS, O_THREADS, O_SAVE };
+       O_CARCH, O_AUGMENT, O_MEMBERS, O_THREADS, O_SAVE, O_REPEATS };
 
 typedef struct raw_options {
   const char *protocol, *ann_arch, *cnn_arch;
@@ -177,6 +186,7 @@ static int experiment_option(experiment_args_t *a, raw_options_t *r, int c, cons
   case O_SAVE: a->save_models = arg; return 0;
   case O_PROTOCOL: r->protocol = arg; return 0;
   case O_FOLDS: return cli_int(cmd, "--folds", arg, 2, 100, &a->folds);
+  case O_REPEATS: return cli_int(cmd, "--repeats", arg, 1, MAX_REPEATS, &a->repeats);
   case O_SEED: {
     long v;
     if (cli_long(cmd, "--seed", arg, 0, LONG_MAX, &v)) return -1;
@@ -237,7 +247,7 @@ static int apply_presets(experiment_args_t *a, const raw_options_t *r) {
 
 /* 0, 1 after --help, or -1 after printing the problem. */
 static int experiment_parse_args(int argc, char **argv, experiment_args_t *a) {
-  *a = (experiment_args_t){.folds = 5, .threads = cli_cores(), .seed = 1};
+  *a = (experiment_args_t){.folds = 5, .threads = cli_cores(), .seed = 1, .repeats = 1};
   raw_options_t r = {.protocol = "grouped-kfold", .ann_arch = "default", .cnn_arch = "default", .augment = -1};
   static const struct option opts[] = {
       {"data", required_argument, 0, O_DATA},       {"features", required_argument, 0, O_FEATURES},
@@ -248,6 +258,7 @@ static int experiment_parse_args(int argc, char **argv, experiment_args_t *a) {
       {"ann-arch", required_argument, 0, O_AARCH},  {"cnn-arch", required_argument, 0, O_CARCH},
       {"augment", required_argument, 0, O_AUGMENT}, {"members", required_argument, 0, O_MEMBERS},
       {"threads", required_argument, 0, O_THREADS}, {"save-models", required_argument, 0, O_SAVE},
+      {"repeats", required_argument, 0, O_REPEATS},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   optind = 0;
   int c;
@@ -258,8 +269,10 @@ static int experiment_parse_args(int argc, char **argv, experiment_args_t *a) {
   if (!a->out || (!a->data == !a->features) || optind < argc)
     return fprintf(stderr, "genre experiment: -o and one of --data / --features are required\n"), -1;
   a->leaky = strcmp(r.protocol, "random-split") == 0;
-  if (!a->leaky && strcmp(r.protocol, "grouped-kfold") != 0)
-    return fprintf(stderr, "genre experiment: --protocol is grouped-kfold or random-split, not '%s'\n", r.protocol), -1;
+  if (strncmp(r.protocol, "split:", 6) == 0 && r.protocol[6]) a->split_dir = r.protocol + 6;
+  if (!a->leaky && !a->split_dir && strcmp(r.protocol, "grouped-kfold") != 0)
+    return fprintf(stderr, "genre experiment: --protocol is grouped-kfold, random-split or split:DIR, not '%s'\n",
+                   r.protocol), -1;
   if (parse_models(a) || apply_presets(a, &r)) return -1;
   return 0;
 }
@@ -275,7 +288,10 @@ typedef struct experiment {
   size_t units;
   int k_folds;
   int *fold_of_unit;
-  cv_result_t res[M_COUNT];
+  unsigned char *val_unit;               /* split: its validation tracks */
+  split_counts_t split;
+  cv_result_t runs[MAX_REPEATS][M_COUNT]; /* each repeat's */
+  cv_result_t res[M_COUNT];               /* every repeat's folds; pooled figures of the first */
   int have[M_COUNT];
   char saved[2][4200];
 } experiment_t;
@@ -303,31 +319,65 @@ static int load_data(experiment_t *e) {
   return 0;
 }
 
-/* The folds every model sees: over tracks, or over segments (leaky). 0, or -1. */
-static int assign_folds(experiment_t *e) {
+/* The folds every model sees: over tracks, or over segments (leaky); for a
+ * published split, its test tracks are fold 0 and the rest fold 1. 0, or -1. */
+static int assign_folds(experiment_t *e, unsigned long seed) {
   rows_t *rows = &e->rows;
   char err[300];
   e->units = e->a.leaky ? rows->n : rows->n_tracks;
-  e->k_folds = e->a.leaky ? 5 : e->a.folds;
+  e->k_folds = e->a.leaky ? 5 : e->a.split_dir ? 2 : e->a.folds;
   for (size_t i = 0; i < rows->n; i++) rows->unit[i] = e->a.leaky ? (int)i : rows->track[i];
-  e->fold_of_unit = malloc(e->units * sizeof(int));
-  if (!e->fold_of_unit || folds_assign(rows->unit, rows->y, rows->n, e->units, e->K, e->k_folds, e->a.seed,
-                                       e->fold_of_unit, err, sizeof err))
-    return fprintf(stderr, "genre experiment: %s\n", e->fold_of_unit ? err : "out of memory"), -1;
+  if (!e->fold_of_unit && !(e->fold_of_unit = malloc(e->units * sizeof(int))))
+    return fprintf(stderr, "genre experiment: out of memory\n"), -1;
+  if (e->a.split_dir) return 0; /* split_select set them */
+  if (folds_assign(rows->unit, rows->y, rows->n, e->units, e->K, e->k_folds, seed, e->fold_of_unit, err, sizeof err))
+    return fprintf(stderr, "genre experiment: %s\n", err), -1;
   if ((size_t)e->k_folds > e->units)
     return fprintf(stderr, "genre experiment: %d folds for %zu tracks\n", e->k_folds, e->units), -1;
   return 0;
 }
 
-/* Cross-validation of each model on the same folds, then the ensemble: the
- * mean of both models' probabilities, per segment. 0, or -1. */
-static int run_folds(experiment_t *e) {
-  experiment_args_t *a = &e->a;
+/* --protocol split:DIR: the rows of listed tracks only, test tracks in fold
+ * 0, train and valid in fold 1 (valid marked for early stopping). 0, or -1. */
+static int split_select(experiment_t *e) {
   rows_t *rows = &e->rows;
   char err[4500];
+  e->fold_of_unit = malloc(rows->n_tracks * sizeof(int));
+  e->val_unit = calloc(rows->n_tracks ? rows->n_tracks : 1, 1);
+  const char **label_of = malloc(rows->n_tracks * sizeof(char *));
+  if (!e->fold_of_unit || !e->val_unit || !label_of) return free(label_of), fprintf(stderr, "genre experiment: out of memory\n"), -1;
+  for (size_t i = 0; i < rows->n; i++) label_of[rows->track[i]] = e->labels[rows->y[i]];
+  int rc = split_assign(e->a.split_dir, rows->tracks, label_of, rows->n_tracks, e->fold_of_unit, e->val_unit, &e->split,
+                        err, sizeof err);
+  free(label_of);
+  if (rc) return fprintf(stderr, "genre experiment: %s\n", err), -1;
+  size_t kept = 0; /* rows of unlisted tracks leave the experiment */
+  for (size_t i = 0; i < rows->n; i++) {
+    if (e->fold_of_unit[rows->track[i]] < 0) continue;
+    rows->y[kept] = rows->y[i], rows->track[kept] = rows->track[i], rows->names[kept] = rows->names[i];
+    rows->ann_row[kept] = rows->ann_row[i], rows->mel_row[kept] = rows->mel_row[i];
+    kept++;
+  }
+  rows->n = kept;
+  fprintf(stderr, "genre experiment: split %s: %zu train, %zu valid, %zu test tracks here; %zu listed tracks absent, "
+          "%zu tracks not listed (left out)\n", e->a.split_dir, e->split.train, e->split.valid, e->split.test,
+          e->split.absent, e->split.unlisted);
+  if (e->split.test == 0 || e->split.train == 0)
+    return fprintf(stderr, "genre experiment: the split leaves no %s track in the data\n", e->split.test ? "train" : "test"), -1;
+  return 0;
+}
+
+/* Cross-validation of each model on the same folds, then the ensemble: the
+ * mean of both models' probabilities, per segment. 0, or -1. */
+static int run_folds(experiment_t *e, int repeat, unsigned long seed) {
+  experiment_args_t *a = &e->a;
+  rows_t *rows = &e->rows;
+  cv_result_t *res = e->runs[repeat];
+  char err[4500];
   cv_setup_t base = {.y = rows->y, .group = rows->unit, .track = rows->track, .n_rows = rows->n, .n_groups = e->units,
-                     .K = e->K, .folds = e->k_folds, .seed = a->seed, .fold_of_track = e->fold_of_unit,
-                     .run_folds = a->leaky ? 1 : 0, .monitor_test = 1};
+                     .K = e->K, .folds = e->k_folds, .seed = seed, .fold_of_track = e->fold_of_unit,
+                     .run_folds = a->leaky || a->split_dir ? 1 : 0, .monitor_test = 1, .val_group = e->val_unit};
+  a->ao.train.seed = a->co.train.seed = seed;
   fold_ann_t actx = {&e->table, &a->ao, rows->ann_row};
   fold_cnn_t cctx = {&e->mel, &a->co, rows->mel_row};
   cv_setup_t setup[M_COUNT] = {base, base, base};
@@ -338,23 +388,51 @@ static int run_folds(experiment_t *e) {
   setup[M_CNN].max_epochs = a->co.train.epochs, setup[M_CNN].fn = fold_cnn, setup[M_CNN].ctx = &cctx;
   for (int m = M_ANN; m <= M_CNN; m++) {
     if (!a->want[m]) continue;
-    fprintf(stderr, "genre experiment: %s, %d folds%s...\n", model_key[m], e->k_folds,
-            a->leaky ? " (random split: 1 of 5)" : "");
-    if (cv_run(&setup[m], &e->res[m], err, sizeof err))
+    fprintf(stderr, "genre experiment: %s, %s%s...\n", model_key[m], a->split_dir ? "the published split" : a->leaky ?
+            "random split (1 of 5 folds)" : "folds", "");
+    if (a->repeats > 1) fprintf(stderr, "  repeat %d of %d\n", repeat + 1, a->repeats);
+    if (cv_run(&setup[m], &res[m], err, sizeof err))
       return fprintf(stderr, "genre experiment: %s: %s\n", model_key[m], err), -1;
     e->have[m] = 1;
   }
   if (!a->want[M_ENS]) return 0;
-  cv_result_t *ens = &e->res[M_ENS], *ann = &e->res[M_ANN], *cnn = &e->res[M_CNN];
+  cv_result_t *ens = &res[M_ENS], *ann = &res[M_ANN], *cnn = &res[M_CNN];
   setup[M_ENS].max_epochs = 1;
   if (cv_result_alloc(&setup[M_ENS], ens)) return fprintf(stderr, "genre experiment: out of memory\n"), -1;
   for (size_t i = 0; i < rows->n * (size_t)e->K; i++) ens->probs[i] = (ann->probs[i] + cnn->probs[i]) / 2;
   memcpy(ens->fold_of_row, ann->fold_of_row, rows->n * sizeof(int));
   memcpy(ens->fold_of_track, ann->fold_of_track, e->units * sizeof(int));
-  for (int f = 0; f < ens->folds; f++) ens->fold[f].seconds = ann->fold[f].seconds + cnn->fold[f].seconds;
+  for (int f = 0; f < ens->folds; f++)
+    ens->fold[f].seconds = ann->fold[f].seconds + cnn->fold[f].seconds, ens->fold[f].n_test = ann->fold[f].n_test;
   cv_score(&setup[M_ENS], ens);
   e->have[M_ENS] = 1;
   return 0;
+}
+
+/* e->res[m]: every repeat's folds, one after another (the summaries are over
+ * all fits); the probabilities and pooled figures are the first repeat's. */
+static int merge_repeats(experiment_t *e) {
+  for (int m = 0; m < M_COUNT; m++) {
+    if (!e->have[m]) continue;
+    int per = e->runs[0][m].folds, R = e->a.repeats;
+    e->res[m] = e->runs[0][m];
+    e->res[m].fold = malloc((size_t)(per * R) * sizeof(cv_fold_t));
+    if (!e->res[m].fold) return fprintf(stderr, "genre experiment: out of memory\n"), -1;
+    for (int r = 0; r < R; r++) memcpy(e->res[m].fold + r * per, e->runs[r][m].fold, (size_t)per * sizeof(cv_fold_t));
+    e->res[m].folds = e->res[m].folds_allocated = per * R;
+  }
+  return 0;
+}
+
+/* Every repeat: its fold draw (repeat 0 draws with --seed itself) and every model on it. */
+static int run_repeats(experiment_t *e) {
+  if (e->a.split_dir && split_select(e)) return -1;
+  for (int r = 0; r < e->a.repeats; r++) {
+    unsigned long seed = e->a.seed + 0x9E3779B9ul * (unsigned long)r;
+    if (assign_folds(e, seed) || run_folds(e, r, seed)) return -1;
+  }
+  e->a.ao.train.seed = e->a.co.train.seed = e->a.seed;
+  return merge_repeats(e);
 }
 
 /* --save-models: model m trained on every row of the experiment (a share of
@@ -416,7 +494,8 @@ static int write_report(experiment_t *e, int argc, char **argv) {
   report_t rep = {.labels = e->labels, .K = e->K, .rows = rows->n, .tracks = rows->n_tracks, .names = rows->names,
                   .track_names = rows->tracks, .track = rows->track, .y = rows->y, .leaky = e->a.leaky,
                   .folds = e->k_folds, .seed = e->a.seed, .data = e->a.data ? e->a.data : e->a.features,
-                  .argc = argc, .argv = argv, .ann = &e->a.ao, .cnn = &e->a.co};
+                  .argc = argc, .argv = argv, .ann = &e->a.ao, .cnn = &e->a.co, .repeats = e->a.repeats,
+                  .split_dir = e->a.split_dir, .split = e->split};
   for (int m = 0; m < M_COUNT; m++) rep.have[m] = e->have[m], rep.result[m] = e->have[m] ? &e->res[m] : NULL;
   for (int m = 0; m < 2; m++) rep.saved[m] = e->saved[m][0] ? e->saved[m] : NULL;
   if (report_write(&rep, tmp, err, sizeof err) || swap_in(tmp, out, err, sizeof err)) {
@@ -432,9 +511,11 @@ static int write_report(experiment_t *e, int argc, char **argv) {
 }
 
 static void experiment_free(experiment_t *e) {
-  for (int m = 0; m < M_COUNT; m++)
-    if (e->res[m].fold) cv_result_free(&e->res[m]);
-  free(e->fold_of_unit);
+  for (int r = 0; r < MAX_REPEATS; r++)
+    for (int m = 0; m < M_COUNT; m++)
+      if (e->runs[r][m].fold) cv_result_free(&e->runs[r][m]);
+  for (int m = 0; m < M_COUNT; m++) free(e->res[m].fold); /* the rest is runs[0]'s */
+  free(e->fold_of_unit), free(e->val_unit);
   rows_free(&e->rows);
   dataset_free(&e->table);
   mel_dataset_free(&e->mel);
@@ -446,7 +527,7 @@ int experiment_main(int argc, char **argv) {
   if (parsed) return parsed > 0 ? (fputs(usage, stdout), 0) : (fprintf(stderr, "\n%s", usage), 1);
   if (cli_args_only) return 0;
   if (openblas_set_num_threads) openblas_set_num_threads(1);
-  int rc = load_data(&e) || assign_folds(&e) || run_folds(&e) || save_models(&e) || write_report(&e, argc, argv);
+  int rc = load_data(&e) || run_repeats(&e) || save_models(&e) || write_report(&e, argc, argv);
   experiment_free(&e);
   return rc ? 1 : 0;
 }

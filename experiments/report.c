@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "augment.h"
+#include "compare.h"
 #include "json.h"
 #include "outfile.h"
 #include "svg.h"
@@ -17,6 +18,74 @@ static const char *const title[3] = {"ANN (features)", "CNN (log-mel)", "Ensembl
 typedef struct summary {
   double acc, acc_sd, vote, vote_sd, mean, mean_sd, top2, top2_sd, f1, f1_sd, seconds;
 } summary_t;
+
+static const char *const short_name[3] = {"ANN", "CNN", "Ensemble"};
+
+/* The paired comparisons of the models that ran. */
+static int comparisons(const report_t *r, compare_row_t *rows) {
+  compare_input_t in = {.y = r->y, .track = r->track, .rows = r->rows, .tracks = r->tracks, .K = r->K};
+  for (int m = 0; m < 3; m++) in.result[m] = r->have[m] ? r->result[m] : NULL;
+  return compare_models(&in, rows);
+}
+
+static void json_comparisons(const report_t *r, json_t *j) {
+  compare_row_t rows[COMPARE_MAX];
+  int n = comparisons(r, rows);
+  json_key(j, "comparisons"), json_array(j);
+  for (int i = 0; i < n; i++) {
+    json_object(j);
+    json_key(j, "a"), json_string(j, key[rows[i].a]);
+    json_key(j, "b"), json_string(j, key[rows[i].b]);
+    json_key(j, "metric"), json_string(j, rows[i].metric);
+    json_key(j, "difference"), json_number(j, rows[i].c.difference);
+    json_key(j, "ci_low"), json_number(j, rows[i].c.ci_low);
+    json_key(j, "ci_high"), json_number(j, rows[i].c.ci_high);
+    json_key(j, "p"), json_number(j, rows[i].c.p);
+    json_key(j, "test"), json_string(j, rows[i].test);
+    json_key(j, "n"), json_int(j, (long long)rows[i].n);
+    json_close(j, 1);
+  }
+  json_close(j, 0);
+}
+
+/* "CNN − ANN, track accuracy (McNemar's exact test, 200 tracks): +3.1 points [−0.4, +6.6], p = 0.08: not
+ * significant at 0.05." */
+static void md_comparisons(const report_t *r, FILE *f) {
+  compare_row_t rows[COMPARE_MAX];
+  int n = comparisons(r, rows);
+  if (n == 0) return;
+  fprintf(f, "## Paired comparisons\n\nDifferences of accuracy in points (a − b) with a 95%% confidence interval and a "
+             "two-sided p-value. McNemar's exact test pairs the two models' verdicts on every track (a track's "
+             "verdict: the arg-max of its segments' mean probability); the corrected resampled t-test (Nadeau & "
+             "Bengio 2003) pairs their accuracies fold by fold, with the variance inflated for the overlap of the "
+             "training sets (a plain paired t-test over folds is overconfident). Segments of one track are not "
+             "independent, so segment accuracy is compared fold by fold only.\n\n");
+  for (int i = 0; i < n; i++) {
+    const compare_row_t *c = &rows[i];
+    int mc = c->test[0] == 'm';
+    fprintf(f, "- %s − %s, %s (%s, %zu %s): %+.1f points [%+.1f, %+.1f], p = %.3g: %s at 0.05.\n",
+            short_name[c->a], short_name[c->b], c->metric[0] == 't' ? "track accuracy" : "segment accuracy",
+            mc ? "McNemar's exact test" : "corrected resampled t-test", c->n, mc ? "tracks" : "folds",
+            100 * c->c.difference, 100 * c->c.ci_low, 100 * c->c.ci_high, c->c.p,
+            c->c.p < 0.05 ? "significant" : "not significant");
+  }
+  fprintf(f, "\n");
+}
+
+/* A metric's 95% interval over the fits, with the corrected resampled
+ * t-test's variance, within [0, 1] (NaN bounds from a single fit: no interval). */
+static comparison_t metric_ci(const cv_result_t *res, size_t rows, size_t field) {
+  double v[2048], n_test = 0;
+  int J = res->folds < 2048 ? res->folds : 2048;
+  for (int f = 0; f < J; f++) {
+    v[f] = *(const double *)((const char *)&res->fold[f] + field);
+    n_test += (double)res->fold[f].n_test / J;
+  }
+  if (J < 2) return (comparison_t){.ci_low = NAN, .ci_high = NAN};
+  comparison_t c = corrected_t(v, (size_t)J, n_test, (double)rows - n_test);
+  c.ci_low = fmax(c.ci_low, 0.0), c.ci_high = fmin(c.ci_high, 1.0); /* proportions */
+  return c;
+}
 
 static summary_t summarise(const cv_result_t *r) {
   summary_t s;
@@ -44,8 +113,9 @@ static void command_line(const report_t *r, FILE *f) {
 }
 
 static const char *protocol_text(const report_t *r) {
-  return r->leaky ? "random 80/20 split of segments (the seeds' protocol) -- LEAKY"
-                  : "stratified k-fold cross-validation grouped by track";
+  return r->leaky       ? "random 80/20 split of segments (the seeds' protocol) -- LEAKY"
+         : r->split_dir ? "a published split: trained on its train tracks, tested on its test tracks"
+                        : "stratified k-fold cross-validation grouped by track";
 }
 
 void report_print_table(const report_t *r, FILE *f) {
@@ -57,8 +127,11 @@ void report_print_table(const report_t *r, FILE *f) {
     fprintf(f, "%-22s %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %9.1f\n", title[m],
             s.acc, s.acc_sd, s.vote, s.vote_sd, s.mean, s.mean_sd, s.top2, s.top2_sd, s.f1, s.f1_sd, s.seconds);
   }
-  fprintf(f, "(%s; mean +- std over %d fold%s; chance %.3f)\n", protocol_text(r), r->result[0] ? r->result[0]->folds : 0,
-          r->leaky ? "" : "s", 1.0 / r->K);
+  int fits = 0;
+  for (int m = 0; m < 3; m++)
+    if (r->have[m]) fits = r->result[m]->folds;
+  fprintf(f, "(%s; mean +- std over %d fit%s%s; chance %.3f)\n", protocol_text(r), fits, fits == 1 ? "" : "s",
+          r->repeats > 1 ? (r->split_dir ? ", one per seed" : ", repeats x folds") : "", 1.0 / r->K);
 }
 
 static int open_out(outfile_t *o, const char *dir, const char *name, char *err, size_t errlen) {
@@ -155,6 +228,17 @@ static void json_metrics(const report_t *r, json_t *j, int m) {
   json_key(j, "top2_std"), json_number(j, s.top2_sd);
   json_key(j, "macro_f1_mean"), json_number(j, s.f1);
   json_key(j, "macro_f1_std"), json_number(j, s.f1_sd);
+  static const struct {
+    const char *name;
+    size_t field;
+  } cis[] = {{"accuracy", CV_FIELD(accuracy)}, {"track_accuracy", CV_FIELD(track_vote)},
+             {"track_accuracy_meanprob", CV_FIELD(track_mean)}, {"top2", CV_FIELD(top2)}, {"macro_f1", CV_FIELD(macro_f1)}};
+  for (size_t i = 0; i < sizeof cis / sizeof *cis; i++) {
+    comparison_t c = metric_ci(res, r->rows, cis[i].field);
+    char k[64];
+    snprintf(k, sizeof k, "%s_ci_low", cis[i].name), json_key(j, k), json_number(j, c.ci_low);
+    snprintf(k, sizeof k, "%s_ci_high", cis[i].name), json_key(j, k), json_number(j, c.ci_high);
+  }
   json_key(j, "pooled"), json_object(j);
   json_key(j, "accuracy"), json_number(j, res->segments.accuracy);
   json_key(j, "track_accuracy"), json_number(j, res->tracks.accuracy);
@@ -174,7 +258,7 @@ static void json_metrics(const report_t *r, json_t *j, int m) {
   for (int f = 0; f < res->folds; f++) {
     const cv_fold_t *fd = &res->fold[f];
     json_object(j);
-    json_key(j, "fold"), json_int(j, f + 1);
+    json_key(j, "fold"), json_int(j, f % (res->folds / (r->repeats > 0 ? r->repeats : 1)) + 1);
     json_key(j, "test_rows"), json_int(j, (long long)fd->n_test);
     json_key(j, "test_tracks"), json_int(j, (long long)fd->n_tracks);
     json_key(j, "accuracy"), json_number(j, fd->accuracy);
@@ -183,6 +267,7 @@ static void json_metrics(const report_t *r, json_t *j, int m) {
     json_key(j, "top2"), json_number(j, fd->top2);
     json_key(j, "macro_f1"), json_number(j, fd->macro_f1);
     if (m != 2) json_key(j, "epochs"), json_int(j, fd->epochs);
+    if (r->repeats > 1) json_key(j, "repeat"), json_int(j, f / (res->folds / r->repeats) + 1);
     json_close(j, 1);
   }
   json_close(j, 0);
@@ -208,9 +293,20 @@ static int write_json(const report_t *r, const char *dir, char *err, size_t errl
   if (open_out(&o, dir, "metrics.json", err, errlen)) return -1;
   json_t j;
   json_begin(&j, o.f);
-  json_key(&j, "protocol"), json_string(&j, r->leaky ? "random-split" : "grouped-kfold");
+  json_key(&j, "protocol"), json_string(&j, r->leaky ? "random-split" : r->split_dir ? "split" : "grouped-kfold");
   json_key(&j, "leaky"), json_bool(&j, r->leaky);
-  json_key(&j, "folds"), json_int(&j, r->folds);
+  json_key(&j, "folds"), json_int(&j, r->split_dir ? 1 : r->folds);
+  json_key(&j, "repeats"), json_int(&j, r->repeats);
+  if (r->split_dir) {
+    json_key(&j, "split"), json_object(&j);
+    json_key(&j, "dir"), json_string(&j, r->split_dir);
+    json_key(&j, "train_tracks"), json_int(&j, (long long)r->split.train);
+    json_key(&j, "valid_tracks"), json_int(&j, (long long)r->split.valid);
+    json_key(&j, "test_tracks"), json_int(&j, (long long)r->split.test);
+    json_key(&j, "listed_absent"), json_int(&j, (long long)r->split.absent);
+    json_key(&j, "present_unlisted"), json_int(&j, (long long)r->split.unlisted);
+    json_close(&j, 1);
+  }
   json_key(&j, "seed"), json_int(&j, (long long)r->seed);
   json_key(&j, "data"), json_string(&j, r->data);
   json_key(&j, "segments"), json_int(&j, (long long)r->rows);
@@ -223,6 +319,7 @@ static int write_json(const report_t *r, const char *dir, char *err, size_t errl
   for (int m = 0; m < 3; m++)
     if (r->have[m]) json_key(&j, key[m]), json_metrics(r, &j, m);
   json_close(&j, 1);
+  json_comparisons(r, &j);
   json_end(&j);
   if (outfile_commit(&o, 1, err, errlen)) return -1;
   /* timings differ from run to run: their own file */
@@ -300,11 +397,20 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
                "of the split, so a model can recognise the track rather than the genre: this overstates accuracy. It "
                "is here only to compare with the seeds' published figures; use `--protocol grouped-kfold` to judge "
                "models.\n");
+  else if (r->split_dir)
+    fprintf(f, "- **Protocol**: the published split in `%s`: trained on its %zu train tracks (its %zu validation tracks "
+               "stop early the models that stop early, and train the others), tested on its %zu test tracks. %zu listed "
+               "tracks are not in the data; %zu tracks of the data are not listed and were left out.\n",
+            shown(r->split_dir, 2), r->split.train, r->split.valid, r->split.test, r->split.absent, r->split.unlisted);
   else
     fprintf(f, "- **Protocol**: %d-fold stratified cross-validation grouped by track: every segment of a track is in "
                "one fold, so no track is on both sides; every model sees the same folds. Standardisation and early "
                "stopping use each fold's training part only.\n",
             r->folds);
+  if (r->repeats > 1)
+    fprintf(f, "- **Repeats**: %d %s; every figure below is over all %d fits, except the pooled ones (confusion "
+               "matrices, per-class scores, McNemar's test, predictions.csv), which are the first repeat's.\n",
+            r->repeats, r->split_dir ? "seeds of every model" : "fold draws", r->result[r->have[0] ? 0 : 1]->folds);
   fprintf(f, "- **Seed**: %lu (the same command gives the same numbers)\n", r->seed);
   fprintf(f, "- **Command**: `");
   command_line(r, f);
@@ -341,11 +447,17 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
     if (!r->have[m]) continue;
     summary_t s = summarise(r->result[m]);
     double chance = 1.0 / r->K;
-    fprintf(f, "- %s: %s chance (%.3f): %.3f ± %.3f.\n", title[m],
+    comparison_t ci = metric_ci(r->result[m], r->rows, CV_FIELD(accuracy));
+    fprintf(f, "- %s: %s chance (%.3f): segment accuracy %.3f ± %.3f", title[m],
             s.acc - 2 * s.acc_sd > chance ? "well above" : s.acc > chance ? "above, though not clearly," : "not above",
             chance, s.acc, s.acc_sd);
+    if (!isnan(ci.ci_low)) fprintf(f, ", 95%% interval [%.3f, %.3f] (corrected resampled t over %d fits)", ci.ci_low,
+                                   ci.ci_high, r->result[m]->folds);
+    fprintf(f, ".\n");
   }
-  fprintf(f, "\n## Confusion matrices (summed over folds)\n\n");
+  fprintf(f, "\n");
+  md_comparisons(r, f);
+  fprintf(f, "## Confusion matrices (summed over folds)\n\n");
   for (int m = 0; m < 3; m++)
     if (r->have[m]) fprintf(f, "![%s](confusion_%s.svg)\n\n", title[m], key[m]);
   fprintf(f, "## Per-class scores (segments, pooled over folds)\n\n");

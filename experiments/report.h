@@ -17,6 +17,7 @@
 #include "ann.h"
 #include "cnn.h"
 #include "cv.h"
+#include "split.h"
 
 typedef struct report {
   char *const *labels;
@@ -35,6 +36,9 @@ typedef struct report {
   int have[3];                /* ann, cnn, ensemble */
   const cv_result_t *result[3];
   const char *saved[2];       /* --save-models: the ANN's and the CNN's files (NULL: none) */
+  int repeats;                /* fold draws: every result holds repeats x folds fits */
+  const char *split_dir;      /* a published split (NULL: folds) */
+  split_counts_t split;
 } report_t;
 
 /* Writes every file into dir. 0, or -1 with the reason. */

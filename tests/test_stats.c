@@ -1,0 +1,86 @@
+/* The paired comparisons' statistics against values computed independently
+ * with SciPy 1.10.1 (Debian bookworm's python3-scipy):
+ *   McNemar:  p = scipy.stats.binomtest(min(a, b), a + b, 0.5).pvalue
+ *             CI = (a + b) / n * (2 * binomtest(a, a + b).proportion_ci(method="exact") - 1)
+ *   corrected resampled t (Nadeau & Bengio 2003), d = per-fit differences:
+ *             se = sqrt((1 / J + n_test / n_train) * d.var(ddof=1))
+ *             p = 2 * scipy.stats.t.sf(|d.mean() / se|, J - 1)
+ *             CI = d.mean() -+ scipy.stats.t.ppf(0.975, J - 1) * se
+ * and an experiment's metrics.json carrying them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "stats.h"
+
+static void test_mcnemar(void) {
+  static const struct {
+    size_t a, b, n;
+    double p, diff, lo, hi;
+  } ref[] = {{1, 7, 20, 0.0703125, -0.3, -0.3974722211749982, 0.02120773670013101},
+             {12, 3, 200, 0.03515625, 0.045, 0.0028663299289720333, 0.0685031992341246},
+             {30, 18, 290, 0.11140289106101878, 0.041379310344827586, -0.00877050682037763, 0.0862270664419578},
+             {5, 5, 100, 1.0, 0.0, -0.0625827943105191, 0.0625827943105191}};
+  for (size_t i = 0; i < sizeof ref / sizeof *ref; i++) {
+    comparison_t c = mcnemar_exact(ref[i].a, ref[i].b, ref[i].n);
+    CHECK(fabs(c.p - ref[i].p) < 1e-12 && fabs(c.difference - ref[i].diff) < 1e-12 && fabs(c.ci_low - ref[i].lo) < 1e-9 &&
+              fabs(c.ci_high - ref[i].hi) < 1e-9,
+          "McNemar %zu/%zu of %zu: p %.10g (scipy %.10g), CI [%.10g, %.10g] (scipy [%.10g, %.10g])", ref[i].a, ref[i].b,
+          ref[i].n, c.p, ref[i].p, c.ci_low, c.ci_high, ref[i].lo, ref[i].hi);
+  }
+  comparison_t none = mcnemar_exact(0, 0, 40);
+  CHECK(none.p == 1 && none.difference == 0 && none.ci_low == 0 && none.ci_high == 0, "no discordant track: p 1, no difference");
+  CHECK(fabs(mcnemar_exact(0, 3, 10).p - 0.25) < 1e-12 && fabs(mcnemar_exact(0, 6, 10).p - 0.03125) < 1e-12,
+        "all discordant on one side: 2 / 2^d");
+}
+
+static void test_corrected_t(void) {
+  static const double d1[] = {0.02, 0.05, -0.01, 0.03, 0.04};
+  static const double d2[] = {0.031, -0.012, 0.044, 0.027, 0.008, 0.019, -0.003, 0.036, 0.015, 0.022};
+  comparison_t c = corrected_t(d1, 5, 200, 800);
+  CHECK(fabs(c.difference - 0.026) < 1e-12 && fabs(c.p - 0.167553221478923) < 1e-9 &&
+            fabs(c.ci_low + 0.01687787786480542) < 1e-9 && fabs(c.ci_high - 0.06887787786480543) < 1e-9,
+        "5 folds: p %.10g (scipy 0.1675532215), CI [%.10g, %.10g]", c.p, c.ci_low, c.ci_high);
+  c = corrected_t(d2, 10, 100, 400);
+  CHECK(fabs(c.difference - 0.0187) < 1e-12 && fabs(c.p - 0.10196444806209873) < 1e-9 &&
+            fabs(c.ci_low + 0.004532095856322502) < 1e-9 && fabs(c.ci_high - 0.0419320958563225) < 1e-9,
+        "2 x 5 folds: p %.10g (scipy 0.1019644481), CI [%.10g, %.10g]", c.p, c.ci_low, c.ci_high);
+  /* the plain paired t-test (no n_test / n_train term) would call d1 significant more readily */
+  comparison_t plain = corrected_t(d1, 5, 0, 1);
+  CHECK(plain.p < c.p && plain.p < corrected_t(d1, 5, 200, 800).p, "the correction widens the test (plain p %.3g)", plain.p);
+  static const double same[] = {0.01, 0.01, 0.01};
+  CHECK(corrected_t(same, 3, 1, 4).p == 0 && corrected_t((const double[]){0, 0, 0}, 3, 1, 4).p == 1,
+        "no variance: p 0 for a constant difference, 1 for none");
+}
+
+/* An experiment's metrics.json: comparisons[] with the documented keys, the
+ * report in words; --repeats multiplies the fits; the same bytes twice. */
+static void test_experiment(void) {
+  const char *dir = scratch_dir(), *g = genre_bin();
+  CHECK(run("%s synth -o %s/c -n 3 -s 9 >/dev/null && %s extract -o %s/f --no-progress %s/c >/dev/null", g, dir, g, dir,
+            dir) == 0, "corpus");
+  CHECK(run("%s experiment --data %s/f -o %s/r1 --folds 3 --repeats 2 --ann-epochs 20 --cnn-epochs 1 >/dev/null 2>&1 && "
+            "%s experiment --data %s/f -o %s/r2 --folds 3 --repeats 2 --ann-epochs 20 --cnn-epochs 1 >/dev/null 2>&1",
+            g, dir, dir, g, dir, dir) == 0, "experiment --repeats 2, twice");
+  char path[700];
+  snprintf(path, sizeof path, "%s/r1/metrics.json", dir);
+  CHECK(run("cmp -s %s %s/r2/metrics.json", path, dir) == 0, "the same bytes twice");
+  CHECK(contains(path, "\"comparisons\": [") && contains(path, "\"a\": \"cnn\"") && contains(path, "\"b\": \"ann\"") &&
+            contains(path, "\"metric\": \"track_accuracy\"") && contains(path, "\"metric\": \"segment_accuracy\"") &&
+            contains(path, "\"test\": \"mcnemar-exact\"") && contains(path, "\"test\": \"corrected-t\"") &&
+            contains(path, "\"ci_low\": ") && contains(path, "\"ci_high\": ") && contains(path, "\"p\": "),
+        "metrics.json: comparisons[] with a, b, metric, difference, ci_low, ci_high, p, test");
+  CHECK(contains(path, "\"repeats\": 2") && contains(path, "\"repeat\": 2") && contains(path, "\"accuracy_ci_low\": "),
+        "metrics.json: repeats, every fit with its repeat, CIs of the metrics");
+  snprintf(path, sizeof path, "%s/r1/report.md", dir);
+  CHECK(contains(path, "## Paired comparisons") && contains(path, "CNN − ANN, track accuracy (McNemar's exact test") &&
+            contains(path, "significant at 0.05") && contains(path, "over all 6 fits"),
+        "report.md says it in words");
+}
+
+int main(void) {
+  RUN(test_mcnemar);
+  RUN(test_corrected_t);
+  RUN(test_experiment);
+  return check_summary();
+}
