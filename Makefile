@@ -1,6 +1,7 @@
 # genre: music genre classification end to end, in C.
 #
-#   make run     the main job (synthetic corpus unless DATA=path/to/genres_original)
+#   make run     the main job (synthetic corpus unless DATA=path/to/genres_original;
+#                PROTOCOL=fault-filtered for GTZAN's published split)
 #   make test    build and run the whole test suite (SAN=1: ASan + UBSan build)
 #   make bench   print speed and memory figures
 #   make deps    install missing Debian packages (apt-get as root, else print the command)
@@ -147,6 +148,9 @@ RUN_TRACKS ?= 20
 RUN_SECONDS ?= 15
 RUN_FOLDS ?= 5
 RUN_ARGS ?= $(if $(DATA),,--cnn-epochs 16)
+# PROTOCOL=fault-filtered: GTZAN's published split (data/splits/); or grouped-kfold (default), random-split
+PROTOCOL ?=
+RUN_PROTOCOL = $(if $(filter fault-filtered,$(PROTOCOL)),--protocol split:data/splits/gtzan_fault_filtered,$(if $(PROTOCOL),--protocol $(PROTOCOL)))
 run: deps $(GENRE)
 	@set -e; \
 	if [ -n "$(DATA)" ]; then src="$(DATA)"; else \
@@ -154,7 +158,7 @@ run: deps $(GENRE)
 	  $(GENRE) synth -o data/synthetic -n $(RUN_TRACKS) -s $(RUN_SECONDS); \
 	fi; \
 	$(GENRE) extract -o results/features "$$src" || [ $$? = 2 ]; \
-	$(GENRE) experiment --data results/features -o results/latest --folds $(RUN_FOLDS) $(RUN_ARGS)
+	$(GENRE) experiment --data results/features -o results/latest --folds $(RUN_FOLDS) $(RUN_PROTOCOL) $(RUN_ARGS)
 
 # Figures, not tests: extraction speed per track and with -j 1 / -j 2, peak RSS.
 bench: deps $(GENRE) $(BENCH_BIN)

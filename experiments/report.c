@@ -118,6 +118,22 @@ static const char *protocol_text(const report_t *r) {
                         : "stratified k-fold cross-validation grouped by track";
 }
 
+/* Which published figures this run's can be set beside, and which not. */
+static const char *comparability(const report_t *r) {
+  if (r->leaky)
+    return "Comparable with the seeds' figures on random segment splits (e.g. 72-73% for their feature models) and "
+           "with nothing else: segments of one track are on both sides, so these figures are inflated.";
+  if (r->split_dir && strstr(r->split_dir, "fault_filtered"))
+    return "Comparable with the figures published on GTZAN's fault-filtered split (test track accuracy: MFCC + SVM "
+           "about 53%, small CNNs trained from scratch about 54%) when the data is all of GTZAN; not with figures "
+           "from random splits of GTZAN, whose replicas and shared artists inflate them.";
+  if (r->split_dir) return "Comparable with figures published on the same split of the same data.";
+  return "Comparable with other track-grouped cross-validations of the same data. Not with the seeds' figures "
+         "(random segment splits leak: segments of one track on both sides) nor with GTZAN's fault-filtered split "
+         "(which also removes replicas and keeps each artist on one side: use --protocol "
+         "split:data/splits/gtzan_fault_filtered for that).";
+}
+
 void report_print_table(const report_t *r, FILE *f) {
   fprintf(f, "%-22s %-17s %-17s %-17s %-17s %-17s %9s\n", "model", "segment acc", "track acc (vote)",
           "track acc (mean)", "top-2", "macro F1", "train s");
@@ -132,6 +148,7 @@ void report_print_table(const report_t *r, FILE *f) {
     if (r->have[m]) fits = r->result[m]->folds;
   fprintf(f, "(%s; mean +- std over %d fit%s%s; chance %.3f)\n", protocol_text(r), fits, fits == 1 ? "" : "s",
           r->repeats > 1 ? (r->split_dir ? ", one per seed" : ", repeats x folds") : "", 1.0 / r->K);
+  fprintf(f, "%s\n", comparability(r));
 }
 
 static int open_out(outfile_t *o, const char *dir, const char *name, char *err, size_t errlen) {
@@ -407,6 +424,7 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
                "one fold, so no track is on both sides; every model sees the same folds. Standardisation and early "
                "stopping use each fold's training part only.\n",
             r->folds);
+  fprintf(f, "- **Comparability**: %s\n", comparability(r));
   if (r->repeats > 1)
     fprintf(f, "- **Repeats**: %d %s; every figure below is over all %d fits, except the pooled ones (confusion "
                "matrices, per-class scores, McNemar's test, predictions.csv), which are the first repeat's.\n",

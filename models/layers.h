@@ -67,6 +67,11 @@ void maxpool_backward(real *din, const real *dout, const int *argmax, int B, int
 void maxpool_forward_planes(real *out, int *argmax, const real *in, int H, int W, int k, int p0, int p1);
 void maxpool_backward_planes(real *din, const real *dout, const int *argmax, int H, int W, int k, int p0, int p1);
 
+/* max pooling over W of [planes][W] (1 x k windows, stride k, floor mode, as
+ * PyTorch's MaxPool1d(k)); planes [p0, p1) */
+void maxpool1d_forward_planes(real *out, int *argmax, const real *in, int W, int k, int p0, int p1);
+void maxpool1d_backward_planes(real *din, const real *dout, const int *argmax, int W, int k, int p0, int p1);
+
 /* global average pooling: out[B][C] = mean over H*W of in[B][C][H*W] */
 void avgpool_forward(real *out, const real *in, int B, int C, int S);
 void avgpool_backward(real *din, const real *dout, int B, int C, int S);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int is_conv(int kind) { return kind == LAYER_CONV2D || kind == LAYER_CONV1D; }
+
 const char *layer_kind_name(int kind) {
   switch (kind) {
   case LAYER_DENSE: return "dense";
@@ -18,6 +20,8 @@ const char *layer_kind_name(int kind) {
   case LAYER_MAXPOOL: return "maxpool";
   case LAYER_AVGPOOL: return "avgpool";
   case LAYER_FLATTEN: return "flatten";
+  case LAYER_CONV1D: return "conv1d";
+  case LAYER_MAXPOOL1D: return "maxpool1d";
   }
   return "?";
 }
@@ -100,6 +104,34 @@ static int plan(net_t *n, const layer_spec_t *spec, int n_layers, int in_c, int 
       int k = spec[i].size;
       if (k < 1 || h / k < 1 || w / k < 1) goto bad;
       h /= k, w /= k;
+      break;
+    }
+    case LAYER_CONV1D: { /* a 1 x k convolution of the conv2d kernels, over W only */
+      int k = spec[i].kernel, s = spec[i].stride > 0 ? spec[i].stride : 1;
+      if (h != 1 || k < 1 || k > 64 || s > 64 || spec[i].size < 1 || spec[i].size > 65536) goto bad;
+      conv_shape_t *cs = &l->conv;
+      cs->ci = c, cs->hi = 1, cs->wi = w, cs->co = spec[i].size, cs->kh = 1, cs->kw = k, cs->stride = s, cs->ho = 1;
+      cs->pad_h = 0;
+      if (spec[i].pad == PAD_VALID) {
+        if (w < k) goto bad;
+        cs->wo = (w - k) / s + 1, cs->pad_w = 0;
+      } else {
+        cs->wo = (w + s - 1) / s;
+        int pw = (cs->wo - 1) * s + k - w;
+        cs->pad_w = pw > 0 ? pw / 2 : 0;
+      }
+      if ((size_t)cs->co * c * k > NET_MAX_PARAMS || (size_t)cs->co * cs->wo > NET_MAX_ACTIVATIONS ||
+          (size_t)c * k * cs->wo > NET_MAX_ACTIVATIONS)
+        goto too_big;
+      l->nw = (size_t)cs->co * c * k, l->nb = (size_t)cs->co;
+      if (conv_col_size(cs) > col) col = conv_col_size(cs);
+      c = cs->co, w = cs->wo;
+      break;
+    }
+    case LAYER_MAXPOOL1D: {
+      int k = spec[i].size;
+      if (h != 1 || k < 1 || w / k < 1) goto bad;
+      w /= k;
       break;
     }
     case LAYER_AVGPOOL:
@@ -205,7 +237,8 @@ net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int i
       l->run_mean = n->state + s, l->run_var = n->state + s + l->c, s += 2 * (size_t)l->c;
       ok = ok && (l->aux = alloc_reals(acts)) && (l->aux2 = alloc_reals((size_t)l->c));
     }
-    if (l->spec.kind == LAYER_MAXPOOL) ok = ok && (l->argmax = calloc(acts ? acts : 1, sizeof(int)));
+    if (l->spec.kind == LAYER_MAXPOOL || l->spec.kind == LAYER_MAXPOOL1D)
+      ok = ok && (l->argmax = calloc(acts ? acts : 1, sizeof(int)));
   }
   if (!ok) {
     snprintf(err, errlen, "out of memory for %zu parameters and a batch of %d", n->n_params, max_batch);
@@ -220,9 +253,9 @@ void net_init(net_t *n, unsigned long seed) {
   gsl_rng_set(r, seed);
   for (int i = 0; i < n->n_layers; i++) {
     layer_t *l = &n->layer[i];
-    if (l->spec.kind == LAYER_DENSE || l->spec.kind == LAYER_CONV2D) {
+    if (l->spec.kind == LAYER_DENSE || is_conv(l->spec.kind)) {
       size_t fan_in = l->nw / l->nb, fan_out = l->nb;
-      if (l->spec.kind == LAYER_CONV2D) fan_out = l->nb * l->conv.kh * l->conv.kw;
+      if (is_conv(l->spec.kind)) fan_out = l->nb * l->conv.kh * l->conv.kw;
       double limit = l->relu_after ? sqrt(6.0 / fan_in) : sqrt(6.0 / (fan_in + fan_out));
       for (size_t j = 0; j < l->nw; j++) l->weight[j] = (real)((2 * gsl_rng_uniform(r) - 1) * limit);
       for (size_t j = 0; j < l->nb; j++) l->bias[j] = 0;
@@ -288,7 +321,7 @@ int net_set_threads(net_t *n, int threads) {
   if (threads < 2) return 0;
   size_t partial = 0;
   for (int i = 0; i < n->n_layers; i++)
-    if (n->layer[i].spec.kind == LAYER_CONV2D && n->layer[i].nw + n->layer[i].nb > partial)
+    if (is_conv(n->layer[i].spec.kind) && n->layer[i].nw + n->layer[i].nb > partial)
       partial = n->layer[i].nw + n->layer[i].nb;
   n->workers = workers_new(threads);
   if (!n->workers) return -1;
@@ -453,10 +486,12 @@ const real *net_forward(net_t *n, const real *x, int B, int train) {
       break;
     case LAYER_BATCHNORM: workers_run(w, bn_fwd_work, &job, l->c); break;
     case LAYER_CONV2D:
+    case LAYER_CONV1D:
       if (n->workers) workers_run(n->workers, conv_fwd_work, &job, B);
       else conv2d_forward(l->out, in, l->weight, l->bias, n->col, B, &l->conv);
       break;
     case LAYER_MAXPOOL: workers_run(w, pool_fwd_work, &job, B * l->ic); break;
+    case LAYER_MAXPOOL1D: maxpool1d_forward_planes(l->out, l->argmax, in, l->iw, l->spec.size, 0, B * l->ic); break;
     case LAYER_AVGPOOL: avgpool_forward(l->out, in, B, l->ic, l->ih * l->iw); break;
     case LAYER_FLATTEN:
       if (l->out != in) memcpy(l->out, in, count * sizeof(real));
@@ -492,6 +527,7 @@ static void backward_layers(net_t *n, const real *x, int B) {
       break;
     case LAYER_BATCHNORM: workers_run(w, bn_bwd_work, &job, l->c); break;
     case LAYER_CONV2D:
+    case LAYER_CONV1D:
       if (n->workers && B > 1) {
         int parts = workers_count(n->workers);
         /* a worker whose share of the batch is empty leaves its slot as it was */
@@ -509,6 +545,7 @@ static void backward_layers(net_t *n, const real *x, int B) {
       }
       break;
     case LAYER_MAXPOOL: if (din) workers_run(w, pool_bwd_work, &job, B * l->ic); break;
+    case LAYER_MAXPOOL1D: if (din) maxpool1d_backward_planes(din, l->dout, l->argmax, l->iw, l->spec.size, 0, B * l->ic); break;
     case LAYER_AVGPOOL: if (din) avgpool_backward(din, l->dout, B, l->ic, l->ih * l->iw); break;
     case LAYER_FLATTEN: if (din) memcpy(din, l->dout, count * sizeof(real)); break;
     }
@@ -549,7 +586,7 @@ void net_adam_step(net_t *n, const adam_opts_t *o) {
   double c1 = 1.0 - pow(o->beta1, (double)n->adam_t), c2 = 1.0 - pow(o->beta2, (double)n->adam_t);
   for (int i = n->frozen; i < n->n_layers; i++) {
     layer_t *l = &n->layer[i];
-    int decays = o->weight_decay > 0 && (l->spec.kind == LAYER_DENSE || l->spec.kind == LAYER_CONV2D);
+    int decays = o->weight_decay > 0 && (l->spec.kind == LAYER_DENSE || is_conv(l->spec.kind));
     for (int part = 0; part < 2; part++) {
       real *p = part ? l->bias : l->weight, *g = part ? l->dbias : l->dweight;
       size_t count = part ? l->nb : l->nw, off = (size_t)(p - n->params);

@@ -18,6 +18,8 @@ typedef enum layer_kind {
   LAYER_MAXPOOL,   /* size: k (k x k, stride k) */
   LAYER_AVGPOOL,   /* global average pooling: [C][H][W] -> [C] */
   LAYER_FLATTEN,   /* [C][H][W] -> [C*H*W] (C, H, W order, as PyTorch) */
+  LAYER_CONV1D,    /* over W of [C][1][W] (PyTorch Conv1d): size filters, kernel taps, stride, pad */
+  LAYER_MAXPOOL1D, /* over W of [C][1][W]: size k (stride k, as PyTorch MaxPool1d) */
 } layer_kind_t;
 
 typedef struct layer_spec {
@@ -41,6 +43,8 @@ enum { PAD_SAME = 0, PAD_VALID = 1 };
 #define CONV_VALID(filters, k) \
   ((layer_spec_t){.kind = LAYER_CONV2D, .size = (filters), .kernel = (k), .stride = 1, .pad = PAD_VALID})
 #define MAXPOOL(k) ((layer_spec_t){.kind = LAYER_MAXPOOL, .size = (k)})
+#define CONV1D(filters, k) ((layer_spec_t){.kind = LAYER_CONV1D, .size = (filters), .kernel = (k), .stride = 1})
+#define MAXPOOL1D(k) ((layer_spec_t){.kind = LAYER_MAXPOOL1D, .size = (k)})
 #define AVGPOOL ((layer_spec_t){.kind = LAYER_AVGPOOL})
 #define FLATTEN ((layer_spec_t){.kind = LAYER_FLATTEN})
 

@@ -82,3 +82,29 @@ void avgpool_backward(real *din, const real *dout, int B, int C, int S) {
     for (int s = 0; s < S; s++) din[(size_t)bc * S + s] = g;
   }
 }
+
+void maxpool1d_forward_planes(real *out, int *argmax, const real *in, int W, int k, int p0, int p1) {
+  int Wo = W / k;
+  for (int p = p0; p < p1; p++) {
+    const real *x = in + (size_t)p * W;
+    real *y = out + (size_t)p * Wo;
+    int *am = argmax + (size_t)p * Wo;
+    for (int j = 0; j < Wo; j++) {
+      int best = j * k;
+      for (int d = 1; d < k; d++)
+        if (x[j * k + d] > x[best]) best = j * k + d; /* first maximum wins, as PyTorch */
+      y[j] = x[best], am[j] = best;
+    }
+  }
+}
+
+void maxpool1d_backward_planes(real *din, const real *dout, const int *argmax, int W, int k, int p0, int p1) {
+  int Wo = W / k;
+  for (int p = p0; p < p1; p++) {
+    real *dx = din + (size_t)p * W;
+    const real *dy = dout + (size_t)p * Wo;
+    const int *am = argmax + (size_t)p * Wo;
+    for (int i = 0; i < W; i++) dx[i] = 0;
+    for (int j = 0; j < Wo; j++) dx[am[j]] += dy[j];
+  }
+}

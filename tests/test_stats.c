@@ -78,9 +78,49 @@ static void test_experiment(void) {
         "report.md says it in words");
 }
 
+/* --protocol split:DIR on lists written here (a track listed twice is refused,
+ * absent and unlisted tracks are counted), and GTZAN's fault-filtered lists
+ * on the gtzan_mini tracks they name. */
+static void test_split(void) {
+  const char *dir = scratch_dir(), *g = genre_bin();
+  char path[700];
+  run("mkdir -p %s/split", dir);
+  /* 3 tracks a style: 00000 test, 00001 train, 00002 valid; one listed track that does not exist; chorale unlisted */
+  run("cd %s/c/genres_original && for d in *; do [ $d = chorale ] && continue; echo $d/$d.00000.wav >> ../../split/test.txt; "
+      "echo $d/$d.00001.wav >> ../../split/train.txt; echo $d/$d.00002.wav >> ../../split/valid.txt; done; "
+      "echo jazz/jazz.00054.wav >> ../../split/test.txt", dir);
+  int rc = run("%s experiment --data %s/f -o %s/s1 --protocol split:%s/split --ann-arch seed --ann-epochs 20 "
+               "--cnn-epochs 1 > %s/s1.log 2>&1", g, dir, dir, dir, dir);
+  snprintf(path, sizeof path, "%s/s1/metrics.json", dir);
+  CHECK(rc == 0 && contains(path, "\"protocol\": \"split\"") && contains(path, "\"train_tracks\": 9") &&
+            contains(path, "\"valid_tracks\": 9") && contains(path, "\"test_tracks\": 9") &&
+            contains(path, "\"listed_absent\": 1") && contains(path, "\"present_unlisted\": 3"),
+        "split: 9 train, 9 valid, 9 test tracks; 1 listed and absent, 3 unlisted, counted");
+  CHECK(contains(path, "\"test_rows\": 27"), "only the test tracks are tested (27 segments)");
+  snprintf(path, sizeof path, "%s/s1/report.md", dir);
+  CHECK(contains(path, "1 listed tracks are not in the data; 3 tracks of the data are not listed"), "the report says so");
+  run("echo ambient/ambient.00000.wav >> %s/split/train.txt", dir);
+  rc = run("%s experiment --data %s/f -o %s/s2 --protocol split:%s/split --epochs 1 > %s/s2.log 2>&1", g, dir, dir, dir, dir);
+  snprintf(path, sizeof path, "%s/s2.log", dir);
+  CHECK(rc == 1 && contains(path, "is in two of the lists"), "a track in two lists: refused, named");
+
+  const char *shared = shared_dir("gtzan_mini for the fault-filtered split");
+  if (!shared) return;
+  CHECK(run("%s extract -o %s/mini --no-progress %s/data/gtzan_mini/genres_original >/dev/null 2>&1", g, dir, shared) == 0 &&
+            run("%s experiment --data %s/mini -o %s/ff --protocol split:data/splits/gtzan_fault_filtered --ann-epochs 20 "
+                "--cnn-epochs 1 >/dev/null 2>&1", g, dir, dir) == 0,
+        "the fault-filtered split on gtzan_mini");
+  snprintf(path, sizeof path, "%s/ff/metrics.json", dir);
+  CHECK(contains(path, "\"train_tracks\": 19") && contains(path, "\"valid_tracks\": 24") &&
+            contains(path, "\"test_tracks\": 4") && contains(path, "\"listed_absent\": 883") &&
+            contains(path, "\"present_unlisted\": 3"),
+        "gtzan_mini: the lists name 19 train, 24 valid and 4 test tracks; 883 listed tracks absent, 3 unlisted");
+}
+
 int main(void) {
   RUN(test_mcnemar);
   RUN(test_corrected_t);
   RUN(test_experiment);
+  RUN(test_split);
   return check_summary();
 }
