@@ -129,10 +129,10 @@ $(BUILD)/tests/fuzz_seeds: $(BUILD)/fuzz-replay/tests/fuzz/seeds.o $(BUILD)/fuzz
 test: deps $(GENRE) $(TEST_BIN)
 	@pass=0; fail=0; \
 	for t in $(TEST_BIN); do \
-	  echo "== $$t"; \
+	  echo "== $$t"; start=$$(date +%s); \
 	  out=$$(GENRE_BIN=$(GENRE) GENRE_SHARED=$${GENRE_SHARED:-../shared} \
 	         LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp $$t 2>&1); rc=$$?; \
-	  echo "$$out" | grep -v '^# '; \
+	  echo "$$out" | grep -v '^# '; echo "   ($$(( $$(date +%s) - start )) s)"; \
 	  last=$$(echo "$$out" | tail -n 1); \
 	  if [[ "$$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$$ ]]; then \
 	    pass=$$((pass + BASH_REMATCH[1])); fail=$$((fail + BASH_REMATCH[2])); \

@@ -21,6 +21,15 @@ typedef struct summary {
 
 static const char *const short_name[3] = {"ANN", "CNN", "Ensemble"};
 
+/* The BLAS kernels that computed the numbers: the same seed gives the same
+ * bits on the same kernels (OpenBLAS picks them per processor, and e.g. its
+ * SkylakeX and Haswell sgemm kernels round differently). */
+extern char *openblas_get_corename(void) __attribute__((weak));
+static const char *blas_core(void) {
+  const char *c = getenv("OPENBLAS_CORETYPE");
+  return c && *c ? c : openblas_get_corename ? openblas_get_corename() : "unknown";
+}
+
 /* The paired comparisons of the models that ran. */
 static int comparisons(const report_t *r, compare_row_t *rows) {
   compare_input_t in = {.y = r->y, .track = r->track, .rows = r->rows, .tracks = r->tracks, .K = r->K};
@@ -314,6 +323,7 @@ static int write_json(const report_t *r, const char *dir, char *err, size_t errl
   json_key(&j, "leaky"), json_bool(&j, r->leaky);
   json_key(&j, "folds"), json_int(&j, r->split_dir ? 1 : r->folds);
   json_key(&j, "repeats"), json_int(&j, r->repeats);
+  json_key(&j, "blas_core"), json_string(&j, blas_core());
   if (r->split_dir) {
     json_key(&j, "split"), json_object(&j);
     json_key(&j, "dir"), json_string(&j, r->split_dir);
@@ -429,7 +439,8 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
     fprintf(f, "- **Repeats**: %d %s; every figure below is over all %d fits, except the pooled ones (confusion "
                "matrices, per-class scores, McNemar's test, predictions.csv), which are the first repeat's.\n",
             r->repeats, r->split_dir ? "seeds of every model" : "fold draws", r->result[r->have[0] ? 0 : 1]->folds);
-  fprintf(f, "- **Seed**: %lu (the same command gives the same numbers)\n", r->seed);
+  fprintf(f, "- **Seed**: %lu (the same command gives the same numbers on the same BLAS kernels: here OpenBLAS's "
+             "`%s`)\n", r->seed, blas_core());
   fprintf(f, "- **Command**: `");
   command_line(r, f);
   fprintf(f, "`\n");

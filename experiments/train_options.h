@@ -27,7 +27,8 @@ enum {
       {"freeze", required_argument, 0, OPT_FREEZE}
 
 #define TRAIN_OPTIONS_HELP                                                                                   \
-  "  --arch NAME          preset: default (ours) or seed (the seeds' 512-256-128, dropout 0.2)\n"             \
+  "  --arch NAME          preset: default (ours), seed (the seeds' 512-256-128, dropout 0.2) or\n"  \
+  "                       seed004 (seed 004's 1-D CNN over the feature vector)\n"             \
   "  --members N          ensemble of N networks (probabilities averaged)\n"                                  \
   "  --mixup A            mixup with Beta(A, A) mixing (0: off)\n"                                            \
   "  --label-smoothing E  smoothed targets (1-E) one-hot + E/K\n"                                             \

@@ -17,6 +17,12 @@ int ann_preset(const char *name, ann_opts_t *o) {
     o->dropout = 0.2f;
     o->train.batch = 32, o->train.epochs = 100, o->train.patience = 10;
     o->val_fraction = 0.1;
+  } else if (strcmp(name, "seed004") == 0) { /* seed 004's CNN over the feature vector */
+    o->conv1d = 1;
+    o->hidden[0] = 128, o->n_hidden = 1;
+    o->dropout = 0.3f;
+    o->train.batch = 32, o->train.epochs = 100, o->train.patience = 10;
+    o->val_fraction = 0.1;
   } else if (strcmp(name, "default") == 0) {
     o->hidden[0] = 256, o->n_hidden = 1;
     o->dropout = 0.5f;
@@ -36,6 +42,11 @@ int ann_preset(const char *name, ann_opts_t *o) {
 
 int ann_layers(const ann_opts_t *o, layer_spec_t *spec) {
   int n = 0;
+  if (o->conv1d) { /* the features as a 1-channel sequence: [1][1][F] */
+    layer_spec_t front[] = {CONV1D(64, 3), RELU, MAXPOOL1D(2), CONV1D(128, 3), RELU, MAXPOOL1D(2), FLATTEN};
+    memcpy(spec, front, sizeof front);
+    n = (int)(sizeof front / sizeof *front);
+  }
   for (int i = 0; i < o->n_hidden; i++) {
     spec[n++] = DENSE(o->hidden[i]);
     if (o->batchnorm) spec[n++] = BATCHNORM;
@@ -63,7 +74,7 @@ int ann_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_
   m->kind = MODEL_ANN;
   snprintf(m->arch, sizeof m->arch, "%s", o->arch);
   m->unit = dataset_unit(d);
-  m->in_c = (int)F, m->in_h = m->in_w = 1, m->n_classes = d->n_classes;
+  m->in_c = o->conv1d ? 1 : (int)F, m->in_h = 1, m->in_w = o->conv1d ? (int)F : 1, m->n_classes = d->n_classes;
   m->n_layers = ann_layers(o, m->spec);
   m->n_features = m->n_scale = F;
   m->labels = strings_copy(d->labels, (size_t)d->n_classes);
@@ -80,7 +91,7 @@ int ann_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_
   scaler_fit(d->x, F, fit, n_fit, m->shift, m->scale); /* never the test rows */
   memcpy(x, d->x, d->n_rows * F * sizeof(real));
   scaler_apply(x, d->n_rows, F, m->shift, m->scale);
-  m->net = net_new(m->spec, m->n_layers, m->in_c, 1, 1, m->n_classes, o->train.batch > 256 ? o->train.batch : 256,
+  m->net = net_new(m->spec, m->n_layers, m->in_c, m->in_h, m->in_w, m->n_classes, o->train.batch > 256 ? o->train.batch : 256,
                    err, errlen);
   if (!m->net) goto fail;
   int members = o->members > 0 ? o->members : 1;

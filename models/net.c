@@ -210,9 +210,16 @@ net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int i
   n->adam_m = alloc_reals(n->n_params), n->adam_v = alloc_reals(n->n_params);
   n->state = alloc_reals(n->n_state), n->col = alloc_reals(col);
   n->col_size = col;
+  size_t partial = 0; /* the largest convolution's parameters: one slot per gradient group */
+  for (int i = 0; i < n_layers; i++)
+    if (is_conv(n->layer[i].spec.kind) && n->layer[i].nw + n->layer[i].nb > partial)
+      partial = n->layer[i].nw + n->layer[i].nb;
+  n->partial_size = partial;
+  n->partials = partial ? alloc_reals(NET_GRAD_GROUPS * partial) : NULL;
   n->probs = alloc_reals((size_t)max_batch * n_classes);
   n->dlogits = alloc_reals((size_t)max_batch * n_classes);
-  int ok = n->params && n->grads && n->adam_m && n->adam_v && n->state && n->col && n->probs && n->dlogits;
+  int ok = n->params && n->grads && n->adam_m && n->adam_v && n->state && n->col && n->probs && n->dlogits &&
+           (!partial || n->partials);
   size_t p = 0, s = 0, largest = 0;
   for (int i = 0; i < n_layers; i++)
     if (n->layer[i].out_size > largest) largest = n->layer[i].out_size;
@@ -316,20 +323,14 @@ static void draw_mask(unsigned (*state)[16], real *restrict mask, size_t count, 
 /* --- data-parallel layer work ------------------------------------------- */
 
 int net_set_threads(net_t *n, int threads) {
-  workers_free(n->workers), free(n->cols), free(n->partials);
-  n->workers = NULL, n->cols = n->partials = NULL, n->partial_size = 0;
+  workers_free(n->workers), free(n->cols);
+  n->workers = NULL, n->cols = NULL;
   if (threads < 2) return 0;
-  size_t partial = 0;
-  for (int i = 0; i < n->n_layers; i++)
-    if (is_conv(n->layer[i].spec.kind) && n->layer[i].nw + n->layer[i].nb > partial)
-      partial = n->layer[i].nw + n->layer[i].nb;
   n->workers = workers_new(threads);
   if (!n->workers) return -1;
   threads = workers_count(n->workers);
   n->cols = alloc_reals((size_t)threads * n->col_size);
-  n->partials = alloc_reals((size_t)(threads - 1) * partial);
-  n->partial_size = partial;
-  if (!n->cols || !n->partials) {
+  if (!n->cols) {
     net_set_threads(n, 1);
     return -1;
   }
@@ -354,35 +355,57 @@ static void conv_fwd_work(void *c, int k, int b0, int b1) {
                  j->n->cols + (size_t)k * j->n->col_size, b1 - b0, s);
 }
 
-static void conv_bwd_work(void *c, int k, int b0, int b1) {
+/* Gradient groups [g0, g1) of the batch, each into its own slot; worker k's
+ * im2col buffer. */
+static void conv_bwd_work(void *c, int k, int g0, int g1) {
   job_t *j = c;
   layer_t *l = j->l;
-  real *dw = k ? j->n->partials + (size_t)(k - 1) * j->n->partial_size : l->dweight;
-  real *db = k ? dw + l->nw : l->dbias;
-  conv2d_backward(j->din ? j->din + (size_t)b0 * l->in_size : NULL, dw, db, l->dout + (size_t)b0 * l->out_size,
-                  j->in + (size_t)b0 * l->in_size, l->weight, j->n->cols + (size_t)k * j->n->col_size, b1 - b0, &l->conv);
+  real *col = j->n->workers ? j->n->cols + (size_t)k * j->n->col_size : j->n->col;
+  for (int g = g0; g < g1; g++) {
+    int b0 = (int)((long)j->B * g / NET_GRAD_GROUPS), b1 = (int)((long)j->B * (g + 1) / NET_GRAD_GROUPS);
+    real *dw = j->n->partials + (size_t)g * j->n->partial_size, *db = dw + l->nw;
+    if (b0 == b1) {
+      memset(dw, 0, (l->nw + l->nb) * sizeof(real));
+      continue;
+    }
+    conv2d_backward(j->din ? j->din + (size_t)b0 * l->in_size : NULL, dw, db, l->dout + (size_t)b0 * l->out_size,
+                    j->in + (size_t)b0 * l->in_size, l->weight, col, b1 - b0, &l->conv);
+  }
 }
 
-/* dense forward over output columns [o0, o1) */
-static void dense_fwd_work(void *c, int k, int o0, int o1) {
+/* Dense layers are split into fixed blocks of DENSE_BLOCK columns, one GEMM
+ * each, whatever the thread count: BLAS kernels round a product of a given
+ * width the same way every time, but not products of different widths. */
+#define DENSE_BLOCK 256
+static int dense_blocks(int columns) { return (columns + DENSE_BLOCK - 1) / DENSE_BLOCK; }
+static int block_end(int b, int columns) { return (b + 1) * DENSE_BLOCK < columns ? (b + 1) * DENSE_BLOCK : columns; }
+
+/* dense forward over the blocks [b0, b1) of output columns */
+static void dense_fwd_work(void *c, int k, int b0, int b1) {
   (void)k;
   job_t *j = c;
   layer_t *l = j->l;
   int I = (int)l->in_size, O = l->c;
-  for (int b = 0; b < j->B; b++)
-    for (int o = o0; o < o1; o++) l->out[(size_t)b * O + o] = l->bias[o];
-  GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, j->B, o1 - o0, I, 1, j->in, I, l->weight + (size_t)o0 * I, I, 1,
-       l->out + o0, O);
+  for (int blk = b0; blk < b1; blk++) {
+    int o0 = blk * DENSE_BLOCK, o1 = block_end(blk, O);
+    for (int b = 0; b < j->B; b++)
+      for (int o = o0; o < o1; o++) l->out[(size_t)b * O + o] = l->bias[o];
+    GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, j->B, o1 - o0, I, 1, j->in, I, l->weight + (size_t)o0 * I, I, 1,
+         l->out + o0, O);
+  }
 }
 
-/* dense weight gradients over output rows [o0, o1) */
-static void dense_bwd_w_work(void *c, int k, int o0, int o1) {
+/* dense weight gradients over the blocks [b0, b1) of output rows */
+static void dense_bwd_w_work(void *c, int k, int b0, int b1) {
   (void)k;
   job_t *j = c;
   layer_t *l = j->l;
-  int I = (int)l->in_size, O = l->c;
-  GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, I, j->B, 1, l->dout + o0, O, j->in, I, 0,
-       l->dweight + (size_t)o0 * I, I);
+  int I = (int)l->in_size, O = l->c, o0 = b0 * DENSE_BLOCK, o1 = block_end(b1 - 1, O);
+  for (int blk = b0; blk < b1; blk++) {
+    int r0 = blk * DENSE_BLOCK, r1 = block_end(blk, O);
+    GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, r1 - r0, I, j->B, 1, l->dout + r0, O, j->in, I, 0,
+         l->dweight + (size_t)r0 * I, I);
+  }
   for (int o = o0; o < o1; o++) {
     real acc = 0;
     for (int b = 0; b < j->B; b++) acc += l->dout[(size_t)b * O + o];
@@ -390,13 +413,16 @@ static void dense_bwd_w_work(void *c, int k, int o0, int o1) {
   }
 }
 
-/* dense input gradients over input columns [i0, i1) */
-static void dense_bwd_x_work(void *c, int k, int i0, int i1) {
+/* dense input gradients over the blocks [b0, b1) of input columns */
+static void dense_bwd_x_work(void *c, int k, int b0, int b1) {
   (void)k;
   job_t *j = c;
   layer_t *l = j->l;
   int I = (int)l->in_size, O = l->c;
-  GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->B, i1 - i0, O, 1, l->dout, O, l->weight + i0, I, 0, j->din + i0, I);
+  for (int blk = b0; blk < b1; blk++) {
+    int i0 = blk * DENSE_BLOCK, i1 = block_end(blk, I);
+    GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->B, i1 - i0, O, 1, l->dout, O, l->weight + i0, I, 0, j->din + i0, I);
+  }
 }
 
 static void bn_fwd_work(void *c, int k, int c0, int c1) {
@@ -471,10 +497,7 @@ const real *net_forward(net_t *n, const real *x, int B, int train) {
     job_t job = {n, l, in, NULL, B, train};
     workers_t *w = count * (l->spec.kind == LAYER_DENSE ? l->in_size : 1) >= PARALLEL_MIN ? n->workers : NULL;
     switch (l->spec.kind) {
-    case LAYER_DENSE:
-      if (w) workers_run(w, dense_fwd_work, &job, l->c);
-      else dense_forward(l->out, in, l->weight, l->bias, B, (int)l->in_size, l->c);
-      break;
+    case LAYER_DENSE: workers_run(w, dense_fwd_work, &job, dense_blocks(l->c)); break;
     case LAYER_RELU: workers_run(w, relu_fwd_work, &job, blocks(count)); break;
     case LAYER_DROPOUT:
       if (train && l->spec.rate > 0) {
@@ -512,12 +535,8 @@ static void backward_layers(net_t *n, const real *x, int B) {
     workers_t *w = count * (l->spec.kind == LAYER_DENSE ? l->in_size : 1) >= PARALLEL_MIN ? n->workers : NULL;
     switch (l->spec.kind) {
     case LAYER_DENSE:
-      if (w) {
-        workers_run(w, dense_bwd_w_work, &job, l->c);
-        if (din) workers_run(w, dense_bwd_x_work, &job, (int)l->in_size);
-      } else {
-        dense_backward(din, l->dweight, l->dbias, l->dout, in, l->weight, B, (int)l->in_size, l->c);
-      }
+      workers_run(w, dense_bwd_w_work, &job, dense_blocks(l->c));
+      if (din) workers_run(w, dense_bwd_x_work, &job, dense_blocks((int)l->in_size));
       break;
     case LAYER_RELU: if (din) workers_run(w, relu_bwd_work, &job, blocks(count)); break;
     case LAYER_DROPOUT:
@@ -528,20 +547,14 @@ static void backward_layers(net_t *n, const real *x, int B) {
     case LAYER_BATCHNORM: workers_run(w, bn_bwd_work, &job, l->c); break;
     case LAYER_CONV2D:
     case LAYER_CONV1D:
-      if (n->workers && B > 1) {
-        int parts = workers_count(n->workers);
-        /* a worker whose share of the batch is empty leaves its slot as it was */
-        memset(l->dweight, 0, l->nw * sizeof(real));
-        memset(l->dbias, 0, l->nb * sizeof(real));
-        memset(n->partials, 0, (size_t)(parts - 1) * n->partial_size * sizeof(real));
-        workers_run(n->workers, conv_bwd_work, &job, B);
-        for (int k = 1; k < parts; k++) { /* partial gradients, summed in worker order */
-          const real *p = n->partials + (size_t)(k - 1) * n->partial_size;
-          for (size_t i = 0; i < l->nw; i++) l->dweight[i] += p[i];
-          for (size_t i = 0; i < l->nb; i++) l->dbias[i] += p[l->nw + i];
-        }
-      } else {
-        conv2d_backward(din, l->dweight, l->dbias, l->dout, in, l->weight, n->col, B, &l->conv);
+      /* the batch's NET_GRAD_GROUPS groups, on any number of threads, summed in group order */
+      workers_run(n->workers, conv_bwd_work, &job, NET_GRAD_GROUPS);
+      memcpy(l->dweight, n->partials, l->nw * sizeof(real));
+      memcpy(l->dbias, n->partials + l->nw, l->nb * sizeof(real));
+      for (int g = 1; g < NET_GRAD_GROUPS; g++) {
+        const real *p = n->partials + (size_t)g * n->partial_size;
+        for (size_t i = 0; i < l->nw; i++) l->dweight[i] += p[i];
+        for (size_t i = 0; i < l->nb; i++) l->dbias[i] += p[l->nw + i];
       }
       break;
     case LAYER_MAXPOOL: if (din) workers_run(w, pool_bwd_work, &job, B * l->ic); break;

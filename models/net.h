@@ -85,7 +85,7 @@ typedef struct net {
   int frozen;           /* layers [0, frozen) are not trained: inference mode, no gradients */
   struct workers *workers; /* data-parallel layer work (NULL: one thread) */
   real *cols;           /* [threads][col_size]: im2col scratch per worker */
-  real *partials;       /* [threads - 1][partial_size]: conv gradient partials */
+  real *partials;       /* [NET_GRAD_GROUPS][partial_size]: conv gradients per group of the batch */
   size_t col_size, partial_size;
   real bn_eps, bn_momentum;
   unsigned rng[4][16]; /* 16 xoshiro128** streams for dropout masks, seeded from GSL */
@@ -117,9 +117,12 @@ void net_free(net_t *n);
 
 /* Splits the work of every large layer across `threads` threads (samples for
  * convolutions, columns for dense layers, channels for batch norm). BLAS must
- * then run single-threaded. Results depend on the thread count only through
- * the order in which convolution gradients are summed. 0, or -1 when out of
- * memory (the network stays single-threaded). */
+ * then run single-threaded. Results do not depend on the thread count: a
+ * convolution's gradients are summed over NET_GRAD_GROUPS fixed groups of the
+ * batch, each accumulated in sample order, then in group order, however the
+ * groups are shared among threads. 0, or -1 when out of memory (the network
+ * stays single-threaded). */
+#define NET_GRAD_GROUPS 8
 int net_set_threads(net_t *n, int threads);
 
 /* He-uniform for layers followed by ReLU, Glorot-uniform otherwise, biases 0,

@@ -169,6 +169,14 @@ static void test_train_cv_finetune(void) {
   snprintf(path, sizeof path, "%s/e1", dir);
   CHECK(contains(path, "confusion matrix") && contains(path, "majority vote"), "evaluate --mel prints per segment and track");
 
+  /* the same model, bit for bit, for any number of threads */
+  CHECK(run("%s train cnn --mel %s/out -o %s/t1.model --epochs 1 --threads 1 --quiet > /dev/null 2>&1 && "
+            "%s train cnn --mel %s/out -o %s/t2.model --epochs 1 --threads 2 --quiet > /dev/null 2>&1 && "
+            "%s train cnn --mel %s/out -o %s/t3.model --epochs 1 --threads 3 --quiet > /dev/null 2>&1 && "
+            "cmp -s %s/t1.model %s/t2.model && cmp -s %s/t1.model %s/t3.model",
+            g, dir, dir, g, dir, dir, g, dir, dir, dir, dir, dir, dir) == 0,
+        "train cnn with 1, 2 and 3 threads: the same model file, byte for byte");
+
   /* fine-tuning on another label set: the conv stack comes from a.model, frozen */
   run("mkdir -p %s/half && cp -r %s/corpus/genres_original/techno %s/corpus/genres_original/chorale %s/half/", dir, dir, dir, dir);
   run("%s extract -o %s/halfout %s/half --no-progress > /dev/null", g, dir, dir);

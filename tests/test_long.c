@@ -13,6 +13,19 @@
 #include "extract.h"
 #include "recording.h"
 
+/* Under the sanitizers (5-10x slower) the same paths on shorter signals. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TRACKS 4       /* 2 minutes */
+#define WINDOW 30      /* seconds: windows of the pooled row */
+#define MINUTES 12     /* the long extraction: past the 10 minutes of exact rows */
+#define RSS_BOUND 1000 /* MB: AddressSanitizer's own allocator and shadow memory */
+#else
+#define TRACKS 20      /* 10 minutes */
+#define WINDOW 300
+#define MINUTES 180
+#define RSS_BOUND 200
+#endif
+
 static char dir[600], long_wav[700];
 static size_t long_samples;
 
@@ -27,7 +40,7 @@ static void setup(void) {
                                        "noiserock", "waltz", "drumline", "piano", "gamelan"};
   float buf[4096];
   for (int k = 0; k < 2; k++)
-    for (int g = 0; g < 10; g++) {
+    for (int g = 0; g < 10 && k * 10 + g < TRACKS; g++) {
       char path[900];
       snprintf(path, sizeof path, "%s/corpus/genres_original/%s/%s.%05d.wav", dir, styles[g], styles[g], k);
       SF_INFO info = {0};
@@ -37,7 +50,7 @@ static void setup(void) {
       sf_close(r);
     }
   sf_close(w);
-  CHECK(long_samples == 600 * 22050, "a 10-minute recording (%zu samples)", long_samples);
+  CHECK(long_samples == TRACKS * 30 * 22050, "a %d-minute recording (%zu samples)", TRACKS / 2, long_samples);
 }
 
 typedef struct seg_check {
@@ -72,9 +85,10 @@ static void test_streamed_equals_in_memory(void) {
   seg_check_t s = {.x = audio.x, .an = an, .equal = 1};
   recording_info_t info;
   int rc = recording_run(rec, long_wav, 1, streamed, compare_segment, &s, &info, err, sizeof err);
-  CHECK(rc == 0 && info.segments == 200 && s.segments == 200 && !info.windowed, "streamed: 200 segments, exact row");
+  CHECK(rc == 0 && info.segments == TRACKS * 10 && s.segments == TRACKS * 10 && !info.windowed,
+        "streamed: %d segments, exact row", TRACKS * 10);
   CHECK(s.equal, "streamed segments: rows and log-mels bit for bit those of the in-memory analysis");
-  CHECK(memcmp(exact, streamed, sizeof exact) == 0, "10 minutes: the whole-recording row bit for bit the in-memory one");
+  CHECK(memcmp(exact, streamed, sizeof exact) == 0, "the whole-recording row bit for bit the in-memory one");
 
   compare_pooled(long_wav, exact, "synthetic");
   recording_free(rec);
@@ -86,7 +100,7 @@ static void test_streamed_equals_in_memory(void) {
  * would be, against its exact row. */
 static void compare_pooled(const char *wav, const double *exact, const char *what) {
   char err[600];
-  recording_t *win = recording_new(1, 300);
+  recording_t *win = recording_new(1, WINDOW);
   double pooled[FEATURE_COUNT];
   recording_info_t info;
   int rc = recording_run(win, wav, 0, pooled, NULL, NULL, &info, err, sizeof err);
@@ -103,8 +117,8 @@ static void compare_pooled(const char *wav, const double *exact, const char *wha
     if (e > worst) worst = e, worst_col = c;
     if (e > 1e-6) printf("#   %-24s exact %-12.6g pooled %-12.6g error %.2e\n", feature_name(c), exact[c], pooled[c], e);
   }
-  printf("# %s, 10 min pooled from 5-min windows vs exact: mean error %.2e, worst %.2e (%s); tempo %.2f vs %.2f\n",
-         what, sum / FEATURE_COUNT, worst, feature_name(worst_col), pooled[F_TEMPO], exact[F_TEMPO]);
+  printf("# %s, %d min pooled from %d-s windows vs exact: mean error %.2e, worst %.2e (%s); tempo %.2f vs %.2f\n",
+         what, TRACKS / 2, WINDOW, sum / FEATURE_COUNT, worst, feature_name(worst_col), pooled[F_TEMPO], exact[F_TEMPO]);
   CHECK(pooled[F_TEMPO] == exact[F_TEMPO], "%s: pooled tempo equals the exact one (%.2f)", what, pooled[F_TEMPO]);
   CHECK(sum / FEATURE_COUNT <= 1e-4 && worst <= 1e-3, "%s: pooled row within 1e-4 on average, 1e-3 at worst (%.2e, %.2e)",
         what, sum / FEATURE_COUNT, worst);
@@ -117,7 +131,8 @@ static void test_pooled_real_music(void) {
   if (!shared) return;
   char wav[800], list[800], err[600];
   snprintf(wav, sizeof wav, "%s/gtzan_ten_minutes.wav", dir);
-  snprintf(list, sizeof list, "find %s/data/gtzan_mini/genres_original -name '*.wav' | sort | head -n 20", shared);
+  snprintf(list, sizeof list, "find %s/data/gtzan_mini/genres_original -name '*.wav' | sort | head -n %d", shared,
+           TRACKS);
   FILE *names = popen(list, "r");
   SF_INFO out = {.samplerate = 22050, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
   SNDFILE *w = sf_open(wav, SFM_WRITE, &out);
@@ -136,7 +151,7 @@ static void test_pooled_real_music(void) {
   audio_buf_t audio = {0};
   analysis_t *an = analysis_new(0);
   double exact[FEATURE_COUNT];
-  CHECK(audio_load(wav, &audio, err, sizeof err) == 0 && audio.n > 590 * 22050 &&
+  CHECK(audio_load(wav, &audio, err, sizeof err) == 0 && audio.n > (size_t)TRACKS * 29 * 22050 &&
         analysis_run(an, audio.x, audio.n, exact, NULL) == 0, "gtzan_mini: 10 minutes, exact row");
   compare_pooled(wav, exact, "gtzan_mini");
   analysis_free(an);
@@ -155,14 +170,16 @@ static long peak_rss_mb(const char *log) {
   return mb;
 }
 
-/* A long file, written on the fly: the 10 minutes repeated; `minutes` of it. */
+/* A long file, written on the fly: the test recording repeated; `minutes` of it. */
 static void write_long(const char *path, int minutes) {
   SF_INFO in = {0}, out = {.samplerate = 22050, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
   SNDFILE *w = sf_open(path, SFM_WRITE, &out);
   static float buf[1 << 16];
-  for (int rep = 0; rep * 10 < minutes; rep++) {
+  int per = (int)(long_samples / (60 * 22050)); /* minutes in the test recording */
+  for (int rep = 0; rep * per < minutes; rep++) {
     SNDFILE *r = sf_open(long_wav, SFM_READ, &in);
-    sf_count_t got, left = (sf_count_t)(minutes - rep * 10 < 10 ? minutes - rep * 10 : 10) * 60 * 22050;
+    sf_count_t got, left = (sf_count_t)(minutes - rep * per < per ? minutes - rep * per : per) * 60 * 22050;
+    if (left > (sf_count_t)long_samples) left = (sf_count_t)long_samples;
     while (r && left > 0 && (got = sf_readf_float(r, buf, left < (1 << 16) ? left : (1 << 16))) > 0)
       sf_writef_float(w, buf, got), left -= got;
     sf_close(r);
@@ -171,11 +188,7 @@ static void write_long(const char *path, int minutes) {
 }
 
 static void test_hours_in_bounded_memory(void) {
-#if defined(__SANITIZE_ADDRESS__)
-  int minutes = 30; /* the sanitizers run 5-10x slower: half an hour is past every bound */
-#else
-  int minutes = 180;
-#endif
+  int minutes = MINUTES;
   char wav[800], log[800], table[800];
   snprintf(wav, sizeof wav, "%s/long/%d_minutes.wav", dir, minutes);
   snprintf(log, sizeof log, "%s/long.log", dir);
@@ -185,7 +198,8 @@ static void test_hours_in_bounded_memory(void) {
   int rc = run("%s extract -o %s/out -j 2 --no-progress %s/long > %s 2>&1", genre_bin(), dir, dir, log);
   CHECK(rc == 0, "a %d-minute file is extracted (exit %d)", minutes, rc);
   long mb = peak_rss_mb(log);
-  CHECK(mb > 0 && mb <= 200, "peak RSS %ld MB for %d minutes (bound 200 MB, independent of the length)", mb, minutes);
+  CHECK(mb > 0 && mb <= RSS_BOUND, "peak RSS %ld MB for %d minutes (bound %d MB, independent of the length)", mb, minutes,
+        RSS_BOUND);
   CHECK(run("test $(wc -l < %s) -eq %d", table, 1 + minutes * 20) == 0, "%d segment rows", minutes * 20);
   CHECK(run("head -c 200 %s/out/mel/%d_minutes.npy | grep -q \"'shape': (%d, 128, 130\"", dir, minutes, minutes * 20) == 0,
         "the .npy header states every segment");
