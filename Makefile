@@ -43,7 +43,7 @@ MODELS_SRC := $(wildcard models/*.c)
 EXPERIMENTS_LIB_SRC := $(filter-out experiments/genre.c,$(wildcard experiments/*.c))
 DATA_SRC := $(wildcard data/*.c)
 LIB_SRC := $(FEATURES_SRC) $(MODELS_SRC) $(EXPERIMENTS_LIB_SRC) $(DATA_SRC)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/experiments/report_html_page.o
 LIB := $(BUILD)/libgenre.a
 
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -65,7 +65,7 @@ ifeq ($(SAN),1)
   GENRE := $(BUILD)/genre
 endif
 
-.PHONY: all deps run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
+.PHONY: all deps browser-deps report-screenshots run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
 .SECONDARY:
 
 all: deps $(GENRE)
@@ -91,9 +91,35 @@ deps:
 	  pkg-config --exists $(PC_MODULES) || { echo "pkg-config still cannot find: $(PC_MODULES)"; exit 1; }; \
 	  [ -f /usr/include/csv.h ] || { echo "libcsv-dev did not install csv.h"; exit 1; }; \
 	fi
+	@$(MAKE) --no-print-directory browser-deps
+
+# report.html's browser tests: Debian's Chromium and playwright-core (npm, no
+# browser download) in tests/html/node_modules. Without them test_html skips.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing: chromium (report.html's browser tests)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || echo "chromium did not install: test_html will skip"; \
+	  else echo "for report.html's browser tests run:  sudo apt-get install -y chromium"; fi; \
+	fi; \
+	if [ ! -f tests/html/node_modules/playwright-core/package.json ]; then \
+	  if command -v npm >/dev/null; then \
+	    (cd tests/html && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || echo "npm ci failed in tests/html: test_html will skip"; \
+	  else echo "no npm: report.html's browser tests will skip"; fi; \
+	fi
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# report.html's page, as a C string (sed: no tool beyond POSIX)
+$(BUILD)/experiments/report_html_page.c: experiments/report_html.in
+	@mkdir -p $(dir $@)
+	@{ echo 'const char report_html_template[] ='; \
+	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+
+$(BUILD)/experiments/report_html_page.o: $(BUILD)/experiments/report_html_page.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
@@ -160,6 +186,11 @@ run: deps $(GENRE)
 	$(GENRE) extract -o results/features "$$src" || [ $$? = 2 ]; \
 	$(GENRE) experiment --data results/features -o results/latest --folds $(RUN_FOLDS) $(RUN_PROTOCOL) $(RUN_ARGS)
 
+# README's pictures of report.html, by the browser tests' driver: the latest
+# make run's report at desktop and phone widths (results/report-*.png)
+report-screenshots: browser-deps
+	node tests/html/check_report.js results/latest results/report
+
 # Figures, not tests: extraction speed per track and with -j 1 / -j 2, peak RSS.
 bench: deps $(GENRE) $(BENCH_BIN)
 	@set -e; \
@@ -175,9 +206,9 @@ bench: deps $(GENRE) $(BENCH_BIN)
 	table=$(SHARED)/data/kaggle_features_30_sec.csv; \
 	[ -f $$table ] || table=$(BUILD)/bench-out/features_30_sec.csv; \
 	echo "== ANN: 10-fold cross-validation on $$table"; \
-	for m in 2 1; do \
-	  printf "  --members $$m: "; \
-	  $(GENRE) cv ann --features $$table --folds 10 --members $$m | grep -E '^accuracy [0-9.]+ [+]-|threads[)]' | tr '\n' ' '; echo; \
+	for m in "--members 2" "--members 1" "--arch seed004"; do \
+	  printf "  $$m: "; \
+	  $(GENRE) cv ann --features $$table --folds 10 $$m | grep -E '^accuracy [0-9.]+ [+]-|threads[)]' | tr '\n' ' '; echo; \
 	done; \
 	echo "== CNN"; \
 	OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$$($(GENRE) --blas-core 2>/dev/null)} $(BUILD)/tests/bench_cnn; \
@@ -217,7 +248,8 @@ FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SA
 FUZZ_NOCOV_SRC := $(addprefix features/,analysis.c chroma.c median.c mel.c spectral.c stft.c tempo.c waveform.c) \
                   $(addprefix models/,activation.c batchnorm.c conv2d.c dense.c pool.c softmax.c workers.c)
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(filter-out $(FUZZ_NOCOV_SRC),$(LIB_SRC))) \
-                $(FUZZ_NOCOV_SRC:%.c=$(FUZZ_BUILD)/nocov/%.o) $(FUZZ_BUILD)/tests/fuzz/fuzz_common.o
+                $(FUZZ_NOCOV_SRC:%.c=$(FUZZ_BUILD)/nocov/%.o) $(FUZZ_BUILD)/tests/fuzz/fuzz_common.o \
+                $(BUILD)/experiments/report_html_page.c
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_MAX_LEN_audio := 16384
 FUZZ_MAX_LEN_table := 4096

@@ -1,5 +1,6 @@
 #include "compare.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 /* Per track: 1 when the arg-max of its mean probability is its label, 0 when
@@ -30,14 +31,16 @@ static compare_row_t mcnemar_row(const int *a_ok, const int *b_ok, size_t tracks
 /* Over the folds both results share: differences of a per-fold field. */
 static compare_row_t folds_row(const cv_result_t *a, const cv_result_t *b, size_t rows, int track_field) {
   int J = a->folds < b->folds ? a->folds : b->folds;
-  double d[256], n_test = 0;
+  double d[256] = {0}, n_test = 0;
   if (J > 256) J = 256;
   for (int f = 0; f < J; f++) {
     d[f] = track_field ? a->fold[f].track_mean - b->fold[f].track_mean : a->fold[f].accuracy - b->fold[f].accuracy;
     n_test += (double)a->fold[f].n_test / J;
   }
-  return (compare_row_t){.metric = track_field ? "track_accuracy" : "segment_accuracy", .test = "corrected-t",
-                         .c = corrected_t(d, (size_t)J, n_test, (double)rows - n_test), .n = (size_t)J};
+  comparison_t c = corrected_t(d, (size_t)J, n_test, (double)rows - n_test);
+  c.ci_low = fmax(c.ci_low, -1.0), c.ci_high = fmin(c.ci_high, 1.0); /* a difference of proportions */
+  return (compare_row_t){.metric = track_field ? "track_accuracy" : "segment_accuracy", .test = "corrected-t", .c = c,
+                         .n = (size_t)J};
 }
 
 int compare_models(const compare_input_t *in, compare_row_t *out) {

@@ -477,6 +477,37 @@ static int save_models(experiment_t *e) {
   return 0;
 }
 
+static int cmp_group(const void *a, const void *b, void *names) {
+  char **n = names;
+  return strcmp(n[*(const size_t *)a], n[*(const size_t *)b]);
+}
+
+/* Each track's audio file (from mel/index.csv's path column), by track name;
+ * NULL when the spectrograms are not in the experiment. Borrowed strings. */
+static char **track_paths(const experiment_t *e) {
+  const mel_dataset_t *mel = &e->mel;
+  if (!mel->paths || !e->rows.n_tracks) return NULL;
+  char **paths = calloc(e->rows.n_tracks, sizeof *paths);
+  size_t *order = malloc(mel->n_groups * sizeof *order);
+  for (size_t g = 0; order && g < mel->n_groups; g++) order[g] = g;
+  if (order) qsort_r(order, mel->n_groups, sizeof *order, cmp_group, mel->groups);
+  for (size_t t = 0; paths && order && t < e->rows.n_tracks; t++) {
+    size_t lo = 0, hi = mel->n_groups;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      int c = strcmp(mel->groups[order[mid]], e->rows.tracks[t]);
+      if (c == 0) {
+        paths[t] = mel->paths[order[mid]];
+        break;
+      }
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+  }
+  free(order);
+  return paths;
+}
+
 /* The report, written in a fresh directory next to the destination, then swapped in. 0, or -1. */
 static int write_report(experiment_t *e, int argc, char **argv) {
   char tmp[4300], parent[4200], err[4500];
@@ -498,13 +529,17 @@ static int write_report(experiment_t *e, int argc, char **argv) {
                   .split_dir = e->a.split_dir, .split = e->split};
   for (int m = 0; m < M_COUNT; m++) rep.have[m] = e->have[m], rep.result[m] = e->have[m] ? &e->res[m] : NULL;
   for (int m = 0; m < 2; m++) rep.saved[m] = e->saved[m][0] ? e->saved[m] : NULL;
+  char **paths = track_paths(e);
+  rep.track_paths = paths;
   if (report_write(&rep, tmp, err, sizeof err) || swap_in(tmp, out, err, sizeof err)) {
     fprintf(stderr, "genre experiment: %s\n", err);
     if (remove_tree(tmp)) fprintf(stderr, "genre experiment: could not remove %s\n", tmp);
+    free(paths);
     return -1;
   }
+  free(paths);
   report_print_table(&rep, stdout);
-  printf("\nreport: %s/report.md\n", out);
+  printf("\nreport: %s/report.md and report.html\n", out);
   for (int m = 0; m < 2; m++)
     if (rep.saved[m]) printf("saved: %s\n", rep.saved[m]);
   return 0;

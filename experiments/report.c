@@ -514,7 +514,8 @@ int report_write(const report_t *r, const char *dir, char *err, size_t errlen) {
     if (write_confusion(r, m, dir, err, errlen)) return -1;
     if (m < 2 && write_curves(r, m, dir, err, errlen)) return -1;
   }
-  if (write_json(r, dir, err, errlen) || write_predictions(r, dir, err, errlen) || write_markdown(r, dir, err, errlen))
+  if (write_json(r, dir, err, errlen) || write_predictions(r, dir, err, errlen) || write_markdown(r, dir, err, errlen) ||
+      report_write_html(r, dir, err, errlen))
     return -1;
   return 0;
 }

@@ -7,7 +7,9 @@
  *   metrics.json              every number of the tables (no timings, so the same
  *                             seed gives the same bytes)
  *   timings.json              training time per model and fold
- *   predictions.csv           per segment and model: fold, track, labels, probabilities */
+ *   predictions.csv           per segment and model: fold, track, labels, probabilities
+ *   report.html               all of report.md, interactive confusion matrices down to
+ *                             the tracks and segments, one self-contained file */
 #ifndef GENRE_REPORT_H
 #define GENRE_REPORT_H
 
@@ -39,10 +41,14 @@ typedef struct report {
   int repeats;                /* fold draws: every result holds repeats x folds fits */
   const char *split_dir;      /* a published split (NULL: folds) */
   split_counts_t split;
+  char *const *track_paths;   /* [tracks]: audio files (absolute; NULL entries or NULL: unknown) */
 } report_t;
 
 /* Writes every file into dir. 0, or -1 with the reason. */
 int report_write(const report_t *r, const char *dir, char *err, size_t errlen);
+
+/* report.html into dir (after report_write: it embeds report.md and the SVGs). */
+int report_write_html(const report_t *r, const char *dir, char *err, size_t errlen);
 
 /* The comparison table as text. */
 void report_print_table(const report_t *r, FILE *f);

@@ -42,7 +42,7 @@ static const char usage[] =
     "  features_3_sec.csv   one row per full 3-s segment (<stem>.<k>.wav)\n"
     "  features_30_sec.csv  one row per file, over the whole signal\n"
     "  mel/<stem>.npy       log-mel spectrograms, float32 [segments, 128, 130]\n"
-    "  mel/index.csv        file,label,segments,source for every .npy\n"
+    "  mel/index.csv        file,label,segments,source,path for every .npy\n"
     "  errors.csv           every input that could not be processed, and why\n"
     "  parts/<stem>.csv     one file's rows and spectrograms, written as soon as it is\n"
     "  parts/<stem>.npy     done (mel/ and the tables are filled at the end): what\n"
@@ -262,6 +262,9 @@ static int consume(void *ctx, size_t i) {
     csv_put_text(f, in->label, 0);
     csv_put_integer(f, (long long)r->segments, 0);
     csv_put_text(f, in->name, 0);
+    char *real = realpath(in->path, NULL); /* for links from reports to the audio */
+    csv_put_text(f, real ? real : in->path, 0);
+    free(real);
     csv_end_row(f);
   } else {
     job->failed++;
@@ -356,7 +359,7 @@ static int open_outputs(job_t *job) {
   }
   write_header(job->out[OUT_3S].f);
   write_header(job->out[OUT_30S].f);
-  fputs("file,label,segments,source\n", job->out[OUT_INDEX].f);
+  fputs("file,label,segments,source,path\n", job->out[OUT_INDEX].f);
   fputs("file,reason\n", job->out[OUT_ERRORS].f);
   return 0;
 }

@@ -52,6 +52,8 @@ void mel_dataset_free(mel_dataset_t *d) {
   for (int i = 0; d->labels && i < d->n_classes; i++) free(d->labels[i]);
   for (size_t i = 0; d->groups && i < d->n_groups; i++) free(d->groups[i]);
   for (size_t i = 0; d->names && i < d->n_rows; i++) free(d->names[i]);
+  for (size_t i = 0; d->paths && i < d->n_groups; i++) free(d->paths[i]);
+  free(d->paths);
   free(d->x), free(d->y), free(d->labels), free(d->group), free(d->groups), free(d->names);
   memset(d, 0, sizeof *d);
 }
@@ -69,7 +71,7 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
   table_t t;
   if (table_read(index, &t, err, errlen)) return -1;
   int fc = table_column(&t, "file"), lc = table_column(&t, "label"), sc = table_column(&t, "segments");
-  int src = table_column(&t, "source");
+  int src = table_column(&t, "source"), pc = table_column(&t, "path");
   int rc = -1;
   float *buf = NULL;
   if (fc < 0 || lc < 0 || sc < 0) {
@@ -100,8 +102,9 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
   d->group = malloc(total * sizeof(int));
   d->names = calloc(total, sizeof(char *));
   d->groups = calloc(t.n_rows, sizeof(char *));
+  d->paths = calloc(t.n_rows, sizeof(char *));
   buf = malloc(BANDS * FRAMES * sizeof(float));
-  if (!d->x || !d->y || !d->group || !d->names || !d->groups || !buf) {
+  if (!d->x || !d->y || !d->group || !d->names || !d->groups || !d->paths || !buf) {
     snprintf(err, errlen, "%s: out of memory for %zu segments (%.0f MB)", index, total,
              total * BANDS * FRAMES * sizeof(real) / 1e6);
     goto out;
@@ -144,6 +147,7 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
     if (dot && dot != stem) *dot = '\0';
     FILE *f;
     if (open_npy(d->dir, index, r, file, segs, &f, err, errlen)) goto out;
+    if (pc >= 0 && *table_cell(&t, r, (size_t)pc)) d->paths[d->n_groups] = strdup(table_cell(&t, r, (size_t)pc));
     if (!(d->groups[d->n_groups++] = strdup(stem))) {
       fclose(f);
       snprintf(err, errlen, "out of memory");

@@ -1,5 +1,5 @@
 /* The log-mel spectrograms genre extract wrote: OUTDIR/mel/index.csv
- * (file,label,segments,source) and one .npy of [segments][128][130] float32
+ * (file,label,segments,source[,path]) and one .npy of [segments][128][130] float32
  * per track. Every segment is a row; its track is its .npy; its name is
  * <stem>.<k>.wav, the name of the same segment in features_3_sec.csv. */
 #ifndef GENRE_MEL_DATASET_H
@@ -19,6 +19,7 @@ typedef struct mel_dataset {
   int *group;        /* track of each row */
   size_t n_groups;
   char **groups;     /* track (stem) names */
+  char **paths;      /* [n_groups]: each track's audio file (absolute; NULL when the index has no path column) */
   char **names;      /* [n_rows] */
   char dir[1024];
 } mel_dataset_t;

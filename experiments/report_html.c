@@ -1,0 +1,166 @@
+/* report.html: the Markdown report and interactive confusion matrices in one
+ * self-contained file (the page is experiments/report_html.in, built into
+ * the program; the data goes in as JSON). */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "names.h"
+#include "outfile.h"
+#include "report.h"
+
+extern const char report_html_template[]; /* generated from report_html.in by the Makefile */
+
+/* A JSON string that is safe inside <script>: '<', '>' and '&' as \u escapes. */
+static void js_string(FILE *f, const char *s) {
+  char *fixed = NULL;
+  if (!utf8_valid(s)) {
+    size_t len = 4 * strlen(s) + 1;
+    if ((fixed = malloc(len))) s = name_utf8(s, fixed, len);
+    else s = "";
+  }
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+    else if (*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>' || *p == '&') fprintf(f, "\\u%04x", *p);
+    else fputc(*p, f);
+  }
+  fputc('"', f);
+  free(fixed);
+}
+
+/* A whole file as a JSON string (NULL: null). */
+static void js_file(FILE *f, const char *path) {
+  FILE *in = fopen(path, "rb");
+  char *text = NULL;
+  size_t n = 0;
+  FILE *m = in ? open_memstream(&text, &n) : NULL;
+  int c;
+  while (m && (c = fgetc(in)) != EOF) fputc(c, m);
+  if (m) fclose(m);
+  if (in) fclose(in);
+  if (text) js_string(f, text);
+  else fputs("null", f);
+  free(text);
+}
+
+/* The audio file of a track relative to the report's directory (the
+ * temporary one is its sibling: the same link), when the file is there. */
+static char *relative_link(const char *target, const char *report_dir) {
+  char base[PATH_MAX];
+  if (!target || target[0] != '/' || access(target, R_OK) != 0 || !realpath(report_dir, base)) return NULL;
+  size_t common = 0; /* length of the shared leading directories, up to a '/' */
+  for (size_t i = 0; target[i] && target[i] == base[i]; i++)
+    if (target[i] == '/') common = i;
+  if (base[strlen(base)] == '\0' && strncmp(target, base, strlen(base)) == 0 && target[strlen(base)] == '/')
+    common = strlen(base);
+  size_t ups = 0;
+  for (const char *p = base + common; *p; p++) ups += *p == '/';
+  char *out = malloc(3 * ups + strlen(target) + 1);
+  if (!out) return NULL;
+  out[0] = '\0';
+  for (size_t k = 0; k < ups; k++) strcat(out, "../");
+  strcat(out, target + common + 1);
+  return out;
+}
+
+static void js_data(const report_t *r, FILE *f, const char *dir) {
+  static const char *const key[3] = {"ann", "cnn", "ensemble"}, *const title[3] = {"ANN (features)", "CNN (log-mel)",
+                                                                                    "Ensemble (ANN + CNN)"};
+  fputs("{\"labels\": [", f);
+  for (int k = 0; k < r->K; k++) fputs(k ? ", " : "", f), js_string(f, r->labels[k]);
+  fputs("],\n\"models\": [", f);
+  for (int m = 0, first = 1; m < 3; m++)
+    if (r->have[m]) fprintf(f, "%s{\"key\": \"%s\", \"title\": \"%s\"}", first ? "" : ", ", key[m], title[m]), first = 0;
+  fputs("],\n\"tracks\": [", f);
+  int *truth = calloc(r->tracks ? r->tracks : 1, sizeof(int));
+  for (size_t t = 0; truth && t < r->tracks; t++) truth[t] = -1;
+  for (size_t i = 0; truth && i < r->rows; i++) truth[r->track[i]] = r->y[i];
+  for (size_t t = 0; t < r->tracks; t++) {
+    fputs(t ? ",\n" : "", f);
+    fputs("{\"name\": ", f), js_string(f, r->track_names[t]);
+    fprintf(f, ", \"y\": %d, \"src\": ", truth ? truth[t] : -1);
+    char *link = r->track_paths ? relative_link(r->track_paths[t], dir) : NULL;
+    if (link) js_string(f, link);
+    else fputs("null", f);
+    free(link);
+    fputc('}', f);
+  }
+  fputs("],\n\"rows\": [", f);
+  int *seg = calloc(r->tracks ? r->tracks : 1, sizeof(int));
+  for (size_t i = 0; i < r->rows; i++) fprintf(f, "%s[%d,%d,%d]", i ? "," : "", r->track[i], seg ? seg[r->track[i]]++ : 0, r->y[i]);
+  free(seg);
+  fputs("],\n\"pred\": {", f);
+  for (int m = 0, first = 1; m < 3; m++) {
+    if (!r->have[m]) continue;
+    const cv_result_t *res = r->result[m];
+    fprintf(f, "%s\"%s\": [", first ? "" : ", ", key[m]), first = 0;
+    for (size_t i = 0; i < r->rows; i++)
+      fprintf(f, "%s%d", i ? "," : "", res->fold_of_row[i] < res->folds ? argmax(res->probs + i * r->K, r->K) : -1);
+    fputc(']', f);
+  }
+  fputs("},\n\"verdict\": {", f);
+  for (int m = 0, first = 1; m < 3; m++) {
+    if (!r->have[m]) continue;
+    const cv_result_t *res = r->result[m];
+    int *vote = malloc(r->tracks * sizeof(int)), *mean = malloc(r->tracks * sizeof(int)), *tr = malloc(r->tracks * sizeof(int));
+    real *p = malloc(r->rows * (size_t)r->K * sizeof(real));
+    int *y = malloc(r->rows * sizeof(int)), *g = malloc(r->rows * sizeof(int));
+    size_t n = 0;
+    for (size_t i = 0; p && y && g && i < r->rows; i++) /* the tested rows only */
+      if (res->fold_of_row[i] < res->folds) {
+        memcpy(p + n * r->K, res->probs + i * r->K, (size_t)r->K * sizeof(real));
+        y[n] = r->y[i], g[n] = r->track[i], n++;
+      }
+    if (vote && mean && tr && p && y && g) track_predictions(p, y, g, n, r->tracks, r->K, vote, mean, tr);
+    fprintf(f, "%s\"%s\": [", first ? "" : ", ", key[m]), first = 0;
+    for (size_t t = 0; t < r->tracks; t++) fprintf(f, "%s%d", t ? "," : "", mean && tr && tr[t] >= 0 ? mean[t] : -1);
+    fputc(']', f);
+    free(vote), free(mean), free(tr), free(p), free(y), free(g);
+  }
+  fputs("},\n\"p\": {", f);
+  for (int m = 0, first = 1; m < 3; m++) {
+    if (!r->have[m]) continue;
+    const cv_result_t *res = r->result[m];
+    fprintf(f, "%s\"%s\": [", first ? "" : ", ", key[m]), first = 0;
+    for (size_t i = 0; i < r->rows * (size_t)r->K; i++) fprintf(f, "%s%.4g", i ? "," : "", (double)res->probs[i]);
+    fputc(']', f);
+  }
+  char path[4400];
+  fputs("},\n\"md\": ", f);
+  snprintf(path, sizeof path, "%s/report.md", dir);
+  js_file(f, path);
+  fputs(",\n\"svg\": {", f);
+  for (int m = 0, first = 1; m < 3; m++) {
+    if (!r->have[m]) continue;
+    for (int kind = 0; kind < 2; kind++) {
+      if (kind == 1 && m == 2) continue; /* no curves for the ensemble */
+      char name[64];
+      snprintf(name, sizeof name, "%s_%s.svg", kind ? "curves" : "confusion", key[m]);
+      snprintf(path, sizeof path, "%s/%s", dir, name);
+      fprintf(f, "%s\"%s\": ", first ? "" : ", ", name), first = 0;
+      js_file(f, path);
+    }
+  }
+  fputs("}}\n", f);
+  free(truth);
+}
+
+int report_write_html(const report_t *r, const char *dir, char *err, size_t errlen) {
+  char path[4400];
+  snprintf(path, sizeof path, "%s/report.html", dir);
+  outfile_t o;
+  if (outfile_open(&o, path, err, errlen)) return -1;
+  const char *mark = strstr(report_html_template, "/*DATA*/");
+  if (!mark) {
+    outfile_abort(&o);
+    return snprintf(err, errlen, "report.html: the page template has no data mark"), -1;
+  }
+  fwrite(report_html_template, 1, (size_t)(mark - report_html_template), o.f);
+  js_data(r, o.f, dir);
+  fputs(mark + strlen("/*DATA*/"), o.f);
+  return outfile_commit(&o, 1, err, errlen);
+}
