@@ -116,10 +116,13 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
     if (o->n_monitor)
       net_evaluate(n, x, y, in, o->monitor, o->n_monitor, o->prepare, o->prepare_ctx, &e->test_loss, &e->test_acc, NULL);
     e->seconds = now_seconds() - t0; /* monitoring included */
-    if (o->verbose)
+    if (o->verbose && n_val)
       fprintf(stderr, "%s epoch %3d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.2fs\n",
               o->tag ? o->tag : "train", epoch + 1, e->train_loss, e->train_acc, e->val_loss, e->val_acc,
               e->seconds);
+    else if (o->verbose) /* nothing held out: training figures only */
+      fprintf(stderr, "%s epoch %3d  loss %.4f  acc %.4f  (no validation rows)  %.2fs\n", o->tag ? o->tag : "train",
+              epoch + 1, e->train_loss, e->train_acc, e->seconds);
     if (!n_val) continue;
     if (e->val_loss < best_loss) {
       best_loss = e->val_loss, best_at = epoch + 1, since = 0;

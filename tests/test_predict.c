@@ -466,6 +466,48 @@ static void test_experiment_saves_models(void) {
   CHECK(r.n == 20, "every file classified by the saved ensemble (%d)", r.n);
 }
 
+/* seed004 (1-D convolutions over the feature vector) trains, cross-validates
+ * and predicts like the other presets; train ann says what it measured. */
+static void test_seed004(void) {
+  char table[800], log[800], out[800];
+  snprintf(table, sizeof table, "%s/features_3_sec.csv", feat);
+  snprintf(log, sizeof log, "%s/seed004.log", dir);
+  snprintf(out, sizeof out, "%s/seed004.csv", dir);
+  CHECK(run("%s train ann --arch seed004 --features %s -o %s/s4.model --epochs 5 > %s 2>&1", genre_bin(), table, dir,
+            log) == 0 && contains(log, "kept epoch") && contains(log, "val_loss"),
+        "train ann --arch seed004 (early stopping on held-out tracks)");
+  CHECK(run("%s cv ann --arch seed004 --features %s --folds 2 --epochs 3 > %s 2>&1", genre_bin(), table, log) == 0 &&
+            contains(log, "accuracy"), "cv ann --arch seed004");
+  CHECK(run("%s predict -m %s/s4.model --segments %s > %s", genre_bin(), dir, corpus, out) == 0, "predict with seed004");
+  char **names = NULL, model[700];
+  real *probs = NULL;
+  size_t n = 0;
+  int K = 0;
+  snprintf(model, sizeof model, "%s/s4.model", dir);
+  CHECK(library_probs(model, table, &names, &probs, &n, &K) == 0, "evaluate's probabilities with seed004");
+  rows_t r;
+  read_rows(out, 1, 0, 4, &r);
+  double worst = 0;
+  int matched = 0;
+  for (int i = 0; i < r.n; i++) {
+    char stem[300], name[400];
+    snprintf(stem, sizeof stem, "%s", base(r.key[i]));
+    *strrchr(stem, '.') = '\0';
+    snprintf(name, sizeof name, "%s.%d.wav", stem, (int)r.v[i][0]);
+    long row = find(names, n, name);
+    if (row < 0) continue;
+    matched++;
+    for (int c = 0; c < K; c++) worst = fmax(worst, fabs(r.v[i][5 + c] - probs[(size_t)row * K + c]));
+  }
+  CHECK(matched == 60 && worst <= 1e-6, "seed004: predict equals evaluate's probabilities (%d segments, worst %.3g)",
+        matched, worst);
+  for (size_t i = 0; i < n; i++) free(names[i]);
+  free(names), free(probs);
+  CHECK(run("%s train ann --features %s -o %s/nv.model --epochs 3 --val-fraction 0 > %s 2>&1", genre_bin(), table, dir,
+            log) == 0 && contains(log, "no validation rows, kept the last epoch: training loss") && !contains(log, "val_loss"),
+        "train ann without validation rows says it measured the training loss");
+}
+
 int main(void) {
   RUN(setup);
   if (check_failed) return check_summary();
@@ -478,5 +520,6 @@ int main(void) {
   RUN(test_files_bad_input);
   RUN(test_threads_and_output);
   RUN(test_experiment_saves_models);
+  RUN(test_seed004);
   return check_summary();
 }
