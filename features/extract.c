@@ -22,6 +22,7 @@
 #include "outfile.h"
 #include "part.h"
 #include "recording.h"
+#include "shard.h"
 #include "pipeline.h"
 #include "progress.h"
 #include "schema.h"
@@ -32,6 +33,8 @@ extern void openblas_set_num_threads(int) __attribute__((weak));
 
 static const char usage[] =
     "usage: genre extract -o OUTDIR [-j N] [--resume] [--no-progress] INPUT...\n"
+    "       genre extract -o OUTDIR --shard K/N|auto [-j N] [--resume] INPUT...\n"
+    "       genre extract -o OUTDIR --merge INPUT...\n"
     "\n"
     "Extracts GTZAN-style features from audio files (wav, aiff, au, flac, ogg, mp3),\n"
     "decoded to 22050 Hz mono, with librosa 0.10.1's recipe.\n"
@@ -55,6 +58,13 @@ static const char usage[] =
     "                     file, size and modification time); the outputs are\n"
     "                     identical to those of an uninterrupted run\n"
     "      --no-progress  no progress bar on stderr\n"
+    "      --shard K/N    process only shard K of N (a split of the inputs balanced by\n"
+    "                     file size) into OUTDIR/parts, leaving the tables to --merge;\n"
+    "                     --shard auto takes K and N from Open MPI, PMI, Slurm srun or a\n"
+    "                     Slurm job array. Shards may run at once on a shared OUTDIR\n"
+    "      --merge        assemble the tables, mel/ and errors.csv from the parts alone\n"
+    "                     (nothing is computed): byte for byte a one-process run's, or\n"
+    "                     exit 1 naming the inputs without a whole part\n"
     "  -h, --help         this help\n"
     "\n"
     "Exit status: 0 every input processed; 2 some inputs failed (each is a line in\n"
@@ -65,6 +75,8 @@ static const char usage[] =
 
 typedef struct result {
   int ok, fatal, resumed;
+  int other;   /* --shard: another shard's input */
+  int missing; /* --merge: no whole part and no recorded failure */
   char err[600];
   size_t segments;
 } result_t;
@@ -76,10 +88,12 @@ typedef struct job {
   input_list_t inputs;
   result_t *results;
   const char *outdir;
-  int resume, lock;
+  int resume, lock, shard_lock, merge;
+  shard_t shard;         /* n 0: every input */
+  unsigned char *mine;   /* --shard: this shard's inputs */
   outfile_t out[OUT_COUNT];
   progress_t prog;
-  size_t ok, failed, segments, resumed;
+  size_t ok, failed, segments, resumed, others, missing;
   int fatal;
 } job_t;
 
@@ -133,6 +147,46 @@ static int part_reuse(const job_t *job, const input_t *in, const struct stat *st
   return ok;
 }
 
+/* --shard: a failed input's reason, in parts/<stem>.err after its key line,
+ * so that --merge can list it in errors.csv without decoding it again. */
+static void write_err_part(const job_t *job, const input_t *in, const struct stat *st, const char *reason) {
+  char path[4300], why[600];
+  outfile_t o;
+  part_path(path, sizeof path, job, in, "err");
+  if (outfile_open(&o, path, why, sizeof why)) return; /* --merge then reports the input as missing */
+  part_key(o.f, in->name, in->label, st);
+  fprintf(o.f, "%s\n", reason);
+  if (outfile_commit(&o, 0, why, sizeof why)) fprintf(stderr, "genre extract: %s\n", shown(why, 0));
+}
+
+/* --merge: the reason a shard recorded for this very source; 1 when found. */
+static int read_err_part(const job_t *job, const input_t *in, const struct stat *st, char *reason, size_t len) {
+  char path[4300], *key = NULL, *text = NULL;
+  size_t key_len = 0, text_len = 0;
+  FILE *k = open_memstream(&key, &key_len);
+  if (!k) return 0;
+  part_key(k, in->name, in->label, st);
+  fclose(k);
+  part_path(path, sizeof path, job, in, "err");
+  FILE *f = fopen(path, "rb"), *m = f ? open_memstream(&text, &text_len) : NULL;
+  int c, found = 0;
+  while (m && text_len < 8192 && (c = fgetc(f)) != EOF) fputc(c, m), fflush(m);
+  if (m) fclose(m);
+  if (f) fclose(f);
+  if (text && key && text_len > key_len && memcmp(text, key, key_len) == 0 && text[text_len - 1] == '\n') {
+    snprintf(reason, len, "%.*s", (int)(text_len - key_len - 1), text + key_len);
+    found = 1;
+  }
+  free(key), free(text);
+  return found;
+}
+
+/* --merge: an input's whole part or recorded failure, nothing computed. */
+static void merge_one(job_t *job, const input_t *in, const struct stat *st, result_t *r) {
+  if (part_reuse(job, in, st, r)) r->ok = 1;
+  else if (!read_err_part(job, in, st, r->err, sizeof r->err)) r->missing = 1;
+}
+
 /* Where one input's segments go as the recording is read: log-mels to its
  * .npy, rows to its part file. */
 typedef struct sink {
@@ -169,9 +223,11 @@ static void process(job_t *job, recording_t *rec, size_t i) {
   result_t *r = &job->results[i];
   char why[600], path[4300];
   struct stat st;
+  if (job->mine && !job->mine[i]) return (void)(r->other = 1);
   if (in->error) return (void)snprintf(r->err, sizeof r->err, "%s", in->error);
   if (stat(in->path, &st) != 0)
     return (void)snprintf(r->err, sizeof r->err, "%s", errno == ENOENT ? "no such file" : strerror(errno));
+  if (job->merge) return merge_one(job, in, &st, r);
   if (job->resume && part_reuse(job, in, &st, r)) return (void)(r->ok = 1);
   sink_t s = {.in = in};
   size_t shape[3] = {0, MEL_BANDS, SEGMENT_FRAMES};
@@ -197,7 +253,10 @@ static void process(job_t *job, recording_t *rec, size_t i) {
   }
   if (rc != RECORDING_OK) {
     outfile_abort(&s.npy), outfile_abort(&s.part);
-    if (rc == RECORDING_BAD_INPUT) return (void)snprintf(r->err, sizeof r->err, "%s", why);
+    if (rc == RECORDING_BAD_INPUT) {
+      if (job->shard.n) write_err_part(job, in, &st, why);
+      return (void)snprintf(r->err, sizeof r->err, "%s", why);
+    }
     goto fatal;
   }
   if (outfile_commit(&s.npy, 0, why, sizeof why)) {
@@ -243,6 +302,21 @@ static int consume(void *ctx, size_t i) {
   input_t *in = &job->inputs.items[i];
   char path[4300];
   part_path(path, sizeof path, job, in, "csv");
+  if (r->other || r->missing) {
+    job->others += (size_t)r->other, job->missing += (size_t)r->missing;
+    if (r->missing) progress_clear(&job->prog), fprintf(stderr, "genre extract --merge: %s: no whole part in %s/parts\n",
+                                                         shown(in->path, 0), shown(job->outdir, 1));
+    progress_update(&job->prog, i + 1);
+    return 0;
+  }
+  if (job->shard.n) { /* a shard leaves parts; --merge writes the tables */
+    if (r->ok) job->ok++, job->segments += r->segments, job->resumed += (size_t)r->resumed;
+    else if (!r->fatal) job->failed++, progress_clear(&job->prog),
+         fprintf(stderr, "genre extract: %s: %s\n", shown(in->path, 0), shown(r->err, 1));
+    else job->fatal = 1, fprintf(stderr, "genre extract: %s: %s\n", shown(in->path, 0), shown(r->err, 1));
+    progress_update(&job->prog, i + 1);
+    return job->fatal;
+  }
   if (r->ok && part_copy(path, job->out[OUT_30S].f, job->out[OUT_3S].f)) {
     snprintf(r->err, sizeof r->err, "its part file %s could not be read back", shown(path, 2));
     r->ok = 0, r->fatal = 1;
@@ -281,16 +355,31 @@ static int consume(void *ctx, size_t i) {
 /* One extract at a time per OUTDIR: an advisory lock on the directory itself,
  * held while the run lasts and released by the kernel however it ends. The fd,
  * or -1 with the reason. */
-static int lock_outdir(const char *outdir, char *err, size_t errlen) {
+static int lock_outdir(const char *outdir, int shared, char *err, size_t errlen) {
   int fd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     snprintf(err, errlen, "%s: %s", outdir, strerror(errno));
     return -1;
   }
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    snprintf(err, errlen, "%s: another genre extract is writing there", outdir);
+  if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+    snprintf(err, errlen, "%s: another genre extract is writing there%s", outdir,
+             shared ? " (a whole run or a merge)" : "");
     close(fd);
     return -1;
+  }
+  return fd;
+}
+
+/* --shard K/N: shards share OUTDIR (a shared lock on it, which a whole run or
+ * a merge would need alone), one process per shard (OUTDIR/.shard-K-of-N.lock). */
+static int lock_shard(const job_t *job, char *err, size_t errlen) {
+  char path[4300];
+  snprintf(path, sizeof path, "%s/.shard-%d-of-%d.lock", job->outdir, job->shard.k, job->shard.n);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return snprintf(err, errlen, "%s: shard %d of %d is already running there", job->outdir, job->shard.k, job->shard.n), -1;
   }
   return fd;
 }
@@ -304,6 +393,8 @@ int extract_parse_args(int argc, char **argv, extract_args_t *a) {
                                        {"jobs", required_argument, 0, 'j'},
                                        {"resume", no_argument, 0, 'R'},
                                        {"no-progress", no_argument, 0, 'P'},
+                                       {"shard", required_argument, 0, 'S'},
+                                       {"merge", no_argument, 0, 'M'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   optind = 0; /* full reset of getopt's state: the parser may run more than once */
@@ -316,6 +407,12 @@ int extract_parse_args(int argc, char **argv, extract_args_t *a) {
       break;
     case 'R': a->resume = 1; break;
     case 'P': a->show_progress = 0; break;
+    case 'M': a->merge = 1; break;
+    case 'S': {
+      char err[300];
+      if (shard_parse(optarg, &a->shard, err, sizeof err)) return fprintf(stderr, "genre extract: %s\n", err), -1;
+      break;
+    }
     case 'h': a->help = 1; return 0;
     default: return -1;
     }
@@ -324,6 +421,8 @@ int extract_parse_args(int argc, char **argv, extract_args_t *a) {
     fprintf(stderr, "genre extract: %s\n", !a->outdir || !*a->outdir ? "-o OUTDIR is required" : "no INPUT given");
     return -1;
   }
+  if (a->merge && (a->shard.n || a->resume))
+    return fprintf(stderr, "genre extract: --merge only assembles; it takes neither --shard nor --resume\n"), -1;
   a->inputs = argv + optind;
   a->n_inputs = argc - optind;
   return 0;
@@ -342,8 +441,12 @@ static int open_outputs(job_t *job) {
     snprintf(path, sizeof path, "%s/%s", outdir, k ? "parts" : "mel");
     ok = make_dirs(path, err, sizeof err) == 0;
   }
-  job->lock = ok ? lock_outdir(outdir, err, sizeof err) : -1;
+  job->lock = ok ? lock_outdir(outdir, job->shard.n > 0, err, sizeof err) : -1;
   if (job->lock < 0) return fprintf(stderr, "genre extract: %s\n", err), -1;
+  if (job->shard.n) { /* other shards may be writing parts: nothing swept, no table opened */
+    job->shard_lock = lock_shard(job, err, sizeof err);
+    return job->shard_lock < 0 ? (fprintf(stderr, "genre extract: %s\n", err), -1) : 0;
+  }
   outfile_remove_stale(outdir, top, 3);
   for (int k = 0; k < 2; k++) {
     snprintf(path, sizeof path, "%s/%s", outdir, k ? "parts" : "mel");
@@ -394,7 +497,7 @@ static void print_summary(const job_t *job, double elapsed, int threads) {
          "peak RSS %.0f MB; %zu failed -> %s\n",
          job->ok, n, job->segments, elapsed, n / (elapsed > 0 ? elapsed : 1), threads, ru.ru_maxrss / 1024.0,
          job->failed, job->outdir);
-  if (job->resumed) printf("resumed %zu files from %s/parts\n", job->resumed, job->outdir);
+  if (job->resumed) printf("%s %zu files from %s/parts\n", job->merge ? "merged" : "resumed", job->resumed, job->outdir);
   if (job->inputs.skipped) printf("skipped %zu non-audio files in the input directories\n", job->inputs.skipped);
 }
 
@@ -422,6 +525,8 @@ static void job_free(job_t *job) {
   free(job->results);
   inputs_free(&job->inputs);
   if (job->lock > 0) close(job->lock);
+  if (job->shard_lock > 0) close(job->shard_lock);
+  free(job->mine);
 }
 
 int extract_main(int argc, char **argv) {
@@ -429,9 +534,12 @@ int extract_main(int argc, char **argv) {
   if (extract_parse_args(argc, argv, &a)) return fprintf(stderr, "\n%s", usage), 1;
   if (a.help) return fputs(usage, stdout), 0;
   if (cli_args_only) return 0;
-  job_t job = {.outdir = a.outdir, .resume = a.resume, .lock = -1, .prog.enabled = a.show_progress};
+  job_t job = {.outdir = a.outdir, .resume = a.resume, .merge = a.merge, .shard = a.shard, .lock = -1,
+               .shard_lock = -1, .prog.enabled = a.show_progress};
   if (inputs_list(&job.inputs, a.inputs, a.n_inputs, 1, "extract")) return job_free(&job), 1;
-  if (!(job.results = calloc(job.inputs.n, sizeof *job.results))) {
+  job.results = calloc(job.inputs.n, sizeof *job.results);
+  job.mine = job.shard.n ? calloc(job.inputs.n, 1) : NULL;
+  if (!job.results || (job.shard.n && (!job.mine || shard_select(&job.inputs, &job.shard, job.mine)))) {
     fprintf(stderr, "genre extract: out of memory\n");
     return job_free(&job), 1;
   }
@@ -453,6 +561,16 @@ int extract_main(int argc, char **argv) {
               "%s/parts (rerun with --resume to continue)\n",
               finished, job.outdir);
     rc = interrupted ? 128 + interrupted : 1;
+  } else if (job.shard.n) {
+    printf("shard %d of %d: %zu of its %zu files done (%zu segments) in %.2f s, %zu failed -> %s/parts; "
+           "genre extract --merge assembles the tables once every shard is done\n", job.shard.k, job.shard.n, job.ok,
+           job.inputs.n - job.others, job.segments, elapsed, job.failed, job.outdir);
+    rc = job.failed ? 2 : 0;
+  } else if (job.missing) {
+    for (int k = 0; k < OUT_COUNT; k++) outfile_abort(&job.out[k]);
+    fprintf(stderr, "genre extract --merge: %zu of %zu inputs have no whole part in %s/parts (listed above): "
+            "nothing written\n", job.missing, job.inputs.n, shown(job.outdir, 0));
+    rc = 1;
   } else if (publish(&job)) {
     rc = 1;
   } else {

@@ -5,13 +5,16 @@
 
 #include <stddef.h>
 
+#include "shard.h"
+
 #define SEGMENT_SAMPLES 66150 /* 3.0 s at 22050 Hz */
 #define SEGMENT_FRAMES 130    /* 1 + 66150 / 512 */
 
 typedef struct extract_args {
   const char *outdir;
   long jobs;
-  int resume, show_progress, help;
+  int resume, show_progress, help, merge;
+  shard_t shard; /* n 0: not sharded */
   char **inputs; /* argv's INPUTs */
   int n_inputs;
 } extract_args_t;
