@@ -32,7 +32,7 @@ void json_end(json_t *j) {
   j->depth = 0;
 }
 
-void json_put_string(FILE *f, const char *s) {
+void json_put_text(FILE *f, const char *s, int in_html) {
   char *esc = NULL;
   if (!utf8_valid(s)) { /* JSON is UTF-8: stray bytes as \xHH text (names.h) */
     size_t len = 4 * strlen(s) + 1;
@@ -42,12 +42,14 @@ void json_put_string(FILE *f, const char *s) {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-    else if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\u%04x", *p);
+    else if (*p < 0x20 || *p == 0x7f || (in_html && (*p == '<' || *p == '>' || *p == '&'))) fprintf(f, "\\u%04x", *p);
     else fputc(*p, f);
   }
   fputc('"', f);
   free(esc);
 }
+
+void json_put_string(FILE *f, const char *s) { json_put_text(f, s, 0); }
 
 void json_key(json_t *j, const char *key) {
   sep(j);

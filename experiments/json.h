@@ -25,5 +25,8 @@ void json_string(json_t *j, const char *s);
 void json_bool(json_t *j, int v);
 /* A string literal alone (for one-line records). */
 void json_put_string(FILE *f, const char *s);
+/* The same; with in_html, '<', '>' and '&' as \u escapes too, so the JSON can
+ * sit inside an HTML <script> element. */
+void json_put_text(FILE *f, const char *s, int in_html);
 
 #endif

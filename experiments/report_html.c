@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "metrics.h"
 #include "names.h"
 #include "outfile.h"
@@ -14,23 +15,7 @@
 
 extern const char report_html_template[]; /* generated from report_html.in by the Makefile */
 
-/* A JSON string that is safe inside <script>: '<', '>' and '&' as \u escapes. */
-static void js_string(FILE *f, const char *s) {
-  char *fixed = NULL;
-  if (!utf8_valid(s)) {
-    size_t len = 4 * strlen(s) + 1;
-    if ((fixed = malloc(len))) s = name_utf8(s, fixed, len);
-    else s = "";
-  }
-  fputc('"', f);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-    else if (*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>' || *p == '&') fprintf(f, "\\u%04x", *p);
-    else fputc(*p, f);
-  }
-  fputc('"', f);
-  free(fixed);
-}
+static void js_string(FILE *f, const char *s) { json_put_text(f, s, 1); }
 
 /* A whole file as a JSON string (NULL: null). */
 static void js_file(FILE *f, const char *path) {
@@ -67,21 +52,16 @@ static char *relative_link(const char *target, const char *report_dir) {
   return out;
 }
 
-static void js_data(const report_t *r, FILE *f, const char *dir) {
-  static const char *const key[3] = {"ann", "cnn", "ensemble"}, *const title[3] = {"ANN (features)", "CNN (log-mel)",
-                                                                                    "Ensemble (ANN + CNN)"};
-  fputs("{\"labels\": [", f);
-  for (int k = 0; k < r->K; k++) fputs(k ? ", " : "", f), js_string(f, r->labels[k]);
-  fputs("],\n\"models\": [", f);
-  for (int m = 0, first = 1; m < 3; m++)
-    if (r->have[m]) fprintf(f, "%s{\"key\": \"%s\", \"title\": \"%s\"}", first ? "" : ", ", key[m], title[m]), first = 0;
-  fputs("],\n\"tracks\": [", f);
+static const char *const key[3] = {"ann", "cnn", "ensemble"};
+
+/* "tracks": name, true label, the audio file's link */
+static void js_tracks(const report_t *r, FILE *f, const char *dir) {
   int *truth = calloc(r->tracks ? r->tracks : 1, sizeof(int));
   for (size_t t = 0; truth && t < r->tracks; t++) truth[t] = -1;
   for (size_t i = 0; truth && i < r->rows; i++) truth[r->track[i]] = r->y[i];
+  fputs("\"tracks\": [", f);
   for (size_t t = 0; t < r->tracks; t++) {
-    fputs(t ? ",\n" : "", f);
-    fputs("{\"name\": ", f), js_string(f, r->track_names[t]);
+    fputs(t ? ",\n{\"name\": " : "{\"name\": ", f), js_string(f, r->track_names[t]);
     fprintf(f, ", \"y\": %d, \"src\": ", truth ? truth[t] : -1);
     char *link = r->track_paths ? relative_link(r->track_paths[t], dir) : NULL;
     if (link) js_string(f, link);
@@ -89,8 +69,14 @@ static void js_data(const report_t *r, FILE *f, const char *dir) {
     free(link);
     fputc('}', f);
   }
-  fputs("],\n\"rows\": [", f);
+  fputs("]", f);
+  free(truth);
+}
+
+/* "rows" [track, segment, true]; "pred": each model's segment predictions (-1: not tested) */
+static void js_rows(const report_t *r, FILE *f) {
   int *seg = calloc(r->tracks ? r->tracks : 1, sizeof(int));
+  fputs(",\n\"rows\": [", f);
   for (size_t i = 0; i < r->rows; i++) fprintf(f, "%s[%d,%d,%d]", i ? "," : "", r->track[i], seg ? seg[r->track[i]]++ : 0, r->y[i]);
   free(seg);
   fputs("],\n\"pred\": {", f);
@@ -102,51 +88,70 @@ static void js_data(const report_t *r, FILE *f, const char *dir) {
       fprintf(f, "%s%d", i ? "," : "", res->fold_of_row[i] < res->folds ? argmax(res->probs + i * r->K, r->K) : -1);
     fputc(']', f);
   }
-  fputs("},\n\"verdict\": {", f);
-  for (int m = 0, first = 1; m < 3; m++) {
-    if (!r->have[m]) continue;
-    const cv_result_t *res = r->result[m];
-    int *vote = malloc(r->tracks * sizeof(int)), *mean = malloc(r->tracks * sizeof(int)), *tr = malloc(r->tracks * sizeof(int));
-    real *p = malloc(r->rows * (size_t)r->K * sizeof(real));
-    int *y = malloc(r->rows * sizeof(int)), *g = malloc(r->rows * sizeof(int));
-    size_t n = 0;
-    for (size_t i = 0; p && y && g && i < r->rows; i++) /* the tested rows only */
-      if (res->fold_of_row[i] < res->folds) {
-        memcpy(p + n * r->K, res->probs + i * r->K, (size_t)r->K * sizeof(real));
-        y[n] = r->y[i], g[n] = r->track[i], n++;
-      }
-    if (vote && mean && tr && p && y && g) track_predictions(p, y, g, n, r->tracks, r->K, vote, mean, tr);
-    fprintf(f, "%s\"%s\": [", first ? "" : ", ", key[m]), first = 0;
-    for (size_t t = 0; t < r->tracks; t++) fprintf(f, "%s%d", t ? "," : "", mean && tr && tr[t] >= 0 ? mean[t] : -1);
-    fputc(']', f);
-    free(vote), free(mean), free(tr), free(p), free(y), free(g);
-  }
-  fputs("},\n\"p\": {", f);
-  for (int m = 0, first = 1; m < 3; m++) {
-    if (!r->have[m]) continue;
-    const cv_result_t *res = r->result[m];
-    fprintf(f, "%s\"%s\": [", first ? "" : ", ", key[m]), first = 0;
-    for (size_t i = 0; i < r->rows * (size_t)r->K; i++) fprintf(f, "%s%.4g", i ? "," : "", (double)res->probs[i]);
-    fputc(']', f);
-  }
+  fputs("}", f);
+}
+
+/* Model m's track verdicts: the arg-max of the tested segments' mean probability (-1: not tested). */
+static void js_verdicts(const report_t *r, FILE *f, int m) {
+  const cv_result_t *res = r->result[m];
+  int *vote = malloc(r->tracks * sizeof(int)), *mean = malloc(r->tracks * sizeof(int)), *tr = malloc(r->tracks * sizeof(int));
+  real *p = malloc(r->rows * (size_t)r->K * sizeof(real));
+  int *y = malloc(r->rows * sizeof(int)), *g = malloc(r->rows * sizeof(int));
+  size_t n = 0;
+  for (size_t i = 0; p && y && g && i < r->rows; i++)
+    if (res->fold_of_row[i] < res->folds) {
+      memcpy(p + n * r->K, res->probs + i * r->K, (size_t)r->K * sizeof(real));
+      y[n] = r->y[i], g[n] = r->track[i], n++;
+    }
+  int ok = vote && mean && tr && p && y && g;
+  if (ok) track_predictions(p, y, g, n, r->tracks, r->K, vote, mean, tr);
+  fputc('[', f);
+  for (size_t t = 0; t < r->tracks; t++) fprintf(f, "%s%d", t ? "," : "", ok && tr[t] >= 0 ? mean[t] : -1);
+  fputc(']', f);
+  free(vote), free(mean), free(tr), free(p), free(y), free(g);
+}
+
+/* "md": report.md; "svg": the pictures it names */
+static void js_files(const report_t *r, FILE *f, const char *dir) {
   char path[4400];
-  fputs("},\n\"md\": ", f);
+  fputs(",\n\"md\": ", f);
   snprintf(path, sizeof path, "%s/report.md", dir);
   js_file(f, path);
   fputs(",\n\"svg\": {", f);
-  for (int m = 0, first = 1; m < 3; m++) {
-    if (!r->have[m]) continue;
-    for (int kind = 0; kind < 2; kind++) {
-      if (kind == 1 && m == 2) continue; /* no curves for the ensemble */
+  for (int m = 0, first = 1; m < 3; m++)
+    for (int kind = 0; r->have[m] && kind < (m == 2 ? 1 : 2); kind++) { /* no curves for the ensemble */
       char name[64];
       snprintf(name, sizeof name, "%s_%s.svg", kind ? "curves" : "confusion", key[m]);
       snprintf(path, sizeof path, "%s/%s", dir, name);
       fprintf(f, "%s\"%s\": ", first ? "" : ", ", name), first = 0;
       js_file(f, path);
     }
+  fputs("}", f);
+}
+
+static void js_data(const report_t *r, FILE *f, const char *dir) {
+  static const char *const title[3] = {"ANN (features)", "CNN (log-mel)", "Ensemble (ANN + CNN)"};
+  fputs("{\"labels\": [", f);
+  for (int k = 0; k < r->K; k++) fputs(k ? ", " : "", f), js_string(f, r->labels[k]);
+  fputs("],\n\"models\": [", f);
+  for (int m = 0, first = 1; m < 3; m++)
+    if (r->have[m]) fprintf(f, "%s{\"key\": \"%s\", \"title\": \"%s\"}", first ? "" : ", ", key[m], title[m]), first = 0;
+  fputs("],\n", f);
+  js_tracks(r, f, dir);
+  js_rows(r, f);
+  fputs(",\n\"verdict\": {", f);
+  for (int m = 0, first = 1; m < 3; m++)
+    if (r->have[m]) fprintf(f, "%s\"%s\": ", first ? "" : ", ", key[m]), js_verdicts(r, f, m), first = 0;
+  fputs("},\n\"p\": {", f);
+  for (int m = 0, first = 1; m < 3; m++) {
+    if (!r->have[m]) continue;
+    fprintf(f, "%s\"%s\": [", first ? "" : ", ", key[m]), first = 0;
+    for (size_t i = 0; i < r->rows * (size_t)r->K; i++) fprintf(f, "%s%.4g", i ? "," : "", (double)r->result[m]->probs[i]);
+    fputc(']', f);
   }
-  fputs("}}\n", f);
-  free(truth);
+  fputs("}", f);
+  js_files(r, f, dir);
+  fputs("}\n", f);
 }
 
 int report_write_html(const report_t *r, const char *dir, char *err, size_t errlen) {

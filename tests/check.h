@@ -39,9 +39,10 @@ const char *shared_dir(const char *why);
 /* Path of the genre binary under test ($GENRE_BIN, default bin/genre). */
 const char *genre_bin(void);
 
-/* 1 under make valgrind (GENRE_MEMCHECK set): tests that train networks
- * shrink their folds and epochs to what memcheck can run in minutes, and leave
- * the checks of how well they learn to make test. */
+/* 1 under make valgrind (GENRE_MEMCHECK set) and in the sanitizer build:
+ * tests that train networks shrink their folds and epochs to what memcheck
+ * (or ASan) can run in minutes, and leave the checks of how well they learn
+ * to make test. */
 int memcheck(void);
 
 /* A fresh empty directory under $TMPDIR for this test binary. */
