@@ -191,11 +191,13 @@ static void test_audio_corpus(void) {
   }
   CHECK(contains(at("mixed.log"), "cutflac.flac"), "failures named on stderr too");
 
-  /* the rest of the run unaffected: the same bytes as without the bad files */
+  /* the rest of the run unaffected: the same bytes as without the bad files (but the index's
+   * path column: the valid files are copies in another directory) */
   CHECK(run("cmp -s %s/mixed-out/features_30_sec.csv %s/valid-out/features_30_sec.csv", dir, dir) == 0 &&
             run("cmp -s %s/mixed-out/features_3_sec.csv %s/valid-out/features_3_sec.csv", dir, dir) == 0 &&
-            run("cmp -s %s/mixed-out/mel/index.csv %s/valid-out/mel/index.csv", dir, dir) == 0 &&
-            run("diff -r %s/mixed-out/mel %s/valid-out/mel > /dev/null", dir, dir) == 0,
+            run("cut -d, -f1-4 %s/mixed-out/mel/index.csv > %s/i1 && cut -d, -f1-4 %s/valid-out/mel/index.csv > %s/i2 && "
+                "cmp -s %s/i1 %s/i2", dir, dir, dir, dir, dir, dir) == 0 &&
+            run("diff -r -x index.csv %s/mixed-out/mel %s/valid-out/mel > /dev/null", dir, dir) == 0,
         "tables and spectrograms of the valid files identical with and without the invalid ones");
 
   /* each valid file processed correctly */

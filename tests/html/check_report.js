@@ -40,8 +40,12 @@ function csv(text) { // RFC 4180: quoted fields may hold commas, quotes and newl
   page.on("pageerror", e => errors.push(String(e)));
   await page.goto(url);
   await page.waitForSelector("body[data-ready='1']", { timeout: 20000 });
-  const t = await page.evaluate(() => performance.now());
-  console.log(`# interactive ${t.toFixed(0)} ms after navigation (${(fs.statSync(path.join(dir, "report.html")).size / 1e6).toFixed(2)} MB)`);
+  await page.waitForSelector("body[data-painted-at]", { timeout: 20000 });
+  const t = await page.evaluate(() => ({ ready: +document.body.dataset.readyAt, painted: +document.body.dataset.paintedAt,
+    build: +document.body.dataset.buildMs, response: performance.getEntriesByType("navigation")[0].responseEnd }));
+  console.log(`# interactive ${t.ready} ms after navigation started (file read by ${t.response.toFixed(0)} ms; the ` +
+              `script parsed the data and built the page in ${t.build} ms), first frame painted at ${t.painted} ms ` +
+              `(${(fs.statSync(path.join(dir, "report.html")).size / 1e6).toFixed(2)} MB)`);
 
   // the matrices (segment level, counts) against confusion_<model>.csv
   const models = await page.$$eval("table.matrix", ts => ts.map(t => t.dataset.model));
