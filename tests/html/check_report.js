@@ -97,7 +97,7 @@ function csv(text) { // RFC 4180: quoted fields may hold commas, quotes and newl
       await page.setViewportSize({ width: 1280, height: 900 });
       await page.goto(`${url}#cell=${encodeURIComponent(m)}/${encodeURIComponent(a)}/${encodeURIComponent(b)}`);
       await page.waitForSelector("body[data-ready='1']");
-      await page.evaluate(() => document.getElementById("matrices").scrollIntoView());
+      await page.evaluate(() => document.getElementById("cell").scrollIntoView({ block: "end" }));
       await page.screenshot({ path: `${shots}-desktop.png` });
       await page.setViewportSize({ width: 390, height: 844 });
       await page.goto(url);
