@@ -118,7 +118,11 @@ typedef struct run {
 
 static int append(recording_t *r, const float *x, size_t n) {
   if (r->n + n > r->cap) {
-    size_t cap = r->cap ? r->cap : 1 << 20;
+    /* the most it holds, reserved at once: the exact phase (or a window and
+     * its context) and a decoded block. Untouched pages cost no memory, and
+     * no later growth copies 50 MB around. */
+    size_t plan = (r->exact > r->window ? r->exact : r->window) + 2 * CONTEXT_FRAMES * STFT_HOP + MARGIN + (1 << 20);
+    size_t cap = r->cap ? 2 * r->cap : plan;
     while (cap < r->n + n) cap *= 2;
     float *s = realloc(r->sig, cap * sizeof *s);
     if (!s) return -1;

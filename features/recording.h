@@ -19,8 +19,8 @@
 
 #include "schema.h"
 
-#define RECORDING_EXACT_SECONDS 600
-#define RECORDING_WINDOW_SECONDS 300 /* a multiple of 3 s */
+#define RECORDING_EXACT_SECONDS 300
+#define RECORDING_WINDOW_SECONDS 180
 
 typedef struct recording recording_t;
 

@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
   input_list_t in = {0};
   inputs_add(&in, argv[2]);
   if (in.n == 0) return fprintf(stderr, "bench_long: no audio in %s\n", argv[2]), 1;
-  char dir1[1000], dir3[1000], both[1000], f1[1100], f3[1100], out[1100];
+  char dir1[1000], dir3[1000], both[2100], f1[1100], f3[1100], out[2200];
   snprintf(dir1, sizeof dir1, "%s/one", work);
   snprintf(dir3, sizeof dir3, "%s/three", work);
   snprintf(both, sizeof both, "%s/one %s/three", work, work);
