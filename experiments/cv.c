@@ -70,6 +70,7 @@ static void *worker(void *arg) {
     int f = job->failed ? job->r->folds : job->next++;
     pthread_mutex_unlock(&job->mu);
     if (f >= job->r->folds) break;
+    if (job->s->only_fold && f != job->s->only_fold - 1) continue;
     run_fold(job, f);
   }
   return NULL;
@@ -172,7 +173,7 @@ int cv_run(const cv_setup_t *s, cv_result_t *r, char *err, size_t errlen) {
     cv_result_free(r);
     return -1;
   }
-  cv_score(s, r);
+  if (!s->only_fold) cv_score(s, r);
   return 0;
 }
 

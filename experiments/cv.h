@@ -33,6 +33,7 @@ typedef struct cv_setup {
   const int *fold_of_track; /* optional: given folds (the experiment's shared ones), per group */
   int run_folds;         /* evaluate only folds [0, run_folds) (0: all) */
   int monitor_test;      /* log each fold's test loss / accuracy per epoch (never used to train) */
+  int only_fold;         /* 0: every fold; k: fold k - 1 alone (a cluster job's share; no scores) */
   const unsigned char *val_group; /* optional, per group: the training part's validation tracks (a
                                      published split's); with val_fraction 0 they train instead */
 } cv_setup_t;

@@ -14,6 +14,7 @@
 #include "augment.h"
 #include "commands.h"
 #include "fold_models.h"
+#include "fold_part.h"
 #include "folds.h"
 #include "split.h"
 #include "outfile.h"
@@ -46,6 +47,9 @@ static const char usage[] =
     "                       early stopping), reports on test\n"
     "  --folds K            folds (default 5)\n"
     "  --repeats R          R fold draws (R x K fits; means, std and 95% CIs over all)\n"
+    "  --fold K             run fold K alone (every model) into NAME.parts/fold-K.part: a\n"
+    "                       cluster job's share (e.g. a Slurm array of K tasks)\n"
+    "  --merge              the report from NAME.parts/ alone, as one process writes it\n"
     "  --seed S             seeds the folds and every model (default 1)\n"
     "  --epochs N           epochs of both models; --ann-epochs N, --cnn-epochs N\n"
     "  --ann-arch A, --cnn-arch A   presets (default: default)\n"
@@ -160,6 +164,7 @@ typedef struct experiment_args {
   const char *data, *features, *out, *models, *save_models;
   const char *split_dir; /* --protocol split:DIR */
   int folds, threads, leaky, repeats;
+  int only_fold, merge;  /* --fold K (1-based), --merge: the experiment as cluster jobs */
   unsigned long seed;
   int want[M_COUNT];
   ann_opts_t ao;
@@ -167,7 +172,7 @@ typedef struct experiment_args {
 } experiment_args_t;
 
 enum { O_DATA = 2000, O_FEATURES, O_MODELS, O_PROTOCOL, O_FOLDS, O_SEED, O_EPOCHS, O_AEPOCHS, O_CEPOCHS, O_AARCH,
-       O_CARCH, O_AUGMENT, O_MEMBERS, O_THREADS, O_SAVE, O_REPEATS };
+       O_CARCH, O_AUGMENT, O_MEMBERS, O_THREADS, O_SAVE, O_REPEATS, O_FOLD, O_MERGE };
 
 typedef struct raw_options {
   const char *protocol, *ann_arch, *cnn_arch;
@@ -187,6 +192,8 @@ static int experiment_option(experiment_args_t *a, raw_options_t *r, int c, cons
   case O_PROTOCOL: r->protocol = arg; return 0;
   case O_FOLDS: return cli_int(cmd, "--folds", arg, 2, 100, &a->folds);
   case O_REPEATS: return cli_int(cmd, "--repeats", arg, 1, MAX_REPEATS, &a->repeats);
+  case O_FOLD: return cli_int(cmd, "--fold", arg, 1, 100, &a->only_fold);
+  case O_MERGE: a->merge = 1; return 0;
   case O_SEED: {
     long v;
     if (cli_long(cmd, "--seed", arg, 0, LONG_MAX, &v)) return -1;
@@ -258,7 +265,8 @@ static int experiment_parse_args(int argc, char **argv, experiment_args_t *a) {
       {"ann-arch", required_argument, 0, O_AARCH},  {"cnn-arch", required_argument, 0, O_CARCH},
       {"augment", required_argument, 0, O_AUGMENT}, {"members", required_argument, 0, O_MEMBERS},
       {"threads", required_argument, 0, O_THREADS}, {"save-models", required_argument, 0, O_SAVE},
-      {"repeats", required_argument, 0, O_REPEATS},
+      {"repeats", required_argument, 0, O_REPEATS}, {"fold", required_argument, 0, O_FOLD},
+      {"merge", no_argument, 0, O_MERGE},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   optind = 0;
   int c;
@@ -273,6 +281,10 @@ static int experiment_parse_args(int argc, char **argv, experiment_args_t *a) {
   if (!a->leaky && !a->split_dir && strcmp(r.protocol, "grouped-kfold") != 0)
     return fprintf(stderr, "genre experiment: --protocol is grouped-kfold, random-split or split:DIR, not '%s'\n",
                    r.protocol), -1;
+  if ((a->only_fold || a->merge) && (a->leaky || a->split_dir || a->repeats > 1 || (a->only_fold && a->merge)))
+    return fprintf(stderr, "genre experiment: --fold K or --merge: grouped folds, one repeat, one of the two\n"), -1;
+  if (a->only_fold > a->folds)
+    return fprintf(stderr, "genre experiment: --fold %d of %d folds\n", a->only_fold, a->folds), -1;
   if (parse_models(a) || apply_presets(a, &r)) return -1;
   return 0;
 }
@@ -369,23 +381,48 @@ static int split_select(experiment_t *e) {
 
 /* Cross-validation of each model on the same folds, then the ensemble: the
  * mean of both models' probabilities, per segment. 0, or -1. */
-static int run_folds(experiment_t *e, int repeat, unsigned long seed) {
+/* The cross-validation setups of the models (the ensemble's scores only). */
+static void make_setups(experiment_t *e, unsigned long seed, cv_setup_t *setup, fold_ann_t *actx, fold_cnn_t *cctx) {
   experiment_args_t *a = &e->a;
   rows_t *rows = &e->rows;
-  cv_result_t *res = e->runs[repeat];
-  char err[4500];
   cv_setup_t base = {.y = rows->y, .group = rows->unit, .track = rows->track, .n_rows = rows->n, .n_groups = e->units,
                      .K = e->K, .folds = e->k_folds, .seed = seed, .fold_of_track = e->fold_of_unit,
-                     .run_folds = a->leaky || a->split_dir ? 1 : 0, .monitor_test = 1, .val_group = e->val_unit};
+                     .run_folds = a->leaky || a->split_dir ? 1 : 0, .monitor_test = 1, .val_group = e->val_unit,
+                     .only_fold = a->only_fold};
+  *actx = (fold_ann_t){&e->table, &a->ao, rows->ann_row};
+  *cctx = (fold_cnn_t){&e->mel, &a->co, rows->mel_row};
   a->ao.train.seed = a->co.train.seed = seed;
-  fold_ann_t actx = {&e->table, &a->ao, rows->ann_row};
-  fold_cnn_t cctx = {&e->mel, &a->co, rows->mel_row};
-  cv_setup_t setup[M_COUNT] = {base, base, base};
+  for (int m = 0; m < M_COUNT; m++) setup[m] = base;
   setup[M_ANN].val_fraction = a->ao.val_fraction, setup[M_ANN].threads = a->threads;
-  setup[M_ANN].max_epochs = a->ao.train.epochs, setup[M_ANN].fn = fold_ann, setup[M_ANN].ctx = &actx;
+  setup[M_ANN].max_epochs = a->ao.train.epochs, setup[M_ANN].fn = fold_ann, setup[M_ANN].ctx = actx;
   a->co.threads = a->threads; /* the CNN's folds one at a time, each batch split across threads */
   setup[M_CNN].val_fraction = a->co.val_fraction, setup[M_CNN].threads = 1;
-  setup[M_CNN].max_epochs = a->co.train.epochs, setup[M_CNN].fn = fold_cnn, setup[M_CNN].ctx = &cctx;
+  setup[M_CNN].max_epochs = a->co.train.epochs, setup[M_CNN].fn = fold_cnn, setup[M_CNN].ctx = cctx;
+  setup[M_ENS].max_epochs = 1;
+}
+
+/* The ensemble: the mean of both models' probabilities, per segment. 0, or -1. */
+static int ensemble(experiment_t *e, cv_result_t *res, const cv_setup_t *setup) {
+  cv_result_t *ens = &res[M_ENS], *ann = &res[M_ANN], *cnn = &res[M_CNN];
+  if (cv_result_alloc(setup, ens)) return fprintf(stderr, "genre experiment: out of memory\n"), -1;
+  for (size_t i = 0; i < e->rows.n * (size_t)e->K; i++) ens->probs[i] = (ann->probs[i] + cnn->probs[i]) / 2;
+  memcpy(ens->fold_of_row, ann->fold_of_row, e->rows.n * sizeof(int));
+  memcpy(ens->fold_of_track, ann->fold_of_track, e->units * sizeof(int));
+  for (int f = 0; f < ens->folds; f++)
+    ens->fold[f].seconds = ann->fold[f].seconds + cnn->fold[f].seconds, ens->fold[f].n_test = ann->fold[f].n_test;
+  cv_score(setup, ens);
+  e->have[M_ENS] = 1;
+  return 0;
+}
+
+static int run_folds(experiment_t *e, int repeat, unsigned long seed) {
+  experiment_args_t *a = &e->a;
+  cv_result_t *res = e->runs[repeat];
+  char err[4500];
+  fold_ann_t actx;
+  fold_cnn_t cctx;
+  cv_setup_t setup[M_COUNT];
+  make_setups(e, seed, setup, &actx, &cctx);
   for (int m = M_ANN; m <= M_CNN; m++) {
     if (!a->want[m]) continue;
     fprintf(stderr, "genre experiment: %s, %s%s...\n", model_key[m], a->split_dir ? "the published split" : a->leaky ?
@@ -395,18 +432,8 @@ static int run_folds(experiment_t *e, int repeat, unsigned long seed) {
       return fprintf(stderr, "genre experiment: %s: %s\n", model_key[m], err), -1;
     e->have[m] = 1;
   }
-  if (!a->want[M_ENS]) return 0;
-  cv_result_t *ens = &res[M_ENS], *ann = &res[M_ANN], *cnn = &res[M_CNN];
-  setup[M_ENS].max_epochs = 1;
-  if (cv_result_alloc(&setup[M_ENS], ens)) return fprintf(stderr, "genre experiment: out of memory\n"), -1;
-  for (size_t i = 0; i < rows->n * (size_t)e->K; i++) ens->probs[i] = (ann->probs[i] + cnn->probs[i]) / 2;
-  memcpy(ens->fold_of_row, ann->fold_of_row, rows->n * sizeof(int));
-  memcpy(ens->fold_of_track, ann->fold_of_track, e->units * sizeof(int));
-  for (int f = 0; f < ens->folds; f++)
-    ens->fold[f].seconds = ann->fold[f].seconds + cnn->fold[f].seconds, ens->fold[f].n_test = ann->fold[f].n_test;
-  cv_score(&setup[M_ENS], ens);
-  e->have[M_ENS] = 1;
-  return 0;
+  if (!a->want[M_ENS] || a->only_fold) return 0; /* a fold job's ensemble is made at the merge */
+  return ensemble(e, res, &setup[M_ENS]);
 }
 
 /* e->res[m]: every repeat's folds, one after another (the summaries are over
@@ -432,6 +459,59 @@ static int run_repeats(experiment_t *e) {
     if (assign_folds(e, seed) || run_folds(e, r, seed)) return -1;
   }
   e->a.ao.train.seed = e->a.co.train.seed = e->a.seed;
+  return merge_repeats(e);
+}
+
+static void fold_part_path(const experiment_t *e, int fold, char *buf, size_t len) {
+  snprintf(buf, len, "%s.parts/fold-%d.part", e->a.out, fold + 1);
+}
+
+/* --fold K: that fold of every model, written as a part for --merge. 0, or -1. */
+static int run_fold_job(experiment_t *e) {
+  char path[4400], err[4500];
+  if (assign_folds(e, e->a.seed) || run_folds(e, 0, e->a.seed)) return -1;
+  snprintf(path, sizeof path, "%s.parts", e->a.out);
+  if (make_dirs(path, err, sizeof err)) return fprintf(stderr, "genre experiment: %s\n", err), -1;
+  fold_part_path(e, e->a.only_fold - 1, path, sizeof path);
+  cv_result_t *res[2] = {e->have[M_ANN] ? &e->runs[0][M_ANN] : NULL, e->have[M_CNN] ? &e->runs[0][M_CNN] : NULL};
+  if (fold_part_write(path, e->a.only_fold - 1, res, model_key, 2, e->rows.n, e->K, err, sizeof err))
+    return fprintf(stderr, "genre experiment: %s\n", err), -1;
+  printf("fold %d of %d -> %s; genre experiment --merge (the same options) writes the report once every fold is done\n",
+         e->a.only_fold, e->k_folds, path);
+  return 0;
+}
+
+/* --merge: every fold's part read back and scored as one process would. 0, or -1. */
+static int merge_folds(experiment_t *e) {
+  char path[4400], err[4500];
+  if (assign_folds(e, e->a.seed)) return -1;
+  fold_ann_t actx;
+  fold_cnn_t cctx;
+  cv_setup_t setup[M_COUNT];
+  make_setups(e, e->a.seed, setup, &actx, &cctx);
+  cv_result_t *res = e->runs[0], *parts[2] = {NULL, NULL};
+  int max_epochs[2] = {setup[M_ANN].max_epochs, setup[M_CNN].max_epochs}, missing = 0;
+  for (int m = M_ANN; m <= M_CNN; m++) {
+    if (!e->a.want[m]) continue;
+    if (cv_result_alloc(&setup[m], &res[m])) return fprintf(stderr, "genre experiment: out of memory\n"), -1;
+    memcpy(res[m].fold_of_track, e->fold_of_unit, e->units * sizeof(int));
+    for (size_t i = 0; i < e->rows.n; i++) res[m].fold_of_row[i] = e->fold_of_unit[e->rows.unit[i]];
+    parts[m] = &res[m], e->have[m] = 1;
+  }
+  for (int f = 0; f < e->k_folds; f++) {
+    fold_part_path(e, f, path, sizeof path);
+    if (fold_part_read(path, f, parts, model_key, 2, e->rows.n, e->K, max_epochs, err, sizeof err))
+      fprintf(stderr, "genre experiment --merge: %s\n", err), missing++;
+  }
+  if (missing)
+    return fprintf(stderr, "genre experiment --merge: %d of %d folds missing or damaged: nothing written\n", missing,
+                   e->k_folds), -1;
+  for (int m = M_ANN; m <= M_CNN; m++) {
+    if (!parts[m]) continue;
+    for (size_t i = 0; i < e->rows.n; i++) res[m].fold[res[m].fold_of_row[i]].n_test++;
+    cv_score(&setup[m], &res[m]);
+  }
+  if (e->a.want[M_ENS] && ensemble(e, res, &setup[M_ENS])) return -1;
   return merge_repeats(e);
 }
 
@@ -562,7 +642,9 @@ int experiment_main(int argc, char **argv) {
   if (parsed) return parsed > 0 ? (fputs(usage, stdout), 0) : (fprintf(stderr, "\n%s", usage), 1);
   if (cli_args_only) return 0;
   if (openblas_set_num_threads) openblas_set_num_threads(1);
-  int rc = load_data(&e) || run_repeats(&e) || save_models(&e) || write_report(&e, argc, argv);
+  int rc = load_data(&e) ||
+           (e.a.only_fold ? run_fold_job(&e)
+                          : (e.a.merge ? merge_folds(&e) : run_repeats(&e)) || save_models(&e) || write_report(&e, argc, argv));
   experiment_free(&e);
   return rc ? 1 : 0;
 }

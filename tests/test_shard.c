@@ -52,5 +52,20 @@ int main(void) {
             "> %s 2>&1", g, dir, dir, a) == 1 && contains(a, "no launcher found"), "--shard auto without a launcher: refused");
   CHECK(run("%s extract -o %s/x --shard 3/2 %s/c > %s 2>&1", g, dir, dir, a) == 1 && contains(a, "1 <= K <= N"),
         "--shard 3/2: refused");
+  /* the experiment as fold jobs and a merge */
+  const char *opts = "--folds 3 --ann-epochs 10 --cnn-epochs 1";
+  CHECK(run("%s experiment --data %s/one -o %s/whole %s > /dev/null 2>&1", g, dir, dir, opts) == 0, "one-process experiment");
+  rc = run("for k in 3 1; do %s experiment --data %s/one -o %s/jobs %s --fold $k > /dev/null 2>&1 || exit 1; done", g, dir,
+           dir, opts);
+  CHECK(rc == 0, "folds 3 and 1 as jobs of their own");
+  snprintf(a, sizeof a, "%s/jobs.log", dir);
+  rc = run("%s experiment --data %s/one -o %s/jobs %s --merge > %s 2>&1", g, dir, dir, opts, a);
+  CHECK(rc == 1 && contains(a, "fold-2.part") && contains(a, "nothing written"), "merge without fold 2: exit 1, naming it");
+  CHECK(run("%s experiment --data %s/one -o %s/jobs %s --fold 2 > /dev/null 2>&1 && "
+            "%s experiment --data %s/one -o %s/jobs %s --merge > /dev/null 2>&1", g, dir, dir, opts, g, dir, dir, opts) == 0,
+        "fold 2, then the merge");
+  CHECK(run("cmp -s %s/whole/metrics.json %s/jobs/metrics.json && cmp -s %s/whole/predictions.csv %s/jobs/predictions.csv",
+            dir, dir, dir, dir) == 0,
+        "merged metrics.json and predictions.csv: byte for byte the one-process run's");
   return check_summary();
 }

@@ -1,0 +1,94 @@
+#include "fold_part.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outfile.h"
+
+int fold_part_write(const char *path, int fold, cv_result_t *const *res, const char *const *keys, int n_models,
+                    size_t rows, int K, char *err, size_t errlen) {
+  outfile_t o;
+  if (outfile_open(&o, path, err, errlen)) return -1;
+  fprintf(o.f, "#genre-fold 1 %d %zu %d\n", fold + 1, rows, K);
+  for (int m = 0; m < n_models; m++) {
+    if (!res[m]) continue;
+    const cv_fold_t *fd = &res[m]->fold[fold];
+    fprintf(o.f, "model %s %d %a\n", keys[m], fd->epochs, fd->seconds);
+    for (int e = 0; e < fd->epochs; e++) {
+      const epoch_log_t *l = &fd->log[e];
+      fprintf(o.f, "log %a %a %a %a %a %a %a\n", l->train_loss, l->train_acc, l->val_loss, l->val_acc, l->test_loss,
+              l->test_acc, l->seconds);
+    }
+    for (size_t i = 0; i < rows; i++) {
+      if (res[m]->fold_of_row[i] != fold) continue;
+      fprintf(o.f, "row %zu", i);
+      for (int k = 0; k < K; k++) fprintf(o.f, " %a", (double)res[m]->probs[i * (size_t)K + (size_t)k]);
+      fputc('\n', o.f);
+    }
+  }
+  fputs("end\n", o.f);
+  return outfile_commit(&o, 1, err, errlen);
+}
+
+/* One model's block: its log lines and rows, until the next "model" or "end". */
+static int read_model(FILE *f, cv_result_t *r, int fold, size_t rows, int K, int max_epochs, char *line, size_t len) {
+  cv_fold_t *fd = &r->fold[fold];
+  for (int e = 0; e < fd->epochs; e++) {
+    epoch_log_t *l = &fd->log[e];
+    if (e >= max_epochs || !fgets(line, (int)len, f) ||
+        sscanf(line, "log %la %la %la %la %la %la %la", &l->train_loss, &l->train_acc, &l->val_loss, &l->val_acc,
+               &l->test_loss, &l->test_acc, &l->seconds) != 7)
+      return -1;
+  }
+  long at = ftell(f);
+  while (fgets(line, (int)len, f) && strncmp(line, "row ", 4) == 0) {
+    char *p = line + 4, *end;
+    size_t i = strtoul(p, &end, 10);
+    if (end == p || i >= rows || r->fold_of_row[i] != fold) return -1;
+    for (int k = 0; k < K; k++) {
+      p = end;
+      double v = strtod(p, &end);
+      if (end == p) return -1;
+      r->probs[i * (size_t)K + (size_t)k] = (real)v;
+    }
+    at = ftell(f);
+  }
+  return fseek(f, at, SEEK_SET);
+}
+
+int fold_part_read(const char *path, int fold, cv_result_t *const *res, const char *const *keys, int n_models,
+                   size_t rows, int K, int *const max_epochs, char *err, size_t errlen) {
+  FILE *f = fopen(path, "r");
+  if (!f) return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+  static char line[1 << 16];
+  int v, at_fold, k, found = 0, expected = 0, rc = -1;
+  for (int m = 0; m < n_models; m++) expected += res[m] != NULL;
+  size_t n;
+  if (!fgets(line, sizeof line, f) || sscanf(line, "#genre-fold %d %d %zu %d", &v, &at_fold, &n, &k) != 4 || v != 1 ||
+      at_fold != fold + 1 || n != rows || k != K) {
+    snprintf(err, errlen, "%s: not fold %d of this experiment (%zu segments, %d labels)", path, fold + 1, rows, K);
+    goto out;
+  }
+  while (fgets(line, sizeof line, f)) {
+    char key[64];
+    int epochs;
+    double seconds;
+    if (strcmp(line, "end\n") == 0) {
+      rc = found == expected ? 0 : -1;
+      break;
+    }
+    if (sscanf(line, "model %63s %d %la", key, &epochs, &seconds) != 3) break;
+    int m = 0;
+    while (m < n_models && strcmp(keys[m], key) != 0) m++;
+    if (m == n_models || !res[m] || epochs < 0 || epochs > max_epochs[m]) break;
+    res[m]->fold[fold].epochs = epochs, res[m]->fold[fold].seconds = seconds;
+    if (read_model(f, res[m], fold, rows, K, max_epochs[m], line, sizeof line)) break;
+    found++;
+  }
+  if (rc) snprintf(err, errlen, "%s: damaged or incomplete fold part", path);
+out:
+  fclose(f);
+  return rc;
+}
