@@ -314,8 +314,8 @@ fuzz-seeds: $(BUILD)/tests/fuzz_seeds
 VALGRIND := valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
             --show-leak-kinds=definite --track-origins=no --quiet \
             --suppressions=$(CURDIR)/tests/fuzz/valgrind.supp
-VALGRIND_ORDER := test_parity test_robust test_ann test_cnn test_experiment test_fuzz \
-                  test_extract test_features test_nn test_nn64 test_dsp
+VALGRIND_ORDER := test_parity test_robust test_predict test_long test_ann test_cnn test_experiment test_stats \
+                  test_names test_shard test_html test_fuzz test_extract test_features test_nn test_nn64 test_dsp
 valgrind: deps $(GENRE) $(TEST_BIN)
 	@command -v valgrind >/dev/null || { echo "run:  sudo apt-get install -y valgrind"; exit 1; }
 	@mkdir -p $(BUILD)/valgrind; rm -f $(BUILD)/valgrind/*.log; \

@@ -13,24 +13,19 @@
 #include "extract.h"
 #include "recording.h"
 
-/* Under the sanitizers (5-10x slower) the same paths on shorter signals. */
-#if defined(__SANITIZE_ADDRESS__)
-#define TRACKS 4       /* 2 minutes */
-#define WINDOW 30      /* seconds: windows of the pooled row */
-#define MINUTES 12     /* the long extraction: past the 10 minutes of exact rows */
-#define RSS_BOUND 1000 /* MB: AddressSanitizer's own allocator and shadow memory */
-#else
-#define TRACKS 20      /* 10 minutes */
-#define WINDOW 180
-#define MINUTES 180
-#define RSS_BOUND 200
-#endif
+/* Under the sanitizers or valgrind (memcheck(): 5-10x and more slower) the
+ * same paths on shorter signals; there, the RSS bound is the checker's own. */
+static int TRACKS = 20;      /* 10 minutes (4: 2 minutes) */
+static int WINDOW = 180;     /* seconds: windows of the pooled row (30) */
+static int MINUTES = 180;    /* the long extraction (12: past the 5 minutes of exact rows) */
+static int RSS_BOUND = 200;  /* MB (1000: the checker's allocator and shadow memory) */
 
 static char dir[600], long_wav[700];
 static size_t long_samples;
 
 /* 10 minutes of the synthetic corpus's 20 styles back to back. */
 static void setup(void) {
+  if (memcheck()) TRACKS = 4, WINDOW = 30, MINUTES = 12, RSS_BOUND = 1000;
   snprintf(dir, sizeof dir, "%s", scratch_dir());
   snprintf(long_wav, sizeof long_wav, "%s/ten_minutes.wav", dir);
   CHECK(run("%s synth -o %s/corpus -n 2 -s 30 >/dev/null", genre_bin(), dir) == 0, "synth");
@@ -50,7 +45,7 @@ static void setup(void) {
       sf_close(r);
     }
   sf_close(w);
-  CHECK(long_samples == TRACKS * 30 * 22050, "a %d-minute recording (%zu samples)", TRACKS / 2, long_samples);
+  CHECK(long_samples == (size_t)TRACKS * 30 * 22050, "a %d-minute recording (%zu samples)", TRACKS / 2, long_samples);
 }
 
 typedef struct seg_check {
@@ -85,7 +80,7 @@ static void test_streamed_equals_in_memory(void) {
   seg_check_t s = {.x = audio.x, .an = an, .equal = 1};
   recording_info_t info;
   int rc = recording_run(rec, long_wav, 1, streamed, compare_segment, &s, &info, err, sizeof err);
-  CHECK(rc == 0 && info.segments == TRACKS * 10 && s.segments == TRACKS * 10 && !info.windowed,
+  CHECK(rc == 0 && info.segments == (size_t)TRACKS * 10 && s.segments == (size_t)TRACKS * 10 && !info.windowed,
         "streamed: %d segments, exact row", TRACKS * 10);
   CHECK(s.equal, "streamed segments: rows and log-mels bit for bit those of the in-memory analysis");
   CHECK(memcmp(exact, streamed, sizeof exact) == 0, "the whole-recording row bit for bit the in-memory one");
