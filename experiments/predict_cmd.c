@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analysis.h"
 #include "audio.h"
 #include "cli.h"
 #include "commands.h"
@@ -119,7 +118,7 @@ int predict_parse_args(int argc, char **argv, predict_args_t *a) {
 /* --- files ---------------------------------------------------------------- */
 
 typedef struct file_result {
-  int done, ok;
+  int ok;
   char err[600];
   size_t segments;
   real *seg;       /* [segments][K] */

@@ -195,29 +195,20 @@ static void feed(stream_t *s, const float *x, size_t n) {
   } while (!s->failed && (x ? used < n || done == s->resampled_cap : done > 0));
 }
 
-/* Interleaved frames to mono float32 as audio_load does. 0, or -1 with the
- * reason when a sample is not audio. */
-static int to_mono(const predict_args_t *a, const unsigned char *raw, size_t frames, float *mono,
-                   unsigned long long at, char *err, size_t errlen) {
-  size_t ch = (size_t)a->channels;
-  for (size_t i = 0; i < frames; i++) {
-    float sum = 0.0f;
-    for (size_t c = 0; c < ch; c++) {
-      float v;
-      if (a->sample_format == SAMPLE_S16) {
-        const unsigned char *b = raw + 2 * (i * ch + c);
-        v = (float)(int16_t)(b[0] | b[1] << 8) * (1.0f / 32768.0f);
-      } else {
-        uint32_t u;
-        memcpy(&u, raw + 4 * (i * ch + c), 4);
-        memcpy(&v, &u, 4);
-        if (!(fabsf(v) <= AUDIO_MAX_AMPLITUDE))
-          return snprintf(err, errlen, "%s sample at %.3f s of input: not audio", isfinite(v) ? "out-of-range" : "NaN or Inf",
-                          (double)(at + i) / a->rate), -1;
-      }
-      sum += v;
+/* Raw interleaved samples to float32 (s16 as libsndfile scales it). 0, or -1
+ * with the reason when a sample is not audio. */
+static int to_float(const predict_args_t *a, const unsigned char *raw, size_t frames, float *x, unsigned long long at,
+                    char *err, size_t errlen) {
+  size_t n = frames * (size_t)a->channels;
+  for (size_t i = 0; i < n; i++) {
+    if (a->sample_format == SAMPLE_S16) {
+      x[i] = (float)(int16_t)(raw[2 * i] | raw[2 * i + 1] << 8) * (1.0f / 32768.0f);
+      continue;
     }
-    mono[i] = ch > 1 ? sum / (float)ch : sum;
+    memcpy(&x[i], raw + 4 * i, 4);
+    if (!(fabsf(x[i]) <= AUDIO_MAX_AMPLITUDE))
+      return snprintf(err, errlen, "%s sample at %.3f s of input: not audio", isfinite(x[i]) ? "out-of-range" : "NaN or Inf",
+                      (double)(at + i / (size_t)a->channels) / a->rate), -1;
   }
   return 0;
 }
@@ -256,11 +247,12 @@ int predict_stream(const predict_args_t *a, classifier_t *c, predict_out_t *o) {
   out_header(o, lead, 1, trail, 2);
   size_t frame_bytes = (size_t)a->channels * (a->sample_format == SAMPLE_S16 ? 2 : 4);
   unsigned char *raw = malloc(READ_BYTES + frame_bytes);
+  float *samples = malloc(((READ_BYTES + frame_bytes) / 2 + 1) * sizeof(float)); /* interleaved, as float */
   float *mono = malloc((READ_BYTES / frame_bytes + 1) * sizeof(float));
   size_t carry = 0;
   unsigned long long frames_in = 0;
   double t0 = now_seconds();
-  while (raw && mono && !s.failed) {
+  while (raw && samples && mono && !s.failed) {
     ssize_t got = read(STDIN_FILENO, raw + carry, READ_BYTES);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
@@ -269,16 +261,17 @@ int predict_stream(const predict_args_t *a, classifier_t *c, predict_out_t *o) {
     }
     if (got == 0) break;
     size_t have = carry + (size_t)got, frames = have / frame_bytes;
-    if (to_mono(a, raw, frames, mono, frames_in, err, sizeof err)) {
+    if (to_float(a, raw, frames, samples, frames_in, err, sizeof err)) {
       rc = 1;
       break;
     }
+    audio_downmix(samples, frames, (size_t)a->channels, mono);
     feed(&s, mono, frames);
     frames_in += frames;
     carry = have - frames * frame_bytes;
     memmove(raw, raw + frames * frame_bytes, carry);
   }
-  if (!raw || !mono) s.failed = 1;
+  if (!raw || !samples || !mono) s.failed = 1;
   if (rc == 0 && !s.failed) feed(&s, NULL, 0);
   if (rc == 0 && carry) {
     fprintf(stderr, "genre predict: standard input ended inside a sample frame: %zu trailing byte%s ignored\n", carry,
@@ -288,7 +281,7 @@ int predict_stream(const predict_args_t *a, classifier_t *c, predict_out_t *o) {
   if (s.failed) snprintf(err, sizeof err, "out of memory"), rc = 1;
   if (*err) fprintf(stderr, "genre predict: %s\n", err);
   if (!s.failed) summary(&s, (double)frames_in / a->rate, now_seconds() - t0);
-  free(raw), free(mono);
+  free(raw), free(samples), free(mono);
   stream_free(&s);
   return rc;
 }

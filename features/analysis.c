@@ -64,7 +64,6 @@ struct analysis {
   size_t f0, f1, s0, s1; /* the frames and samples its statistics cover */
   const analysis_levels_t *given; /* floors from a longer signal (NULL: the signal's own) */
   int tuning_bin;                 /* chroma's tuning from a longer signal (-1: the signal's own) */
-  analysis_levels_t own;          /* the last signal's */
 };
 
 void analysis_free(analysis_t *a) {
@@ -253,6 +252,17 @@ static inline __attribute__((always_inline)) void overlap_add(double *ola, long 
   for (int i = 0; i < STFT_N_FFT; i++) dst[i] += frame[i];
 }
 
+/* `used` consecutive magnitude rows from mag, transposed to [bin][frame] in
+ * a->lanes_in (16 x 16 blocks, which stay in L1); missing lanes repeat the
+ * last frame. */
+static inline __attribute__((always_inline)) void to_lanes(analysis_t *a, const float *mag, size_t used) {
+  const float *src[MEDIAN_LANES];
+  for (int l = 0; l < MEDIAN_LANES; l++) src[l] = mag + ((size_t)l < used ? (size_t)l : used - 1) * STFT_ROW;
+  for (int kb = 0; kb < STFT_ROW; kb += MEDIAN_LANES)
+    for (int l = 0; l < MEDIAN_LANES; l++)
+      for (int k = kb; k < kb + MEDIAN_LANES && k < STFT_BINS; k++) a->lanes_in[k * MEDIAN_LANES + l] = src[l][k];
+}
+
 /* Frames [t0, t1) of a signal with `frames` frames. */
 HOT_KERNEL
 static int process_chunk(analysis_t *a, const float *x, size_t n, size_t frames, size_t t0,
@@ -281,18 +291,12 @@ static int process_chunk(analysis_t *a, const float *x, size_t n, size_t frames,
    * features, all vectorised across the 16 frames */
   for (size_t p = 0; p < STFT_BINS + 2 * CONTEXT; p++)
     a->rows[p] = a->lanes_in + reflect_index((long)p - CONTEXT, STFT_BINS) * MEDIAN_LANES;
-  const float *src[MEDIAN_LANES];
   double centroid[MEDIAN_LANES], bandwidth[MEDIAN_LANES], rolloff[MEDIAN_LANES];
   double peak[MEDIAN_LANES * CONTRAST_BANDS], valley[MEDIAN_LANES * CONTRAST_BANDS];
   float mel[MEDIAN_LANES * MEL_BANDS];
   for (size_t f = 0; f < count; f += MEDIAN_LANES) {
     size_t used = count - f < MEDIAN_LANES ? count - f : MEDIAN_LANES;
-    for (int l = 0; l < MEDIAN_LANES; l++) /* missing lanes repeat the last frame */
-      src[l] = a->mag + (t0 + f + ((size_t)l < used ? (size_t)l : used - 1) - c0) * STFT_ROW;
-    for (int kb = 0; kb < STFT_ROW; kb += MEDIAN_LANES)
-      for (int l = 0; l < MEDIAN_LANES; l++)
-        for (int k = kb; k < kb + MEDIAN_LANES && k < STFT_BINS; k++)
-          a->lanes_in[k * MEDIAN_LANES + l] = src[l][k];
+    to_lanes(a, a->mag + (t0 + f - c0) * STFT_ROW, used);
 
     median31(a->rows, STFT_BINS, a->lanes_out, MEDIAN_LANES);
     for (int kb = 0; kb < STFT_ROW; kb += MEDIAN_LANES)
@@ -442,7 +446,7 @@ int analysis_run_range(analysis_t *a, const float *x, size_t n, size_t f0, size_
   /* mel dB, MFCC (DCT via BLAS, in double: MFCC means can be near zero and a
    * float32 sum of 128 terms of +-100 dB would cost them their precision),
    * onset envelope, tempo */
-  a->own.mel_top_db = power_to_db(a->mel, frames * MEL_BANDS, a->given ? &a->given->mel_top_db : NULL);
+  power_to_db(a->mel, frames * MEL_BANDS, a->given ? &a->given->mel_top_db : NULL);
   /* Rows k >= 1 of the DCT sum to zero, so each frame is centred first: the
    * same coefficients, without cancelling the common -60 dB offset (and exact
    * zeros for constant frames, as librosa gives). Row 0 is the mean's. */
@@ -473,7 +477,6 @@ int analysis_run_range(analysis_t *a, const float *x, size_t n, size_t f0, size_
     top_p = fmax(top_p, a->peak[i]);
     top_v = fmax(top_v, a->valley[i]);
   }
-  a->own.contrast_top_peak = top_p, a->own.contrast_top_valley = top_v;
   if (a->given) top_p = a->given->contrast_top_peak, top_v = a->given->contrast_top_valley;
   for (size_t i = 0; i < pv; i++)
     a->peak[i] = fmax(a->peak[i], top_p - 80.0) - fmax(a->valley[i], top_v - 80.0);
@@ -529,9 +532,7 @@ static int levels_chunk(analysis_t *a, const float *x, size_t n, size_t t0, size
   }
   for (size_t f = 0; f < t1 - t0; f += MEDIAN_LANES) {
     size_t used = t1 - t0 - f < MEDIAN_LANES ? t1 - t0 - f : MEDIAN_LANES;
-    for (int l = 0; l < MEDIAN_LANES; l++)
-      for (int k = 0; k < STFT_BINS; k++)
-        a->lanes_in[k * MEDIAN_LANES + l] = a->mag[(f + ((size_t)l < used ? (size_t)l : used - 1)) * STFT_ROW + k];
+    to_lanes(a, a->mag + f * STFT_ROW, used);
     spectral_peak_valley(a->spectral, a->lanes_in, peak, valley);
     melbank_apply(a->melbank, a->lanes_in, mel);
     pitch_peaks_clear(&a->peaks);

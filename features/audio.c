@@ -13,7 +13,6 @@
 
 void audio_buf_free(audio_buf_t *buf) {
   free(buf->x);
-  free(buf->raw);
   memset(buf, 0, sizeof *buf);
 }
 
@@ -106,8 +105,17 @@ audio_reader_t *audio_open(const char *path, char *err, size_t errlen) {
   return r;
 }
 
-int audio_source_rate(const audio_reader_t *r) { return r->info.samplerate; }
-int audio_source_channels(const audio_reader_t *r) { return r->info.channels; }
+void audio_downmix(const float *x, size_t frames, size_t channels, float *mono) {
+  for (size_t i = 0; i < frames; i++) {
+    if (channels == 1) {
+      mono[i] = x[i];
+      continue;
+    }
+    float s = 0.0f;
+    for (size_t c = 0; c < channels; c++) s += x[i * channels + c];
+    mono[i] = s / (float)channels;
+  }
+}
 
 /* The next block of source frames, checked and downmixed into r->mono.
  * Frames read (0 at the end), or -1 with err. */
@@ -133,16 +141,7 @@ static long read_mono(audio_reader_t *r, char *err, size_t errlen) {
         snprintf(err, errlen, "NaN or Inf sample at frame %llu", at);
       return -1;
     }
-  /* to mono: float32 mean over channels */
-  for (size_t i = 0; i < n; i++) {
-    if (ch == 1) {
-      r->mono[i] = r->raw[i];
-      continue;
-    }
-    float s = 0.0f;
-    for (size_t c = 0; c < ch; c++) s += r->raw[i * ch + c];
-    r->mono[i] = s / (float)ch;
-  }
+  audio_downmix(r->raw, n, ch, r->mono);
   r->frames += n;
   return (long)n;
 }

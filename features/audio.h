@@ -22,10 +22,12 @@ typedef struct audio_buf {
   float *x;   /* mono samples at AUDIO_SR */
   size_t n;   /* samples */
   size_t cap; /* allocated samples */
-  float *raw; /* decoded interleaved samples before downmix / resampling */
-  size_t raw_cap;
   int source_rate, source_channels;
 } audio_buf_t;
+
+/* Interleaved frames to mono: the float32 mean over channels, in channel
+ * order (librosa's to_mono on float32 samples). */
+void audio_downmix(const float *x, size_t frames, size_t channels, float *mono);
 
 /* A file decoded block by block: mono float32 at AUDIO_SR, exactly the
  * samples audio_load gives, without holding them. */
@@ -36,8 +38,6 @@ audio_reader_t *audio_open(const char *path, char *err, size_t errlen);
  * end, or -1 with the reason (a bad sample, a decoding error, too long). */
 long audio_read(audio_reader_t *r, const float **out, char *err, size_t errlen);
 void audio_close(audio_reader_t *r);
-int audio_source_rate(const audio_reader_t *r);
-int audio_source_channels(const audio_reader_t *r);
 
 /* Loads path into buf. 0 on success; -1 with a reason in err (the caller adds
  * the file name), e.g. "not a WAV/AIFF/AU/FLAC/OGG/MP3 file (libsndfile: ...)". */

@@ -147,7 +147,12 @@ static int analyse_ready(run_t *u) {
     if (analysis_run(r->an, at(r, from), SEGMENT_SAMPLES, r->row, u->want_mel ? r->mel : NULL)) return -1;
     if (u->on_segment(u->ctx, u->next_seg, r->row, u->want_mel ? r->mel : NULL)) return -1;
   }
-  if (u->whole && !u->windowed && u->total > r->exact + MARGIN) u->windowed = 1;
+  if (u->whole && !u->windowed && u->total > r->exact + MARGIN) { /* a long recording: its levels from here on */
+    u->windowed = 1;
+    pool_reset(&r->pool);
+    analysis_levels_init(&r->levels);
+    memset(r->tuning, 0, sizeof *r->tuning);
+  }
   for (; u->whole && u->windowed; u->next_win++) {
     size_t core = u->next_win * r->window, core_end = core + r->window, context = CONTEXT_FRAMES * STFT_HOP;
     if (core >= u->total && u->eof) break;
@@ -181,12 +186,11 @@ static int analyse_ready(run_t *u) {
 }
 
 /* Decodes the file and analyses what is ready as samples arrive. 0, or a RECORDING_* error. */
-static int stream_file(run_t *u, const char *path, recording_info_t *info, char *err, size_t errlen) {
+static int stream_file(run_t *u, const char *path, char *err, size_t errlen) {
   recording_t *r = u->r;
   r->n = r->base = 0;
   audio_reader_t *in = audio_open(path, err, errlen);
   if (!in) return RECORDING_BAD_INPUT;
-  info->source_rate = audio_source_rate(in), info->source_channels = audio_source_channels(in);
   int rc = RECORDING_OK;
   while (rc == RECORDING_OK && !u->eof) {
     const float *x;
@@ -205,9 +209,8 @@ static int stream_file(run_t *u, const char *path, recording_info_t *info, char 
  * recording's dB floors, and pooled. */
 static int pool_windows(recording_t *r, const char *path, double *whole, char *err, size_t errlen) {
   run_t u = {.r = r, .whole = whole, .windowed = 1, .pooling = 1};
-  recording_info_t info;
   analysis_set_levels(r->an, &r->levels, tuning_hist_bin(r->tuning));
-  int rc = stream_file(&u, path, &info, err, errlen);
+  int rc = stream_file(&u, path, err, errlen);
   analysis_set_levels(r->an, NULL, -1);
   if (rc == RECORDING_OK) window_pool_finish(&r->pool, r->an, whole);
   return rc;
@@ -217,11 +220,8 @@ int recording_run(recording_t *r, const char *path, int want_mel, double *whole,
                   recording_info_t *info, char *err, size_t errlen) {
   memset(info, 0, sizeof *info);
   if (errlen) err[0] = '\0';
-  pool_reset(&r->pool);
-  analysis_levels_init(&r->levels);
-  memset(r->tuning, 0, sizeof *r->tuning);
   run_t u = {.r = r, .want_mel = want_mel, .whole = whole, .on_segment = on_segment, .ctx = ctx};
-  int rc = stream_file(&u, path, info, err, errlen);
+  int rc = stream_file(&u, path, err, errlen);
   if (rc == RECORDING_OK) {
     info->samples = u.total, info->segments = u.next_seg, info->windowed = u.windowed;
     if (whole && u.windowed) rc = pool_windows(r, path, whole, err, errlen);

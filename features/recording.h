@@ -37,7 +37,6 @@ typedef int (*segment_fn)(void *ctx, size_t k, const double *row, const float *m
 typedef struct recording_info {
   size_t samples, segments; /* at 22050 Hz; full 3-s segments */
   int windowed;             /* the whole row was pooled from windows */
-  int source_rate, source_channels;
 } recording_info_t;
 
 enum { RECORDING_OK = 0, RECORDING_BAD_INPUT = -1, RECORDING_FAILED = -2 };
