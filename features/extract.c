@@ -120,18 +120,27 @@ static void part_path(char *buf, size_t len, const job_t *job, const input_t *in
   snprintf(buf, len, "%s/parts/%s.%s", job->outdir, in->file_stem, ext);
 }
 
+/* The key line a part (or .err part) of this very source starts with; NULL
+ * when out of memory. */
+static char *source_key(const input_t *in, const struct stat *st, size_t *len) {
+  char *key = NULL;
+  FILE *k = open_memstream(&key, len);
+  if (!k) return NULL;
+  part_key(k, in->name, in->label, st);
+  if (fclose(k) == 0) return key;
+  free(key);
+  return NULL;
+}
+
 /* --resume: the part file of `in` when it is whole and matches the source, and
  * the log-mel file it goes with is whole too. 1 when r now holds it. */
 static int part_reuse(const job_t *job, const input_t *in, const struct stat *st, result_t *r) {
-  char path[4300], *key = NULL, why[256];
-  size_t key_len = 0;
+  char path[4300], why[256];
+  size_t key_len;
   unsigned long long samples, segments;
-  FILE *k = open_memstream(&key, &key_len);
-  if (!k) return 0;
-  part_key(k, in->name, in->label, st);
-  int ok = fclose(k) == 0;
+  char *key = source_key(in, st, &key_len);
   part_path(path, sizeof path, job, in, "csv");
-  ok = ok && part_check_file(path, key, key_len, &samples, &segments) == 0;
+  int ok = key && part_check_file(path, key, key_len, &samples, &segments) == 0;
   free(key);
   part_path(path, sizeof path, job, in, "npy");
   FILE *f = ok ? fopen(path, "rb") : NULL;
@@ -161,23 +170,16 @@ static void write_err_part(const job_t *job, const input_t *in, const struct sta
 
 /* --merge: the reason a shard recorded for this very source; 1 when found. */
 static int read_err_part(const job_t *job, const input_t *in, const struct stat *st, char *reason, size_t len) {
-  char path[4300], *key = NULL, *text = NULL;
-  size_t key_len = 0, text_len = 0;
-  FILE *k = open_memstream(&key, &key_len);
-  if (!k) return 0;
-  part_key(k, in->name, in->label, st);
-  fclose(k);
+  char path[4300], text[8192];
+  size_t key_len, text_len = 0;
+  char *key = source_key(in, st, &key_len);
   part_path(path, sizeof path, job, in, "err");
-  FILE *f = fopen(path, "rb"), *m = f ? open_memstream(&text, &text_len) : NULL;
-  int c, found = 0;
-  while (m && text_len < 8192 && (c = fgetc(f)) != EOF) fputc(c, m), fflush(m);
-  if (m) fclose(m);
-  if (f) fclose(f);
-  if (text && key && text_len > key_len && memcmp(text, key, key_len) == 0 && text[text_len - 1] == '\n') {
-    snprintf(reason, len, "%.*s", (int)(text_len - key_len - 1), text + key_len);
-    found = 1;
-  }
-  free(key), free(text);
+  FILE *f = key ? fopen(path, "rb") : NULL;
+  if (f) text_len = fread(text, 1, sizeof text, f), fclose(f);
+  int found = key && text_len > key_len && text_len < sizeof text && memcmp(text, key, key_len) == 0 &&
+              text[text_len - 1] == '\n';
+  if (found) snprintf(reason, len, "%.*s", (int)(text_len - key_len - 1), text + key_len);
+  free(key);
   return found;
 }
 

@@ -12,13 +12,14 @@ void part_key(FILE *f, const char *name, const char *label, const struct stat *s
   fprintf(f, ",%lld,%lld%09ld\n", (long long)st->st_size, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
 }
 
-/* A scan of a part's bytes, fed in blocks: the key compared, CSV records
- * counted (a newline inside quotes belongs to its field), the start of the
- * last two records and the text of the last one kept. */
+/* A scan of a part's bytes, fed in blocks: the key compared (or, with key
+ * NULL, the first record taken as the key), CSV records counted (a newline
+ * inside quotes belongs to its field), the start of the last two records and
+ * the text of the last one kept. */
 typedef struct scan {
   const char *key;
   size_t key_len, at;     /* bytes seen */
-  int quoted, bad;
+  int quoted, bad, key_done;
   size_t records;         /* after the key, finished */
   size_t start[3];        /* offsets: the record before the last finished one, the last finished one, the current one */
   char last[64];          /* the current record's first bytes */
@@ -31,14 +32,17 @@ static void scan_feed(scan_t *s, const char *p, size_t n) {
   for (size_t i = 0; i < n && !s->bad; i++, s->at++) {
     char c = p[i];
     if (c == '\0') s->bad = 1;
-    if (s->at < s->key_len) {
-      if (c != s->key[s->at]) s->bad = 1;
-      if (s->at + 1 == s->key_len) s->start[0] = s->start[1] = s->start[2] = s->key_len;
+    if (c == '"') s->quoted = !s->quoted; /* "" inside a field toggles twice */
+    if (!s->key_done) {
+      if (s->key && c != s->key[s->at]) s->bad = 1;
+      if (s->key ? s->at + 1 == s->key_len : c == '\n' && !s->quoted) {
+        s->key_len = s->at + 1, s->key_done = 1;
+        s->start[0] = s->start[1] = s->start[2] = s->key_len;
+      }
       continue;
     }
     if (s->last_len < sizeof s->last) s->last[s->last_len] = c;
     s->last_len++;
-    if (c == '"') s->quoted = !s->quoted; /* "" inside a field toggles twice */
     if (c != '\n' || s->quoted) continue;
     s->records++;
     s->end_len = s->last_len <= sizeof s->end ? s->last_len : 0;
@@ -50,7 +54,7 @@ static void scan_feed(scan_t *s, const char *p, size_t n) {
 /* "#end,<samples>,<segments>\n" as the last record, and the counts it states
  * agree with the rows. */
 static int scan_finish(const scan_t *s, unsigned long long *samples, unsigned long long *segments) {
-  if (s->bad || s->at <= s->key_len || s->last_len != 0 || s->end_len < 6 || memcmp(s->end, "#end,", 5) != 0) return -1;
+  if (s->bad || !s->key_done || s->at <= s->key_len || s->last_len != 0 || s->end_len < 6 || memcmp(s->end, "#end,", 5) != 0) return -1;
   unsigned long long v[2] = {0, 0};
   size_t i = 5;
   for (int k = 0; k < 2; k++) {
@@ -100,42 +104,15 @@ static int copy_range(FILE *f, long from, long to, FILE *out) {
   return 0;
 }
 
-/* The first record of f (the key line; its quoted file name may hold a
- * newline), read into a new string. NULL when there is none. */
-static char *first_record(FILE *f, size_t *len) {
-  char *key = NULL;
-  size_t n = 0;
-  FILE *k = open_memstream(&key, &n);
-  if (!k) return NULL;
-  int c, quoted = 0, done = 0;
-  while (!done && n < 70000 && (c = fgetc(f)) != EOF) {
-    fputc(c, k);
-    if (c == '"') quoted = !quoted;
-    done = c == '\n' && !quoted;
-    fflush(k);
-  }
-  fclose(k);
-  if (!done) free(key), key = NULL;
-  *len = n;
-  return key;
-}
-
 int part_copy(const char *path, FILE *t30, FILE *t3) {
   FILE *f = fopen(path, "rb");
   if (!f) return -1;
-  size_t key_len;
-  char *key = first_record(f, &key_len);
+  scan_t s = {0}; /* any key: the part was checked (or just written) for this source */
   unsigned long long samples, segments;
-  int rc = -1;
-  if (key) {
-    scan_t s = {.key = key, .key_len = key_len};
-    rewind(f);
-    if (scan_file(f, &s, &samples, &segments) == 0 &&
-        copy_range(f, (long)key_len, (long)s.start[0], t3) == 0 &&
-        copy_range(f, (long)s.start[0], (long)s.start[1], t30) == 0)
-      rc = 0;
-  }
-  free(key);
+  int rc = scan_file(f, &s, &samples, &segments) == 0 && copy_range(f, (long)s.key_len, (long)s.start[0], t3) == 0 &&
+                   copy_range(f, (long)s.start[0], (long)s.start[1], t30) == 0
+               ? 0
+               : -1;
   fclose(f);
   return rc;
 }
