@@ -2,18 +2,37 @@
 
 #include "layers.h"
 
-/* out[B,O] = in[B,I] w[O,I]^T + b[O] */
-void dense_forward(real *out, const real *in, const real *w, const real *b, int B, int I, int O) {
-  for (int n = 0; n < B; n++) memcpy(out + (size_t)n * O, b, sizeof(real) * O);
-  GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, B, O, I, 1, in, I, w, I, 1, out, O);
+int dense_blocks(int columns) { return (columns + DENSE_BLOCK - 1) / DENSE_BLOCK; }
+
+static int block_end(int blk, int columns) { return (blk + 1) * DENSE_BLOCK < columns ? (blk + 1) * DENSE_BLOCK : columns; }
+
+/* out[B, o0:o1] = in[B,I] w[o0:o1,I]^T + b[o0:o1], block by block */
+void dense_forward(real *out, const real *in, const real *w, const real *b, int B, int I, int O, int blk0, int blk1) {
+  for (int blk = blk0; blk < blk1; blk++) {
+    int o0 = blk * DENSE_BLOCK, o1 = block_end(blk, O);
+    for (int n = 0; n < B; n++) memcpy(out + (size_t)n * O + o0, b + o0, sizeof(real) * (size_t)(o1 - o0));
+    GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, B, o1 - o0, I, 1, in, I, w + (size_t)o0 * I, I, 1, out + o0, O);
+  }
 }
 
-/* din[B,I] = dout[B,O] w[O,I]; dw[O,I] = dout^T in; db[O] = sum over B of dout */
-void dense_backward(real *din, real *dw, real *db, const real *dout, const real *in, const real *w,
-                    int B, int I, int O) {
-  GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, O, I, B, 1, dout, O, in, I, 0, dw, I);
-  for (int o = 0; o < O; o++) db[o] = 0;
-  for (int n = 0; n < B; n++)
-    for (int o = 0; o < O; o++) db[o] += dout[(size_t)n * O + o];
-  if (din) GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, I, O, 1, dout, O, w, I, 0, din, I);
+/* dw[o0:o1, I] = dout[B, o0:o1]^T in; db[o0:o1] = sum over B of dout, block by block */
+void dense_backward_weights(real *dw, real *db, const real *dout, const real *in, int B, int I, int O, int blk0,
+                            int blk1) {
+  for (int blk = blk0; blk < blk1; blk++) {
+    int o0 = blk * DENSE_BLOCK, o1 = block_end(blk, O);
+    GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, I, B, 1, dout + o0, O, in, I, 0, dw + (size_t)o0 * I, I);
+    for (int o = o0; o < o1; o++) {
+      real acc = 0;
+      for (int n = 0; n < B; n++) acc += dout[(size_t)n * O + o];
+      db[o] = acc;
+    }
+  }
+}
+
+/* din[B, i0:i1] = dout[B,O] w[O, i0:i1], block by block of input columns */
+void dense_backward_input(real *din, const real *dout, const real *w, int B, int I, int O, int blk0, int blk1) {
+  for (int blk = blk0; blk < blk1; blk++) {
+    int i0 = blk * DENSE_BLOCK, i1 = block_end(blk, I);
+    GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, i1 - i0, O, 1, dout, O, w + i0, I, 0, din + i0, I);
+  }
 }

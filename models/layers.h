@@ -9,11 +9,19 @@
 
 #include "real.h"
 
-/* out[B,O] = in[B,I] w[O,I]^T + b[O] */
-void dense_forward(real *out, const real *in, const real *w, const real *b, int B, int I, int O);
-/* din[B,I] = dout[B,O] w[O,I]; dw[O,I] = dout^T in; db[O] = sum_B dout */
-void dense_backward(real *din, real *dw, real *db, const real *dout, const real *in, const real *w,
-                    int B, int I, int O);
+/* Dense layers in fixed blocks of DENSE_BLOCK columns, one GEMM each,
+ * whatever the thread count: BLAS rounds a product of a given width the same
+ * way every time, but not products of different widths. Each function does
+ * blocks [blk0, blk1) of dense_blocks(columns). */
+#define DENSE_BLOCK 256
+int dense_blocks(int columns);
+/* out[B,O] = in[B,I] w[O,I]^T + b[O], over blocks of output columns */
+void dense_forward(real *out, const real *in, const real *w, const real *b, int B, int I, int O, int blk0, int blk1);
+/* dw[O,I] = dout^T in; db[O] = sum over B of dout, over blocks of output rows */
+void dense_backward_weights(real *dw, real *db, const real *dout, const real *in, int B, int I, int O, int blk0,
+                            int blk1);
+/* din[B,I] = dout[B,O] w[O,I], over blocks of input columns */
+void dense_backward_input(real *din, const real *dout, const real *w, int B, int I, int O, int blk0, int blk1);
 
 /* out = max(0, in) over n values; din = dout where out > 0 */
 void relu_forward(real *out, const real *in, size_t n); /* out may be in */

@@ -45,6 +45,34 @@ void net_free(net_t *n) {
 /* Shapes, parameter and state counts of every layer into n (nothing
  * allocated). Sizes are bounded, so a layer table read from a file cannot make
  * us allocate beyond NET_MAX_* whatever it says. */
+/* Output size along one axis of `in` values for kernel k and stride s, and its
+ * leading padding: "valid" (none) or "same" (ceil(in / stride), the padding
+ * split as TensorFlow does). -1 when the kernel does not fit. */
+static int conv_axis(int in, int k, int s, int pad_kind, int *pad) {
+  if (pad_kind == PAD_VALID) return *pad = 0, in < k ? -1 : (in - k) / s + 1;
+  int out = (in + s - 1) / s, p = (out - 1) * s + k - in;
+  *pad = p > 0 ? p / 2 : 0;
+  return out;
+}
+
+/* A convolution's shape: k x k kernels, or 1 x k over W for a 1-D one (whose
+ * input has h 1). 0; -1 when it does not fit its input; -2 when too big. */
+static int plan_conv(layer_t *l, const layer_spec_t *sp, int c, int h, int w, int one_d) {
+  int k = sp->kernel, s = sp->stride > 0 ? sp->stride : 1, kh = one_d ? 1 : k;
+  if ((one_d && h != 1) || k < 1 || k > 64 || s > 64 || sp->size < 1 || sp->size > 65536) return -1;
+  conv_shape_t *cs = &l->conv;
+  cs->ci = c, cs->hi = h, cs->wi = w, cs->co = sp->size, cs->kh = kh, cs->kw = k, cs->stride = s;
+  cs->ho = one_d ? 1 : conv_axis(h, k, s, sp->pad, &cs->pad_h);
+  if (one_d) cs->pad_h = 0;
+  cs->wo = conv_axis(w, k, s, sp->pad, &cs->pad_w);
+  if (cs->ho < 1 || cs->wo < 1) return -1;
+  if ((size_t)cs->co * c * kh * k > NET_MAX_PARAMS || (size_t)cs->co * cs->ho * cs->wo > NET_MAX_ACTIVATIONS ||
+      (size_t)c * kh * k * cs->ho * cs->wo > NET_MAX_ACTIVATIONS)
+    return -2;
+  l->nw = (size_t)cs->co * c * kh * k, l->nb = (size_t)cs->co;
+  return 0;
+}
+
 static int plan(net_t *n, const layer_spec_t *spec, int n_layers, int in_c, int in_h, int in_w, int n_classes,
                 size_t *col_out, char *err, size_t errlen) {
   if (n_layers < 1 || n_layers > NET_MAX_LAYERS || n_classes < 2 || n_classes > 65536 || in_c < 1 || in_h < 1 ||
@@ -79,53 +107,19 @@ static int plan(net_t *n, const layer_spec_t *spec, int n_layers, int in_c, int 
     case LAYER_BATCHNORM:
       l->nw = l->nb = (size_t)c;
       break;
-    case LAYER_CONV2D: {
-      int k = spec[i].kernel, s = spec[i].stride > 0 ? spec[i].stride : 1;
-      if (k < 1 || k > 64 || s > 64 || spec[i].size < 1 || spec[i].size > 65536) goto bad;
-      conv_shape_t *cs = &l->conv;
-      cs->ci = c, cs->hi = h, cs->wi = w, cs->co = spec[i].size, cs->kh = cs->kw = k, cs->stride = s;
-      if (spec[i].pad == PAD_VALID) { /* no padding: (in - k) / stride + 1 */
-        if (h < k || w < k) goto bad;
-        cs->ho = (h - k) / s + 1, cs->wo = (w - k) / s + 1, cs->pad_h = cs->pad_w = 0;
-      } else { /* "same": ceil(in / stride), padding split as TensorFlow does */
-        cs->ho = (h + s - 1) / s, cs->wo = (w + s - 1) / s;
-        int ph = (cs->ho - 1) * s + k - h, pw = (cs->wo - 1) * s + k - w;
-        cs->pad_h = ph > 0 ? ph / 2 : 0, cs->pad_w = pw > 0 ? pw / 2 : 0;
-      }
-      if ((size_t)cs->co * c * k * k > NET_MAX_PARAMS || (size_t)cs->co * cs->ho * cs->wo > NET_MAX_ACTIVATIONS ||
-          (size_t)c * k * k * cs->ho * cs->wo > NET_MAX_ACTIVATIONS)
-        goto too_big;
-      l->nw = (size_t)cs->co * c * k * k, l->nb = (size_t)cs->co;
-      if (conv_col_size(cs) > col) col = conv_col_size(cs);
-      c = cs->co, h = cs->ho, w = cs->wo;
+    case LAYER_CONV2D:
+    case LAYER_CONV1D: {
+      int fits = plan_conv(l, &spec[i], c, h, w, spec[i].kind == LAYER_CONV1D);
+      if (fits == -1) goto bad;
+      if (fits == -2) goto too_big;
+      if (conv_col_size(&l->conv) > col) col = conv_col_size(&l->conv);
+      c = l->conv.co, h = l->conv.ho, w = l->conv.wo;
       break;
     }
     case LAYER_MAXPOOL: {
       int k = spec[i].size;
       if (k < 1 || h / k < 1 || w / k < 1) goto bad;
       h /= k, w /= k;
-      break;
-    }
-    case LAYER_CONV1D: { /* a 1 x k convolution of the conv2d kernels, over W only */
-      int k = spec[i].kernel, s = spec[i].stride > 0 ? spec[i].stride : 1;
-      if (h != 1 || k < 1 || k > 64 || s > 64 || spec[i].size < 1 || spec[i].size > 65536) goto bad;
-      conv_shape_t *cs = &l->conv;
-      cs->ci = c, cs->hi = 1, cs->wi = w, cs->co = spec[i].size, cs->kh = 1, cs->kw = k, cs->stride = s, cs->ho = 1;
-      cs->pad_h = 0;
-      if (spec[i].pad == PAD_VALID) {
-        if (w < k) goto bad;
-        cs->wo = (w - k) / s + 1, cs->pad_w = 0;
-      } else {
-        cs->wo = (w + s - 1) / s;
-        int pw = (cs->wo - 1) * s + k - w;
-        cs->pad_w = pw > 0 ? pw / 2 : 0;
-      }
-      if ((size_t)cs->co * c * k > NET_MAX_PARAMS || (size_t)cs->co * cs->wo > NET_MAX_ACTIVATIONS ||
-          (size_t)c * k * cs->wo > NET_MAX_ACTIVATIONS)
-        goto too_big;
-      l->nw = (size_t)cs->co * c * k, l->nb = (size_t)cs->co;
-      if (conv_col_size(cs) > col) col = conv_col_size(cs);
-      c = cs->co, w = cs->wo;
       break;
     }
     case LAYER_MAXPOOL1D: {
@@ -373,56 +367,26 @@ static void conv_bwd_work(void *c, int k, int g0, int g1) {
   }
 }
 
-/* Dense layers are split into fixed blocks of DENSE_BLOCK columns, one GEMM
- * each, whatever the thread count: BLAS kernels round a product of a given
- * width the same way every time, but not products of different widths. */
-#define DENSE_BLOCK 256
-static int dense_blocks(int columns) { return (columns + DENSE_BLOCK - 1) / DENSE_BLOCK; }
-static int block_end(int b, int columns) { return (b + 1) * DENSE_BLOCK < columns ? (b + 1) * DENSE_BLOCK : columns; }
-
-/* dense forward over the blocks [b0, b1) of output columns */
+/* dense layers over their fixed column blocks [b0, b1) (layers.h) */
 static void dense_fwd_work(void *c, int k, int b0, int b1) {
   (void)k;
   job_t *j = c;
   layer_t *l = j->l;
-  int I = (int)l->in_size, O = l->c;
-  for (int blk = b0; blk < b1; blk++) {
-    int o0 = blk * DENSE_BLOCK, o1 = block_end(blk, O);
-    for (int b = 0; b < j->B; b++)
-      for (int o = o0; o < o1; o++) l->out[(size_t)b * O + o] = l->bias[o];
-    GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, j->B, o1 - o0, I, 1, j->in, I, l->weight + (size_t)o0 * I, I, 1,
-         l->out + o0, O);
-  }
+  dense_forward(l->out, j->in, l->weight, l->bias, j->B, (int)l->in_size, l->c, b0, b1);
 }
 
-/* dense weight gradients over the blocks [b0, b1) of output rows */
 static void dense_bwd_w_work(void *c, int k, int b0, int b1) {
   (void)k;
   job_t *j = c;
   layer_t *l = j->l;
-  int I = (int)l->in_size, O = l->c, o0 = b0 * DENSE_BLOCK, o1 = block_end(b1 - 1, O);
-  for (int blk = b0; blk < b1; blk++) {
-    int r0 = blk * DENSE_BLOCK, r1 = block_end(blk, O);
-    GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, r1 - r0, I, j->B, 1, l->dout + r0, O, j->in, I, 0,
-         l->dweight + (size_t)r0 * I, I);
-  }
-  for (int o = o0; o < o1; o++) {
-    real acc = 0;
-    for (int b = 0; b < j->B; b++) acc += l->dout[(size_t)b * O + o];
-    l->dbias[o] = acc;
-  }
+  dense_backward_weights(l->dweight, l->dbias, l->dout, j->in, j->B, (int)l->in_size, l->c, b0, b1);
 }
 
-/* dense input gradients over the blocks [b0, b1) of input columns */
 static void dense_bwd_x_work(void *c, int k, int b0, int b1) {
   (void)k;
   job_t *j = c;
   layer_t *l = j->l;
-  int I = (int)l->in_size, O = l->c;
-  for (int blk = b0; blk < b1; blk++) {
-    int i0 = blk * DENSE_BLOCK, i1 = block_end(blk, I);
-    GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->B, i1 - i0, O, 1, l->dout, O, l->weight + i0, I, 0, j->din + i0, I);
-  }
+  dense_backward_input(j->din, l->dout, l->weight, j->B, (int)l->in_size, l->c, b0, b1);
 }
 
 static void bn_fwd_work(void *c, int k, int c0, int c1) {
