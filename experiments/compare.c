@@ -2,20 +2,37 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
-/* Per track: 1 when the arg-max of its mean probability is its label, 0 when
- * not, -1 when it was not tested. NULL when out of memory. */
-static int *track_correct(const compare_input_t *in, const cv_result_t *r) {
-  int *vote = malloc(in->tracks * sizeof(int)), *mean = malloc(in->tracks * sizeof(int));
-  int *truth = malloc(in->tracks * sizeof(int));
-  if (vote && mean && truth) {
-    track_predictions(r->probs, in->y, in->track, in->rows, in->tracks, in->K, vote, mean, truth);
-    for (size_t t = 0; t < in->tracks; t++) truth[t] = truth[t] < 0 ? -1 : mean[t] == truth[t];
-  } else {
-    free(truth), truth = NULL;
+int *track_verdicts(const compare_input_t *in, const cv_result_t *r) {
+  size_t T = in->tracks ? in->tracks : 1, R = in->rows ? in->rows : 1, n = 0;
+  int *vote = malloc(T * sizeof(int)), *mean = malloc(T * sizeof(int)), *truth = malloc(T * sizeof(int));
+  real *p = malloc(R * (size_t)in->K * sizeof(real));
+  int *y = malloc(R * sizeof(int)), *g = malloc(R * sizeof(int)), ok = vote && mean && truth && p && y && g;
+  for (size_t i = 0; ok && i < in->rows; i++) /* the tested rows only (a random split tests one fold) */
+    if (r->fold_of_row[i] < r->folds) {
+      memcpy(p + n * in->K, r->probs + i * in->K, (size_t)in->K * sizeof(real));
+      y[n] = in->y[i], g[n] = in->track[i], n++;
+    }
+  if (ok) {
+    track_predictions(p, y, g, n, in->tracks, in->K, vote, mean, truth);
+    for (size_t t = 0; t < in->tracks; t++) mean[t] = truth[t] < 0 ? -1 : mean[t];
   }
-  free(vote), free(mean);
-  return truth;
+  free(vote), free(truth), free(p), free(y), free(g);
+  if (!ok) free(mean), mean = NULL;
+  return mean;
+}
+
+/* Per track: 1 when its verdict is its label, 0 when not, -1 when it was not
+ * tested. NULL when out of memory. */
+static int *track_correct(const compare_input_t *in, const cv_result_t *r) {
+  int *v = track_verdicts(in, r);
+  int *truth = calloc(in->tracks ? in->tracks : 1, sizeof(int));
+  if (!v || !truth) return free(v), free(truth), NULL;
+  for (size_t i = 0; i < in->rows; i++) truth[in->track[i]] = in->y[i];
+  for (size_t t = 0; t < in->tracks; t++) v[t] = v[t] < 0 ? -1 : v[t] == truth[t];
+  free(truth);
+  return v;
 }
 
 static compare_row_t mcnemar_row(const int *a_ok, const int *b_ok, size_t tracks) {

@@ -27,6 +27,11 @@ typedef struct compare_input {
   int K;
 } compare_input_t;
 
+/* Each track's verdict: the arg-max of the mean probability of its tested
+ * segments (as the report's track accuracy and predict decide); -1 for a
+ * track none of whose segments was tested. NULL when out of memory. */
+int *track_verdicts(const compare_input_t *in, const cv_result_t *r);
+
 /* Fills out[] (at most COMPARE_MAX); returns the count. */
 int compare_models(const compare_input_t *in, compare_row_t *out);
 

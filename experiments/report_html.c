@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compare.h"
 #include "json.h"
 #include "metrics.h"
 #include "names.h"
@@ -91,24 +92,14 @@ static void js_rows(const report_t *r, FILE *f) {
   fputs("}", f);
 }
 
-/* Model m's track verdicts: the arg-max of the tested segments' mean probability (-1: not tested). */
+/* Model m's track verdicts (-1: not tested) */
 static void js_verdicts(const report_t *r, FILE *f, int m) {
-  const cv_result_t *res = r->result[m];
-  int *vote = malloc(r->tracks * sizeof(int)), *mean = malloc(r->tracks * sizeof(int)), *tr = malloc(r->tracks * sizeof(int));
-  real *p = malloc(r->rows * (size_t)r->K * sizeof(real));
-  int *y = malloc(r->rows * sizeof(int)), *g = malloc(r->rows * sizeof(int));
-  size_t n = 0;
-  for (size_t i = 0; p && y && g && i < r->rows; i++)
-    if (res->fold_of_row[i] < res->folds) {
-      memcpy(p + n * r->K, res->probs + i * r->K, (size_t)r->K * sizeof(real));
-      y[n] = r->y[i], g[n] = r->track[i], n++;
-    }
-  int ok = vote && mean && tr && p && y && g;
-  if (ok) track_predictions(p, y, g, n, r->tracks, r->K, vote, mean, tr);
+  compare_input_t in = {.y = r->y, .track = r->track, .rows = r->rows, .tracks = r->tracks, .K = r->K};
+  int *v = track_verdicts(&in, r->result[m]);
   fputc('[', f);
-  for (size_t t = 0; t < r->tracks; t++) fprintf(f, "%s%d", t ? "," : "", ok && tr[t] >= 0 ? mean[t] : -1);
+  for (size_t t = 0; t < r->tracks; t++) fprintf(f, "%s%d", t ? "," : "", v ? v[t] : -1);
   fputc(']', f);
-  free(vote), free(mean), free(tr), free(p), free(y), free(g);
+  free(v);
 }
 
 /* "md": report.md; "svg": the pictures it names */
