@@ -104,3 +104,17 @@ void write_bytes(const char *path, const void *data, size_t n) {
   if (n) fwrite(data, 1, n, f);
   fclose(f);
 }
+
+char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  rewind(f);
+  char *s = malloc((size_t)n + 1);
+  if (s && fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
+  if (s) s[n] = '\0';
+  fclose(f);
+  if (len) *len = s ? (size_t)n : 0;
+  return s;
+}

@@ -55,6 +55,9 @@ int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* 1 when the file exists and contains needle. */
 int contains(const char *path, const char *needle);
 
+/* A whole file, NUL-terminated (its length in *len when len is not NULL); NULL when unreadable. */
+char *slurp(const char *path, size_t *len);
+
 /* Writes n bytes to path (replacing it). */
 void write_bytes(const char *path, const void *data, size_t n);
 

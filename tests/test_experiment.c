@@ -11,19 +11,6 @@
 
 static char dir[600];
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  rewind(f);
-  char *s = malloc((size_t)n + 1);
-  if (s && fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
-  if (s) s[n] = '\0';
-  fclose(f);
-  return s;
-}
-
 static int count(const char *s, const char *needle) {
   int n = 0;
   for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle)) n++;
@@ -92,20 +79,20 @@ static void test_experiment(void) {
                         "curves_cnn.svg"};
   for (size_t i = 0; i < sizeof svgs / sizeof *svgs; i++) {
     snprintf(path, sizeof path, "%s/results/a/%s", dir, svgs[i]);
-    char *s = slurp(path), why[200] = "";
+    char *s = slurp(path, NULL), why[200] = "";
     CHECK(s && xml_well_formed(s, why, sizeof why), "%s is well-formed XML %s", svgs[i], why);
     if (s && strstr(svgs[i], "confusion"))
       CHECK(count(s, "class=\"cell\"") == 100, "%s: one cell per label pair (%d)", svgs[i], count(s, "class=\"cell\""));
     free(s);
   }
   snprintf(path, sizeof path, "%s/results/a/metrics.json", dir);
-  char *json = slurp(path);
+  char *json = slurp(path, NULL);
   const char *keys[] = {"\"models\"", "\"ann\"", "\"cnn\"", "\"ensemble\"", "\"accuracy_mean\"", "\"accuracy_std\"",
                         "\"track_accuracy_mean\"", "\"top2_mean\"", "\"confusion\"", "\"labels\""};
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) CHECK(json && strstr(json, keys[i]), "metrics.json has %s", keys[i]);
   free(json);
   snprintf(path, sizeof path, "%s/results/a/report.md", dir);
-  char *md = slurp(path);
+  char *md = slurp(path, NULL);
   if (light)
     printf("  (memcheck: 2 folds, 1 CNN epoch; how well the models learn is checked by make test)\n");
   else
@@ -115,14 +102,14 @@ static void test_experiment(void) {
         "report: protocol, embedded pictures, the command");
   free(md);
   snprintf(path, sizeof path, "%s/results/a/confusion_cnn.csv", dir);
-  char *csv = slurp(path);
+  char *csv = slurp(path, NULL);
   CHECK(csv && strncmp(csv, "true\\predicted,ambient,chiptune", 31) == 0 && count(csv, "\n") == 11,
         "confusion CSV: label names in the header, one row per label");
   free(csv);
 
   /* killed mid-run: the previous report stays whole */
   snprintf(path, sizeof path, "%s/results/a/report.md", dir);
-  char *before = slurp(path);
+  char *before = slurp(path, NULL);
   pid_t pid = fork();
   if (pid == 0) {
     char out[700], data[700];
@@ -137,7 +124,7 @@ static void test_experiment(void) {
   sleep(2);
   kill(pid, SIGKILL);
   waitpid(pid, NULL, 0);
-  char *after = slurp(path);
+  char *after = slurp(path, NULL);
   CHECK(before && after && strcmp(before, after) == 0, "a killed run leaves the previous report intact");
   free(before), free(after);
 
@@ -147,7 +134,7 @@ static void test_experiment(void) {
             g, dir, dir) == 0,
         "random-split runs");
   snprintf(path, sizeof path, "%s/results/leaky/report.md", dir);
-  md = slurp(path);
+  md = slurp(path, NULL);
   CHECK(md && strstr(md, "LEAKY") && strstr(md, "overstates accuracy"), "random split reported as leaky");
   free(md);
   /* feature table alone: ANN only */

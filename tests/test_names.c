@@ -21,19 +21,6 @@ static const char *const names[] = {
     "bad\xff\xfe utf8.wav", "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac.wav", "100% \\back.wav", " spaced .wav"};
 #define N_NAMES (sizeof names / sizeof *names)
 
-static char *slurp(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  rewind(f);
-  char *s = malloc((size_t)len + 1);
-  *n = fread(s, 1, (size_t)len, f);
-  s[*n] = '\0';
-  fclose(f);
-  return s;
-}
-
 static void test_escapes(void) {
   char buf[200];
   CHECK(utf8_valid("caf\xc3\xa9") && !utf8_valid("bad\xff") && !utf8_valid("\xc0\xaf") && !utf8_valid("\xed\xa0\x80"),

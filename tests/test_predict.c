@@ -202,35 +202,49 @@ static void test_track_rows(void) {
   CHECK(label_ok, "probability is that of the arg-max label");
 }
 
+/* predict's per-file rows (file, label, probability, p...) in pred_csv against
+ * evaluate's probabilities of the same model on a 30-s table's rows, matched
+ * by file name: the worst difference (inf when the library fails). */
+static double file_rows_vs_library(const char *pred_csv, const char *model, const char *table, int *matched,
+                                   size_t *lib_rows) {
+  char **names = NULL;
+  real *probs = NULL;
+  size_t n = 0;
+  int K = 0;
+  double worst = 0;
+  rows_t r = {0};
+  *matched = 0;
+  int lib = library_probs(model, table, &names, &probs, &n, &K);
+  *lib_rows = lib ? 0 : n;
+  if (lib || read_rows(pred_csv, 2, 0, 1, &r)) worst = INFINITY, r.n = 0;
+  for (int i = 0; i < r.n; i++) {
+    long row = find(names, n, base(r.key[i]));
+    if (row < 0) continue;
+    (*matched)++;
+    for (int c = 0; c < K; c++) worst = fmax(worst, fabs(r.v[i][1 + c] - probs[(size_t)row * K + c]));
+  }
+  for (size_t i = 0; i < n; i++) free(names[i]);
+  free(names), free(probs);
+  return worst;
+}
+
 /* An ANN trained on whole-track rows (a 30-s table) sees a file's whole-recording row. */
 static void test_track_model(void) {
   char out[700], table[800];
   snprintf(out, sizeof out, "%s/track.csv", dir);
   snprintf(table, sizeof table, "%s/features_30_sec.csv", feat);
   CHECK(run("%s predict -m %s/track.model %s > %s", genre_bin(), dir, corpus, out) == 0, "track model predicts");
-  rows_t r;
-  read_rows(out, 2, 0, 1, &r);
-  char **names = NULL, model[700];
-  real *probs = NULL;
-  size_t n = 0;
-  int K = 0;
+  char model[700];
   snprintf(model, sizeof model, "%s/track.model", dir);
-  CHECK(library_probs(model, table, &names, &probs, &n, &K) == 0 && n == (size_t)FILES, "the 30-s table's probabilities");
-  double worst = 0;
-  int matched = 0;
-  for (int i = 0; i < r.n; i++) {
-    long row = find(names, n, base(r.key[i]));
-    if (row < 0) continue;
-    matched++;
-    for (int c = 0; c < K; c++) worst = fmax(worst, fabs(r.v[i][1 + c] - probs[(size_t)row * K + c]));
-  }
+  int matched;
+  size_t lib_rows;
+  double worst = file_rows_vs_library(out, model, table, &matched, &lib_rows);
+  CHECK(lib_rows == (size_t)FILES, "the 30-s table's probabilities");
   CHECK(matched == FILES && worst <= 1e-6, "whole-track model equals evaluate on features_30_sec.csv (%d rows, worst %.3g)",
         matched, worst);
   CHECK(run("%s predict -m %s/track.model --segments %s 2>%s/err.txt >/dev/null", genre_bin(), dir, corpus, dir) == 1 &&
         contains(strcat(strcpy(out, dir), "/err.txt"), "trained on whole tracks"),
         "--segments with a whole-track model: refused, saying why");
-  for (size_t i = 0; i < n; i++) free(names[i]);
-  free(names), free(probs);
 }
 
 /* Kaggle's published table has 57 columns, in its own order: a model trained
@@ -243,28 +257,16 @@ static void test_kaggle_columns(void) {
             "%s/features_30_sec.csv > %s", feat, kaggle) == 0, "a Kaggle-shaped table");
   CHECK(run("%s train ann --features %s -o %s/kaggle.model --epochs 20 --quiet >/dev/null 2>&1", genre_bin(), kaggle,
             dir) == 0, "trained on it");
-  char **names = NULL, model[700], out[700];
-  real *probs = NULL;
-  size_t n = 0;
-  int K = 0;
+  char model[700], out[700];
   snprintf(model, sizeof model, "%s/kaggle.model", dir);
   snprintf(out, sizeof out, "%s/kaggle_pred.csv", dir);
-  CHECK(library_probs(model, kaggle, &names, &probs, &n, &K) == 0, "evaluate's probabilities on the table");
   CHECK(run("%s predict -m %s %s > %s", genre_bin(), model, corpus, out) == 0, "a 57-column model predicts audio");
-  rows_t r;
-  read_rows(out, 2, 0, 1, &r);
-  double worst = 0;
-  int matched = 0;
-  for (int i = 0; i < r.n; i++) {
-    long row = find(names, n, base(r.key[i]));
-    if (row < 0) continue;
-    matched++;
-    for (int c = 0; c < K; c++) worst = fmax(worst, fabs(r.v[i][1 + c] - probs[(size_t)row * K + c]));
-  }
+  int matched;
+  size_t lib_rows;
+  double worst = file_rows_vs_library(out, model, kaggle, &matched, &lib_rows);
+  CHECK(lib_rows > 0, "evaluate's probabilities on the table");
   CHECK(matched == FILES && worst <= 1e-6, "57-column model on audio equals evaluate on its table (%d, worst %.3g)",
         matched, worst);
-  for (size_t i = 0; i < n; i++) free(names[i]);
-  free(names), free(probs);
   const char *shared = shared_dir("Kaggle's own table");
   if (!shared) return;
   CHECK(run("%s train ann --features %s/data/kaggle_features_30_sec.csv -o %s/kaggle_real.model --epochs 20 --quiet "
