@@ -13,8 +13,8 @@ SHELL := /bin/bash
 
 # --- dependencies ------------------------------------------------------------
 DEB_PACKAGES := pkg-config libaubio-dev libfftw3-dev libgsl-dev libsndfile1-dev libcsv-dev \
-                libsoxr-dev libopenblas-dev
-PC_MODULES := aubio fftw3 gsl sndfile soxr openblas
+                libsoxr-dev libopenblas-dev libopenmpi-dev openmpi-bin
+PC_MODULES := aubio fftw3 gsl sndfile soxr openblas ompi-c
 
 # --- build flags ---------------------------------------------------------------
 CC ?= cc
@@ -54,6 +54,8 @@ NN64_OBJ := $(NN64_SRC:%.c=$(BUILD)/nn64/%.o)
 # the fuzz targets, replayed by test_fuzz over their kept corpora
 FUZZ_TARGETS := audio table npy model cli
 FUZZ_REPLAY_OBJ := $(patsubst %,$(BUILD)/fuzz-replay/tests/fuzz/fuzz_%.o,$(FUZZ_TARGETS) common)
+# programs the tests launch under mpirun
+TEST_HELPERS := $(BUILD)/tests/mpi_step
 BENCH_SRC := $(wildcard tests/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 
@@ -152,7 +154,7 @@ $(BUILD)/tests/fuzz_seeds: $(BUILD)/fuzz-replay/tests/fuzz/seeds.o $(BUILD)/fuzz
 
 # Runs every test binary; the last line adds their "N passed, N failed" up.
 # A binary that crashes or prints no summary counts as one failure.
-test: deps $(GENRE) $(TEST_BIN)
+test: deps $(GENRE) $(TEST_BIN) $(TEST_HELPERS)
 	@pass=0; fail=0; \
 	for t in $(TEST_BIN); do \
 	  echo "== $$t"; start=$$(date +%s); \

@@ -17,6 +17,7 @@
 #include "fold_part.h"
 #include "folds.h"
 #include "split.h"
+#include "dist.h"
 #include "outfile.h"
 #include "progress.h"
 #include "report.h"
@@ -393,7 +394,9 @@ static void make_setups(experiment_t *e, unsigned long seed, cv_setup_t *setup, 
   *cctx = (fold_cnn_t){&e->mel, &a->co, rows->mel_row};
   a->ao.train.seed = a->co.train.seed = seed;
   for (int m = 0; m < M_COUNT; m++) setup[m] = base;
-  setup[M_ANN].val_fraction = a->ao.val_fraction, setup[M_ANN].threads = a->threads;
+  /* under a launcher every fold's batches are shared by the processes, which
+   * must then take the folds in the same order: one at a time */
+  setup[M_ANN].val_fraction = a->ao.val_fraction, setup[M_ANN].threads = dist_size() > 1 ? 1 : a->threads;
   setup[M_ANN].max_epochs = a->ao.train.epochs, setup[M_ANN].fn = fold_ann, setup[M_ANN].ctx = actx;
   a->co.threads = a->threads; /* the CNN's folds one at a time, each batch split across threads */
   setup[M_CNN].val_fraction = a->co.val_fraction, setup[M_CNN].threads = 1;
@@ -471,6 +474,7 @@ static int run_fold_job(experiment_t *e) {
   char path[4400], err[4500];
   if (assign_folds(e, e->a.seed) || run_folds(e, 0, e->a.seed)) return -1;
   snprintf(path, sizeof path, "%s.parts", e->a.out);
+  if (!dist_leader()) return 0; /* rank 0 writes */
   if (make_dirs(path, err, sizeof err)) return fprintf(stderr, "genre experiment: %s\n", err), -1;
   fold_part_path(e, e->a.only_fold - 1, path, sizeof path);
   cv_result_t *res[2] = {e->have[M_ANN] ? &e->runs[0][M_ANN] : NULL, e->have[M_CNN] ? &e->runs[0][M_CNN] : NULL};
@@ -538,7 +542,7 @@ static int save_model(experiment_t *e, int m, char *err, size_t errlen) {
   int fit = m == M_ANN ? ann_fit(&e->table, train, n_train, val, n_val, &e->a.ao, &model, log, NULL, err, errlen)
                        : cnn_fit(&e->mel, train, n_train, val, n_val, &e->a.co, &model, log, NULL, err, errlen);
   if (fit == 0) {
-    rc = model_save(&model, e->saved[m], err, errlen);
+    rc = dist_leader() ? model_save(&model, e->saved[m], err, errlen) : 0;
     model_free(&model);
   }
 out:
@@ -550,7 +554,7 @@ out:
 static int save_models(experiment_t *e) {
   char err[4500];
   if (!e->a.save_models) return 0;
-  if (make_dirs(e->a.save_models, err, sizeof err)) return fprintf(stderr, "genre experiment: %s\n", err), -1;
+  if (dist_leader() && make_dirs(e->a.save_models, err, sizeof err)) return fprintf(stderr, "genre experiment: %s\n", err), -1;
   for (int m = M_ANN; m <= M_CNN; m++)
     if (e->have[m] && save_model(e, m, err, sizeof err))
       return fprintf(stderr, "genre experiment: saving the %s: %s\n", model_key[m], err), -1;
@@ -591,6 +595,7 @@ static char **track_paths(const experiment_t *e) {
 /* The report, written in a fresh directory next to the destination, then swapped in. 0, or -1. */
 static int write_report(experiment_t *e, int argc, char **argv) {
   char tmp[4300], parent[4200], err[4500];
+  if (!dist_leader()) return 0; /* rank 0 writes */
   const char *out = e->a.out;
   snprintf(parent, sizeof parent, "%s", out);
   char *slash = strrchr(parent, '/');
@@ -641,6 +646,7 @@ int experiment_main(int argc, char **argv) {
   int parsed = experiment_parse_args(argc, argv, &e.a);
   if (parsed) return parsed > 0 ? (fputs(usage, stdout), 0) : (fprintf(stderr, "\n%s", usage), 1);
   if (cli_args_only) return 0;
+  if (dist_start("experiment")) return 1;
   if (openblas_set_num_threads) openblas_set_num_threads(1);
   int rc = load_data(&e) ||
            (e.a.only_fold ? run_fold_job(&e)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "dist.h"
 #include "outfile.h"
 
 /* Debian's OpenBLAS 0.3.21 does not know recent Xeons (e.g. Emerald Rapids,
@@ -51,5 +52,7 @@ int main(int argc, char **argv) {
     printf("%s\n", c ? c : openblas_get_corename ? openblas_get_corename() : "unknown");
     return 0;
   }
-  return genre_dispatch(argc, argv);
+  int rc = genre_dispatch(argc, argv);
+  dist_finish(rc);
+  return rc;
 }

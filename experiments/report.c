@@ -8,6 +8,7 @@
 
 #include "augment.h"
 #include "compare.h"
+#include "dist.h"
 #include "json.h"
 #include "outfile.h"
 #include "svg.h"
@@ -324,6 +325,7 @@ static int write_json(const report_t *r, const char *dir, char *err, size_t errl
   json_key(&j, "folds"), json_int(&j, r->split_dir ? 1 : r->folds);
   json_key(&j, "repeats"), json_int(&j, r->repeats);
   json_key(&j, "blas_core"), json_string(&j, blas_core());
+  json_key(&j, "processes"), json_int(&j, dist_size()); /* ranks sharing each training batch */
   if (r->split_dir) {
     json_key(&j, "split"), json_object(&j);
     json_key(&j, "dir"), json_string(&j, r->split_dir);
@@ -441,6 +443,9 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
             r->repeats, r->split_dir ? "seeds of every model" : "fold draws", r->result[r->have[0] ? 0 : 1]->folds);
   fprintf(f, "- **Seed**: %lu (the same command gives the same numbers on the same BLAS kernels: here OpenBLAS's "
              "`%s`)\n", r->seed, blas_core());
+  if (dist_size() > 1)
+    fprintf(f, "- **Processes**: %d MPI ranks shared every training batch (the same model as one process within float "
+               "rounding)\n", dist_size());
   fprintf(f, "- **Command**: `");
   command_line(r, f);
   fprintf(f, "`\n");

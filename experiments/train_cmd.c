@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include "cli.h"
+#include "dist.h"
 #include "commands.h"
 #include "folds.h"
 #include "progress.h"
@@ -50,6 +51,7 @@ static int train_ann(int argc, char **argv) {
     return 1;
   }
   if (cli_args_only) return 0;
+  if (dist_start("train ann")) return 1;
   char err[1500];
   dataset_t d;
   if (dataset_load(features, NULL, 0, NULL, 0, &d, err, sizeof err)) {
@@ -83,7 +85,7 @@ static int train_ann(int argc, char **argv) {
     int best = 0;
     for (int e = 1; e < epochs; e++)
       if (log[e].val_loss < log[best].val_loss) best = e;
-    if (model_save(&m, out, err, sizeof err)) {
+    if (dist_leader() && model_save(&m, out, err, sizeof err)) {
       fprintf(stderr, "genre train ann: %s\n", err);
     } else {
       printf("trained %s (%zu parameters) for %d epochs in %.2f s; ", m.arch, m.net->n_params, epochs, now_seconds() - t0);
@@ -135,6 +137,7 @@ static int train_cnn(int argc, char **argv) {
     return 1;
   }
   if (cli_args_only) return 0;
+  if (dist_start("train cnn")) return 1;
   char err[1500];
   mel_dataset_t d;
   if (mel_dataset_load(mel, NULL, 0, &d, err, sizeof err)) {
@@ -166,7 +169,7 @@ static int train_cnn(int argc, char **argv) {
   double t0 = now_seconds();
   if (cnn_fit(&d, train, n_train, val, n_val, &o, &m, log, &epochs, err, sizeof err)) {
     fprintf(stderr, "genre train cnn: %s\n", err);
-  } else if (model_save(&m, out, err, sizeof err)) {
+  } else if (dist_leader() && model_save(&m, out, err, sizeof err)) {
     fprintf(stderr, "genre train cnn: %s\n", err);
     model_free(&m);
   } else {

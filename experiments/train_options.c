@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "augment.h"
+#include "cli.h"
 
 static int bad(const char *cmd, const char *what, const char *arg) {
   fprintf(stderr, "genre %s: %s, not '%s'\n", cmd, what, arg);
@@ -125,7 +126,7 @@ static const char *arch_of(int argc, char **argv) {
 int train_options_parse(const char *cmd, int argc, char **argv, ann_opts_t *o, int *threads, int *verbose) {
   const char *arch = arch_of(argc, argv);
   if (ann_preset(arch, o)) return bad(cmd, "--arch wants default or seed", arch);
-  *threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  *threads = cli_cores();
   *verbose = 2;
   return 0;
 }
@@ -133,7 +134,7 @@ int train_options_parse(const char *cmd, int argc, char **argv, ann_opts_t *o, i
 int cnn_options_parse(const char *cmd, int argc, char **argv, cnn_opts_t *o, int *threads, int *verbose) {
   const char *arch = arch_of(argc, argv);
   if (cnn_preset(arch, o)) return bad(cmd, "--arch wants default, seed000 or seed002", arch);
-  *threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  *threads = cli_cores();
   *verbose = 2;
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,23 @@ int cli_choice(const char *cmd, const char *opt, const char *arg, const char *co
   return -1;
 }
 
+/* Processes of a launcher's job on this machine (1 without one) */
+static long local_processes(void) {
+  static const char *const vars[] = {"OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_STEP_TASKS_PER_NODE", "PMIX_LOCAL_SIZE"};
+  for (int i = 0; i < 3; i++) {
+    const char *v = getenv(vars[i]);
+    long n = v ? strtol(v, NULL, 10) : 0; /* Slurm's "2(x3)": the first count */
+    if (n >= 1) return n;
+  }
+  return 1;
+}
+
 int cli_cores(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) >= 1 && CPU_COUNT(&set) < n)
+    n = CPU_COUNT(&set); /* bound to some cores (by a launcher, a container): those */
+  else
+    n /= local_processes(); /* free on every core: a share of them */
   return n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
 }

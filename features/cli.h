@@ -17,7 +17,10 @@ int cli_double(const char *cmd, const char *opt, const char *arg, double lo, dou
 /* One of the words of a NULL-terminated list: its index, or -1 after printing. */
 int cli_choice(const char *cmd, const char *opt, const char *arg, const char *const *words);
 
-/* The number of cores (at least 1): the default of every --threads / -j. */
+/* The cores this process should use (at least 1), the default of every
+ * --threads / -j: the CPUs it may run on when a launcher or a container bound
+ * it to some, else the machine's cores shared among the launcher's processes
+ * on this machine (mpirun, srun). */
 int cli_cores(void);
 
 #endif

@@ -53,6 +53,19 @@ void batchnorm_forward_eval_range(real *out, const real *in, const real *gamma, 
                                   int c0, int c1);
 void batchnorm_backward_range(real *din, real *dgamma, real *dbeta, const real *dout, const real *xhat,
                               const real *invstd, const real *gamma, int B, int C, int S, int c0, int c1);
+/* Synchronised batch normalisation (PyTorch's SyncBatchNorm) in steps, so the
+ * caller can sum each step's per-channel figures over processes: sum[C] of x;
+ * dev[C], the sums of squared deviations from mean[C]; the normalisation with
+ * mean[C] and biased var[C]. Backward: sdy[C] and sdyx[C] (sum of dy and of
+ * dy * xhat), then din from sums over n values. */
+void batchnorm_sums(const real *in, int B, int C, int S, double *sum);
+void batchnorm_deviations(const real *in, int B, int C, int S, const double *mean, double *dev);
+void batchnorm_normalize(real *out, real *xhat, real *invstd, real *running_mean, real *running_var, const real *in,
+                         const real *gamma, const real *beta, int B, int C, int S, const double *mean,
+                         const double *var, real eps, real momentum);
+void batchnorm_backward_sums(const real *dout, const real *xhat, int B, int C, int S, double *sdy, double *sdyx);
+void batchnorm_backward_input(real *din, const real *dout, const real *xhat, const real *invstd, const real *gamma,
+                              int B, int C, int S, const double *sdy, const double *sdyx, double n);
 
 /* 2-D convolution, NCHW, kernel w[Co][Ci][KH][KW], bias b[Co], stride, zero
  * padding pad_h / pad_w on top/left (bottom/right take what the output size
@@ -87,10 +100,12 @@ void avgpool_backward(real *din, const real *dout, int B, int C, int S);
 /* softmax over K classes and mean cross-entropy against labels y[B];
  * probs[B][K], dlogits[B][K] = (probs - onehot) / B. Returns the loss. */
 double softmax_xent(real *probs, real *dlogits, const real *logits, const int *y, int B, int K);
-/* the same against soft targets t[B][K] (rows summing to 1) */
-double softmax_xent_soft(real *probs, real *dlogits, const real *logits, const real *t, int B, int K);
-/* the same against smoothed targets (1 - e) onehot + e / K */
-double softmax_xent_smooth(real *probs, real *dlogits, const real *logits, const int *y, int B, int K, real e);
+/* The same against soft targets t[B][K] (rows summing to 1), and against
+ * smoothed targets (1 - e) onehot + e / K, with the sum divided by denom
+ * instead of B: the global batch when B is one process's share of it. */
+double softmax_xent_soft(real *probs, real *dlogits, const real *logits, const real *t, int B, int K, double denom);
+double softmax_xent_smooth(real *probs, real *dlogits, const real *logits, const int *y, int B, int K, real e,
+                           double denom);
 void softmax(real *probs, const real *logits, int B, int K);
 
 #endif

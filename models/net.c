@@ -1,6 +1,7 @@
 #include "net.h"
 #include "simd.h"
 #include "workers.h"
+#include "dist.h"
 
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -37,7 +38,7 @@ void net_free(net_t *n) {
   }
   free(n->grad_buf[0]), free(n->grad_buf[1]);
   free(n->params), free(n->grads), free(n->adam_m), free(n->adam_v), free(n->state);
-  free(n->col), free(n->probs), free(n->dlogits), free(n->cols), free(n->partials);
+  free(n->col), free(n->probs), free(n->dlogits), free(n->cols), free(n->partials), free(n->bn_sums);
   workers_free(n->workers);
   free(n);
 }
@@ -179,6 +180,13 @@ int net_plan(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int in_
   return rc;
 }
 
+static int largest_channels(const net_t *n) {
+  int c = 1;
+  for (int i = 0; i < n->n_layers; i++)
+    if (n->layer[i].spec.kind == LAYER_BATCHNORM && n->layer[i].c > c) c = n->layer[i].c;
+  return c;
+}
+
 net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int in_w, int n_classes,
                int max_batch, char *err, size_t errlen) {
   if (max_batch < 1) {
@@ -237,6 +245,7 @@ net_t *net_new(const layer_spec_t *spec, int n_layers, int in_c, int in_h, int i
     if (l->spec.kind == LAYER_BATCHNORM) {
       l->run_mean = n->state + s, l->run_var = n->state + s + l->c, s += 2 * (size_t)l->c;
       ok = ok && (l->aux = alloc_reals(acts)) && (l->aux2 = alloc_reals((size_t)l->c));
+      if (ok && !n->bn_sums) ok = (n->bn_sums = calloc(4 * (size_t)largest_channels(n), sizeof(double))) != NULL;
     }
     if (l->spec.kind == LAYER_MAXPOOL || l->spec.kind == LAYER_MAXPOOL1D)
       ok = ok && (l->argmax = calloc(acts ? acts : 1, sizeof(int)));
@@ -451,6 +460,46 @@ static void dropout_bwd_work(void *c, int k, int b0, int b1) {
 }
 static int blocks(size_t n) { return (int)((n + BLOCK - 1) / BLOCK); }
 
+/* --- a batch shared by processes (dist.h) --------------------------------- */
+
+/* The masks of this process's samples: drawn for the whole global batch, as
+ * one process would, so a sample's mask does not depend on where it runs. */
+static void dropout_masks(net_t *n, layer_t *l, int B) {
+  if (!n->batch_total) {
+    draw_mask(n->rng, l->aux, (size_t)B * l->out_size, l->spec.rate);
+    return;
+  }
+  draw_mask(n->rng, l->aux, (size_t)n->batch_total * l->out_size, l->spec.rate);
+  memmove(l->aux, l->aux + (size_t)n->batch_offset * l->out_size, (size_t)B * l->out_size * sizeof(real));
+}
+
+/* SyncBatchNorm: mean and variance over the global batch, each a sum over processes */
+static void bn_forward_shared(net_t *n, layer_t *l, const real *in, int B) {
+  int C = l->c, S = l->h * l->w;
+  double *mean = n->bn_sums, *var = n->bn_sums + C, count = (double)n->batch_total * S;
+  batchnorm_sums(in, B, C, S, mean);
+  dist_sum(mean, (size_t)C);
+  for (int c = 0; c < C; c++) mean[c] /= count;
+  batchnorm_deviations(in, B, C, S, mean, var);
+  dist_sum(var, (size_t)C);
+  for (int c = 0; c < C; c++) var[c] /= count;
+  batchnorm_normalize(l->out, l->aux, l->aux2, l->run_mean, l->run_var, in, l->weight, l->bias, B, C, S, mean, var,
+                      n->bn_eps, n->bn_momentum);
+}
+
+/* dgamma and dbeta stay this process's share (the gradients are summed after
+ * the pass); the input gradient needs the global sums */
+static void bn_backward_shared(net_t *n, layer_t *l, const real *in, real *din, int B) {
+  (void)in;
+  int C = l->c, S = l->h * l->w;
+  double *sdy = n->bn_sums + 2 * (size_t)C, *sdyx = n->bn_sums + 3 * (size_t)C;
+  batchnorm_backward_sums(l->dout, l->aux, B, C, S, sdy, sdyx);
+  for (int c = 0; c < C; c++) l->dweight[c] = (real)sdyx[c], l->dbias[c] = (real)sdy[c];
+  if (!din) return;
+  dist_sum(sdy, 2 * (size_t)C); /* sdy and sdyx are adjacent */
+  batchnorm_backward_input(din, l->dout, l->aux, l->aux2, l->weight, B, C, S, sdy, sdyx, (double)n->batch_total * S);
+}
+
 const real *net_forward(net_t *n, const real *x, int B, int train) {
   const real *in = x;
   int training = train;
@@ -465,13 +514,16 @@ const real *net_forward(net_t *n, const real *x, int B, int train) {
     case LAYER_RELU: workers_run(w, relu_fwd_work, &job, blocks(count)); break;
     case LAYER_DROPOUT:
       if (train && l->spec.rate > 0) {
-        draw_mask(n->rng, l->aux, count, l->spec.rate);
+        dropout_masks(n, l, B);
         workers_run(w, dropout_fwd_work, &job, blocks(count));
       } else if (l->out != in) {
         memcpy(l->out, in, count * sizeof(real));
       }
       break;
-    case LAYER_BATCHNORM: workers_run(w, bn_fwd_work, &job, l->c); break;
+    case LAYER_BATCHNORM:
+      if (train && n->batch_total) bn_forward_shared(n, l, in, B);
+      else workers_run(w, bn_fwd_work, &job, l->c);
+      break;
     case LAYER_CONV2D:
     case LAYER_CONV1D:
       if (n->workers) workers_run(n->workers, conv_fwd_work, &job, B);
@@ -508,7 +560,10 @@ static void backward_layers(net_t *n, const real *x, int B) {
       if (l->spec.rate > 0) workers_run(w, dropout_bwd_work, &job, blocks(count));
       else memcpy(din, l->dout, count * sizeof(real));
       break;
-    case LAYER_BATCHNORM: workers_run(w, bn_bwd_work, &job, l->c); break;
+    case LAYER_BATCHNORM:
+      if (n->batch_total) bn_backward_shared(n, l, in, din, B);
+      else workers_run(w, bn_bwd_work, &job, l->c);
+      break;
     case LAYER_CONV2D:
     case LAYER_CONV1D:
       /* the batch's NET_GRAD_GROUPS groups, on any number of threads, summed in group order */
@@ -531,14 +586,16 @@ static void backward_layers(net_t *n, const real *x, int B) {
 
 double net_backward(net_t *n, const real *x, const int *y, int B) {
   layer_t *last = &n->layer[n->n_layers - 1];
-  double loss = softmax_xent_smooth(n->probs, last->dout, last->out, y, B, n->n_classes, n->label_smoothing);
+  double loss = softmax_xent_smooth(n->probs, last->dout, last->out, y, B, n->n_classes, n->label_smoothing,
+                                    n->batch_total ? n->batch_total : B);
   backward_layers(n, x, B);
   return loss;
 }
 
 double net_backward_soft(net_t *n, const real *x, const real *t, int B) {
   layer_t *last = &n->layer[n->n_layers - 1];
-  double loss = softmax_xent_soft(n->probs, last->dout, last->out, t, B, n->n_classes);
+  double loss = softmax_xent_soft(n->probs, last->dout, last->out, t, B, n->n_classes,
+                                  n->batch_total ? n->batch_total : B);
   backward_layers(n, x, B);
   return loss;
 }

@@ -88,6 +88,11 @@ typedef struct net {
   real *partials;       /* [NET_GRAD_GROUPS][partial_size]: conv gradients per group of the batch */
   size_t col_size, partial_size;
   real bn_eps, bn_momentum;
+  /* data-parallel training (dist.h): this process holds samples [batch_offset,
+   * batch_offset + B) of a global batch of batch_total, whose batch norm
+   * statistics, dropout masks and loss it shares; 0: the whole batch is here */
+  int batch_total, batch_offset;
+  double *bn_sums; /* [4][largest batch norm's channels]: statistics summed over processes */
   unsigned rng[4][16]; /* 16 xoshiro128** streams for dropout masks, seeded from GSL */
 } net_t;
 

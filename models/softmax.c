@@ -14,8 +14,8 @@ void softmax(real *probs, const real *logits, int B, int K) {
   }
 }
 
-/* mean over the batch of -log softmax(z)[y]; dlogits = (p - onehot(y)) / B */
-double softmax_xent(real *probs, real *dlogits, const real *logits, const int *y, int B, int K) {
+/* the sum over the batch of -log softmax(z)[y] / denom; dlogits = (p - onehot(y)) / denom */
+static double xent(real *probs, real *dlogits, const real *logits, const int *y, int B, int K, double denom) {
   double loss = 0;
   for (int n = 0; n < B; n++) {
     const real *z = logits + (size_t)n * K;
@@ -28,14 +28,19 @@ double softmax_xent(real *probs, real *dlogits, const real *logits, const int *y
     for (int k = 0; k < K; k++) {
       double p = exp((double)(z[k] - top) - log_sum);
       if (probs) probs[(size_t)n * K + k] = (real)p;
-      if (dlogits) dlogits[(size_t)n * K + k] = (real)((p - (k == y[n])) / B);
+      if (dlogits) dlogits[(size_t)n * K + k] = (real)((p - (k == y[n])) / denom);
     }
   }
-  return loss / B;
+  return loss / denom;
 }
 
-double softmax_xent_smooth(real *probs, real *dlogits, const real *logits, const int *y, int B, int K, real e) {
-  if (e == 0) return softmax_xent(probs, dlogits, logits, y, B, K);
+double softmax_xent(real *probs, real *dlogits, const real *logits, const int *y, int B, int K) {
+  return xent(probs, dlogits, logits, y, B, K, B);
+}
+
+double softmax_xent_smooth(real *probs, real *dlogits, const real *logits, const int *y, int B, int K, real e,
+                           double denom) {
+  if (e == 0) return xent(probs, dlogits, logits, y, B, K, denom);
   double loss = 0;
   for (int n = 0; n < B; n++) {
     const real *z = logits + (size_t)n * K;
@@ -48,13 +53,13 @@ double softmax_xent_smooth(real *probs, real *dlogits, const real *logits, const
       double logp = (double)(z[k] - top) - log_sum, target = (k == y[n]) * (1.0 - e) + e / K;
       loss -= target * logp;
       if (probs) probs[(size_t)n * K + k] = (real)exp(logp);
-      if (dlogits) dlogits[(size_t)n * K + k] = (real)((exp(logp) - target) / B);
+      if (dlogits) dlogits[(size_t)n * K + k] = (real)((exp(logp) - target) / denom);
     }
   }
-  return loss / B;
+  return loss / denom;
 }
 
-double softmax_xent_soft(real *probs, real *dlogits, const real *logits, const real *t, int B, int K) {
+double softmax_xent_soft(real *probs, real *dlogits, const real *logits, const real *t, int B, int K, double denom) {
   double loss = 0;
   for (int n = 0; n < B; n++) {
     const real *z = logits + (size_t)n * K, *tn = t + (size_t)n * K;
@@ -67,8 +72,8 @@ double softmax_xent_soft(real *probs, real *dlogits, const real *logits, const r
       double logp = (double)(z[k] - top) - log_sum;
       loss -= tn[k] * logp;
       if (probs) probs[(size_t)n * K + k] = (real)exp(logp);
-      if (dlogits) dlogits[(size_t)n * K + k] = (real)((exp(logp) - tn[k]) / B);
+      if (dlogits) dlogits[(size_t)n * K + k] = (real)((exp(logp) - tn[k]) / denom);
     }
   }
-  return loss / B;
+  return loss / denom;
 }

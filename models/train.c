@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dist.h"
 #include "progress.h"
 
 void net_evaluate(net_t *n, const real *x, const int *y, size_t in, const size_t *idx, size_t n_idx,
@@ -34,6 +35,30 @@ void net_evaluate(net_t *n, const real *x, const int *y, size_t in, const size_t
   free(batch), free(p);
   if (loss) *loss = n_idx ? total / n_idx : 0;
   if (acc) *acc = n_idx ? (double)correct / n_idx : 0;
+}
+
+/* net_evaluate's figures with the rows shared among processes */
+static void evaluate_shared(net_t *n, const real *x, const int *y, size_t in, const size_t *idx, size_t n_idx,
+                            const train_opts_t *o, double *loss, double *acc) {
+  if (dist_size() == 1) {
+    net_evaluate(n, x, y, in, idx, n_idx, o->prepare, o->prepare_ctx, loss, acc, NULL);
+    return;
+  }
+  size_t lo, hi;
+  dist_share(n_idx, &lo, &hi);
+  double l = 0, a = 0, sums[2];
+  net_evaluate(n, x, y, in, idx + lo, hi - lo, o->prepare, o->prepare_ctx, &l, &a, NULL);
+  sums[0] = l * (double)(hi - lo), sums[1] = a * (double)(hi - lo);
+  dist_sum(sums, 2);
+  *loss = sums[0] / (double)n_idx, *acc = sums[1] / (double)n_idx;
+}
+
+/* After a batch's backward pass in data-parallel training: the gradients of
+ * every process summed (each already divided by the global batch) */
+static void share_gradients(net_t *n) {
+  if (dist_size() == 1 || n->frozen >= n->n_layers) return;
+  size_t from = (size_t)(n->layer[n->frozen].weight - n->params);
+  dist_sum_real(n->grads + from, n->n_params - from);
 }
 
 int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *train, size_t n_train,
@@ -87,21 +112,35 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
         }
         xb = mixed;
       }
-      net_forward(n, xb, b, 1);
-      loss_sum += (o->mixup > 0 ? net_backward_soft(n, xb, soft, b) : net_backward(n, xb, yb, b)) * b;
-      for (int i = 0; i < b; i++) { /* training accuracy from the same forward pass */
+      /* this process's share [lo, hi) of the batch (all of it in one process) */
+      size_t lo, hi;
+      dist_share((size_t)b, &lo, &hi);
+      if (dist_size() > 1) n->batch_total = b, n->batch_offset = (int)lo;
+      const real *xs = xb + lo * in;
+      int bs = (int)(hi - lo);
+      net_forward(n, xs, bs, 1);
+      /* the loss comes back divided by the global batch b */
+      loss_sum += (o->mixup > 0 ? net_backward_soft(n, xs, soft + lo * K, bs) : net_backward(n, xs, yb + lo, bs)) * b;
+      for (int i = 0; i < bs; i++) { /* training accuracy from the same forward pass */
         const real *pi = n->probs + (size_t)i * K;
-        int arg = 0;
+        int arg = 0, g = (int)lo + i;
         for (int k = 1; k < K; k++)
           if (pi[k] > pi[arg]) arg = k;
         /* a mixed sample counts as its dominant partner's label */
-        correct += arg == (lam >= 0.5 ? yb[i] : yb[b - 1 - i]);
+        correct += arg == (lam >= 0.5 ? yb[g] : yb[b - 1 - g]);
       }
       seen += (size_t)b;
+      share_gradients(n);
       net_adam_step(n, &adam);
       progress_update(&prog, start / B + 1);
     }
     progress_finish(&prog);
+    n->batch_total = n->batch_offset = 0;
+    if (dist_size() > 1) { /* the epoch's figures over every process's samples */
+      double sums[2] = {loss_sum, (double)correct};
+      dist_sum(sums, 2);
+      loss_sum = sums[0], correct = (size_t)sums[1];
+    }
     if (cycles > 1 && o->snapshots && ((epoch + 1) % per_cycle == 0 || epoch + 1 == o->epochs)) {
       int c = epoch / per_cycle;
       real *snap = o->snapshots + (size_t)c * (n->n_params + n->n_state);
@@ -112,9 +151,8 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
     e->train_loss = loss_sum / seen;
     e->train_acc = (double)correct / seen;
     e->val_loss = e->val_acc = e->test_loss = e->test_acc = NAN;
-    if (n_val) net_evaluate(n, x, y, in, val, n_val, o->prepare, o->prepare_ctx, &e->val_loss, &e->val_acc, NULL);
-    if (o->n_monitor)
-      net_evaluate(n, x, y, in, o->monitor, o->n_monitor, o->prepare, o->prepare_ctx, &e->test_loss, &e->test_acc, NULL);
+    if (n_val) evaluate_shared(n, x, y, in, val, n_val, o, &e->val_loss, &e->val_acc);
+    if (o->n_monitor) evaluate_shared(n, x, y, in, o->monitor, o->n_monitor, o, &e->test_loss, &e->test_acc);
     e->seconds = now_seconds() - t0; /* monitoring included */
     if (o->verbose && n_val)
       fprintf(stderr, "%s epoch %3d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.2fs\n",
@@ -134,6 +172,8 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
     }
   }
   n->label_smoothing = 0;
+  if (!dist_same(n->params, n->n_params * sizeof(real))) /* MPI_Allreduce gave the ranks different sums */
+    fprintf(stderr, "%s: warning: the processes' parameters differ after training\n", o->tag ? o->tag : "train");
   if (n_val && best_at > 0) { /* keep the best epoch's parameters */
     memcpy(n->params, best, n->n_params * sizeof(real));
     memcpy(n->state, best + n->n_params, n->n_state * sizeof(real));
