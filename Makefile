@@ -4,7 +4,8 @@
 #                PROTOCOL=fault-filtered for GTZAN's published split)
 #   make test    build and run the whole test suite (SAN=1: ASan + UBSan build)
 #   make bench   print speed and memory figures
-#   make deps    install missing Debian packages (apt-get as root, else print the command)
+#   make deps    install missing Debian packages (apt-get as root, else print the command):
+#                the libraries, Open MPI, and for the tests Chromium, playwright-core, Slurm, munge
 #   make fuzz SECONDS=N   run each libFuzzer target N seconds (clang; findings kept in tests/fuzz)
 #   make valgrind         the test suite's binaries under valgrind memcheck
 
@@ -67,7 +68,7 @@ ifeq ($(SAN),1)
   GENRE := $(BUILD)/genre
 endif
 
-.PHONY: all deps browser-deps report-screenshots run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
+.PHONY: all deps browser-deps cluster-deps report-screenshots run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
 .SECONDARY:
 
 all: deps $(GENRE)
@@ -81,6 +82,7 @@ deps:
 	  for m in $(PC_MODULES); do pkg-config --exists $$m || missing="$$missing $$m"; done; \
 	fi; \
 	[ -f /usr/include/csv.h ] || missing="$$missing libcsv"; \
+	command -v mpirun >/dev/null || missing="$$missing mpirun"; \
 	if [ -n "$$missing" ]; then \
 	  echo "missing: $$missing"; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -93,7 +95,7 @@ deps:
 	  pkg-config --exists $(PC_MODULES) || { echo "pkg-config still cannot find: $(PC_MODULES)"; exit 1; }; \
 	  [ -f /usr/include/csv.h ] || { echo "libcsv-dev did not install csv.h"; exit 1; }; \
 	fi
-	@$(MAKE) --no-print-directory browser-deps
+	@$(MAKE) --no-print-directory browser-deps cluster-deps
 
 # report.html's browser tests: Debian's Chromium and playwright-core (npm, no
 # browser download) in tests/html/node_modules. Without them test_html skips.
@@ -109,6 +111,17 @@ browser-deps:
 	  if command -v npm >/dev/null; then \
 	    (cd tests/html && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || echo "npm ci failed in tests/html: test_html will skip"; \
 	  else echo "no npm: report.html's browser tests will skip"; fi; \
+	fi
+
+# test_slurm's one-node cluster: Debian's Slurm and munge (the daemons are
+# started by the test alone, from its own configuration). Without them it skips.
+cluster-deps:
+	@if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing: slurm-wlm munge (the Slurm test's local cluster)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null 2>&1 || echo "slurm-wlm did not install: test_slurm will skip"; \
+	  else echo "for the Slurm test run:  sudo apt-get install -y slurm-wlm munge"; fi; \
 	fi
 
 $(BUILD)/%.o: %.c
@@ -231,7 +244,9 @@ bench: deps $(GENRE) $(BENCH_BIN)
 	echo "  stream, ANN+CNN, hop 3 s, 1 thread:"; \
 	$(BUILD)/tests/bench_stream $(GENRE) $$corpus -m $(BUILD)/bench-ann.model -m $(BUILD)/bench-default.model 2>&1 | sed 's/^stream:/  predict says:/'; \
 	echo "== long recordings ($$corpus looped)"; \
-	$(BUILD)/tests/bench_long $(GENRE) $$corpus $(BUILD)/bench-long
+	$(BUILD)/tests/bench_long $(GENRE) $$corpus $(BUILD)/bench-long; \
+	echo "== past one machine: Open MPI ranks against threads ($$corpus)"; \
+	tests/bench_cluster.sh $(GENRE) $$corpus $(BUILD)/bench-cluster $(BUILD)/tests/bench_mp3
 
 # --- fuzzing (libFuzzer: Debian's clang and libclang-rt-dev) ---------------------
 # make fuzz SECONDS=N runs every target N seconds, two at a time, each from its

@@ -15,6 +15,14 @@
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
+/* " on N processes" under a launcher that started several */
+static const char *processes(void) {
+  static char buf[40];
+  if (dist_size() == 1) return "";
+  snprintf(buf, sizeof buf, " on %d processes", dist_size());
+  return buf;
+}
+
 static const char ann_usage[] =
     "usage: genre train ann --features CSV -o MODEL [options]\n"
     "\n"
@@ -23,6 +31,8 @@ static const char ann_usage[] =
     "every other column is. Features are standardised with statistics of the\n"
     "training rows, stored in the model. A share of the tracks (never rows of a\n"
     "track on both sides) is held out to stop early and keep the best epoch.\n"
+    "Under mpirun or srun --mpi=pmix the processes share every batch (gradients\n"
+    "summed with MPI_Allreduce) and rank 0 writes MODEL.\n"
     "\n"
     "  --features CSV       the table\n"
     "  -o, --output MODEL   the model file to write\n" TRAIN_OPTIONS_HELP;
@@ -88,7 +98,8 @@ static int train_ann(int argc, char **argv) {
     if (dist_leader() && model_save(&m, out, err, sizeof err)) {
       fprintf(stderr, "genre train ann: %s\n", err);
     } else {
-      printf("trained %s (%zu parameters) for %d epochs in %.2f s; ", m.arch, m.net->n_params, epochs, now_seconds() - t0);
+      printf("trained %s (%zu parameters) for %d epochs in %.2f s%s; ", m.arch, m.net->n_params, epochs,
+             now_seconds() - t0, processes());
       if (n_val)
         printf("kept epoch %d: val_loss %.4f, val_acc %.4f -> %s\n", best + 1, log[best].val_loss, log[best].val_acc, out);
       else /* nothing was held out: say what was measured */
@@ -108,7 +119,9 @@ static const char cnn_usage[] =
     "\n"
     "Trains the CNN on the log-mel spectrograms of genre extract (OUTDIR/mel). Each\n"
     "mel band is standardised with statistics of the training spectrograms, stored\n"
-    "in the model. Augmentations apply to training batches only.\n"
+    "in the model. Augmentations apply to training batches only. Under mpirun or\n"
+    "srun --mpi=pmix the processes share every batch (gradients summed with\n"
+    "MPI_Allreduce, batch norm synchronised) and rank 0 writes MODEL.\n"
     "\n"
     "  --mel OUTDIR         what genre extract wrote (or its mel/ directory)\n"
     "  -o, --output MODEL   the model file to write\n" CNN_OPTIONS_HELP;
@@ -174,8 +187,8 @@ static int train_cnn(int argc, char **argv) {
     model_free(&m);
   } else {
     double secs = now_seconds() - t0;
-    printf("trained %s (%zu parameters) for %d epochs in %.1f s (%.0f spectrograms/s); last epoch: loss %.4f, acc %.4f",
-           m.arch, m.net->n_params, epochs, secs, (double)n_train * epochs / secs, log[epochs - 1].train_loss,
+    printf("trained %s (%zu parameters) for %d epochs in %.1f s%s (%.0f spectrograms/s); last epoch: loss %.4f, acc %.4f",
+           m.arch, m.net->n_params, epochs, secs, processes(), (double)n_train * epochs / secs, log[epochs - 1].train_loss,
            log[epochs - 1].train_acc);
     if (n_val) printf(", val_acc %.4f", log[epochs - 1].val_acc);
     struct rusage ru;

@@ -45,6 +45,11 @@ const char *genre_bin(void);
  * to make test. */
 int memcheck(void);
 
+/* Under the sanitizers: leak reports with full stacks, so that
+ * tests/fuzz/lsan.supp can name Open MPI's libraries (whose plugins are gone
+ * by exit). For the tests that run mpirun and srun. */
+void mpi_leak_stacks(void);
+
 /* A fresh empty directory under $TMPDIR for this test binary. */
 const char *scratch_dir(void);
 

@@ -7,11 +7,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "model.h"
 
-static char dir[600];
+static char dir[600], step[4096]; /* step: tests/mpi_step's binary, next to this one */
 static const char *mpirun = "mpirun --allow-run-as-root --oversubscribe";
 
 /* worst |a - b| over the parameters of two models of one architecture; -1 when unreadable */
@@ -61,15 +62,31 @@ static double worst_gap(const double *a, const double *b, size_t n, double *larg
   return w;
 }
 
+/* After one step: the running statistics (synchronised batch norm) and the
+ * parameters, except where the gradient is rounding noise (the biases before
+ * batch norm, whose true gradient is 0: Adam's first step moves them by lr
+ * times the noise's sign) */
+static void one_step(const dump_t *a, const dump_t *b) {
+  double big, gap = worst_gap(a->v[2], b->v[2], a->n[2], &big);
+  CHECK(a->n[2] == b->n[2] && gap <= 1e-5 * big, "one step: batch norm running statistics as one process's (worst %.3g)",
+        gap);
+  double gbig, worst = 0;
+  worst_gap(a->v[0], a->v[0], a->n[0], &gbig);
+  for (size_t i = 0; i < a->n[1]; i++)
+    if (fabs(a->v[0][i]) > 1e-4 * gbig) worst = fmax(worst, fabs(a->v[1][i] - b->v[1][i]));
+  CHECK(worst <= 1e-6, "one step: the parameters as one process's (worst %.3g)", worst);
+}
+
 /* One epoch of a small network alone and on two ranks (tests/mpi_step.c) */
 static void same_steps(int batch) {
   char one[700], two[700];
   snprintf(one, sizeof one, "%s/step1_%d.txt", dir, batch), snprintf(two, sizeof two, "%s/step2_%d.txt", dir, batch);
-  CHECK(run("build/tests/mpi_step %s %d && %s -np 2 build/tests/mpi_step %s %d", one, batch, mpirun, two, batch) == 0,
+  CHECK(run("%s %s %d && %s -np 2 %s %s %d", step, one, batch, mpirun, step, two, batch) == 0,
         "batch %d: the step program alone and on two ranks", batch);
-  dump_t a, b;
+  dump_t a = {0}, b = {0};
   if (dump_read(one, &a) || dump_read(two, &b)) {
     CHECK(0, "batch %d: dumps readable", batch);
+    for (int k = 0; k < 3; k++) free(a.v[k]), free(b.v[k]);
     return;
   }
   double big, gap = worst_gap(a.v[0], b.v[0], a.n[0], &big);
@@ -77,18 +94,7 @@ static void same_steps(int batch) {
         "of %.3g", batch, gap, big);
   CHECK_NEAR(a.loss, b.loss, 1e-6 * a.loss, "epoch loss over both ranks' samples");
   CHECK(a.acc == b.acc, "training accuracy counted over both ranks: %g vs %g", a.acc, b.acc);
-  if (batch < 9) return;
-  /* one step: the running statistics (synchronised batch norm) and the
-   * parameters, except where the gradient is rounding noise (the biases
-   * before batch norm, whose true gradient is 0: Adam's first step moves them
-   * by lr times the noise's sign) */
-  gap = worst_gap(a.v[2], b.v[2], a.n[2], &big);
-  CHECK(gap <= 1e-5 * big, "one step: batch norm running statistics as one process's (worst %.3g)", gap);
-  double gbig, worst = 0;
-  worst_gap(a.v[0], a.v[0], a.n[0], &gbig);
-  for (size_t i = 0; i < a.n[1]; i++)
-    if (fabs(a.v[0][i]) > 1e-4 * gbig) worst = fmax(worst, fabs(a.v[1][i] - b.v[1][i]));
-  CHECK(worst <= 1e-6, "one step: the parameters as one process's (worst %.3g)", worst);
+  if (batch == 9) one_step(&a, &b);
   for (int k = 0; k < 3; k++) free(a.v[k]), free(b.v[k]);
 }
 
@@ -98,6 +104,10 @@ int main(void) {
     return check_summary();
   }
   snprintf(dir, sizeof dir, "%s", scratch_dir());
+  mpi_leak_stacks();
+  ssize_t len = readlink("/proc/self/exe", step, sizeof step - 16);
+  char *slash = len > 0 ? memrchr(step, '/', (size_t)len) : NULL;
+  if (slash) strcpy(slash, "/mpi_step");
   char g[4096]; /* the commands run in dir */
   if (!realpath(genre_bin(), g)) snprintf(g, sizeof g, "%s", genre_bin());
   same_steps(9); /* one step: ranks hold 4 and 5 samples */
