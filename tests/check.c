@@ -122,6 +122,6 @@ char *slurp(const char *path, size_t *len) {
 void mpi_leak_stacks(void) {
   const char *old = getenv("LSAN_OPTIONS");
   char buf[2048];
-  snprintf(buf, sizeof buf, "%s%sfast_unwind_on_malloc=0", old ? old : "", old && *old ? ":" : "");
+  snprintf(buf, sizeof buf, "%s%sfast_unwind_on_malloc=0:print_suppressions=0", old ? old : "", old && *old ? ":" : "");
   setenv("LSAN_OPTIONS", buf, 1);
 }
