@@ -223,7 +223,7 @@ bench: deps $(GENRE) $(BENCH_BIN)
 	echo "== ANN: 10-fold cross-validation on $$table"; \
 	for m in "--members 2" "--members 1" "--arch seed004"; do \
 	  printf "  $$m: "; \
-	  $(GENRE) cv ann --features $$table --folds 10 $$m | grep -E '^accuracy [0-9.]+ [+]-|threads[)]' | tr '\n' ' '; echo; \
+	  $(GENRE) cv ann --features $$table --folds 10 $$m | grep -E '^accuracy [0-9.]+ [+]-|(threads?|processes)[)]' | tr '\n' ' '; echo; \
 	done; \
 	echo "== CNN"; \
 	OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$$($(GENRE) --blas-core 2>/dev/null)} $(BUILD)/tests/bench_cnn; \

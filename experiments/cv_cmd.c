@@ -9,6 +9,7 @@
 #include "cv.h"
 #include "fold_models.h"
 #include "json.h"
+#include "dist.h"
 #include "outfile.h"
 #include "mel_dataset.h"
 #include "train_options.h"
@@ -55,9 +56,11 @@ static int report(const char *cmd, const cv_result_t *r, char *const *labels, si
     cv_mean_std(r, CV_FIELD(track_vote), &m, &sd);
     printf("track accuracy (majority vote) %.4f +- %.4f\n", m, sd);
   }
-  printf("(mean +- std over %d folds; %.2f s with %d threads)\n\npooled over folds:\n", folds, r->seconds, threads);
+  printf("(mean +- std over %d folds; %.2f s with %d thread%s", folds, r->seconds, threads, threads == 1 ? "" : "s");
+  if (dist_size() > 1) printf(" in each of %d processes", dist_size());
+  printf(")\n\npooled over folds:\n");
   metrics_print(stdout, &r->segments, labels);
-  if (!json_path) return 0;
+  if (!json_path || !dist_leader()) return 0; /* rank 0 writes */
   char err[1500];
   outfile_t out;
   if (outfile_open(&out, json_path, err, sizeof err)) {
@@ -117,6 +120,8 @@ static int cv_ann(int argc, char **argv) {
     return 1;
   }
   if (cli_args_only) return 0;
+  if (dist_start("cv ann")) return 1;
+  if (dist_size() > 1) threads = 1; /* the ranks share each fold's batches: folds one at a time */
   char err[1500];
   dataset_t d;
   if (dataset_load(features, NULL, 0, NULL, 0, &d, err, sizeof err)) {
@@ -193,6 +198,7 @@ static int cv_cnn(int argc, char **argv) {
     return 1;
   }
   if (cli_args_only) return 0;
+  if (dist_start("cv cnn")) return 1;
   char err[1500];
   mel_dataset_t d;
   if (mel_dataset_load(mel, NULL, 0, &d, err, sizeof err)) {

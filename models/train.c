@@ -61,19 +61,77 @@ static void share_gradients(net_t *n) {
   dist_sum_real(n->grads + from, n->n_params - from);
 }
 
+/* One training batch: rows gathered, prepared, mixed; its targets */
+typedef struct batch {
+  real *x, *mixed, *soft; /* [B][in], [B][in], [B][K] (mixup's inputs and targets) */
+  int *y;                 /* [B] */
+  double lam;             /* mixup's weight of each sample against its partner (1: no mixup) */
+} batch_t;
+
+/* Rows order[0..b) of x / y into bt, prepared (standardised, augmented) and
+ * mixed; returns the inputs to train on. Every process draws the same. */
+static const real *gather_batch(batch_t *bt, const real *x, const int *y, size_t in, int K, const size_t *order,
+                                int b, const train_opts_t *o, gsl_rng *r) {
+  for (int i = 0; i < b; i++) {
+    memcpy(bt->x + (size_t)i * in, x + order[i] * in, in * sizeof(real));
+    bt->y[i] = y[order[i]];
+  }
+  if (o->prepare) o->prepare(o->prepare_ctx, bt->x, b, 1, r);
+  bt->lam = 1.0;
+  if (o->mixup <= 0) return bt->x;
+  /* each sample mixed with a partner: the batch read in reverse */
+  double lam = bt->lam = gsl_ran_beta(r, o->mixup, o->mixup);
+  real e = (real)o->label_smoothing;
+  const int *yb = bt->y;
+  for (int i = 0; i < b; i++) {
+    int j = b - 1 - i;
+    for (size_t f = 0; f < in; f++)
+      bt->mixed[(size_t)i * in + f] = (real)(lam * bt->x[(size_t)i * in + f] + (1 - lam) * bt->x[(size_t)j * in + f]);
+    for (int k = 0; k < K; k++)
+      bt->soft[(size_t)i * K + k] =
+          (real)(lam * ((k == yb[i]) * (1 - e) + e / K) + (1 - lam) * ((k == yb[j]) * (1 - e) + e / K));
+  }
+  return bt->mixed;
+}
+
+/* Forward and backward passes over this process's share of the batch xb[b]
+ * (all of it in one process), the gradients summed over processes. Returns
+ * the share's summed loss; *correct counts its right answers. */
+static double train_step(net_t *n, const real *xb, const batch_t *bt, int b, size_t in, int mixup, size_t *correct) {
+  int K = n->n_classes;
+  size_t lo, hi;
+  dist_share((size_t)b, &lo, &hi);
+  if (dist_size() > 1) n->batch_total = b, n->batch_offset = (int)lo;
+  const real *xs = xb + lo * in;
+  int bs = (int)(hi - lo);
+  net_forward(n, xs, bs, 1);
+  /* the loss comes back divided by the global batch b */
+  double loss = (mixup ? net_backward_soft(n, xs, bt->soft + lo * K, bs) : net_backward(n, xs, bt->y + lo, bs)) * b;
+  for (int i = 0; i < bs; i++) { /* training accuracy from the same forward pass */
+    const real *pi = n->probs + (size_t)i * K;
+    int arg = 0, g = (int)lo + i;
+    for (int k = 1; k < K; k++)
+      if (pi[k] > pi[arg]) arg = k;
+    /* a mixed sample counts as its dominant partner's label */
+    *correct += arg == (bt->lam >= 0.5 ? bt->y[g] : bt->y[b - 1 - g]);
+  }
+  share_gradients(n);
+  return loss;
+}
+
+static void batch_free(batch_t *bt) { free(bt->x), free(bt->mixed), free(bt->soft), free(bt->y); }
+
 int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *train, size_t n_train,
               const size_t *val, size_t n_val, const train_opts_t *o, epoch_log_t *log, int *best_epoch) {
   int B = o->batch < n->max_batch ? o->batch : n->max_batch, K = n->n_classes;
   size_t *order = malloc(n_train * sizeof *order);
-  real *batch = malloc((size_t)B * in * sizeof(real));
-  int *yb = malloc((size_t)B * sizeof *yb);
-  real *soft = malloc((size_t)B * K * sizeof(real)); /* mixup targets */
-  real *mixed = malloc((size_t)B * in * sizeof(real));
+  batch_t bt = {.x = malloc((size_t)B * in * sizeof(real)), .mixed = malloc((size_t)B * in * sizeof(real)),
+                .soft = malloc((size_t)B * K * sizeof(real)), .y = malloc((size_t)B * sizeof(int))};
   /* the best epoch's parameters, kept only when there is validation to judge by */
   real *best = n_val ? malloc((n->n_params + n->n_state) * sizeof(real)) : NULL;
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-  if (!order || !batch || !yb || (n_val && !best) || !r || !soft || !mixed) {
-    free(order), free(batch), free(yb), free(best), free(soft), free(mixed);
+  if (!order || !bt.x || !bt.mixed || !bt.soft || !bt.y || (n_val && !best) || !r) {
+    free(order), free(best), batch_free(&bt);
     if (r) gsl_rng_free(r);
     return -1;
   }
@@ -93,44 +151,9 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
     progress_start(&prog, o->tag ? o->tag : "train", "batches", (n_train + B - 1) / B, o->verbose >= 2);
     for (size_t start = 0; start < n_train; start += (size_t)B) {
       int b = (int)(n_train - start < (size_t)B ? n_train - start : (size_t)B);
-      for (int i = 0; i < b; i++) {
-        memcpy(batch + (size_t)i * in, x + order[start + i] * in, in * sizeof(real));
-        yb[i] = y[order[start + i]];
-      }
-      if (o->prepare) o->prepare(o->prepare_ctx, batch, b, 1, r);
-      const real *xb = batch;
-      double lam = 1.0;
-      if (o->mixup > 0) { /* each sample mixed with a partner: the batch read in reverse */
-        lam = gsl_ran_beta(r, o->mixup, o->mixup);
-        real e = (real)o->label_smoothing;
-        for (int i = 0; i < b; i++) {
-          int j = b - 1 - i;
-          for (size_t f = 0; f < in; f++)
-            mixed[(size_t)i * in + f] = (real)(lam * batch[(size_t)i * in + f] + (1 - lam) * batch[(size_t)j * in + f]);
-          for (int k = 0; k < K; k++)
-            soft[(size_t)i * K + k] = (real)(lam * ((k == yb[i]) * (1 - e) + e / K) + (1 - lam) * ((k == yb[j]) * (1 - e) + e / K));
-        }
-        xb = mixed;
-      }
-      /* this process's share [lo, hi) of the batch (all of it in one process) */
-      size_t lo, hi;
-      dist_share((size_t)b, &lo, &hi);
-      if (dist_size() > 1) n->batch_total = b, n->batch_offset = (int)lo;
-      const real *xs = xb + lo * in;
-      int bs = (int)(hi - lo);
-      net_forward(n, xs, bs, 1);
-      /* the loss comes back divided by the global batch b */
-      loss_sum += (o->mixup > 0 ? net_backward_soft(n, xs, soft + lo * K, bs) : net_backward(n, xs, yb + lo, bs)) * b;
-      for (int i = 0; i < bs; i++) { /* training accuracy from the same forward pass */
-        const real *pi = n->probs + (size_t)i * K;
-        int arg = 0, g = (int)lo + i;
-        for (int k = 1; k < K; k++)
-          if (pi[k] > pi[arg]) arg = k;
-        /* a mixed sample counts as its dominant partner's label */
-        correct += arg == (lam >= 0.5 ? yb[g] : yb[b - 1 - g]);
-      }
+      const real *xb = gather_batch(&bt, x, y, in, K, order + start, b, o, r);
+      loss_sum += train_step(n, xb, &bt, b, in, o->mixup > 0, &correct);
       seen += (size_t)b;
-      share_gradients(n);
       net_adam_step(n, &adam);
       progress_update(&prog, start / B + 1);
     }
@@ -179,7 +202,7 @@ int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *tr
     memcpy(n->state, best + n->n_params, n->n_state * sizeof(real));
   }
   if (best_epoch) *best_epoch = n_val ? best_at : epoch;
-  free(order), free(batch), free(yb), free(best), free(soft), free(mixed);
+  free(order), free(best), batch_free(&bt);
   gsl_rng_free(r);
   return epoch;
 }

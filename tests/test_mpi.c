@@ -138,6 +138,10 @@ int main(void) {
   snprintf(log, sizeof log, "%s/srun.log", dir);
   CHECK(run("SLURM_STEP_NUM_TASKS=2 %s %s --features %s/f/features_3_sec.csv -o %s/x.model > %s 2>&1", g, ann, dir, dir, log) ==
         1 && contains(log, "srun --mpi=pmix"), "srun's tasks without an MPI plugin: refused, saying what to use");
+  CHECK(run("cd %s && %s cv ann --features f/features_3_sec.csv --folds 3 --epochs 4 --quiet 2>/dev/null | grep '^accuracy' "
+            "> cv1 && %s -np 2 %s cv ann --features f/features_3_sec.csv --folds 3 --epochs 4 --quiet 2>/dev/null | "
+            "grep '^accuracy' > cv2 && [ -s cv1 ] && cmp -s cv1 cv2", dir, g, mpirun, g) == 0,
+        "cv ann on two ranks: one process's accuracies");
   /* the experiment: every fold's batches shared, rank 0 writes the report */
   const char *opts = "--folds 3 --ann-epochs 6 --cnn-epochs 1 --models ann,cnn";
   CHECK(run("cd %s && %s experiment --data f -o e1 %s > /dev/null 2>&1 && %s -np 2 %s experiment --data f -o e2 %s "
