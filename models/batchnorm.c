@@ -129,6 +129,15 @@ void batchnorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, 
   batchnorm_backward_range(din, dgamma, dbeta, dout, xhat, invstd, gamma, B, C, S, 0, C);
 }
 
+/* channel c's sums of dy and of dy * xhat */
+static void channel_dots(const real *dout, const real *xhat, int B, int C, int S, int c, double *sdy, double *sdyx) {
+  *sdy = *sdyx = 0;
+  for (int b = 0; b < B; b++) {
+    size_t at = ((size_t)b * C + c) * S;
+    lane_dot2(dout + at, xhat + at, (size_t)S, sdy, sdyx);
+  }
+}
+
 /* channel c's input gradient from the sums of dy and dy * xhat over n values */
 static void channel_din(real *din, const real *dout, const real *xhat, const real *invstd, const real *gamma, int B,
                         int C, int S, int c, double sdy, double sdyx, double n) {
@@ -144,11 +153,8 @@ void batchnorm_backward_range(real *din, real *dgamma, real *dbeta, const real *
                               const real *invstd, const real *gamma, int B, int C, int S, int c0, int c1) {
   double n = (double)B * S;
   for (int c = c0; c < c1; c++) {
-    double sdy = 0, sdyx = 0;
-    for (int b = 0; b < B; b++) {
-      size_t at = ((size_t)b * C + c) * S;
-      lane_dot2(dout + at, xhat + at, (size_t)S, &sdy, &sdyx);
-    }
+    double sdy, sdyx;
+    channel_dots(dout, xhat, B, C, S, c, &sdy, &sdyx);
     dgamma[c] = (real)sdyx;
     dbeta[c] = (real)sdy;
     if (din) channel_din(din, dout, xhat, invstd, gamma, B, C, S, c, sdy, sdyx, n);
@@ -157,13 +163,7 @@ void batchnorm_backward_range(real *din, real *dgamma, real *dbeta, const real *
 
 HOT_KERNEL
 void batchnorm_backward_sums(const real *dout, const real *xhat, int B, int C, int S, double *sdy, double *sdyx) {
-  for (int c = 0; c < C; c++) {
-    sdy[c] = sdyx[c] = 0;
-    for (int b = 0; b < B; b++) {
-      size_t at = ((size_t)b * C + c) * S;
-      lane_dot2(dout + at, xhat + at, (size_t)S, &sdy[c], &sdyx[c]);
-    }
-  }
+  for (int c = 0; c < C; c++) channel_dots(dout, xhat, B, C, S, c, &sdy[c], &sdyx[c]);
 }
 
 HOT_KERNEL

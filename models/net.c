@@ -489,8 +489,7 @@ static void bn_forward_shared(net_t *n, layer_t *l, const real *in, int B) {
 
 /* dgamma and dbeta stay this process's share (the gradients are summed after
  * the pass); the input gradient needs the global sums */
-static void bn_backward_shared(net_t *n, layer_t *l, const real *in, real *din, int B) {
-  (void)in;
+static void bn_backward_shared(net_t *n, layer_t *l, real *din, int B) {
   int C = l->c, S = l->h * l->w;
   double *sdy = n->bn_sums + 2 * (size_t)C, *sdyx = n->bn_sums + 3 * (size_t)C;
   batchnorm_backward_sums(l->dout, l->aux, B, C, S, sdy, sdyx);
@@ -561,7 +560,7 @@ static void backward_layers(net_t *n, const real *x, int B) {
       else memcpy(din, l->dout, count * sizeof(real));
       break;
     case LAYER_BATCHNORM:
-      if (n->batch_total) bn_backward_shared(n, l, in, din, B);
+      if (n->batch_total) bn_backward_shared(n, l, din, B);
       else workers_run(w, bn_bwd_work, &job, l->c);
       break;
     case LAYER_CONV2D:
