@@ -175,103 +175,144 @@ static char *get_str(reader_t *r) {
   return s;
 }
 
-int model_load(const char *path, int max_batch, model_t *m, char *err, size_t errlen) {
-  memset(m, 0, sizeof *m);
+/* The whole file; NULL with the reason */
+static unsigned char *read_whole(const char *path, size_t *len, char *err, size_t errlen) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return -1;
+    return NULL;
   }
   struct stat st;
   if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE) {
     fclose(f);
     snprintf(err, errlen, "%s: not a regular file of a plausible size", path);
-    return -1;
+    return NULL;
   }
-  size_t len = (size_t)st.st_size;
-  unsigned char *buf = malloc(len ? len : 1);
-  if (!buf || fread(buf, 1, len, f) != len) {
+  *len = (size_t)st.st_size;
+  unsigned char *buf = malloc(*len ? *len : 1);
+  if (!buf || fread(buf, 1, *len, f) != *len) {
     fclose(f);
     free(buf);
     snprintf(err, errlen, "%s: cannot read", path);
-    return -1;
+    return NULL;
   }
   fclose(f);
-  int rc = -1;
-  reader_t r = {buf, len, 0, 0};
+  return buf;
+}
+
+/* Magic, version and checksum; r then ends before the checksum. The version, or 0 with the reason. */
+static uint32_t read_envelope(reader_t *r, const char *path, char *err, size_t errlen) {
   char magic[8];
-  if (len < 16 || get(&r, magic, 8) || memcmp(magic, MAGIC, 8) != 0) {
+  if (r->len < 16 || get(r, magic, 8) || memcmp(magic, MAGIC, 8) != 0) {
     snprintf(err, errlen, "%s: not a genre model file (no %s magic)", path, MAGIC);
-    goto out;
+    return 0;
   }
-  uint32_t version = get_u32(&r);
+  uint32_t version = get_u32(r);
   if (version != VERSION && version != 1) {
-    snprintf(err, errlen, "%s: model format version %u, this build reads version %u", path, version, VERSION);
-    goto out;
+    snprintf(err, errlen, "%s: model format version %u, this build reads versions 1 to %u", path, version, VERSION);
+    return 0;
   }
   /* the checksum covers everything before its last 8 bytes */
-  {
-    reader_t tail = {buf, len, len - 8, 0};
-    if (get_u64(&tail) != fnv1a(buf, len - 8)) {
-      snprintf(err, errlen, "%s: checksum mismatch: the file is truncated or corrupt", path);
-      goto out;
-    }
-    r.len = len - 8;
+  reader_t tail = {r->p, r->len, r->len - 8, 0};
+  if (get_u64(&tail) != fnv1a(r->p, r->len - 8)) {
+    snprintf(err, errlen, "%s: checksum mismatch: the file is truncated or corrupt", path);
+    return 0;
   }
-  m->kind = (int)get_u32(&r);
-  m->in_c = (int)get_u32(&r), m->in_h = (int)get_u32(&r), m->in_w = (int)get_u32(&r);
-  m->n_classes = (int)get_u32(&r), m->n_layers = (int)get_u32(&r);
-  if (r.bad || (m->kind != MODEL_ANN && m->kind != MODEL_CNN) || m->in_c < 1 || m->in_h < 1 || m->in_w < 1 ||
+  r->len -= 8;
+  return version;
+}
+
+/* Kind, input shape, classes, the layer table, arch and unit. 0, or -1 with the reason. */
+static int read_header(reader_t *r, model_t *m, uint32_t version, const char *path, char *err, size_t errlen) {
+  m->kind = (int)get_u32(r);
+  m->in_c = (int)get_u32(r), m->in_h = (int)get_u32(r), m->in_w = (int)get_u32(r);
+  m->n_classes = (int)get_u32(r), m->n_layers = (int)get_u32(r);
+  if (r->bad || (m->kind != MODEL_ANN && m->kind != MODEL_CNN) || m->in_c < 1 || m->in_h < 1 || m->in_w < 1 ||
       m->in_c > (1 << 24) || m->in_h > (1 << 24) || m->in_w > (1 << 24) ||
       (uint64_t)m->in_c * (uint64_t)m->in_h > (1u << 24) ||
       (uint64_t)m->in_c * (uint64_t)m->in_h * (uint64_t)m->in_w > (1u << 24) || m->n_classes < 2 || m->n_classes > MAX_NAMES ||
       m->n_layers < 1 || m->n_layers > NET_MAX_LAYERS) {
     snprintf(err, errlen, "%s: implausible header (kind %d, input %dx%dx%d, %d classes, %d layers)", path, m->kind,
              m->in_c, m->in_h, m->in_w, m->n_classes, m->n_layers);
-    goto out;
+    return -1;
   }
   for (int i = 0; i < m->n_layers; i++) {
     layer_spec_t *s = &m->spec[i];
-    s->kind = (int)get_u32(&r), s->size = (int)get_u32(&r), s->kernel = (int)get_u32(&r);
-    s->stride = (int)get_u32(&r), s->rate = get_f32(&r), s->pad = (int)get_u32(&r);
+    s->kind = (int)get_u32(r), s->size = (int)get_u32(r), s->kernel = (int)get_u32(r);
+    s->stride = (int)get_u32(r), s->rate = get_f32(r), s->pad = (int)get_u32(r);
     if (s->size < 0 || s->size > 65536 || s->kernel < 0 || s->kernel > 64 || s->stride < 0 || s->stride > 64 ||
         (s->pad != PAD_SAME && s->pad != PAD_VALID) || !(s->rate >= 0 && s->rate < 1))
-      r.bad = 1;
+      r->bad = 1;
   }
-  char *arch = get_str(&r);
+  char *arch = get_str(r);
   if (arch) snprintf(m->arch, sizeof m->arch, "%s", arch);
   free(arch);
-  m->unit = version >= 2 ? (int)get_u32(&r) : MODEL_UNIT_UNKNOWN;
-  if (m->unit < MODEL_UNIT_UNKNOWN || m->unit > MODEL_UNIT_TRACK) r.bad = 1;
-  m->n_scale = get_u32(&r);
-  if (r.bad || m->n_scale > (1u << 20) || m->n_scale * 8 > r.len - r.at) {
+  m->unit = version >= 2 ? (int)get_u32(r) : MODEL_UNIT_UNKNOWN;
+  if (m->unit < MODEL_UNIT_UNKNOWN || m->unit > MODEL_UNIT_TRACK) r->bad = 1;
+  return 0;
+}
+
+/* The standardisation, feature names and labels. 0, or -1 with the reason. */
+static int read_scaler_names(reader_t *r, model_t *m, const char *path, char *err, size_t errlen) {
+  m->n_scale = get_u32(r);
+  if (r->bad || m->n_scale > (1u << 20) || m->n_scale * 8 > r->len - r->at) {
     snprintf(err, errlen, "%s: corrupt layer table or scaler", path);
-    goto out;
+    return -1;
   }
   m->shift = malloc((m->n_scale ? m->n_scale : 1) * sizeof(float));
   m->scale = malloc((m->n_scale ? m->n_scale : 1) * sizeof(float));
-  if (!m->shift || !m->scale) goto oom;
-  for (size_t i = 0; i < m->n_scale; i++) m->shift[i] = get_f32(&r);
-  for (size_t i = 0; i < m->n_scale; i++) m->scale[i] = get_f32(&r);
+  if (!m->shift || !m->scale) return snprintf(err, errlen, "%s: out of memory", path), -1;
+  for (size_t i = 0; i < m->n_scale; i++) m->shift[i] = get_f32(r);
+  for (size_t i = 0; i < m->n_scale; i++) m->scale[i] = get_f32(r);
   for (size_t i = 0; i < m->n_scale; i++)
     if (!isfinite(m->shift[i]) || !isfinite(m->scale[i])) {
       snprintf(err, errlen, "%s: standardisation entry %zu is not finite", path, i);
-      goto out;
+      return -1;
     }
-  m->n_features = get_u32(&r);
-  if (r.bad || m->n_features > MAX_NAMES || m->n_features * 2 > r.len - r.at) {
+  m->n_features = get_u32(r);
+  if (r->bad || m->n_features > MAX_NAMES || m->n_features * 2 > r->len - r->at) {
     snprintf(err, errlen, "%s: corrupt feature names", path);
-    goto out;
+    return -1;
   }
   m->feature_names = calloc(m->n_features ? m->n_features : 1, sizeof(char *));
   m->labels = calloc((size_t)m->n_classes, sizeof(char *));
-  if (!m->feature_names || !m->labels) goto oom;
-  for (size_t i = 0; i < m->n_features && !r.bad; i++) m->feature_names[i] = get_str(&r);
-  for (int i = 0; i < m->n_classes && !r.bad; i++) m->labels[i] = get_str(&r);
-  if (r.bad) {
+  if (!m->feature_names || !m->labels) return snprintf(err, errlen, "%s: out of memory", path), -1;
+  for (size_t i = 0; i < m->n_features && !r->bad; i++) m->feature_names[i] = get_str(r);
+  for (int i = 0; i < m->n_classes && !r->bad; i++) m->labels[i] = get_str(r);
+  if (r->bad) {
     snprintf(err, errlen, "%s: corrupt names", path);
-    goto out;
+    return -1;
   }
+  return 0;
+}
+
+/* Member k's parameters and state into p and state, checked. 0, or -1 with the reason. */
+static int read_member(reader_t *r, const net_t *n, real *p, real *state, int k, const char *path, char *err,
+                       size_t errlen) {
+  uint64_t n_params = get_u64(r);
+  if (r->bad || n_params != n->n_params) {
+    snprintf(err, errlen, "%s: %llu parameters stored, the layer table needs %zu", path, (unsigned long long)n_params,
+             n->n_params);
+    return -1;
+  }
+  for (size_t i = 0; i < n->n_params; i++) p[i] = (real)get_f32(r);
+  uint64_t n_state = get_u64(r);
+  if (r->bad || n_state != n->n_state) {
+    snprintf(err, errlen, "%s: %llu state values stored, the layer table needs %zu", path, (unsigned long long)n_state,
+             n->n_state);
+    return -1;
+  }
+  for (size_t i = 0; i < n->n_state; i++) state[i] = (real)get_f32(r);
+  for (size_t i = 0; i < n->n_params + n->n_state; i++)
+    if (!isfinite(i < n->n_params ? p[i] : state[i - n->n_params])) {
+      snprintf(err, errlen, "%s: member %d: value %zu is not finite", path, k + 1, i);
+      return -1;
+    }
+  return 0;
+}
+
+/* The network built from the layer table, and every member's values. 0, or -1 with the reason. */
+static int read_network(reader_t *r, model_t *m, int max_batch, const char *path, char *err, size_t errlen) {
   /* the network's size first: its parameters must be in the file before
    * anything is allocated for them, and the batch is cut to keep its
    * activations within MODEL_MAX_ACTIVATIONS */
@@ -279,63 +320,48 @@ int model_load(const char *path, int max_batch, model_t *m, char *err, size_t er
   char why[300];
   if (net_plan(m->spec, m->n_layers, m->in_c, m->in_h, m->in_w, m->n_classes, &size, why, sizeof why)) {
     snprintf(err, errlen, "%s: its layer table does not build: %s", path, why);
-    goto out;
+    return -1;
   }
-  m->n_members = (int)get_u32(&r);
+  m->n_members = (int)get_u32(r);
   size_t per = size.n_params + size.n_state;
-  if (r.bad || m->n_members < 1 || m->n_members > 1024 || (uint64_t)m->n_members * (per * 4 + 16) != r.len - r.at) {
+  if (r->bad || m->n_members < 1 || m->n_members > 1024 || (uint64_t)m->n_members * (per * 4 + 16) != r->len - r->at) {
     snprintf(err, errlen, "%s: %d members of %zu values do not fill the file", path, m->n_members, per);
-    goto out;
+    return -1;
   }
   if (max_batch < 1) max_batch = 1;
   if ((size_t)max_batch * size.activations > MODEL_MAX_ACTIVATIONS)
     max_batch = size.activations >= MODEL_MAX_ACTIVATIONS ? 1 : (int)(MODEL_MAX_ACTIVATIONS / size.activations);
   m->net = net_new(m->spec, m->n_layers, m->in_c, m->in_h, m->in_w, m->n_classes, max_batch, why, sizeof why);
-  if (!m->net) {
-    snprintf(err, errlen, "%s: %s", path, why);
-    goto out;
-  }
-  if (m->n_members > 1) {
-    m->members = malloc((size_t)m->n_members * per * sizeof(real));
-    if (!m->members) goto oom;
-  }
+  if (!m->net) return snprintf(err, errlen, "%s: %s", path, why), -1;
+  if (m->n_members > 1 && !(m->members = malloc((size_t)m->n_members * per * sizeof(real))))
+    return snprintf(err, errlen, "%s: out of memory", path), -1;
   for (int k = 0; k < m->n_members; k++) {
     real *p = m->members ? m->members + (size_t)k * per : m->net->params;
-    uint64_t n_params = get_u64(&r);
-    if (r.bad || n_params != m->net->n_params) {
-      snprintf(err, errlen, "%s: %llu parameters stored, the layer table needs %zu", path,
-               (unsigned long long)n_params, m->net->n_params);
-      goto out;
-    }
-    for (size_t i = 0; i < m->net->n_params; i++) p[i] = (real)get_f32(&r);
-    uint64_t n_state = get_u64(&r);
-    if (r.bad || n_state != m->net->n_state) {
-      snprintf(err, errlen, "%s: %llu state values stored, the layer table needs %zu", path,
-               (unsigned long long)n_state, m->net->n_state);
-      goto out;
-    }
     real *state = m->members ? p + m->net->n_params : m->net->state;
-    for (size_t i = 0; i < m->net->n_state; i++) state[i] = (real)get_f32(&r);
-    for (size_t i = 0; i < m->net->n_params + m->net->n_state; i++)
-      if (!isfinite(i < m->net->n_params ? p[i] : state[i - m->net->n_params])) {
-        snprintf(err, errlen, "%s: member %d: value %zu is not finite", path, k + 1, i);
-        goto out;
-      }
+    if (read_member(r, m->net, p, state, k, path, err, errlen)) return -1;
   }
   if (m->members) model_use_member(m, 0);
-  if (m->kind == MODEL_ANN && (m->n_features != m->n_scale || (size_t)m->in_c * m->in_h * m->in_w != m->n_features)) {
+  return 0;
+}
+
+int model_load(const char *path, int max_batch, model_t *m, char *err, size_t errlen) {
+  memset(m, 0, sizeof *m);
+  size_t len;
+  unsigned char *buf = read_whole(path, &len, err, errlen);
+  if (!buf) return -1;
+  reader_t r = {buf, len, 0, 0};
+  uint32_t version = read_envelope(&r, path, err, errlen);
+  int rc = !version || read_header(&r, m, version, path, err, errlen) || read_scaler_names(&r, m, path, err, errlen) ||
+           read_network(&r, m, max_batch, path, err, errlen);
+  if (!rc && m->kind == MODEL_ANN &&
+      (m->n_features != m->n_scale || (size_t)m->in_c * m->in_h * m->in_w != m->n_features)) {
     snprintf(err, errlen, "%s: %zu features, %zu scaler entries, input of %d", path, m->n_features, m->n_scale,
              m->in_c * m->in_h * m->in_w);
-    goto out;
+    rc = 1;
   }
-  rc = 0;
-  goto out;
-oom:
-  snprintf(err, errlen, "%s: out of memory", path);
-out:
   free(buf);
   if (rc) model_free(m);
-  return rc;
+  return rc ? -1 : 0;
 }
 
 void model_use_member(model_t *m, int k) {
