@@ -37,12 +37,11 @@ for f in features_3_sec.csv features_30_sec.csv mel/index.csv; do cmp -s "$out/j
 parts=$(du -sb "$out/r2/parts" | cut -f1) tables=$(du -sb --exclude=parts "$out/r2" | cut -f1)
 echo "  per track: parts $(rate "$parts" "$files" | cut -d. -f1) bytes, merged outputs $(rate "$tables" "$files" | cut -d. -f1)" \
   "bytes; merge $(awk "BEGIN { printf \"%.2f\", 1000 * $tm / $files }") ms per track; merged tables as one process's: $same"
-cnn() { # ranks, then the trainer's "N spectrograms/s"
-  if [ "$1" = 1 ]; then "$genre" train cnn --mel "$out/j1" -o "$out/c.model" --epochs 2 --val-fraction 0 --threads 1 --quiet 2>/dev/null
-  else $mpirun -np "$1" "$genre" train cnn --mel "$out/j1" -o "$out/c.model" --epochs 2 --val-fraction 0 --threads 1 --quiet 2>/dev/null
-  fi | grep -o '[0-9]* spectrograms/s' | cut -d' ' -f1
+cnn() { # the launcher, if any; prints the trainer's "N spectrograms/s"
+  "$@" "$genre" train cnn --mel "$out/j1" -o "$out/c.model" --epochs 2 --val-fraction 0 --threads 1 --quiet 2>/dev/null |
+    grep -o '[0-9]* spectrograms/s' | cut -d' ' -f1
 }
-c1=$(cnn 1) c2=$(cnn 2)
+c1=$(cnn) c2=$(cnn $mpirun -np 2)
 echo "  CNN (default) training: 1 rank x 1 thread $c1 spectrograms/s, 2 ranks x 1 thread $c2 ($(rate "$c2" "$c1")x)"
 ann=(train ann --features "$out/j1/features_3_sec.csv" -o "$out/a.model" --threads 1 --quiet --val-fraction 0 --epochs 50)
 a1=$(secs "$genre" "${ann[@]}") a2=$(secs $mpirun -np 2 "$genre" "${ann[@]}")

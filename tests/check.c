@@ -1,11 +1,14 @@
 #include "check.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "model.h"
 
 int check_passed, check_failed;
 
@@ -124,4 +127,20 @@ void mpi_leak_stacks(void) {
   char buf[2048];
   snprintf(buf, sizeof buf, "%s%sfast_unwind_on_malloc=0:print_suppressions=0", old ? old : "", old && *old ? ":" : "");
   setenv("LSAN_OPTIONS", buf, 1);
+}
+
+double model_gap(const char *a, const char *b) {
+  char err[400];
+  model_t ma, mb;
+  if (model_load(a, 1, &ma, err, sizeof err)) return -1;
+  if (model_load(b, 1, &mb, err, sizeof err)) return model_free(&ma), -1;
+  double worst = -1;
+  if (ma.net->n_params == mb.net->n_params && ma.n_members == mb.n_members) {
+    size_t per = ma.net->n_params + ma.net->n_state, n = ma.members ? per * ma.n_members : ma.net->n_params;
+    const real *x = ma.members ? ma.members : ma.net->params, *y = mb.members ? mb.members : mb.net->params;
+    worst = 0;
+    for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs((double)x[i] - y[i]));
+  }
+  model_free(&ma), model_free(&mb);
+  return worst;
 }

@@ -45,6 +45,10 @@ const char *genre_bin(void);
  * to make test. */
 int memcheck(void);
 
+/* The worst |difference| between the parameters of two model files (every
+ * member's); -1 when one is unreadable or their shapes differ. */
+double model_gap(const char *a, const char *b);
+
 /* Under the sanitizers: leak reports with full stacks, so that
  * tests/fuzz/lsan.supp can name Open MPI's libraries (whose plugins are gone
  * by exit). For the tests that run mpirun and srun. */

@@ -9,21 +9,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "model.h"
 
 static char dir[600], g[4096];
-
-static double model_gap(const char *a, const char *b) {
-  char err[400];
-  model_t ma, mb;
-  if (model_load(a, 1, &ma, err, sizeof err)) return -1;
-  if (model_load(b, 1, &mb, err, sizeof err)) return model_free(&ma), -1;
-  double worst = ma.net->n_params == mb.net->n_params ? 0 : -1;
-  for (size_t i = 0; worst >= 0 && i < ma.net->n_params; i++)
-    worst = fmax(worst, fabs((double)ma.net->params[i] - mb.net->params[i]));
-  model_free(&ma), model_free(&mb);
-  return worst;
-}
 
 static const char *exp_opts = "--folds 3 --ann-epochs 6 --cnn-epochs 1";
 static const char *train_opts = "--arch seed000 --epochs 1";
