@@ -58,6 +58,108 @@ void mel_dataset_free(mel_dataset_t *d) {
   memset(d, 0, sizeof *d);
 }
 
+/* index.csv's columns */
+typedef struct mel_index {
+  table_t t;
+  const char *path;
+  int file, label, segments, source, audio; /* source and audio (the path column) may be -1 */
+} mel_index_t;
+
+/* The segments every row lists, each .npy's header checked against them: the
+ * dataset is one allocation, made only once every file has shown its data is
+ * there. 0, or -1 with the reason. */
+static int count_segments(const mel_index_t *ix, const char *dir, size_t *total, char *err, size_t errlen) {
+  *total = 0;
+  for (size_t r = 0; r < ix->t.n_rows; r++) {
+    double v;
+    FILE *f;
+    const char *cell = table_cell(&ix->t, r, (size_t)ix->segments);
+    if (parse_finite(cell, &v) || v < 0 || v > 100000 || v != floor(v)) {
+      snprintf(err, errlen, "%s: row %zu, column 'segments': '%s' is not a count", ix->path, r + 2, cell);
+      return -1;
+    }
+    if (open_npy(dir, ix->path, r, table_cell(&ix->t, r, (size_t)ix->file), (size_t)v, &f, err, errlen)) return -1;
+    fclose(f);
+    *total += (size_t)v;
+  }
+  if (*total == 0) return snprintf(err, errlen, "%s: no segments listed", ix->path), -1;
+  return 0;
+}
+
+/* The given labels, or the sorted distinct labels of the index. 0, or -1. */
+static int collect_labels(mel_dataset_t *d, const mel_index_t *ix, char *const *labels, int n_labels, char *err,
+                          size_t errlen) {
+  if (labels) {
+    d->n_classes = n_labels;
+    d->labels = calloc((size_t)n_labels, sizeof(char *));
+    for (int i = 0; d->labels && i < n_labels; i++) d->labels[i] = strdup(labels[i]);
+    return 0;
+  }
+  size_t n = ix->t.n_rows;
+  char **all = malloc(n * sizeof *all);
+  d->labels = calloc(n, sizeof(char *));
+  if (!all || !d->labels) {
+    free(all);
+    return snprintf(err, errlen, "out of memory"), -1;
+  }
+  for (size_t r = 0; r < n; r++) all[r] = (char *)table_cell(&ix->t, r, (size_t)ix->label);
+  qsort(all, n, sizeof *all, cmp_str);
+  for (size_t r = 0; r < n; r++)
+    if (r == 0 || strcmp(all[r], all[r - 1]) != 0) d->labels[d->n_classes++] = strdup(all[r]);
+  free(all);
+  return 0;
+}
+
+/* segs segments of track `group` (label y, named stem) from f into rows [*row, *row + segs). 0, or -1. */
+static int read_segments(mel_dataset_t *d, FILE *f, const char *file, const char *stem, size_t segs, int y,
+                         size_t *row, float *buf, char *err, size_t errlen) {
+  for (size_t s = 0; s < segs; s++, (*row)++) {
+    if (fread(buf, sizeof(float), BANDS * FRAMES, f) != BANDS * FRAMES)
+      return snprintf(err, errlen, "%s/%s: truncated", d->dir, file), -1;
+    real *x = d->x + *row * BANDS * FRAMES;
+    for (int i = 0; i < BANDS * FRAMES; i++) {
+      if (!isfinite(buf[i])) return snprintf(err, errlen, "%s/%s: segment %zu has a non-finite value", d->dir, file, s), -1;
+      x[i] = (real)buf[i];
+    }
+    d->y[*row] = y;
+    d->group[*row] = (int)d->n_groups - 1;
+    char name[4300];
+    snprintf(name, sizeof name, "%s.%zu.wav", stem, s);
+    if (!(d->names[*row] = strdup(name))) return snprintf(err, errlen, "out of memory"), -1;
+  }
+  return 0;
+}
+
+/* Index row r: its track (name, audio path) and its segments from its .npy. 0, or -1. */
+static int read_track(mel_dataset_t *d, const mel_index_t *ix, size_t r, size_t *row, float *buf, char *err,
+                      size_t errlen) {
+  const table_t *t = &ix->t;
+  const char *file = table_cell(t, r, (size_t)ix->file), *label = table_cell(t, r, (size_t)ix->label);
+  size_t segs = (size_t)atof(table_cell(t, r, (size_t)ix->segments));
+  int y = -1;
+  for (int k = 0; k < d->n_classes; k++)
+    if (strcmp(d->labels[k], label) == 0) y = k;
+  if (y < 0) {
+    snprintf(err, errlen, "%s: row %zu: label '%s' is not one of the model's %d labels", ix->path, r + 2, label,
+             d->n_classes);
+    return -1;
+  }
+  /* the track's name: its audio file's stem (as the feature tables name it;
+   * the .npy's own name may be escaped for the file system) */
+  char stem[4200];
+  const char *source = ix->source >= 0 ? table_cell(t, r, (size_t)ix->source) : "";
+  snprintf(stem, sizeof stem, "%s", *source ? source : file);
+  char *dot = strrchr(stem, '.');
+  if (dot && dot != stem) *dot = '\0';
+  FILE *f;
+  if (open_npy(d->dir, ix->path, r, file, segs, &f, err, errlen)) return -1;
+  if (ix->audio >= 0 && *table_cell(t, r, (size_t)ix->audio)) d->paths[d->n_groups] = strdup(table_cell(t, r, (size_t)ix->audio));
+  int rc = (d->groups[d->n_groups++] = strdup(stem)) ? read_segments(d, f, file, stem, segs, y, row, buf, err, errlen)
+                                                     : (snprintf(err, errlen, "out of memory"), -1);
+  fclose(f);
+  return rc;
+}
+
 int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dataset_t *d, char *err, size_t errlen) {
   memset(d, 0, sizeof *d);
   char index[1200];
@@ -68,122 +170,40 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
     snprintf(d->dir, sizeof d->dir, "%s", dir);
     snprintf(index, sizeof index, "%s/index.csv", d->dir);
   }
-  table_t t;
-  if (table_read(index, &t, err, errlen)) return -1;
-  int fc = table_column(&t, "file"), lc = table_column(&t, "label"), sc = table_column(&t, "segments");
-  int src = table_column(&t, "source"), pc = table_column(&t, "path");
+  mel_index_t ix = {.path = index};
+  if (table_read(index, &ix.t, err, errlen)) return -1;
+  ix.file = table_column(&ix.t, "file"), ix.label = table_column(&ix.t, "label");
+  ix.segments = table_column(&ix.t, "segments"), ix.source = table_column(&ix.t, "source");
+  ix.audio = table_column(&ix.t, "path");
   int rc = -1;
   float *buf = NULL;
-  if (fc < 0 || lc < 0 || sc < 0) {
+  size_t total;
+  if (ix.file < 0 || ix.label < 0 || ix.segments < 0) {
     snprintf(err, errlen, "%s: needs columns file, label, segments", index);
     goto out;
   }
-  /* count rows first: the dataset is one allocation, made only once every
-   * .npy's header has shown that its data is there */
-  size_t total = 0;
-  for (size_t r = 0; r < t.n_rows; r++) {
-    double v;
-    FILE *f;
-    if (parse_finite(table_cell(&t, r, (size_t)sc), &v) || v < 0 || v > 100000 || v != floor(v)) {
-      snprintf(err, errlen, "%s: row %zu, column 'segments': '%s' is not a count", index, r + 2, table_cell(&t, r, (size_t)sc));
-      goto out;
-    }
-    if (open_npy(d->dir, index, r, table_cell(&t, r, (size_t)fc), (size_t)v, &f, err, errlen)) goto out;
-    fclose(f);
-    total += (size_t)v;
-  }
-  if (total == 0) {
-    snprintf(err, errlen, "%s: no segments listed", index);
-    goto out;
-  }
+  if (count_segments(&ix, d->dir, &total, err, errlen)) goto out;
   d->bands = BANDS, d->frames = FRAMES, d->n_rows = total;
   d->x = malloc(total * BANDS * FRAMES * sizeof(real));
   d->y = malloc(total * sizeof(int));
   d->group = malloc(total * sizeof(int));
   d->names = calloc(total, sizeof(char *));
-  d->groups = calloc(t.n_rows, sizeof(char *));
-  d->paths = calloc(t.n_rows, sizeof(char *));
+  d->groups = calloc(ix.t.n_rows, sizeof(char *));
+  d->paths = calloc(ix.t.n_rows, sizeof(char *));
   buf = malloc(BANDS * FRAMES * sizeof(float));
   if (!d->x || !d->y || !d->group || !d->names || !d->groups || !d->paths || !buf) {
     snprintf(err, errlen, "%s: out of memory for %zu segments (%.0f MB)", index, total,
              total * BANDS * FRAMES * sizeof(real) / 1e6);
     goto out;
   }
-  /* labels */
-  if (labels) {
-    d->n_classes = n_labels;
-    d->labels = calloc((size_t)n_labels, sizeof(char *));
-    for (int i = 0; d->labels && i < n_labels; i++) d->labels[i] = strdup(labels[i]);
-  } else {
-    char **all = malloc(t.n_rows * sizeof *all);
-    d->labels = calloc(t.n_rows, sizeof(char *));
-    if (!all || !d->labels) {
-      free(all);
-      snprintf(err, errlen, "out of memory");
-      goto out;
-    }
-    for (size_t r = 0; r < t.n_rows; r++) all[r] = (char *)table_cell(&t, r, (size_t)lc);
-    qsort(all, t.n_rows, sizeof *all, cmp_str);
-    for (size_t r = 0; r < t.n_rows; r++)
-      if (r == 0 || strcmp(all[r], all[r - 1]) != 0) d->labels[d->n_classes++] = strdup(all[r]);
-    free(all);
-  }
+  if (collect_labels(d, &ix, labels, n_labels, err, errlen)) goto out;
   size_t row = 0;
-  for (size_t r = 0; r < t.n_rows; r++) {
-    const char *file = table_cell(&t, r, (size_t)fc), *label = table_cell(&t, r, (size_t)lc);
-    size_t segs = (size_t)atof(table_cell(&t, r, (size_t)sc));
-    int y = -1;
-    for (int k = 0; k < d->n_classes; k++)
-      if (strcmp(d->labels[k], label) == 0) y = k;
-    if (y < 0) {
-      snprintf(err, errlen, "%s: row %zu: label '%s' is not one of the model's %d labels", index, r + 2, label, d->n_classes);
-      goto out;
-    }
-    /* the track's name: its audio file's stem (as the feature tables name it;
-     * the .npy's own name may be escaped for the file system) */
-    char stem[4200];
-    snprintf(stem, sizeof stem, "%s", src >= 0 && *table_cell(&t, r, (size_t)src) ? table_cell(&t, r, (size_t)src) : file);
-    char *dot = strrchr(stem, '.');
-    if (dot && dot != stem) *dot = '\0';
-    FILE *f;
-    if (open_npy(d->dir, index, r, file, segs, &f, err, errlen)) goto out;
-    if (pc >= 0 && *table_cell(&t, r, (size_t)pc)) d->paths[d->n_groups] = strdup(table_cell(&t, r, (size_t)pc));
-    if (!(d->groups[d->n_groups++] = strdup(stem))) {
-      fclose(f);
-      snprintf(err, errlen, "out of memory");
-      goto out;
-    }
-    for (size_t s = 0; s < segs; s++, row++) {
-      if (fread(buf, sizeof(float), BANDS * FRAMES, f) != BANDS * FRAMES) {
-        fclose(f);
-        snprintf(err, errlen, "%s/%s: truncated", d->dir, file);
-        goto out;
-      }
-      real *x = d->x + row * BANDS * FRAMES;
-      for (int i = 0; i < BANDS * FRAMES; i++) {
-        if (!isfinite(buf[i])) {
-          fclose(f);
-          snprintf(err, errlen, "%s/%s: segment %zu has a non-finite value", d->dir, file, s);
-          goto out;
-        }
-        x[i] = (real)buf[i];
-      }
-      d->y[row] = y;
-      d->group[row] = (int)d->n_groups - 1;
-      char name[4300];
-      snprintf(name, sizeof name, "%s.%zu.wav", stem, s);
-      if (!(d->names[row] = strdup(name))) {
-        fclose(f);
-        snprintf(err, errlen, "out of memory");
-        goto out;
-      }
-    }
-    fclose(f);
-  }
+  for (size_t r = 0; r < ix.t.n_rows; r++)
+    if (read_track(d, &ix, r, &row, buf, err, errlen)) goto out;
   rc = 0;
 out:
   free(buf);
-  table_free(&t);
+  table_free(&ix.t);
   if (rc) mel_dataset_free(d);
   return rc;
 }
