@@ -110,7 +110,8 @@ int ann_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_
     train_opts_t t = o->train;
     t.seed = o->train.seed + 7919ul * (unsigned long)k;
     net_init(m->net, t.seed);
-    int e = net_train(m->net, x, d->y, F, train, n_train, val, n_val, &t, mlog, NULL);
+    row_source_t src = rows_in_memory(x, d->y, F);
+    int e = net_train(m->net, &src, train, n_train, val, n_val, &t, mlog, NULL);
     if (e < 0) {
       free(mlog);
       snprintf(err, errlen, "out of memory while training");

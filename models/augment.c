@@ -75,10 +75,25 @@ static void floor_db(real *x, size_t n) {
     if (x[i] < top - 80) x[i] = top - 80;
 }
 
+/* The random draws of mel_augment_db, in its order, without a segment */
+static void draw_db(const mel_augment_t *a, gsl_rng *r) {
+  if (a->flags & AUG_LOUDNESS) gsl_ran_flat(r, -6.0, 6.0);
+  if (a->flags & AUG_NOISE) {
+    gsl_ran_flat(r, 10.0, 30.0);
+    for (int i = 0; i < a->bands * a->frames; i++) gsl_ran_gaussian_ziggurat(r, 1.0);
+  }
+  if (a->flags & AUG_PITCH) gsl_ran_flat(r, -2.0, 2.0);
+  if (a->flags & AUG_STRETCH) gsl_ran_flat(r, log(0.8), log(1.25));
+}
+
 void mel_augment_db(mel_augment_t *a, real *x, void *rng) {
   gsl_rng *r = rng;
   int B = a->bands, T = a->frames;
   size_t n = (size_t)B * T;
+  if (!x) {
+    draw_db(a, r);
+    return;
+  }
   if (a->flags & AUG_LOUDNESS) {
     real gain = (real)gsl_ran_flat(r, -6.0, 6.0);
     for (size_t i = 0; i < n; i++) x[i] += gain;
@@ -130,12 +145,12 @@ void mel_augment_masks(const mel_augment_t *a, real *x, void *rng) {
   int B = a->bands, T = a->frames;
   if (a->flags & AUG_FREQMASK) {
     int width = (int)gsl_rng_uniform_int(r, 16), start = (int)gsl_rng_uniform_int(r, (unsigned long)(B - width + 1));
-    for (int b = start; b < start + width; b++)
+    for (int b = start; x && b < start + width; b++)
       for (int t = 0; t < T; t++) x[(size_t)b * T + t] = 0;
   }
   if (a->flags & AUG_TIMEMASK) {
     int width = (int)gsl_rng_uniform_int(r, 21), start = (int)gsl_rng_uniform_int(r, (unsigned long)(T - width + 1));
-    for (int b = 0; b < B; b++)
+    for (int b = 0; x && b < B; b++)
       for (int t = start; t < start + width; t++) x[(size_t)b * T + t] = 0;
   }
 }

@@ -49,9 +49,10 @@ typedef struct mel_augment {
 int mel_augment_init(mel_augment_t *a, int flags, int bands, int frames, double sr, int n_fft);
 void mel_augment_free(mel_augment_t *a);
 
-/* dB-domain augmentations of one segment x[bands][frames]; r is a gsl_rng */
+/* dB-domain augmentations of one segment x[bands][frames]; r is a gsl_rng.
+ * x NULL: only the random draws the segment would take (another process's row). */
 void mel_augment_db(mel_augment_t *a, real *x, void *r);
-/* masks of one standardised segment */
+/* masks of one standardised segment (x NULL: the draws only) */
 void mel_augment_masks(const mel_augment_t *a, real *x, void *r);
 
 #endif

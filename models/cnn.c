@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "augment.h"
+#include "loader.h"
 
 /* seed 000: five blocks [conv 3x3 + ReLU + max-pool 2 + dropout 0.2], flatten,
  * dense 64, dense N. Filters: 16, 32, 64, 128, 256 (doubling per block). */
@@ -48,6 +49,7 @@ int cnn_preset(const char *arch, cnn_opts_t *o) {
   o->train.adam = ADAM_DEFAULTS; /* the seeds: Adam 1e-3, batch 32 */
   o->train.batch = 32;
   o->train.seed = 1;
+  o->read_ahead = CNN_READ_AHEAD;
   o->train.epochs = 30;
   o->train.patience = 6;
   o->val_fraction = 0.1;
@@ -75,11 +77,15 @@ typedef struct prep {
   mel_augment_t aug;
 } prep_t;
 
-static void prepare(void *ctx, real *x, int B, int training, void *r) {
+static void prepare(void *ctx, real *x, int B, int training, void *r, const unsigned char *skipped) {
   prep_t *p = ctx;
   size_t n = (size_t)p->bands * p->frames;
   for (int i = 0; i < B; i++) {
     real *s = x + (size_t)i * n;
+    if (skipped && skipped[i]) { /* another process's row: its draws only */
+      if (training && p->aug.flags) mel_augment_db(&p->aug, NULL, r), mel_augment_masks(&p->aug, NULL, r);
+      continue;
+    }
     if (training && p->aug.flags) mel_augment_db(&p->aug, s, r);
     for (int b = 0; b < p->bands; b++) {
       real sh = p->shift[b], inv = 1 / (real)p->scale[b], *row = s + (size_t)b * p->frames;
@@ -89,24 +95,42 @@ static void prepare(void *ctx, real *x, int B, int training, void *r) {
   }
 }
 
-/* mean and population std of every band over the frames of rows idx[] */
-static void fit_bands(const mel_dataset_t *d, const size_t *idx, size_t n, float *shift, float *scale) {
-  int B = d->bands, T = d->frames;
-  for (int b = 0; b < B; b++) {
-    double sum = 0, sq = 0;
-    for (size_t i = 0; i < n; i++) {
-      const real *row = d->x + idx[i] * (size_t)B * T + (size_t)b * T;
-      for (int t = 0; t < T; t++) sum += row[t];
-    }
-    double mean = sum / ((double)n * T);
-    for (size_t i = 0; i < n; i++) {
-      const real *row = d->x + idx[i] * (size_t)B * T + (size_t)b * T;
-      for (int t = 0; t < T; t++) sq += (row[t] - mean) * (row[t] - mean);
-    }
-    double sd = sqrt(sq / ((double)n * T));
-    shift[b] = (float)mean;
-    scale[b] = sd > 1e-6 ? (float)sd : 1.0f;
+/* Mean and population std of every band over the frames of rows idx[], in
+ * one pass over the data: the sums in the order of a band-by-band pass (the
+ * mean is the same to the bit), the squared deviations pooled row by row with
+ * Chan et al.'s formula (the same to ~1e-15 relative before the cast to
+ * float). 0, or -1 with the reason. */
+static int fit_bands(const row_source_t *src, int bands, int frames, const size_t *idx, size_t n, float *shift,
+                     float *scale, char *err, size_t errlen) {
+  int B = bands, T = frames, b;
+  double *sum = calloc((size_t)B * 3, sizeof(double)), *mean = sum + B, *m2 = sum + 2 * B;
+  loader_t *l = sum ? loader_new(src, 32) : NULL;
+  if (!l) {
+    free(sum);
+    return snprintf(err, errlen, "out of memory"), -1;
   }
+  size_t rows = 0;
+  loader_start(l, idx, n, 32, LOADER_ALL);
+  for (const real *x; (x = loader_next(l, &b, NULL));)
+    for (int i = 0; i < b; i++, rows++)
+      for (int k = 0; k < B; k++) {
+        const real *row = x + (size_t)i * B * T + (size_t)k * T;
+        double s = 0, q = 0;
+        for (int t = 0; t < T; t++) sum[k] += row[t], s += row[t];
+        double m = s / T, delta = m - mean[k], before = (double)rows * T, after = before + T;
+        for (int t = 0; t < T; t++) q += (row[t] - m) * (row[t] - m);
+        mean[k] += delta * T / after;
+        m2[k] += q + delta * delta * before * T / after;
+      }
+  int rc = rows == n ? 0 : (snprintf(err, errlen, "%s", loader_error(l)), -1);
+  for (int k = 0; k < B && rc == 0; k++) {
+    double sd = sqrt(m2[k] / ((double)n * T));
+    shift[k] = (float)(sum[k] / ((double)n * T));
+    scale[k] = sd > 1e-6 ? (float)sd : 1.0f;
+  }
+  loader_free(l);
+  free(sum);
+  return rc;
 }
 
 /* Copies the convolutional stack (layers before the head) from `init` where
@@ -166,7 +190,9 @@ int cnn_fit(const mel_dataset_t *d, const size_t *train, size_t n_train, const s
   }
   memcpy(fit, train, n_train * sizeof *fit);
   memcpy(fit + n_train, val, n_val * sizeof *fit);
-  fit_bands(d, fit, n_train + n_val, m->shift, m->scale); /* never the test rows */
+  row_source_t src = mel_dataset_source(d, o->read_ahead);
+  if (fit_bands(&src, d->bands, d->frames, fit, n_train + n_val, m->shift, m->scale, err, errlen)) /* never the test rows */
+    goto out;
   m->net = net_new(m->spec, m->n_layers, 1, d->bands, d->frames, m->n_classes, o->train.batch, err, errlen);
   if (!m->net) goto out;
   if (o->threads > 1 && net_set_threads(m->net, o->threads)) {
@@ -195,9 +221,10 @@ int cnn_fit(const mel_dataset_t *d, const size_t *train, size_t n_train, const s
   }
   train_opts_t t = o->train;
   t.prepare = prepare, t.prepare_ctx = &prep;
-  int e = net_train(m->net, d->x, d->y, (size_t)d->bands * d->frames, train, n_train, val, n_val, &t, log, NULL);
+  t.err = err, t.errlen = errlen;
+  int e = net_train(m->net, &src, train, n_train, val, n_val, &t, log, NULL);
   if (e < 0) {
-    snprintf(err, errlen, "out of memory while training");
+    if (e == -1) snprintf(err, errlen, "out of memory while training");
     goto out;
   }
   if (epochs_run) *epochs_run = e;
@@ -214,24 +241,23 @@ out:
 
 void cnn_standardise(const model_t *m, real *x, int B) {
   prep_t prep = {.shift = m->shift, .scale = m->scale, .bands = m->in_h, .frames = m->in_w};
-  prepare(&prep, x, B, 0, NULL);
+  prepare(&prep, x, B, 0, NULL, NULL);
 }
 
-int cnn_predict(model_t *m, const mel_dataset_t *d, const size_t *idx, size_t n_idx, real *probs) {
-  size_t in = (size_t)d->bands * d->frames;
-  int B = m->net->max_batch;
+int cnn_predict(model_t *m, const mel_dataset_t *d, const size_t *idx, size_t n_idx, int read_ahead, real *probs,
+                char *err, size_t errlen) {
+  row_source_t src = mel_dataset_source(d, read_ahead);
   prep_t prep = {.shift = m->shift, .scale = m->scale, .bands = d->bands, .frames = d->frames};
-  real *batch = malloc((size_t)B * in * sizeof(real));
-  if (!batch) return -1;
-  for (size_t start = 0; start < n_idx; start += (size_t)B) {
-    int b = (int)(n_idx - start < (size_t)B ? n_idx - start : (size_t)B);
-    for (int i = 0; i < b; i++) memcpy(batch + (size_t)i * in, d->x + idx[start + i] * in, in * sizeof(real));
-    prepare(&prep, batch, b, 0, NULL);
-    if (model_predict(m, batch, b, probs + start * m->n_classes)) {
-      free(batch);
-      return -1;
-    }
+  loader_t *l = loader_new(&src, m->net->max_batch);
+  if (!l) return snprintf(err, errlen, "out of memory"), -1;
+  size_t start = 0;
+  int b, rc = 0;
+  loader_start(l, idx, n_idx, m->net->max_batch, LOADER_ALL);
+  for (real *batch; rc == 0 && (batch = loader_next(l, &b, NULL)); start += (size_t)b) {
+    prepare(&prep, batch, b, 0, NULL, NULL);
+    if ((rc = model_predict(m, batch, b, probs + start * m->n_classes))) snprintf(err, errlen, "out of memory");
   }
-  free(batch);
-  return 0;
+  if (rc == 0 && start != n_idx) rc = -1, snprintf(err, errlen, "%s", loader_error(l));
+  loader_free(l);
+  return rc;
 }

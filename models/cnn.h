@@ -15,6 +15,7 @@ typedef struct cnn_opts {
   int freeze_conv;    /* train only the layers after the convolutional stack */
   double val_fraction;
   int threads;        /* threads splitting each batch's work */
+  int read_ahead;     /* batches of spectrograms a reader thread keeps ready */
   train_opts_t train;
 } cnn_opts_t;
 
@@ -31,8 +32,12 @@ int cnn_fit(const mel_dataset_t *d, const size_t *train, size_t n_train, const s
             const cnn_opts_t *o, model_t *m, epoch_log_t *log, int *epochs_run, char *err, size_t errlen);
 
 /* Probabilities of rows idx[] (standardised with the model's scaler, no
- * augmentation). probs[n_idx][K]. */
-int cnn_predict(model_t *m, const mel_dataset_t *d, const size_t *idx, size_t n_idx, real *probs);
+ * augmentation), read_ahead batches read ahead. probs[n_idx][K]. 0, or -1
+ * with the reason (a row that cannot be read, out of memory). */
+int cnn_predict(model_t *m, const mel_dataset_t *d, const size_t *idx, size_t n_idx, int read_ahead, real *probs,
+                char *err, size_t errlen);
+
+#define CNN_READ_AHEAD 4 /* the default of --read-ahead */
 
 /* B spectrograms x[B][bands][frames] (dB) standardised in place with the
  * model's band scaler, as cnn_predict does before the network. */

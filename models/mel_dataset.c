@@ -1,23 +1,35 @@
 #include "mel_dataset.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "npy.h"
 #include "table.h"
 
 #define BANDS 128
 #define FRAMES 130
+#define OPEN_FILES 16 /* descriptors kept open: a batch of rows from few tracks opens each once */
+
+struct mel_files {
+  pthread_mutex_t mu;
+  int fd[OPEN_FILES];
+  size_t track[OPEN_FILES];
+  int next; /* the slot to reuse next (round robin) */
+};
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Opens the .npy of an index row, its header checked against the index: f is
  * left at the data. 0, or -1 with the reason. */
 static int open_npy(const char *dir, const char *index, size_t row, const char *file, size_t segs, FILE **fp,
-                    char *err, size_t errlen) {
+                    long *data_at, char *err, size_t errlen) {
   if (strchr(file, '/') || strcmp(file, "..") == 0 || !*file) {
     snprintf(err, errlen, "%s: row %zu: file '%s' must be a name inside %s", index, row + 2, file, dir);
     return -1;
@@ -45,16 +57,25 @@ static int open_npy(const char *dir, const char *index, size_t row, const char *
     return -1;
   }
   *fp = f;
+  *data_at = ftell(f);
   return 0;
 }
 
 void mel_dataset_free(mel_dataset_t *d) {
+  if (d->open) {
+    for (int i = 0; i < OPEN_FILES; i++)
+      if (d->open->fd[i] >= 0) close(d->open->fd[i]);
+    pthread_mutex_destroy(&d->open->mu);
+    free(d->open);
+  }
+  for (size_t i = 0; d->files && i < d->n_groups; i++) free(d->files[i]);
+  free(d->files), free(d->first), free(d->data_at);
   for (int i = 0; d->labels && i < d->n_classes; i++) free(d->labels[i]);
   for (size_t i = 0; d->groups && i < d->n_groups; i++) free(d->groups[i]);
   for (size_t i = 0; d->names && i < d->n_rows; i++) free(d->names[i]);
   for (size_t i = 0; d->paths && i < d->n_groups; i++) free(d->paths[i]);
   free(d->paths);
-  free(d->x), free(d->y), free(d->labels), free(d->group), free(d->groups), free(d->names);
+  free(d->y), free(d->labels), free(d->group), free(d->groups), free(d->names);
   memset(d, 0, sizeof *d);
 }
 
@@ -72,13 +93,14 @@ static int count_segments(const mel_index_t *ix, const char *dir, size_t *total,
   *total = 0;
   for (size_t r = 0; r < ix->t.n_rows; r++) {
     double v;
+    long at;
     FILE *f;
     const char *cell = table_cell(&ix->t, r, (size_t)ix->segments);
     if (parse_finite(cell, &v) || v < 0 || v > 100000 || v != floor(v)) {
       snprintf(err, errlen, "%s: row %zu, column 'segments': '%s' is not a count", ix->path, r + 2, cell);
       return -1;
     }
-    if (open_npy(dir, ix->path, r, table_cell(&ix->t, r, (size_t)ix->file), (size_t)v, &f, err, errlen)) return -1;
+    if (open_npy(dir, ix->path, r, table_cell(&ix->t, r, (size_t)ix->file), (size_t)v, &f, &at, err, errlen)) return -1;
     fclose(f);
     *total += (size_t)v;
   }
@@ -110,17 +132,10 @@ static int collect_labels(mel_dataset_t *d, const mel_index_t *ix, char *const *
   return 0;
 }
 
-/* segs segments of track `group` (label y, named stem) from f into rows [*row, *row + segs). 0, or -1. */
-static int read_segments(mel_dataset_t *d, FILE *f, const char *file, const char *stem, size_t segs, int y,
-                         size_t *row, float *buf, char *err, size_t errlen) {
+/* The names and labels of track `group`'s segs segments: rows [*row, *row + segs). 0, or -1. */
+static int list_segments(mel_dataset_t *d, const char *stem, size_t segs, int y, size_t *row, char *err,
+                         size_t errlen) {
   for (size_t s = 0; s < segs; s++, (*row)++) {
-    if (fread(buf, sizeof(float), BANDS * FRAMES, f) != BANDS * FRAMES)
-      return snprintf(err, errlen, "%s/%s: truncated", d->dir, file), -1;
-    real *x = d->x + *row * BANDS * FRAMES;
-    for (int i = 0; i < BANDS * FRAMES; i++) {
-      if (!isfinite(buf[i])) return snprintf(err, errlen, "%s/%s: segment %zu has a non-finite value", d->dir, file, s), -1;
-      x[i] = (real)buf[i];
-    }
     d->y[*row] = y;
     d->group[*row] = (int)d->n_groups - 1;
     char name[4300];
@@ -131,8 +146,7 @@ static int read_segments(mel_dataset_t *d, FILE *f, const char *file, const char
 }
 
 /* Index row r: its track (name, audio path) and its segments from its .npy. 0, or -1. */
-static int read_track(mel_dataset_t *d, const mel_index_t *ix, size_t r, size_t *row, float *buf, char *err,
-                      size_t errlen) {
+static int read_track(mel_dataset_t *d, const mel_index_t *ix, size_t r, size_t *row, char *err, size_t errlen) {
   const table_t *t = &ix->t;
   const char *file = table_cell(t, r, (size_t)ix->file), *label = table_cell(t, r, (size_t)ix->label);
   size_t segs = (size_t)atof(table_cell(t, r, (size_t)ix->segments));
@@ -152,12 +166,16 @@ static int read_track(mel_dataset_t *d, const mel_index_t *ix, size_t r, size_t 
   char *dot = strrchr(stem, '.');
   if (dot && dot != stem) *dot = '\0';
   FILE *f;
-  if (open_npy(d->dir, ix->path, r, file, segs, &f, err, errlen)) return -1;
-  if (ix->audio >= 0 && *table_cell(t, r, (size_t)ix->audio)) d->paths[d->n_groups] = strdup(table_cell(t, r, (size_t)ix->audio));
-  int rc = (d->groups[d->n_groups++] = strdup(stem)) ? read_segments(d, f, file, stem, segs, y, row, buf, err, errlen)
-                                                     : (snprintf(err, errlen, "out of memory"), -1);
+  size_t g = d->n_groups;
+  if (open_npy(d->dir, ix->path, r, file, segs, &f, &d->data_at[g], err, errlen)) return -1;
   fclose(f);
-  return rc;
+  if (ix->audio >= 0 && *table_cell(t, r, (size_t)ix->audio)) d->paths[g] = strdup(table_cell(t, r, (size_t)ix->audio));
+  d->first[g] = *row;
+  d->files[g] = strdup(file);
+  d->groups[g] = strdup(stem);
+  d->n_groups++;
+  if (!d->files[g] || !d->groups[g]) return snprintf(err, errlen, "out of memory"), -1;
+  return list_segments(d, stem, segs, y, row, err, errlen);
 }
 
 int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dataset_t *d, char *err, size_t errlen) {
@@ -176,7 +194,6 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
   ix.segments = table_column(&ix.t, "segments"), ix.source = table_column(&ix.t, "source");
   ix.audio = table_column(&ix.t, "path");
   int rc = -1;
-  float *buf = NULL;
   size_t total;
   if (ix.file < 0 || ix.label < 0 || ix.segments < 0) {
     snprintf(err, errlen, "%s: needs columns file, label, segments", index);
@@ -184,26 +201,94 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
   }
   if (count_segments(&ix, d->dir, &total, err, errlen)) goto out;
   d->bands = BANDS, d->frames = FRAMES, d->n_rows = total;
-  d->x = malloc(total * BANDS * FRAMES * sizeof(real));
   d->y = malloc(total * sizeof(int));
   d->group = malloc(total * sizeof(int));
   d->names = calloc(total, sizeof(char *));
   d->groups = calloc(ix.t.n_rows, sizeof(char *));
   d->paths = calloc(ix.t.n_rows, sizeof(char *));
-  buf = malloc(BANDS * FRAMES * sizeof(float));
-  if (!d->x || !d->y || !d->group || !d->names || !d->groups || !d->paths || !buf) {
-    snprintf(err, errlen, "%s: out of memory for %zu segments (%.0f MB)", index, total,
-             total * BANDS * FRAMES * sizeof(real) / 1e6);
+  d->files = calloc(ix.t.n_rows, sizeof(char *));
+  d->first = calloc(ix.t.n_rows, sizeof(size_t));
+  d->data_at = calloc(ix.t.n_rows, sizeof(long));
+  d->open = malloc(sizeof *d->open);
+  if (!d->y || !d->group || !d->names || !d->groups || !d->paths || !d->files || !d->first || !d->data_at || !d->open) {
+    free(d->open), d->open = NULL;
+    snprintf(err, errlen, "%s: out of memory for the index of %zu segments", index, total);
     goto out;
   }
+  pthread_mutex_init(&d->open->mu, NULL);
+  for (int i = 0; i < OPEN_FILES; i++) d->open->fd[i] = -1;
+  d->open->next = 0;
   if (collect_labels(d, &ix, labels, n_labels, err, errlen)) goto out;
   size_t row = 0;
   for (size_t r = 0; r < ix.t.n_rows; r++)
-    if (read_track(d, &ix, r, &row, buf, err, errlen)) goto out;
+    if (read_track(d, &ix, r, &row, err, errlen)) goto out;
   rc = 0;
 out:
-  free(buf);
   table_free(&ix.t);
   if (rc) mel_dataset_free(d);
   return rc;
+}
+
+/* A descriptor of track g's .npy, opened (and its length checked) unless
+ * one is kept. Holds d->open->mu. -1 with the reason. */
+static int track_fd(const mel_dataset_t *d, size_t g, char *err, size_t errlen) {
+  struct mel_files *o = d->open;
+  for (int i = 0; i < OPEN_FILES; i++)
+    if (o->fd[i] >= 0 && o->track[i] == g) return o->fd[i];
+  char path[2400];
+  struct stat st;
+  size_t segs = (g + 1 < d->n_groups ? d->first[g + 1] : d->n_rows) - d->first[g];
+  snprintf(path, sizeof path, "%s/%s", d->dir, d->files[g]);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return snprintf(err, errlen, "%s: cannot open (%s)", path, strerror(errno)), -1;
+  if (fstat(fd, &st) != 0 || st.st_size < d->data_at[g] + (long)(segs * BANDS * FRAMES * sizeof(float))) {
+    close(fd);
+    return snprintf(err, errlen, "%s: truncated (shorter than its %zu segments)", path, segs), -1;
+  }
+  int s = o->next;
+  if (o->fd[s] >= 0) close(o->fd[s]);
+  o->fd[s] = fd, o->track[s] = g, o->next = (s + 1) % OPEN_FILES;
+  return fd;
+}
+
+/* Row `row` into x[bands][frames]. 0, or -1. */
+static int read_row(const mel_dataset_t *d, size_t row, real *x, char *err, size_t errlen) {
+  size_t g = (size_t)d->group[row], seg = row - d->first[g], n = BANDS * FRAMES, bytes = n * sizeof(float);
+  int fd = track_fd(d, g, err, errlen);
+  if (fd < 0) return -1;
+#ifdef NN_DOUBLE
+  float f[BANDS * FRAMES];
+#else
+  float *f = x;
+#endif
+  off_t at = (off_t)d->data_at[g] + (off_t)(seg * bytes);
+  for (size_t got = 0; got < bytes;) {
+    ssize_t k = pread(fd, (char *)f + got, bytes - got, at + (off_t)got);
+    if (k <= 0) return snprintf(err, errlen, "%s/%s: segment %zu: %s", d->dir, d->files[g], seg,
+                                k < 0 ? strerror(errno) : "truncated"), -1;
+    got += (size_t)k;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(f[i])) return snprintf(err, errlen, "%s/%s: segment %zu has a non-finite value", d->dir, d->files[g], seg), -1;
+#ifdef NN_DOUBLE
+  for (size_t i = 0; i < n; i++) x[i] = (real)f[i];
+#endif
+  return 0;
+}
+
+int mel_dataset_read(const mel_dataset_t *d, const size_t *rows, int n, real *x, char *err, size_t errlen) {
+  size_t in = BANDS * FRAMES;
+  int rc = 0;
+  pthread_mutex_lock(&d->open->mu);
+  for (int i = 0; i < n && rc == 0; i++) rc = read_row(d, rows[i], x + (size_t)i * in, err, errlen);
+  pthread_mutex_unlock(&d->open->mu);
+  return rc;
+}
+
+static int read_rows(const void *ctx, const size_t *rows, int n, real *x, char *err, size_t errlen) {
+  return mel_dataset_read(ctx, rows, n, x, err, errlen);
+}
+
+row_source_t mel_dataset_source(const mel_dataset_t *d, int read_ahead) {
+  return (row_source_t){.in = BANDS * FRAMES, .y = d->y, .read = read_rows, .ctx = d, .read_ahead = read_ahead};
 }

@@ -7,11 +7,14 @@
 #include <stddef.h>
 
 #include "net.h"
+#include "rows.h"
 
-/* Called on every batch x[B][in] gathered from the data, before the forward
- * pass: the CNN standardises there (so the dataset is never copied) and, when
- * `training`, augments. r is a gsl_rng (NULL outside training). */
-typedef void (*prepare_fn)(void *ctx, real *x, int B, int training, void *r);
+/* Called on every batch x[B][in] read from the data, before the forward
+ * pass: the CNN standardises there and, when `training`, augments. r is a
+ * gsl_rng (NULL outside training). skipped (NULL: none) flags the rows another
+ * process trains on, left unread: their random draws are taken all the same,
+ * so the stream does not depend on the number of processes. */
+typedef void (*prepare_fn)(void *ctx, real *x, int B, int training, void *r, const unsigned char *skipped);
 
 typedef struct train_opts {
   int epochs, batch;
@@ -32,24 +35,26 @@ typedef struct train_opts {
   const size_t *monitor; /* rows evaluated after every epoch for the log only (a test fold's
                             learning curve): never used to stop or to pick parameters */
   size_t n_monitor;
+  char *err;             /* receives the reason of a read error (optional) */
+  size_t errlen;
 } train_opts_t;
 
 typedef struct epoch_log {
   double train_loss, train_acc, val_loss, val_acc, test_loss, test_acc, seconds;
 } epoch_log_t;
 
-/* Trains n on rows train[0..n_train) of x[rows][in] / y, validating on rows
+/* Trains n on rows train[0..n_train) of src, validating on rows
  * val[0..n_val) (n_val 0: no validation, no early stopping). log[epochs]
- * receives one entry per epoch run. Returns the number of epochs run, or -1
- * when out of memory. best_epoch (if not NULL): the epoch whose parameters
- * were kept (1-based). */
-int net_train(net_t *n, const real *x, const int *y, size_t in, const size_t *train, size_t n_train,
-              const size_t *val, size_t n_val, const train_opts_t *o, epoch_log_t *log, int *best_epoch);
+ * receives one entry per epoch run. Returns the number of epochs run, -1
+ * when out of memory, -2 when the data could not be read (o->err says why).
+ * best_epoch (if not NULL): the epoch whose parameters were kept (1-based). */
+int net_train(net_t *n, const row_source_t *src, const size_t *train, size_t n_train, const size_t *val,
+              size_t n_val, const train_opts_t *o, epoch_log_t *log, int *best_epoch);
 
-/* Mean cross-entropy and accuracy of n (inference mode) on rows idx of x / y
+/* Mean cross-entropy and accuracy of n (inference mode) on rows idx of src
  * (batches passed through prepare, if any); probs (optional) receives
- * [n_idx][K]. */
-void net_evaluate(net_t *n, const real *x, const int *y, size_t in, const size_t *idx, size_t n_idx,
-                  prepare_fn prepare, void *ctx, double *loss, double *acc, real *probs);
+ * [n_idx][K]. 0, or -1 with the reason. */
+int net_evaluate(net_t *n, const row_source_t *src, const size_t *idx, size_t n_idx, prepare_fn prepare, void *ctx,
+                 double *loss, double *acc, real *probs, char *err, size_t errlen);
 
 #endif

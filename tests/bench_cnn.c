@@ -38,12 +38,13 @@ int main(void) {
       net_init(net, 1);
       train_opts_t o = {.epochs = 1, .batch = BATCH, .adam = ADAM_DEFAULTS, .seed = 1};
       epoch_log_t log[2];
-      net_train(net, x, y, in, idx, 64, NULL, 0, &o, log, NULL); /* warm up */
+      row_source_t src = rows_in_memory(x, y, in);
+      net_train(net, &src, idx, 64, NULL, 0, &o, log, NULL); /* warm up */
       double t0 = now_seconds();
-      net_train(net, x, y, in, idx, N, NULL, 0, &o, log, NULL);
+      net_train(net, &src, idx, N, NULL, 0, &o, log, NULL);
       double train = now_seconds() - t0;
       t0 = now_seconds();
-      net_evaluate(net, x, y, in, idx, N, NULL, NULL, NULL, NULL, probs);
+      net_evaluate(net, &src, idx, N, NULL, NULL, NULL, NULL, probs, err, sizeof err);
       double infer = now_seconds() - t0;
       printf("%-8s %7d  %12.0f  %12.0f  %14.2f\n", arch[a], threads, N / train, N / infer, train);
       net_free(net);

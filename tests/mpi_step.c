@@ -28,7 +28,8 @@ int main(int argc, char **argv) {
   net_init(n, 7);
   train_opts_t o = {.epochs = 1, .batch = batch, .adam = ADAM_DEFAULTS, .seed = 3, .mixup = 0.4f, .label_smoothing = 0.1f};
   epoch_log_t log[1];
-  int rc = net_train(n, x, y, (size_t)in, rows, (size_t)N, NULL, 0, &o, log, NULL) == 1 ? 0 : 1;
+  row_source_t src = rows_in_memory(x, y, (size_t)in);
+  int rc = net_train(n, &src, rows, (size_t)N, NULL, 0, &o, log, NULL) == 1 ? 0 : 1;
   FILE *f = dist_leader() ? fopen(argv[1], "w") : NULL;
   if (f) {
     fprintf(f, "loss %.9g\nacc %.9g\n", log[0].train_loss, log[0].train_acc);

@@ -118,6 +118,16 @@ int main(void) {
   gap = model_gap(a, b);
   CHECK(gap >= 0 && gap <= 1e-5, "seed000 (convolutions, dropout, augmentations) on two ranks: one process's model "
         "within %.3g", gap);
+  /* each rank reads and augments only its half of a batch (and, with mixup, its partners), and takes the
+     other half's random draws without the data */
+  const char *aug = "train cnn --arch seed000 --epochs 1 --quiet --augment all --mixup 0.4";
+  CHECK(run("cd %s && %s %s --mel f -o m.model --threads 1 > /dev/null 2>&1 && "
+            "%s -np 2 %s %s --mel f -o m2.model > /dev/null 2>&1", dir, g, aug, mpirun, g, aug) == 0,
+        "train cnn with every augmentation and mixup alone and on two ranks");
+  snprintf(a, sizeof a, "%s/m.model", dir), snprintf(b, sizeof b, "%s/m2.model", dir);
+  gap = model_gap(a, b);
+  CHECK(gap >= 0 && gap <= 1e-5, "each rank reading its share (every augmentation, mixup): one process's model within %.3g",
+        gap);
   char log[700];
   snprintf(log, sizeof log, "%s/srun.log", dir);
   CHECK(run("SLURM_STEP_NUM_TASKS=2 %s %s --features %s/f/features_3_sec.csv -o %s/x.model > %s 2>&1", g, ann, dir, dir, log) ==

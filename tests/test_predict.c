@@ -86,7 +86,7 @@ static int library_probs(const char *model_path, const char *table, char ***name
       size_t *idx = malloc(d.n_rows * sizeof *idx);
       *probs = malloc(d.n_rows * (size_t)m.n_classes * sizeof(real));
       for (size_t i = 0; i < d.n_rows; i++) idx[i] = i;
-      rc = cnn_predict(&m, &d, idx, d.n_rows, *probs);
+      rc = cnn_predict(&m, &d, idx, d.n_rows, CNN_READ_AHEAD, *probs, err, sizeof err);
       *names = d.names, d.names = NULL, *n = d.n_rows;
       free(idx);
       mel_dataset_free(&d);
