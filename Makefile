@@ -56,7 +56,7 @@ NN64_OBJ := $(NN64_SRC:%.c=$(BUILD)/nn64/%.o)
 FUZZ_TARGETS := audio table npy model cli
 FUZZ_REPLAY_OBJ := $(patsubst %,$(BUILD)/fuzz-replay/tests/fuzz/fuzz_%.o,$(FUZZ_TARGETS) common)
 # programs the tests launch under mpirun
-TEST_HELPERS := $(BUILD)/tests/mpi_step
+TEST_HELPERS := $(BUILD)/tests/mpi_step $(BUILD)/tests/mel_corpus
 BENCH_SRC := $(wildcard tests/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 

@@ -61,12 +61,14 @@ static int evaluate_cnn(model_t *m, const char *model_path, const char *mel) {
   int rc = 1;
   if (idx && probs) {
     for (size_t i = 0; i < d.n_rows; i++) idx[i] = i;
-    if (cnn_predict(m, &d, idx, d.n_rows, probs) == 0) {
+    if (cnn_predict(m, &d, idx, d.n_rows, CNN_READ_AHEAD, probs, err, sizeof err) == 0) {
       print_results(model_path, m->arch, mel, d.n_rows, probs, d.y, d.group, d.n_groups, 1, m->n_classes, m->labels);
       rc = 0;
     }
+  } else {
+    snprintf(err, sizeof err, "out of memory");
   }
-  if (rc) fprintf(stderr, "genre evaluate: out of memory\n");
+  if (rc) fprintf(stderr, "genre evaluate: %s\n", err);
   free(idx), free(probs);
   mel_dataset_free(&d);
   return rc;

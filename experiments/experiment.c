@@ -54,9 +54,11 @@ static const char usage[] =
     "  --seed S             seeds the folds and every model (default 1)\n"
     "  --epochs N           epochs of both models; --ann-epochs N, --cnn-epochs N\n"
     "  --ann-arch A, --cnn-arch A   presets (default: default)\n"
+    "  --cnn-batch N        the CNN's mini-batch (default 32; memory grows with it)\n"
     "  --augment LIST       the CNN's augmentations (default: its preset's)\n"
     "  --members N          ANN ensemble size (default: its preset's)\n"
     "  --threads T          threads (default: all cores)\n"
+    "  --read-ahead N       batches of spectrograms read from disk ahead of the CNN (default 4)\n"
     "  --save-models DIR    after the folds, train each model on all the data and save\n"
     "                       it as DIR/ann.model, DIR/cnn.model (for genre predict)\n";
 
@@ -173,11 +175,12 @@ typedef struct experiment_args {
 } experiment_args_t;
 
 enum { O_DATA = 2000, O_FEATURES, O_MODELS, O_PROTOCOL, O_FOLDS, O_SEED, O_EPOCHS, O_AEPOCHS, O_CEPOCHS, O_AARCH,
-       O_CARCH, O_AUGMENT, O_MEMBERS, O_THREADS, O_SAVE, O_REPEATS, O_FOLD, O_MERGE };
+       O_CARCH, O_AUGMENT, O_MEMBERS, O_THREADS, O_SAVE, O_REPEATS, O_FOLD, O_MERGE,
+       O_READ_AHEAD, O_CBATCH };
 
 typedef struct raw_options {
   const char *protocol, *ann_arch, *cnn_arch;
-  int ann_epochs, cnn_epochs, members, augment;
+  int ann_epochs, cnn_epochs, cnn_batch, members, augment, read_ahead;
 } raw_options_t;
 
 /* One option into a or r. 0, or -1 after printing the problem. */
@@ -207,6 +210,7 @@ static int experiment_option(experiment_args_t *a, raw_options_t *r, int c, cons
     return 0;
   case O_AEPOCHS: return cli_int(cmd, "--ann-epochs", arg, 1, 100000, &r->ann_epochs);
   case O_CEPOCHS: return cli_int(cmd, "--cnn-epochs", arg, 1, 100000, &r->cnn_epochs);
+  case O_CBATCH: return cli_int(cmd, "--cnn-batch", arg, 1, 65536, &r->cnn_batch);
   case O_AARCH: r->ann_arch = arg; return 0;
   case O_CARCH: r->cnn_arch = arg; return 0;
   case O_AUGMENT:
@@ -214,6 +218,7 @@ static int experiment_option(experiment_args_t *a, raw_options_t *r, int c, cons
     return fprintf(stderr, "genre experiment: bad value '%s'\n", arg), -1;
   case O_MEMBERS: return cli_int(cmd, "--members", arg, 1, 64, &r->members);
   case O_THREADS: return cli_int(cmd, "--threads", arg, 1, 64, &a->threads);
+  case O_READ_AHEAD: return cli_int(cmd, "--read-ahead", arg, 0, 256, &r->read_ahead);
   default: return -1;
   }
 }
@@ -247,8 +252,10 @@ static int apply_presets(experiment_args_t *a, const raw_options_t *r) {
                    ann_preset(r->ann_arch, &a->ao) ? r->ann_arch : r->cnn_arch), -1;
   if (r->ann_epochs) a->ao.train.epochs = r->ann_epochs;
   if (r->cnn_epochs) a->co.train.epochs = r->cnn_epochs;
+  if (r->cnn_batch) a->co.train.batch = r->cnn_batch;
   if (r->members) a->ao.members = r->members;
   if (r->augment >= 0) a->co.augment = r->augment;
+  if (r->read_ahead >= 0) a->co.read_ahead = r->read_ahead;
   a->ao.train.seed = a->co.train.seed = a->seed;
   return 0;
 }
@@ -256,18 +263,20 @@ static int apply_presets(experiment_args_t *a, const raw_options_t *r) {
 /* 0, 1 after --help, or -1 after printing the problem. */
 static int experiment_parse_args(int argc, char **argv, experiment_args_t *a) {
   *a = (experiment_args_t){.folds = 5, .threads = cli_cores(), .seed = 1, .repeats = 1};
-  raw_options_t r = {.protocol = "grouped-kfold", .ann_arch = "default", .cnn_arch = "default", .augment = -1};
+  raw_options_t r = {.protocol = "grouped-kfold", .ann_arch = "default", .cnn_arch = "default", .augment = -1,
+                     .read_ahead = -1};
   static const struct option opts[] = {
       {"data", required_argument, 0, O_DATA},       {"features", required_argument, 0, O_FEATURES},
       {"output", required_argument, 0, 'o'},        {"models", required_argument, 0, O_MODELS},
       {"protocol", required_argument, 0, O_PROTOCOL}, {"folds", required_argument, 0, O_FOLDS},
       {"seed", required_argument, 0, O_SEED},       {"epochs", required_argument, 0, O_EPOCHS},
       {"ann-epochs", required_argument, 0, O_AEPOCHS}, {"cnn-epochs", required_argument, 0, O_CEPOCHS},
+      {"cnn-batch", required_argument, 0, O_CBATCH},
       {"ann-arch", required_argument, 0, O_AARCH},  {"cnn-arch", required_argument, 0, O_CARCH},
       {"augment", required_argument, 0, O_AUGMENT}, {"members", required_argument, 0, O_MEMBERS},
       {"threads", required_argument, 0, O_THREADS}, {"save-models", required_argument, 0, O_SAVE},
       {"repeats", required_argument, 0, O_REPEATS}, {"fold", required_argument, 0, O_FOLD},
-      {"merge", no_argument, 0, O_MERGE},
+      {"merge", no_argument, 0, O_MERGE},           {"read-ahead", required_argument, 0, O_READ_AHEAD},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   optind = 0;
   int c;

@@ -64,8 +64,7 @@ int fold_cnn(void *ctx, int fold, unsigned long seed, const size_t *train, size_
   model_t m;
   int rc = cnn_fit(c->d, r[0], n_train, r[1], n_val, &o, &m, log, epochs, err, errlen);
   if (!rc) {
-    rc = cnn_predict(&m, c->d, r[2], n_test, probs);
-    if (rc) snprintf(err, errlen, "out of memory");
+    rc = cnn_predict(&m, c->d, r[2], n_test, o.read_ahead, probs, err, errlen);
     model_free(&m);
   }
   free(all);

@@ -193,8 +193,8 @@ static int train_cnn(int argc, char **argv) {
     if (n_val) printf(", val_acc %.4f", log[epochs - 1].val_acc);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf(" -> %s (peak RSS %.0f MB, spectrograms %.0f MB)\n", out, ru.ru_maxrss / 1024.0,
-           d.n_rows * (double)d.bands * d.frames * sizeof(real) / 1e6);
+    printf(" -> %s (peak RSS %.0f MB; spectrograms %.0f MB, streamed from disk)\n", out, ru.ru_maxrss / 1024.0,
+           d.n_rows * (double)d.bands * d.frames * sizeof(float) / 1e6);
     model_free(&m);
     rc = 0;
   }

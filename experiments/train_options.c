@@ -110,6 +110,7 @@ int cnn_option(const char *cmd, int code, const char *arg, cnn_opts_t *o, int *t
     if (strcmp(arg, "conv") != 0) return bad(cmd, "--freeze wants conv", arg);
     o->freeze_conv = 1;
     return 1;
+  case OPT_READ_AHEAD: return cli_int(cmd, "--read-ahead", arg, 0, 256, &o->read_ahead) ? -1 : 1;
   }
   return train_option(cmd, code, arg, &o->train, &o->val_fraction, threads, verbose);
 }

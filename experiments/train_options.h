@@ -11,7 +11,7 @@
 enum {
   OPT_ARCH = 1000, OPT_HIDDEN, OPT_DROPOUT, OPT_BATCHNORM, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_WEIGHT_DECAY,
   OPT_SEED, OPT_VAL_FRACTION, OPT_PATIENCE, OPT_THREADS, OPT_QUIET, OPT_VERBOSE, OPT_MEMBERS, OPT_MIXUP,
-  OPT_SMOOTHING, OPT_SCHEDULE, OPT_AUGMENT, OPT_INIT, OPT_FREEZE
+  OPT_SMOOTHING, OPT_SCHEDULE, OPT_AUGMENT, OPT_INIT, OPT_FREEZE, OPT_READ_AHEAD
 };
 #define TRAIN_LONG_OPTIONS                                                                                     \
   {"arch", required_argument, 0, OPT_ARCH}, {"hidden", required_argument, 0, OPT_HIDDEN},                       \
@@ -24,7 +24,7 @@ enum {
       {"members", required_argument, 0, OPT_MEMBERS}, {"mixup", required_argument, 0, OPT_MIXUP},               \
       {"label-smoothing", required_argument, 0, OPT_SMOOTHING}, {"schedule", required_argument, 0, OPT_SCHEDULE}, \
       {"augment", required_argument, 0, OPT_AUGMENT}, {"init", required_argument, 0, OPT_INIT},                 \
-      {"freeze", required_argument, 0, OPT_FREEZE}
+      {"freeze", required_argument, 0, OPT_FREEZE}, {"read-ahead", required_argument, 0, OPT_READ_AHEAD}
 
 #define TRAIN_OPTIONS_HELP                                                                                   \
   "  --arch NAME          preset: default (ours), seed (the seeds' 512-256-128, dropout 0.2) or\n"  \
@@ -52,6 +52,7 @@ enum {
   "                       (training only; default for --arch default: loudness,freqmask,timemask)\n"           \
   "  --init MODEL         start from MODEL's convolutional layers (its classes may differ)\n"                  \
   "  --freeze conv        train only the layers after the convolutional stack\n"                               \
+  "  --read-ahead N       batches of spectrograms read from disk ahead of training (default 4; 0: none)\n"      \
   "  --epochs N, --batch N, --lr X, --schedule constant|cosine, --weight-decay X, --seed S,\n"                  \
   "  --val-fraction F, --patience N, --threads T, --quiet, --verbose   as for the ANN\n"
 
