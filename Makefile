@@ -68,7 +68,7 @@ ifeq ($(SAN),1)
   GENRE := $(BUILD)/genre
 endif
 
-.PHONY: all deps browser-deps cluster-deps report-screenshots run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
+.PHONY: all deps browser-deps cluster-deps python-deps report-screenshots run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
 .SECONDARY:
 
 all: deps $(GENRE)
@@ -124,6 +124,18 @@ cluster-deps:
 	  else echo "for the Slurm test run:  sudo apt-get install -y slurm-wlm munge"; fi; \
 	fi
 
+# Independent readers in the tests (np.load of float16 spectrograms): Debian's
+# numpy for /usr/bin/python3. Without it those checks skip.
+python-deps:
+	@if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing: python3-numpy (the tests' independent .npy reader)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy >/dev/null 2>&1 || \
+	    { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy >/dev/null 2>&1; } || \
+	    echo "python3-numpy did not install: the np.load checks will skip"; \
+	  else echo "for the tests' np.load checks run:  sudo apt-get install -y python3-numpy"; fi; \
+	fi
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -167,7 +179,7 @@ $(BUILD)/tests/fuzz_seeds: $(BUILD)/fuzz-replay/tests/fuzz/seeds.o $(BUILD)/fuzz
 
 # Runs every test binary; the last line adds their "N passed, N failed" up.
 # A binary that crashes or prints no summary counts as one failure.
-test: deps $(GENRE) $(TEST_BIN) $(TEST_HELPERS)
+test: deps python-deps $(GENRE) $(TEST_BIN) $(TEST_HELPERS)
 	@pass=0; fail=0; \
 	for t in $(TEST_BIN); do \
 	  echo "== $$t"; start=$$(date +%s); \

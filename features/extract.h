@@ -14,6 +14,7 @@ typedef struct extract_args {
   const char *outdir;
   long jobs;
   int resume, show_progress, help, merge;
+  int mel_elem;  /* NPY_F32 (default) or NPY_F16 (--mel-dtype f16) */
   shard_t shard; /* n 0: not sharded */
   char **inputs; /* argv's INPUTs */
   int n_inputs;

@@ -6,9 +6,11 @@
 
 static const char magic[] = "\x93NUMPY";
 
-int npy_write_header(FILE *f, const size_t *shape, int ndim) {
+int npy_write_header(FILE *f, const size_t *shape, int ndim) { return npy_write_header_as(f, shape, ndim, NPY_F32); }
+
+int npy_write_header_as(FILE *f, const size_t *shape, int ndim, int elem) {
   char dict[256];
-  int n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+  int n = snprintf(dict, sizeof dict, "{'descr': '<f%d', 'fortran_order': False, 'shape': (", elem);
   for (int i = 0; i < ndim; i++)
     n += snprintf(dict + n, sizeof dict - n, "%zu,%s", shape[i], i + 1 < ndim ? " " : "");
   n += snprintf(dict + n, sizeof dict - n, "), }");
@@ -36,6 +38,16 @@ static const char *find_key(const char *dict, const char *key) {
 }
 
 int npy_read_header(FILE *f, long file_size, size_t *shape, int *ndim, char *err, size_t errlen) {
+  int elem;
+  long at = ftell(f);
+  if (npy_read_header_any(f, file_size, shape, ndim, &elem, err, errlen)) return -1;
+  if (elem == NPY_F32) return 0;
+  fseek(f, at, SEEK_SET);
+  snprintf(err, errlen, "dtype is not little-endian float32 ('<f4')");
+  return -1;
+}
+
+int npy_read_header_any(FILE *f, long file_size, size_t *shape, int *ndim, int *elem, char *err, size_t errlen) {
   unsigned char pre[12];
   if (fread(pre, 1, 10, f) != 10 || memcmp(pre, magic, 6) != 0) {
     snprintf(err, errlen, "not a .npy file (bad magic)");
@@ -72,10 +84,11 @@ int npy_read_header(FILE *f, long file_size, size_t *shape, int *ndim, char *err
   }
   dict[header_len] = '\0';
   const char *descr = find_key(dict, "'descr'");
-  if (!descr || strncmp(descr, "'<f4'", 5) != 0) {
-    snprintf(err, errlen, "dtype is not little-endian float32 ('<f4')");
+  if (!descr || (strncmp(descr, "'<f4'", 5) != 0 && strncmp(descr, "'<f2'", 5) != 0)) {
+    snprintf(err, errlen, "dtype is not little-endian float32 ('<f4') or float16 ('<f2')");
     goto out;
   }
+  *elem = descr[3] == '4' ? NPY_F32 : NPY_F16;
   const char *order = find_key(dict, "'fortran_order'");
   if (!order || strncmp(order, "False", 5) != 0) {
     snprintf(err, errlen, "not in C order");
@@ -110,9 +123,9 @@ int npy_read_header(FILE *f, long file_size, size_t *shape, int *ndim, char *err
     snprintf(err, errlen, "scalar .npy, expected an array");
     goto out;
   }
-  if ((unsigned long long)file_size < offset + header_len + 4ull * count) {
+  if ((unsigned long long)file_size < offset + header_len + (unsigned long long)*elem * count) {
     snprintf(err, errlen, "truncated .npy data: shape needs %zu bytes, file has %ld",
-             4 * count, file_size - (long)(offset + header_len));
+             (size_t)*elem * count, file_size - (long)(offset + header_len));
     goto out;
   }
   *ndim = nd;
@@ -120,4 +133,39 @@ int npy_read_header(FILE *f, long file_size, size_t *shape, int *ndim, char *err
 out:
   free(dict);
   return rc;
+}
+
+uint16_t npy_half(float v) {
+  uint32_t x;
+  memcpy(&x, &v, sizeof x);
+  uint16_t sign = (uint16_t)(x >> 16 & 0x8000);
+  uint32_t mag = x & 0x7fffffff;
+  if (mag > 0x7f800000) return sign | 0x7e00;            /* NaN */
+  if (mag >= 0x477ff000) return sign | 0x7c00;           /* rounds past 65504: infinity */
+  if (mag < 0x38800000) {                                /* below 2^-14: subnormal or zero */
+    if (mag < 0x33000000) return sign;                   /* under half the smallest subnormal */
+    uint32_t m = (mag & 0x7fffff) | 0x800000;
+    int shift = 126 - (int)(mag >> 23);                  /* 14 + 113 - exponent - 1 ... */
+    uint32_t q = m >> (shift), rest = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rest > half || (rest == half && (q & 1))) q++;
+    return sign | (uint16_t)q;
+  }
+  uint32_t q = (mag - 0x38000000) >> 13, rest = mag & 0x1fff; /* rebias 127 -> 15 */
+  if (rest > 0x1000 || (rest == 0x1000 && (q & 1))) q++;
+  return sign | (uint16_t)q;
+}
+
+float npy_float(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = h >> 10 & 0x1f, man = h & 0x3ff, x;
+  if (exp == 0x1f) x = sign | 0x7f800000 | man << 13;    /* infinity, NaN */
+  else if (exp) x = sign | (exp + 112) << 23 | man << 13; /* normal */
+  else if (!man) x = sign;                               /* zero */
+  else {                                                 /* subnormal: normalised */
+    int e = -1;
+    do man <<= 1, e++; while (!(man & 0x400));
+    x = sign | (uint32_t)(112 - e) << 23 | (man & 0x3ff) << 13;
+  }
+  float v;
+  memcpy(&v, &x, sizeof v);
+  return v;
 }

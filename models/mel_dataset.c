@@ -29,7 +29,7 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 /* Opens the .npy of an index row, its header checked against the index: f is
  * left at the data. 0, or -1 with the reason. */
 static int open_npy(const char *dir, const char *index, size_t row, const char *file, size_t segs, FILE **fp,
-                    long *data_at, char *err, size_t errlen) {
+                    long *data_at, unsigned char *elem, char *err, size_t errlen) {
   if (strchr(file, '/') || strcmp(file, "..") == 0 || !*file) {
     snprintf(err, errlen, "%s: row %zu: file '%s' must be a name inside %s", index, row + 2, file, dir);
     return -1;
@@ -44,9 +44,9 @@ static int open_npy(const char *dir, const char *index, size_t row, const char *
     return -1;
   }
   size_t shape[NPY_MAX_DIMS];
-  int nd;
+  int nd, e;
   char why[300];
-  if (npy_read_header(f, (long)st.st_size, shape, &nd, why, sizeof why)) {
+  if (npy_read_header_any(f, (long)st.st_size, shape, &nd, &e, why, sizeof why)) {
     fclose(f);
     snprintf(err, errlen, "%s: %s", path, why);
     return -1;
@@ -58,6 +58,7 @@ static int open_npy(const char *dir, const char *index, size_t row, const char *
   }
   *fp = f;
   *data_at = ftell(f);
+  *elem = (unsigned char)e;
   return 0;
 }
 
@@ -69,7 +70,7 @@ void mel_dataset_free(mel_dataset_t *d) {
     free(d->open);
   }
   for (size_t i = 0; d->files && i < d->n_groups; i++) free(d->files[i]);
-  free(d->files), free(d->first), free(d->data_at);
+  free(d->files), free(d->first), free(d->data_at), free(d->elem);
   for (int i = 0; d->labels && i < d->n_classes; i++) free(d->labels[i]);
   for (size_t i = 0; d->groups && i < d->n_groups; i++) free(d->groups[i]);
   for (size_t i = 0; d->names && i < d->n_rows; i++) free(d->names[i]);
@@ -94,13 +95,14 @@ static int count_segments(const mel_index_t *ix, const char *dir, size_t *total,
   for (size_t r = 0; r < ix->t.n_rows; r++) {
     double v;
     long at;
+    unsigned char elem;
     FILE *f;
     const char *cell = table_cell(&ix->t, r, (size_t)ix->segments);
     if (parse_finite(cell, &v) || v < 0 || v > 100000 || v != floor(v)) {
       snprintf(err, errlen, "%s: row %zu, column 'segments': '%s' is not a count", ix->path, r + 2, cell);
       return -1;
     }
-    if (open_npy(dir, ix->path, r, table_cell(&ix->t, r, (size_t)ix->file), (size_t)v, &f, &at, err, errlen)) return -1;
+    if (open_npy(dir, ix->path, r, table_cell(&ix->t, r, (size_t)ix->file), (size_t)v, &f, &at, &elem, err, errlen)) return -1;
     fclose(f);
     *total += (size_t)v;
   }
@@ -167,7 +169,7 @@ static int read_track(mel_dataset_t *d, const mel_index_t *ix, size_t r, size_t 
   if (dot && dot != stem) *dot = '\0';
   FILE *f;
   size_t g = d->n_groups;
-  if (open_npy(d->dir, ix->path, r, file, segs, &f, &d->data_at[g], err, errlen)) return -1;
+  if (open_npy(d->dir, ix->path, r, file, segs, &f, &d->data_at[g], &d->elem[g], err, errlen)) return -1;
   fclose(f);
   if (ix->audio >= 0 && *table_cell(t, r, (size_t)ix->audio)) d->paths[g] = strdup(table_cell(t, r, (size_t)ix->audio));
   d->first[g] = *row;
@@ -209,8 +211,9 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
   d->files = calloc(ix.t.n_rows, sizeof(char *));
   d->first = calloc(ix.t.n_rows, sizeof(size_t));
   d->data_at = calloc(ix.t.n_rows, sizeof(long));
+  d->elem = calloc(ix.t.n_rows, 1);
   d->open = malloc(sizeof *d->open);
-  if (!d->y || !d->group || !d->names || !d->groups || !d->paths || !d->files || !d->first || !d->data_at || !d->open) {
+  if (!d->y || !d->group || !d->names || !d->groups || !d->paths || !d->files || !d->first || !d->data_at || !d->elem || !d->open) {
     free(d->open), d->open = NULL;
     snprintf(err, errlen, "%s: out of memory for the index of %zu segments", index, total);
     goto out;
@@ -241,7 +244,7 @@ static int track_fd(const mel_dataset_t *d, size_t g, char *err, size_t errlen) 
   snprintf(path, sizeof path, "%s/%s", d->dir, d->files[g]);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return snprintf(err, errlen, "%s: cannot open (%s)", path, strerror(errno)), -1;
-  if (fstat(fd, &st) != 0 || st.st_size < d->data_at[g] + (long)(segs * BANDS * FRAMES * sizeof(float))) {
+  if (fstat(fd, &st) != 0 || st.st_size < d->data_at[g] + (long)(segs * BANDS * FRAMES * d->elem[g])) {
     close(fd);
     return snprintf(err, errlen, "%s: truncated (shorter than its %zu segments)", path, segs), -1;
   }
@@ -251,28 +254,28 @@ static int track_fd(const mel_dataset_t *d, size_t g, char *err, size_t errlen) 
   return fd;
 }
 
-/* Row `row` into x[bands][frames]. 0, or -1. */
+/* Row `row` into x[bands][frames], widened from the file's float32 or float16. 0, or -1. */
 static int read_row(const mel_dataset_t *d, size_t row, real *x, char *err, size_t errlen) {
-  size_t g = (size_t)d->group[row], seg = row - d->first[g], n = BANDS * FRAMES, bytes = n * sizeof(float);
+  size_t g = (size_t)d->group[row], seg = row - d->first[g], n = BANDS * FRAMES, bytes = n * d->elem[g];
   int fd = track_fd(d, g, err, errlen);
   if (fd < 0) return -1;
-#ifdef NN_DOUBLE
-  float f[BANDS * FRAMES];
-#else
-  float *f = x;
-#endif
+  union {
+    float f[BANDS * FRAMES];
+    uint16_t h[BANDS * FRAMES];
+  } buf;
   off_t at = (off_t)d->data_at[g] + (off_t)(seg * bytes);
   for (size_t got = 0; got < bytes;) {
-    ssize_t k = pread(fd, (char *)f + got, bytes - got, at + (off_t)got);
+    ssize_t k = pread(fd, (char *)&buf + got, bytes - got, at + (off_t)got);
     if (k <= 0) return snprintf(err, errlen, "%s/%s: segment %zu: %s", d->dir, d->files[g], seg,
                                 k < 0 ? strerror(errno) : "truncated"), -1;
     got += (size_t)k;
   }
-  for (size_t i = 0; i < n; i++)
-    if (!isfinite(f[i])) return snprintf(err, errlen, "%s/%s: segment %zu has a non-finite value", d->dir, d->files[g], seg), -1;
-#ifdef NN_DOUBLE
-  for (size_t i = 0; i < n; i++) x[i] = (real)f[i];
-#endif
+  int half = d->elem[g] == NPY_F16;
+  for (size_t i = 0; i < n; i++) {
+    float v = half ? npy_float(buf.h[i]) : buf.f[i];
+    if (!isfinite(v)) return snprintf(err, errlen, "%s/%s: segment %zu has a non-finite value", d->dir, d->files[g], seg), -1;
+    x[i] = (real)v;
+  }
   return 0;
 }
 

@@ -1,6 +1,6 @@
 /* The log-mel spectrograms genre extract wrote: OUTDIR/mel/index.csv
  * (file,label,segments,source[,path]) and one .npy of [segments][128][130] float32
- * per track. Every segment is a row; its track is its .npy; its name is
+ * (or float16: extract --mel-dtype f16) per track. Every segment is a row; its track is its .npy; its name is
  * <stem>.<k>.wav, the name of the same segment in features_3_sec.csv.
  *
  * The spectrograms stay on disk: loading reads the index and checks every
@@ -35,6 +35,7 @@ typedef struct mel_dataset {
   char **files;      /* [n_groups] */
   size_t *first;     /* [n_groups] */
   long *data_at;     /* [n_groups] */
+  unsigned char *elem; /* [n_groups]: bytes per value, 4 (float32) or 2 (float16) */
   struct mel_files *open; /* descriptors kept open between reads */
 } mel_dataset_t;
 

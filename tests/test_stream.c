@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "mel_dataset.h"
 
 static const char *mpirun = "mpirun --allow-run-as-root --oversubscribe";
 static char dir[4096], g[4096], cg[512]; /* scratch, genre, the memory cgroup ("" when none) */
@@ -183,6 +184,45 @@ static void bad_inputs(void) {
         "files deleted while training: exit %d, the file named, nothing written", rc);
 }
 
+/* extract --mel-dtype f16: '<f2' files, every value within 1/32 dB of
+ * float32's, read and trained on as they are */
+static void half_precision(void) {
+  CHECK(run("cd %s && %s synth -o syn -n 2 -s 9 > /dev/null && %s extract -o f32 --no-progress syn > /dev/null 2>&1 && "
+            "%s extract -o f16 --mel-dtype f16 --no-progress syn > /dev/null 2>&1", dir, g, g, g) == 0,
+        "extract, float32 and float16");
+  char path[4200], err[4500];
+  CHECK(run("cd %s && for f in f16/mel/*.npy; do head -c 100 \"$f\" | grep -q \"'descr': '<f2'\" || exit 1; done && "
+            "for f in f32/mel/*.npy; do head -c 100 \"$f\" | grep -q \"'descr': '<f4'\" || exit 1; done", dir) == 0,
+        "--mel-dtype f16 writes '<f2' .npy files, the default '<f4'");
+  CHECK(run("cd %s && cmp -s f32/features_3_sec.csv f16/features_3_sec.csv && cmp -s f32/mel/index.csv f16/mel/index.csv",
+            dir) == 0, "the tables and index do not change");
+  mel_dataset_t a, b;
+  snprintf(path, sizeof path, "%s/f32", dir);
+  int ok = mel_dataset_load(path, NULL, 0, &a, err, sizeof err) == 0;
+  snprintf(path, sizeof path, "%s/f16", dir);
+  ok = ok && mel_dataset_load(path, NULL, 0, &b, err, sizeof err) == 0 && a.n_rows == b.n_rows;
+  CHECK(ok, "both load: %s", ok ? "" : err);
+  static real x[128 * 130], y[128 * 130];
+  double worst = 0;
+  for (size_t r = 0; ok && r < a.n_rows; r++) {
+    ok = mel_dataset_read(&a, &r, 1, x, err, sizeof err) == 0 && mel_dataset_read(&b, &r, 1, y, err, sizeof err) == 0;
+    for (size_t i = 0; ok && i < 128 * 130; i++) worst = fmax(worst, fabs((double)x[i] - y[i]));
+  }
+  CHECK(ok && worst > 0 && worst <= 1.0 / 32, "every value of %zu segments within 1/32 dB of float32's (worst %.4f dB)",
+        a.n_rows, worst);
+  printf("  float16 against float32: worst |difference| %.4f dB over %zu segments\n", worst, a.n_rows);
+  mel_dataset_free(&a), mel_dataset_free(&b);
+  CHECK(run("cd %s && %s train cnn --mel f16 -o h.model --epochs 1 --threads 1 --quiet > /dev/null 2>&1 && "
+            "%s evaluate --model h.model --mel f16 > /dev/null 2>&1", dir, g, g) == 0,
+        "train cnn and evaluate on float16 spectrograms");
+  if (run("/usr/bin/python3 -c 'import numpy' > /dev/null 2>&1") != 0) {
+    printf("SKIP np.load of a float16 file: no numpy (apt-get install python3-numpy)\n");
+    return;
+  }
+  CHECK(run("cd %s && /usr/bin/python3 -c \"import numpy as np, glob; "
+            " a = np.load(sorted(glob.glob('f16/mel/*.npy'))[0]); assert a.dtype == np.float16 and a.shape[1:] == (128, 130)\"", dir) == 0, "np.load reads it as float16");
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "%s", scratch_dir());
   if (!realpath(genre_bin(), g)) snprintf(g, sizeof g, "%s", genre_bin());
@@ -193,6 +233,7 @@ int main(void) {
   if (slash) *slash = '\0';
   setenv("HELPERS", helpers, 1);
   mpi_leak_stacks();
+  RUN(half_precision);
   RUN(bad_inputs);
   RUN(larger_than_memory);
   return check_summary();
