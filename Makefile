@@ -56,11 +56,13 @@ NN64_OBJ := $(NN64_SRC:%.c=$(BUILD)/nn64/%.o)
 FUZZ_TARGETS := audio table npy model cli
 FUZZ_REPLAY_OBJ := $(patsubst %,$(BUILD)/fuzz-replay/tests/fuzz/fuzz_%.o,$(FUZZ_TARGETS) common)
 # programs the tests launch under mpirun
-TEST_HELPERS := $(BUILD)/tests/mpi_step $(BUILD)/tests/mel_corpus
+TEST_HELPERS := $(BUILD)/tests/mpi_step $(BUILD)/tests/mel_corpus $(BUILD)/tests/feature_table
 BENCH_SRC := $(wildcard tests/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 
 SHARED ?= ../shared
+# make bench's large synthetic spectrogram corpus, in GB (written and removed by the bench)
+BENCH_GB ?= 20
 DATA ?=
 
 GENRE := bin/genre
@@ -219,7 +221,7 @@ report-screenshots: browser-deps
 	node tests/html/check_report.js results/latest results/report
 
 # Figures, not tests: extraction speed per track and with -j 1 / -j 2, peak RSS.
-bench: deps $(GENRE) $(BENCH_BIN)
+bench: deps $(GENRE) $(BENCH_BIN) $(TEST_HELPERS)
 	@set -e; \
 	if [ -d $(SHARED)/data/gtzan_mini/genres_original ]; then corpus=$(SHARED)/data/gtzan_mini/genres_original; \
 	else echo "($(SHARED) not found: benchmarking a synthetic corpus instead of gtzan_mini)"; \
@@ -258,7 +260,9 @@ bench: deps $(GENRE) $(BENCH_BIN)
 	echo "== long recordings ($$corpus looped)"; \
 	$(BUILD)/tests/bench_long $(GENRE) $$corpus $(BUILD)/bench-long; \
 	echo "== past one machine: Open MPI ranks against threads ($$corpus)"; \
-	tests/bench_cluster.sh $(GENRE) $$corpus $(BUILD)/bench-cluster $(BUILD)/tests/bench_mp3
+	tests/bench_cluster.sh $(GENRE) $$corpus $(BUILD)/bench-cluster $(BUILD)/tests/bench_mp3; \
+	echo "== corpora larger than memory (spectrograms streamed from disk)"; \
+	tests/bench_data.sh $(GENRE) $(BUILD)/tests $(BUILD)/bench-data $(BENCH_GB)
 
 # --- fuzzing (libFuzzer: Debian's clang and libclang-rt-dev) ---------------------
 # make fuzz SECONDS=N runs every target N seconds, two at a time, each from its

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <sndfile.h>
 #include <soxr.h>
 #include <stdio.h>
@@ -60,6 +61,7 @@ static int check_file(const char *path, char *err, size_t errlen) {
   if (stat(path, &st) != 0)
     return snprintf(err, errlen, "%s", errno == ENOENT ? "no such file" : strerror(errno)), -1;
   if (S_ISDIR(st.st_mode)) return snprintf(err, errlen, "is a directory"), -1;
+  if (!S_ISREG(st.st_mode)) return snprintf(err, errlen, "not a regular file (a pipe, socket or device)"), -1;
   if (st.st_size == 0) return snprintf(err, errlen, "empty file (0 bytes)"), -1;
   return 0;
 }
@@ -68,13 +70,23 @@ audio_reader_t *audio_open(const char *path, char *err, size_t errlen) {
   if (check_file(path, err, errlen)) return NULL;
   audio_reader_t *r = calloc(1, sizeof *r);
   if (!r) return snprintf(err, errlen, "out of memory"), NULL;
+  /* libsndfile keeps the reason a file failed to open in one global, not per
+     thread: the open and the reading of its reason go together */
+  static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&open_lock);
   r->sf = sf_open(path, SFM_READ, &r->info);
   if (!r->sf) {
-    const char *why = sf_strerror(NULL);
-    if (errno == EACCES) snprintf(err, errlen, "permission denied");
+    int sys = errno;
+    char why[200];
+    snprintf(why, sizeof why, "%s", sf_strerror(NULL));
+    pthread_mutex_unlock(&open_lock);
+    if (sys == EACCES) snprintf(err, errlen, "permission denied");
+    else if (strstr(why, "possibly a pipe")) /* its guess adds nothing: check_file saw a regular file */
+      snprintf(err, errlen, "not a WAV/AIFF/AU/FLAC/OGG/MP3 file or corrupt header");
     else snprintf(err, errlen, "not a WAV/AIFF/AU/FLAC/OGG/MP3 file or corrupt header (libsndfile: %s)", why);
     return audio_close(r), NULL;
   }
+  pthread_mutex_unlock(&open_lock);
   SF_INFO *info = &r->info;
   if (info->channels < 1 || info->channels > 256 || info->samplerate < 1000 || info->samplerate > 768000) {
     snprintf(err, errlen, "implausible header: %d channels at %d Hz", info->channels, info->samplerate);

@@ -117,6 +117,89 @@ out:
   return rc;
 }
 
+/* table_scan's state: the current row's fields (text and offsets) */
+typedef struct scanner {
+  char *text, **fields;
+  size_t *offsets, len, cap, n, cap_n;
+  size_t rows, header_n;
+  table_row_fn on_row;
+  void *ctx;
+  int stop; /* the callback's return, -2 out of memory, -3 a ragged row */
+} scanner_t;
+
+static void scan_field(void *s, size_t len, void *data) {
+  scanner_t *sc = data;
+  if (sc->stop) return;
+  if (sc->len + len + 1 > sc->cap) {
+    size_t cap = sc->cap ? sc->cap : 4096;
+    while (cap < sc->len + len + 1) cap *= 2;
+    char *p = realloc(sc->text, cap);
+    if (!p) return (void)(sc->stop = -2);
+    sc->text = p, sc->cap = cap;
+  }
+  if (sc->n == sc->cap_n) {
+    size_t cap = sc->cap_n ? 2 * sc->cap_n : 128;
+    size_t *p = realloc(sc->offsets, cap * sizeof *p);
+    char **q = p ? realloc(sc->fields, cap * sizeof *q) : NULL;
+    if (p) sc->offsets = p;
+    if (!q) return (void)(sc->stop = -2);
+    sc->fields = q, sc->cap_n = cap;
+  }
+  sc->offsets[sc->n++] = sc->len;
+  if (len) memcpy(sc->text + sc->len, s, len);
+  sc->text[sc->len + len] = '\0';
+  sc->len += len + 1;
+}
+
+static void scan_row(int c, void *data) {
+  (void)c;
+  scanner_t *sc = data;
+  if (sc->stop) return;
+  if (sc->rows == 0) sc->header_n = sc->n;
+  else if (sc->n != sc->header_n) return (void)(sc->stop = -3);
+  for (size_t i = 0; i < sc->n; i++) sc->fields[i] = sc->text + sc->offsets[i];
+  sc->rows++;
+  sc->stop = sc->on_row(sc->ctx, sc->rows, sc->fields, sc->n);
+  sc->n = sc->len = 0;
+}
+
+int table_scan(const char *path, table_row_fn on_row, void *ctx, char *err, size_t errlen) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+  struct csv_parser p;
+  if (csv_init(&p, CSV_APPEND_NULL) != 0) {
+    fclose(f);
+    return snprintf(err, errlen, "%s: cannot initialise the CSV parser", path), -1;
+  }
+  scanner_t sc = {.on_row = on_row, .ctx = ctx};
+  static __thread char buf[1 << 16];
+  size_t got, total = 0;
+  int rc = -1;
+  while (!sc.stop && (got = fread(buf, 1, sizeof buf, f)) > 0) {
+    size_t skip = total == 0 && got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0; /* as table_read */
+    total += got;
+    if (csv_parse(&p, buf + skip, got - skip, scan_field, scan_row, &sc) != got - skip) {
+      snprintf(err, errlen, "%s: malformed CSV near row %zu (%s)", path, sc.rows + 1, csv_strerror(csv_error(&p)));
+      goto out;
+    }
+  }
+  if (!sc.stop && ferror(f)) {
+    snprintf(err, errlen, "%s: read error", path);
+    goto out;
+  }
+  if (!sc.stop) csv_fini(&p, scan_field, scan_row, &sc);
+  if (sc.stop == -2) snprintf(err, errlen, "%s: out of memory", path);
+  else if (sc.stop == -3)
+    snprintf(err, errlen, "%s: row %zu has %zu fields, the header has %zu", path, sc.rows + 1, sc.n, sc.header_n);
+  else if (!sc.stop && (total == 0 || sc.rows == 0)) snprintf(err, errlen, "%s: empty file", path);
+  else rc = sc.stop;
+out:
+  csv_free(&p);
+  fclose(f);
+  free(sc.text), free(sc.offsets), free(sc.fields);
+  return rc;
+}
+
 void table_free(table_t *t) {
   free(t->header);
   free(t->cells);

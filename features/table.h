@@ -21,6 +21,14 @@ void table_free(table_t *t);
 static inline const char *table_cell(const table_t *t, size_t row, size_t col) {
   return t->cells[row * t->n_cols + col];
 }
+/* A CSV read row by row with memory for one row (feature tables of 10^7
+ * rows): on_row(ctx, row, fields, n) for the header (row 1) and every row
+ * after it (row 2, ...); a nonzero return stops the scan and is returned. The
+ * same BOM, CRLF and quoting as table_read; a ragged row, an empty file or a
+ * malformed quote is an error naming the file and row (return -1). */
+typedef int (*table_row_fn)(void *ctx, size_t row, char **fields, size_t n);
+int table_scan(const char *path, table_row_fn on_row, void *ctx, char *err, size_t errlen);
+
 /* Index of the column named `name`, or -1. */
 int table_column(const table_t *t, const char *name);
 

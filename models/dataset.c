@@ -43,161 +43,196 @@ void dataset_free(dataset_t *d) {
   memset(d, 0, sizeof *d);
 }
 
+/* dataset_load's state as the table is scanned */
+typedef struct loading {
+  dataset_t *d;
+  char *const *labels; /* the model's, or NULL: those found, sorted at the end */
+  int n_labels;
+  char *const *features;
+  size_t n_features, cap; /* rows allocated */
+  int label_col, name_col, *cols; /* cols[f]: the column of feature f */
+  char **header;                  /* [n_cols] copies, for messages */
+  size_t n_cols;
+  char **found; /* labels found (no model's): y holds indices into it until sorted */
+  int n_found;
+  char *err;
+  size_t errlen;
+} loading_t;
+
+/* The header: the label, filename and feature columns. 0, or -1. */
+static int read_header(loading_t *l, char **h, size_t n) {
+  dataset_t *d = l->d;
+  const char *path = d->path;
+  l->header = calloc(n, sizeof *l->header), l->n_cols = n;
+  l->cols = malloc(n * sizeof *l->cols);
+  if (!l->header || !l->cols) return snprintf(l->err, l->errlen, "%s: out of memory", path), -1;
+  l->label_col = l->name_col = -1;
+  for (size_t c = 0; c < n; c++) {
+    if (!(l->header[c] = strdup(h[c]))) return snprintf(l->err, l->errlen, "%s: out of memory", path), -1;
+    if (l->label_col < 0 && strcmp(h[c], "label") == 0) l->label_col = (int)c;
+    if (l->name_col < 0 && strcmp(h[c], "filename") == 0) l->name_col = (int)c;
+  }
+  if (l->label_col < 0) return snprintf(l->err, l->errlen, "%s: no 'label' column (the class of each row)", path), -1;
+  for (size_t f = 0; l->features && f < l->n_features; f++) {
+    int c = index_of(l->header, (int)n, l->features[f]);
+    if (c < 0)
+      return snprintf(l->err, l->errlen, "%s: feature-column mismatch: the model uses '%s', which is not in this file",
+                      path, l->features[f]), -1;
+    l->cols[f] = c;
+  }
+  for (size_t c = 0; c < n; c++) {
+    if ((int)c == l->label_col || (int)c == l->name_col || strcmp(h[c], "length") == 0) continue;
+    if (!l->features) l->cols[d->n_features++] = (int)c;
+    else if (index_of(l->features, (int)l->n_features, h[c]) < 0)
+      return snprintf(l->err, l->errlen, "%s: feature-column mismatch: column '%s' is not one the model was trained on",
+                      path, h[c]), -1;
+  }
+  if (l->features) d->n_features = l->n_features;
+  if (d->n_features == 0) return snprintf(l->err, l->errlen, "%s: no feature columns", path), -1;
+  d->feature_names = calloc(d->n_features, sizeof *d->feature_names);
+  for (size_t f = 0; d->feature_names && f < d->n_features; f++)
+    if (!(d->feature_names[f] = strdup(h[l->cols[f]]))) return snprintf(l->err, l->errlen, "%s: out of memory", path), -1;
+  return d->feature_names ? 0 : (snprintf(l->err, l->errlen, "%s: out of memory", path), -1);
+}
+
+/* Room for one more row (doubling; large blocks move by mremap, not copied). 0, or -1. */
+static int grow(loading_t *l) {
+  dataset_t *d = l->d;
+  if (d->n_rows < l->cap) return 0;
+  size_t cap = l->cap ? 2 * l->cap : 1024;
+  real *x = realloc(d->x, cap * d->n_features * sizeof *x);
+  if (x) d->x = x;
+  int *y = realloc(d->y, cap * sizeof *y);
+  if (y) d->y = y;
+  int *group = realloc(d->group, cap * sizeof *group);
+  if (group) d->group = group;
+  char **names = realloc(d->names, cap * sizeof *names);
+  if (names) d->names = names;
+  char **groups = realloc(d->groups, cap * sizeof *groups);
+  if (groups) d->groups = groups;
+  if (!x || !y || !group || !names || !groups) return -1;
+  l->cap = cap;
+  return 0;
+}
+
+/* Row r's numbers into x: the first bad cell is reported (1-based rows, the header is row 1). 0, or -1. */
+static int read_numbers(loading_t *l, size_t row, char **fields) {
+  dataset_t *d = l->d;
+  real *x = d->x + d->n_rows * d->n_features;
+  for (size_t f = 0; f < d->n_features; f++) {
+    const char *cell = fields[l->cols[f]], *col = l->header[l->cols[f]];
+    double v;
+    if (parse_finite(cell, &v))
+      return snprintf(l->err, l->errlen, "%s: row %zu, column '%s': '%.40s' is %s", d->path, row, col, cell,
+                      !*cell ? "empty"
+                      : (strstr(cell, "nan") || strstr(cell, "NaN") || strstr(cell, "inf") || strstr(cell, "Inf"))
+                          ? "not finite"
+                          : "not a number"), -1;
+    if (fabs(v) > DATASET_MAX_VALUE)
+      return snprintf(l->err, l->errlen, "%s: row %zu, column '%s': %.3g is beyond the %g this tool accepts", d->path, row,
+                      col, v, DATASET_MAX_VALUE), -1;
+    x[f] = (real)v;
+  }
+  return 0;
+}
+
+/* Row r's class: the model's label index, or the index among those found so far. 0, or -1. */
+static int read_label(loading_t *l, size_t row, const char *label) {
+  dataset_t *d = l->d;
+  if (!*label) return snprintf(l->err, l->errlen, "%s: row %zu, column 'label': empty", d->path, row), -1;
+  int k = l->labels ? index_of(l->labels, l->n_labels, label) : index_of(l->found, l->n_found, label);
+  if (k < 0 && l->labels)
+    return snprintf(l->err, l->errlen, "%s: row %zu, column 'label': '%s' is not one of the model's %d labels", d->path,
+                    row, label, l->n_labels), -1;
+  if (k < 0) {
+    char **found = realloc(l->found, (size_t)(l->n_found + 1) * sizeof *found);
+    if (!found) return snprintf(l->err, l->errlen, "%s: out of memory", d->path), -1;
+    l->found = found;
+    if (!(found[l->n_found] = strdup(label))) return snprintf(l->err, l->errlen, "%s: out of memory", d->path), -1;
+    k = l->n_found++;
+  }
+  d->y[d->n_rows] = k;
+  return 0;
+}
+
+/* Row r's name and track: rows of one track are adjacent in our tables, so
+ * the last 64 tracks are looked at first. 0, or -1. */
+static int read_track(loading_t *l, size_t row, char **fields) {
+  dataset_t *d = l->d;
+  char rowname[64], track[1024];
+  snprintf(rowname, sizeof rowname, "row%zu", row);
+  const char *name = l->name_col >= 0 ? fields[l->name_col] : rowname;
+  if (!(d->names[d->n_rows] = strdup(name))) return -1;
+  track_of(name, track, sizeof track);
+  long g = -1;
+  for (long back = (long)d->n_groups - 1; back >= 0 && back >= (long)d->n_groups - 64; back--)
+    if (strcmp(d->groups[back], track) == 0) {
+      g = back;
+      break;
+    }
+  if (g < 0)
+    for (long i = 0; i < (long)d->n_groups - 64; i++)
+      if (strcmp(d->groups[i], track) == 0) {
+        g = i;
+        break;
+      }
+  if (g < 0) {
+    if (!(d->groups[d->n_groups] = strdup(track))) return -1;
+    g = (long)d->n_groups++;
+  } else {
+    d->segmented = 1;
+  }
+  d->group[d->n_rows] = (int)g;
+  return 0;
+}
+
+static int on_row(void *ctx, size_t row, char **fields, size_t n) {
+  loading_t *l = ctx;
+  dataset_t *d = l->d;
+  if (row == 1) return read_header(l, fields, n);
+  if (grow(l)) return snprintf(l->err, l->errlen, "%s: out of memory at row %zu", d->path, row), -1;
+  if (read_numbers(l, row, fields) || read_label(l, row, fields[l->label_col])) return -1;
+  d->names[d->n_rows] = NULL;
+  if (read_track(l, row, fields)) return snprintf(l->err, l->errlen, "%s: out of memory", d->path), -1;
+  d->n_rows++;
+  return 0;
+}
+
+/* The labels found, sorted, and every row's class renumbered to match. 0, or -1. */
+static int sort_labels(loading_t *l) {
+  dataset_t *d = l->d;
+  int *rank = malloc((size_t)l->n_found * sizeof *rank);
+  d->labels = malloc((size_t)l->n_found * sizeof *d->labels);
+  if (!rank || !d->labels) return free(rank), -1;
+  memcpy(d->labels, l->found, (size_t)l->n_found * sizeof *d->labels);
+  qsort(d->labels, (size_t)l->n_found, sizeof *d->labels, cmp_str);
+  d->n_classes = l->n_found, l->n_found = 0; /* the strings are the dataset's now */
+  for (int k = 0; k < d->n_classes; k++) rank[k] = index_of(d->labels, d->n_classes, l->found[k]);
+  for (size_t r = 0; r < d->n_rows; r++) d->y[r] = rank[d->y[r]];
+  free(rank);
+  return 0;
+}
+
 int dataset_load(const char *path, char *const *labels, int n_labels, char *const *features,
                  size_t n_features, dataset_t *d, char *err, size_t errlen) {
   memset(d, 0, sizeof *d);
   snprintf(d->path, sizeof d->path, "%s", path);
-  table_t t;
-  if (table_read(path, &t, err, errlen)) return -1;
-  int rc = -1;
-  int label_col = table_column(&t, "label"), name_col = table_column(&t, "filename");
-  int *cols = NULL;
-  if (label_col < 0) {
-    snprintf(err, errlen, "%s: no 'label' column (the class of each row)", path);
-    goto out;
-  }
-  if (t.n_rows == 0) {
-    snprintf(err, errlen, "%s: no rows after the header", path);
-    goto out;
-  }
-  /* feature columns */
-  cols = malloc(t.n_cols * sizeof *cols);
-  if (!cols) goto oom;
-  if (features) {
-    for (size_t f = 0; f < n_features; f++) {
-      int c = table_column(&t, features[f]);
-      if (c < 0) {
-        snprintf(err, errlen, "%s: feature-column mismatch: the model uses '%s', which is not in this file",
-                 path, features[f]);
-        goto out;
-      }
-      cols[f] = c;
-    }
-    for (size_t c = 0; c < t.n_cols; c++) {
-      const char *h = t.header[c];
-      if ((int)c == label_col || (int)c == name_col || strcmp(h, "length") == 0) continue;
-      if (index_of(features, (int)n_features, h) < 0) {
-        snprintf(err, errlen, "%s: feature-column mismatch: column '%s' is not one the model was trained on",
-                 path, h);
-        goto out;
-      }
-    }
-    d->n_features = n_features;
-  } else {
-    for (size_t c = 0; c < t.n_cols; c++) {
-      const char *h = t.header[c];
-      if ((int)c == label_col || (int)c == name_col || strcmp(h, "length") == 0) continue;
-      cols[d->n_features++] = (int)c;
-    }
-    if (d->n_features == 0) {
-      snprintf(err, errlen, "%s: no feature columns", path);
-      goto out;
-    }
-  }
-  d->n_rows = t.n_rows;
-  d->feature_names = calloc(d->n_features, sizeof *d->feature_names);
-  d->x = malloc(d->n_rows * d->n_features * sizeof *d->x);
-  d->y = malloc(d->n_rows * sizeof *d->y);
-  d->group = malloc(d->n_rows * sizeof *d->group);
-  d->names = calloc(d->n_rows, sizeof *d->names);
-  if (!d->feature_names || !d->x || !d->y || !d->group || !d->names) goto oom;
-  for (size_t f = 0; f < d->n_features; f++)
-    if (!(d->feature_names[f] = strdup(t.header[cols[f]]))) goto oom;
-
-  /* numbers, row by row: the first bad cell is reported (1-based rows, header is row 1) */
-  for (size_t r = 0; r < t.n_rows; r++)
-    for (size_t f = 0; f < d->n_features; f++) {
-      const char *cell = table_cell(&t, r, (size_t)cols[f]);
-      double v;
-      if (parse_finite(cell, &v)) {
-        snprintf(err, errlen, "%s: row %zu, column '%s': '%.40s' is %s", path, r + 2, t.header[cols[f]], cell,
-                 !*cell ? "empty" : (strstr(cell, "nan") || strstr(cell, "NaN") || strstr(cell, "inf") || strstr(cell, "Inf"))
-                                        ? "not finite"
-                                        : "not a number");
-        goto out;
-      }
-      if (fabs(v) > DATASET_MAX_VALUE) {
-        snprintf(err, errlen, "%s: row %zu, column '%s': %.3g is beyond the %g this tool accepts", path, r + 2,
-                 t.header[cols[f]], v, DATASET_MAX_VALUE);
-        goto out;
-      }
-      d->x[r * d->n_features + f] = (real)v;
-    }
-
-  /* labels */
-  if (labels) {
+  loading_t l = {.d = d, .labels = labels, .n_labels = n_labels, .features = features, .n_features = n_features,
+                 .err = err, .errlen = errlen};
+  int rc = table_scan(path, on_row, &l, err, errlen);
+  if (rc == 0 && d->n_rows == 0) rc = -1, snprintf(err, errlen, "%s: no rows after the header", path);
+  if (rc == 0 && labels) {
     d->n_classes = n_labels;
     d->labels = calloc((size_t)n_labels, sizeof *d->labels);
-    if (!d->labels) goto oom;
-    for (int i = 0; i < n_labels; i++)
-      if (!(d->labels[i] = strdup(labels[i]))) goto oom;
-  } else {
-    char **all = malloc(t.n_rows * sizeof *all);
-    if (!all) goto oom;
-    for (size_t r = 0; r < t.n_rows; r++) all[r] = (char *)table_cell(&t, r, (size_t)label_col);
-    qsort(all, t.n_rows, sizeof *all, cmp_str);
-    d->labels = calloc(t.n_rows, sizeof *d->labels);
-    if (!d->labels) {
-      free(all);
-      goto oom;
-    }
-    for (size_t r = 0; r < t.n_rows; r++)
-      if (r == 0 || strcmp(all[r], all[r - 1]) != 0) d->labels[d->n_classes++] = strdup(all[r]);
-    free(all);
+    for (int i = 0; d->labels && i < n_labels; i++)
+      if (!(d->labels[i] = strdup(labels[i]))) d->n_classes = i, rc = -1;
+    if (!d->labels || rc) rc = -1, snprintf(err, errlen, "%s: out of memory", path);
+  } else if (rc == 0 && sort_labels(&l)) {
+    rc = -1, snprintf(err, errlen, "%s: out of memory", path);
   }
-  for (size_t r = 0; r < t.n_rows; r++) {
-    const char *l = table_cell(&t, r, (size_t)label_col);
-    if (!*l) {
-      snprintf(err, errlen, "%s: row %zu, column 'label': empty", path, r + 2);
-      goto out;
-    }
-    int k = index_of(d->labels, d->n_classes, l);
-    if (k < 0) {
-      snprintf(err, errlen, "%s: row %zu, column 'label': '%s' is not one of the model's %d labels", path, r + 2, l,
-               d->n_classes);
-      goto out;
-    }
-    d->y[r] = k;
-  }
-
-  /* tracks */
-  d->groups = calloc(t.n_rows, sizeof *d->groups);
-  if (!d->groups) goto oom;
-  char track[1024];
-  for (size_t r = 0; r < t.n_rows; r++) {
-    char rowname[64];
-    snprintf(rowname, sizeof rowname, "row%zu", r + 2);
-    const char *name = name_col >= 0 ? table_cell(&t, r, (size_t)name_col) : rowname;
-    if (!(d->names[r] = strdup(name))) goto oom;
-    track_of(name, track, sizeof track);
-    /* rows of one track are adjacent in our tables; look back a little first */
-    long g = -1;
-    for (long back = (long)d->n_groups - 1; back >= 0 && back >= (long)d->n_groups - 64; back--)
-      if (strcmp(d->groups[back], track) == 0) {
-        g = back;
-        break;
-      }
-    if (g < 0)
-      for (long i = 0; i < (long)d->n_groups - 64; i++)
-        if (strcmp(d->groups[i], track) == 0) {
-          g = i;
-          break;
-        }
-    if (g < 0) {
-      if (!(d->groups[d->n_groups] = strdup(track))) goto oom;
-      g = (long)d->n_groups++;
-    } else {
-      d->segmented = 1;
-    }
-    d->group[r] = (int)g;
-  }
-  rc = 0;
-  goto out;
-oom:
-  snprintf(err, errlen, "%s: out of memory", path);
-out:
-  free(cols);
-  table_free(&t);
+  for (size_t c = 0; l.header && c < l.n_cols; c++) free(l.header[c]);
+  for (int k = 0; k < l.n_found; k++) free(l.found[k]);
+  free(l.header), free(l.cols), free(l.found);
   if (rc) dataset_free(d);
-  return rc;
+  return rc ? -1 : 0;
 }

@@ -70,7 +70,7 @@ void mel_dataset_free(mel_dataset_t *d) {
     free(d->open);
   }
   for (size_t i = 0; d->files && i < d->n_groups; i++) free(d->files[i]);
-  free(d->files), free(d->first), free(d->data_at), free(d->elem);
+  free(d->files), free(d->first), free(d->data_at), free(d->elem), free(d->held);
   for (int i = 0; d->labels && i < d->n_classes; i++) free(d->labels[i]);
   for (size_t i = 0; d->groups && i < d->n_groups; i++) free(d->groups[i]);
   for (size_t i = 0; d->names && i < d->n_rows; i++) free(d->names[i]);
@@ -292,6 +292,16 @@ static int read_rows(const void *ctx, const size_t *rows, int n, real *x, char *
   return mel_dataset_read(ctx, rows, n, x, err, errlen);
 }
 
+int mel_dataset_hold(mel_dataset_t *d, char *err, size_t errlen) {
+  size_t in = BANDS * FRAMES;
+  d->held = malloc(d->n_rows * in * sizeof(real));
+  if (!d->held) return snprintf(err, errlen, "out of memory for %zu spectrograms", d->n_rows), -1;
+  for (size_t r = 0; r < d->n_rows; r++)
+    if (mel_dataset_read(d, &r, 1, d->held + r * in, err, errlen)) return free(d->held), d->held = NULL, -1;
+  return 0;
+}
+
 row_source_t mel_dataset_source(const mel_dataset_t *d, int read_ahead) {
+  if (d->held) return rows_in_memory(d->held, d->y, BANDS * FRAMES);
   return (row_source_t){.in = BANDS * FRAMES, .y = d->y, .read = read_rows, .ctx = d, .read_ahead = read_ahead};
 }

@@ -37,6 +37,7 @@ typedef struct mel_dataset {
   long *data_at;     /* [n_groups] */
   unsigned char *elem; /* [n_groups]: bytes per value, 4 (float32) or 2 (float16) */
   struct mel_files *open; /* descriptors kept open between reads */
+  real *held;        /* [n_rows][bands][frames] after mel_dataset_hold, else NULL */
 } mel_dataset_t;
 
 /* dir: an extract OUTDIR or its mel/ directory. With `labels`, classes are
@@ -50,6 +51,10 @@ void mel_dataset_free(mel_dataset_t *d);
  * 0, or -1 naming the file and segment: gone, truncated since loading, or
  * holding a non-finite value. Thread-safe. */
 int mel_dataset_read(const mel_dataset_t *d, const size_t *rows, int n, real *x, char *err, size_t errlen);
+
+/* Every row read into memory once (what training did before streaming; make
+ * bench measures against it): the source then copies from memory. 0, or -1. */
+int mel_dataset_hold(mel_dataset_t *d, char *err, size_t errlen);
 
 /* The dataset as the rows training reads, `read_ahead` batches read ahead by a thread (0: none). */
 row_source_t mel_dataset_source(const mel_dataset_t *d, int read_ahead);

@@ -64,16 +64,18 @@ static void test_bad_inputs(void) {
   write_wav(ODD("stereo48k.wav"), 48000, 2, 3.5, SF_FORMAT_WAV | SF_FORMAT_PCM_24, -1);
   write_wav(ODD("eight.flac"), 8000, 1, 3.2, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, -1);
   write_bytes(ODD("README.txt"), "not an input\n", 13);
+  run("mkfifo %s", ODD("pipe.wav")); /* opened, it would wait for a writer */
 
   int rc = run("%s extract -o %s/out2 -j 2 --no-progress %s/corpus/genres_original %s/missing.wav "
                "> %s/out2.stdout 2> %s/out2.stderr",
                g, dir, dir, dir, dir, dir);
   CHECK(rc == 2, "some inputs failed: exit 2 (got %d)", rc);
   snprintf(path, sizeof path, "%s/out2/errors.csv", dir);
-  CHECK(rows_of(path) == 6, "errors.csv: empty, text, corrupt, truncated, nan, missing (%zu rows)",
+  CHECK(rows_of(path) == 7, "errors.csv: empty, text, corrupt, truncated, nan, a FIFO, missing (%zu rows)",
         rows_of(path));
   CHECK(contains(path, "empty file") && contains(path, "NaN") && contains(path, "no such file"),
         "errors.csv gives reasons");
+  CHECK(contains(path, "pipe.wav,\"not a regular file"), "a FIFO is 'not a regular file', not an empty one");
   snprintf(path, sizeof path, "%s/out2.stderr", dir);
   CHECK(contains(path, "empty.wav") && contains(path, "missing.wav"), "one stderr line per failure");
   snprintf(path, sizeof path, "%s/out2/features_30_sec.csv", dir);
