@@ -42,6 +42,10 @@ typedef struct predict_out {
 void out_header(predict_out_t *o, const field_t *lead, int n_lead, const field_t *trail, int n_trail);
 /* One row: the lead fields, label, probability and p_<label> for p[K] (NULL: no
  * decision, e.g. silence, shown as `none_label`), then the trail fields. */
+/* Below this RMS (-60 dBFS) a window of the stream, or a segment of a file
+ * (its mean frame RMS), is reported as 'silence', not as a genre. */
+#define SILENCE_RMS 1e-3
+
 void out_row(predict_out_t *o, const field_t *lead, int n_lead, const double *p, const char *none_label,
              const field_t *trail, int n_trail);
 

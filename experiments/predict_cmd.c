@@ -123,6 +123,8 @@ typedef struct file_result {
   size_t segments;
   real *seg;       /* [segments][K] */
   double *track;   /* [K] */
+  unsigned char *quiet; /* [segments]: silent segments (with --segments) */
+  int silent;      /* every segment (or the whole file, for track models) below SILENCE_RMS */
 } file_result_t;
 
 typedef struct files_job {
@@ -144,6 +146,8 @@ typedef struct file_worker {
   float *mel;        /* [SEG_BATCH][MEL_BANDS * SEGMENT_FRAMES] */
   size_t in_batch;
   real *seg;         /* [segments][K]: the current file's */
+  unsigned char *quiet; /* [segments]: silent segments of the current file */
+  unsigned char batch_quiet[SEG_BATCH];
   size_t seg_cap, done;
 } file_worker_t;
 
@@ -164,7 +168,7 @@ static void file_worker_free(void *state) {
   if (!w) return;
   if (w->loaded) classifier_free(&w->c);
   recording_free(w->rec);
-  free(w->rows), free(w->mel), free(w->seg), free(w);
+  free(w->rows), free(w->mel), free(w->seg), free(w->quiet), free(w);
 }
 
 /* The batch's segments classified into w->seg. 0, or -1 when out of memory. */
@@ -173,10 +177,13 @@ static int flush_batch(file_worker_t *w) {
   if (need > w->seg_cap) {
     size_t cap = need * 2;
     real *s = realloc(w->seg, cap * sizeof *s);
-    if (!s) return -1;
-    w->seg = s, w->seg_cap = cap;
+    unsigned char *q = s ? realloc(w->quiet, cap / K) : NULL;
+    if (s) w->seg = s;
+    if (!q) return -1;
+    w->quiet = q, w->seg_cap = cap;
   }
   if (w->in_batch && classifier_segments(&w->c, w->rows, w->mel, w->in_batch, w->seg + w->done * K)) return -1;
+  if (w->in_batch) memcpy(w->quiet + w->done, w->batch_quiet, w->in_batch);
   w->done += w->in_batch, w->in_batch = 0;
   return 0;
 }
@@ -187,6 +194,7 @@ static int on_segment(void *ctx, size_t k, const double *row, const float *mel) 
   size_t plane = (size_t)MEL_BANDS * SEGMENT_FRAMES;
   (void)k;
   memcpy(w->rows + w->in_batch * FEATURE_COUNT, row, FEATURE_COUNT * sizeof(double));
+  w->batch_quiet[w->in_batch] = row[F_RMS_MEAN] < SILENCE_RMS;
   if (mel) memcpy(w->mel + w->in_batch * plane, mel, plane * sizeof(float));
   return ++w->in_batch == SEG_BATCH ? flush_batch(w) : 0;
 }
@@ -216,6 +224,12 @@ static void file_work(void *ctx, void *state, size_t i) {
   if (!r->track || (job->a->segments && !r->seg) || classifier_track(&w->c, whole, w->seg, segments, r->track))
     return (void)snprintf(r->err, sizeof r->err, "out of memory");
   if (r->seg) memcpy(r->seg, w->seg, segments * K * sizeof(real));
+  r->quiet = job->a->segments ? malloc(segments ? segments : 1) : NULL;
+  if (job->a->segments && !r->quiet) return (void)snprintf(r->err, sizeof r->err, "out of memory");
+  if (r->quiet && segments) memcpy(r->quiet, w->quiet, segments);
+  r->silent = 1; /* as the stream says of a silent window */
+  for (size_t s = 0; s < segments; s++) r->silent &= w->quiet[s];
+  if (!job->segment_models) r->silent = whole[F_RMS_MEAN] < SILENCE_RMS;
   r->segments = segments;
   r->ok = 1;
 }
@@ -229,18 +243,18 @@ static int file_consume(void *ctx, size_t i) {
     job->failed++;
   } else if (!job->a->segments) {
     field_t lead[] = {{"file", path, 0}};
-    out_row(job->out, lead, 1, r->track, NULL, NULL, 0);
+    out_row(job->out, lead, 1, r->silent ? NULL : r->track, "silence", NULL, 0);
   } else {
     double p[job->K];
     for (size_t s = 0; s < r->segments; s++) {
       for (int k = 0; k < job->K; k++) p[k] = r->seg[s * (size_t)job->K + (size_t)k];
       field_t lead[] = {{"file", path, 0}, {"segment", NULL, (double)s}, {"start", NULL, s * 3.0},
                         {"end", NULL, (s + 1) * 3.0}};
-      out_row(job->out, lead, 4, p, NULL, NULL, 0);
+      out_row(job->out, lead, 4, r->quiet[s] ? NULL : p, "silence", NULL, 0);
     }
   }
-  free(r->seg), free(r->track);
-  r->seg = NULL, r->track = NULL;
+  free(r->seg), free(r->track), free(r->quiet);
+  r->seg = NULL, r->track = NULL, r->quiet = NULL;
   return ferror(job->out->f) ? 1 : 0;
 }
 

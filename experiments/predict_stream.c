@@ -20,7 +20,6 @@
 #include "progress.h"
 
 #define READ_BYTES 65536
-#define SILENCE_RMS 1e-3 /* -60 dBFS */
 
 typedef struct stream {
   const predict_args_t *a;

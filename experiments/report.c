@@ -109,12 +109,35 @@ static summary_t summarise(const cv_result_t *r) {
   return s;
 }
 
-/* Text in a Markdown table cell: one line, valid UTF-8, no bare '|'. */
+/* Text in Markdown (a table cell too): one line, valid UTF-8, no bare '|',
+ * and nothing a renderer would take as HTML (Markdown passes inline HTML
+ * through): <, > and & as entities. */
 static void md_text(FILE *f, const char *s) {
   for (s = shown(s, 2); *s; s++) {
-    if (*s == '|' || *s == '`' || *s == '*' || *s == '_') fputc('\\', f);
-    fputc(*s, f);
+    if (*s == '<') fputs("&lt;", f);
+    else if (*s == '>') fputs("&gt;", f);
+    else if (*s == '&') fputs("&amp;", f);
+    else {
+      if (strchr("|`*_[]\\", *s)) fputc('\\', f);
+      fputc(*s, f);
+    }
   }
+}
+
+/* A code span of s (paths, commands): inside one, Markdown reads no HTML; its
+ * fence is one backtick longer than the longest run in s (CommonMark). */
+static void md_code(FILE *f, const char *s) {
+  s = shown(s, 2);
+  int longest = 0;
+  for (const char *p = s; *p;) {
+    int run = 0;
+    while (*p == '`') run++, p++;
+    if (run > longest) longest = run;
+    if (*p) p++;
+  }
+  for (int i = 0; i <= longest; i++) fputc('`', f);
+  fprintf(f, longest ? " %s " : "%s", s);
+  for (int i = 0; i <= longest; i++) fputc('`', f);
 }
 
 static void command_line(const report_t *r, FILE *f) {
@@ -419,18 +442,22 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
   if (open_out(&o, dir, "report.md", err, errlen)) return -1;
   FILE *f = o.f;
   fprintf(f, "# Genre classification: ANN on features vs CNN on log-mel spectrograms\n\n");
-  fprintf(f, "- **Data**: `%s` — %zu segments of 3 s from %zu tracks, %d labels (chance %.3f)\n", shown(r->data, 2), r->rows,
-          r->tracks, r->K, 1.0 / r->K);
+  fprintf(f, "- **Data**: ");
+  md_code(f, r->data);
+  fprintf(f, " — %zu segments of 3 s from %zu tracks, %d labels (chance %.3f)\n", r->rows, r->tracks, r->K, 1.0 / r->K);
   if (r->leaky)
     fprintf(f, "- **Protocol: random 80/20 split of segments — LEAKY.** Segments of one track land on both sides "
                "of the split, so a model can recognise the track rather than the genre: this overstates accuracy. It "
                "is here only to compare with the seeds' published figures; use `--protocol grouped-kfold` to judge "
                "models.\n");
-  else if (r->split_dir)
-    fprintf(f, "- **Protocol**: the published split in `%s`: trained on its %zu train tracks (its %zu validation tracks "
+  else if (r->split_dir) {
+    fprintf(f, "- **Protocol**: the published split in ");
+    md_code(f, r->split_dir);
+    fprintf(f, ": trained on its %zu train tracks (its %zu validation tracks "
                "stop early the models that stop early, and train the others), tested on its %zu test tracks. %zu listed "
                "tracks are not in the data; %zu tracks of the data are not listed and were left out.\n",
-            shown(r->split_dir, 2), r->split.train, r->split.valid, r->split.test, r->split.absent, r->split.unlisted);
+            r->split.train, r->split.valid, r->split.test, r->split.absent, r->split.unlisted);
+  }
   else
     fprintf(f, "- **Protocol**: %d-fold stratified cross-validation grouped by track: every segment of a track is in "
                "one fold, so no track is on both sides; every model sees the same folds. Standardisation and early "
@@ -446,9 +473,14 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
   if (dist_size() > 1)
     fprintf(f, "- **Processes**: %d MPI ranks shared every training batch (the same model as one process within float "
                "rounding)\n", dist_size());
-  fprintf(f, "- **Command**: `");
-  command_line(r, f);
-  fprintf(f, "`\n");
+  char *cmd = NULL;
+  size_t cmd_len = 0;
+  FILE *c = open_memstream(&cmd, &cmd_len);
+  if (c) command_line(r, c), fclose(c);
+  fprintf(f, "- **Command**: ");
+  md_code(f, cmd ? cmd : "genre experiment");
+  fprintf(f, "\n");
+  free(cmd);
   char aug[128];
   augment_names(r->cnn->augment, aug, sizeof aug);
   if (r->have[0])
@@ -470,12 +502,18 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
   fprintf(f, "\n");
   if (r->saved[0] || r->saved[1]) {
     fprintf(f, "**Saved models** (trained on all the data after the folds; the figures above are the folds'):");
+    char use[9000] = "genre predict";
     for (int m = 0; m < 2; m++)
-      if (r->saved[m]) fprintf(f, " `%s`", r->saved[m]);
-    fprintf(f, ". Use them: `genre predict");
-    for (int m = 0; m < 2; m++)
-      if (r->saved[m]) fprintf(f, " -m %s", r->saved[m]);
-    fprintf(f, " song.wav`%s.\n\n", r->saved[0] && r->saved[1] ? " (both: the ensemble)" : "");
+      if (r->saved[m]) {
+        fputc(' ', f), md_code(f, r->saved[m]);
+        size_t n = strlen(use);
+        snprintf(use + n, sizeof use - n, " -m %s", r->saved[m]);
+      }
+    fprintf(f, ". Use them: ");
+    size_t n = strlen(use);
+    snprintf(use + n, sizeof use - n, " song.wav");
+    md_code(f, use);
+    fprintf(f, "%s.\n\n", r->saved[0] && r->saved[1] ? " (both: the ensemble)" : "");
   }
   for (int m = 0; m < 3; m++) {
     if (!r->have[m]) continue;

@@ -33,6 +33,22 @@ static void js_file(FILE *f, const char *path) {
   free(text);
 }
 
+/* A relative path as a URL: every byte but the unreserved ones (RFC 3986)
+ * and '/' percent-encoded, so that '#', '?', '%', '\\' and spaces stay part of
+ * the file name. A new string, or NULL. */
+static char *url_path(const char *path) {
+  static const char hex[] = "0123456789ABCDEF";
+  char *out = malloc(3 * strlen(path) + 1), *o = out;
+  for (const unsigned char *p = (const unsigned char *)path; out && *p; p++) {
+    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-._~/", *p))
+      *o++ = (char)*p;
+    else
+      *o++ = '%', *o++ = hex[*p >> 4], *o++ = hex[*p & 15];
+  }
+  if (out) *o = '\0';
+  return out;
+}
+
 /* The audio file of a track relative to the report's directory (the
  * temporary one is its sibling: the same link), when the file is there. */
 static char *relative_link(const char *target, const char *report_dir) {
@@ -64,10 +80,10 @@ static void js_tracks(const report_t *r, FILE *f, const char *dir) {
   for (size_t t = 0; t < r->tracks; t++) {
     fputs(t ? ",\n{\"name\": " : "{\"name\": ", f), js_string(f, r->track_names[t]);
     fprintf(f, ", \"y\": %d, \"src\": ", truth ? truth[t] : -1);
-    char *link = r->track_paths ? relative_link(r->track_paths[t], dir) : NULL;
-    if (link) js_string(f, link);
+    char *link = r->track_paths ? relative_link(r->track_paths[t], dir) : NULL, *url = link ? url_path(link) : NULL;
+    if (url) js_string(f, url);
     else fputs("null", f);
-    free(link);
+    free(link), free(url);
     fputc('}', f);
   }
   fputs("]", f);

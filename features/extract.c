@@ -490,24 +490,42 @@ static int open_outputs(job_t *job) {
   return 0;
 }
 
-/* A completed run: spectrograms linked from parts/ into mel/, tables renamed
- * into place (with nothing usable, only errors.csv). 0, or -1 after printing. */
+/* A completed run, published so that the previous outputs stay a consistent
+ * set until the new set is complete: every table written out (fsync'd) and
+ * every new spectrogram linked beside its place in mel/ under a temporary
+ * name first; only then the renames (spectrograms, then tables). A full disk
+ * before the renames leaves mel/ and the tables as they were. With nothing
+ * usable, only errors.csv. 0, or -1 after printing. */
 static int publish(job_t *job) {
   char err[4400], src[4300], dst[4300];
-  int bad = 0;
-  for (size_t i = 0; job->ok > 0 && i < job->inputs.n && !bad; i++) {
+  size_t n = job->inputs.n;
+  char **tmp = job->ok ? calloc(n, sizeof *tmp) : NULL;
+  int bad = job->ok && !tmp;
+  if (bad) fprintf(stderr, "genre extract: out of memory\n");
+  for (int k = 0; k < OUT_COUNT && !bad; k++) {
+    if (job->ok == 0 && k != OUT_ERRORS) outfile_abort(&job->out[k]); /* nothing usable: keep earlier tables */
+    else if (outfile_finish(&job->out[k], 1, err, sizeof err)) fprintf(stderr, "genre extract: %s\n", err), bad = 1;
+  }
+  for (size_t i = 0; job->ok > 0 && i < n && !bad; i++) {
     if (!job->results[i].ok) continue;
     snprintf(src, sizeof src, "%s/parts/%s.npy", job->outdir, job->inputs.items[i].file_stem);
     snprintf(dst, sizeof dst, "%s/mel/%s.npy", job->outdir, job->inputs.items[i].file_stem);
-    if (publish_file(src, dst, err, sizeof err)) fprintf(stderr, "genre extract: %s\n", err), bad = 1;
+    char t[4096];
+    if (publish_stage(src, dst, t, sizeof t, err, sizeof err)) fprintf(stderr, "genre extract: %s\n", err), bad = 1;
+    else if (!(tmp[i] = strdup(t))) unlink(t), bad = 1, fprintf(stderr, "genre extract: out of memory\n");
   }
+  for (size_t i = 0; tmp && i < n; i++) { /* the switch, or nothing */
+    if (!tmp[i]) continue;
+    snprintf(dst, sizeof dst, "%s/mel/%s.npy", job->outdir, job->inputs.items[i].file_stem);
+    if (bad) unlink(tmp[i]);
+    else if (publish_switch(tmp[i], dst, err, sizeof err)) fprintf(stderr, "genre extract: %s\n", err), bad = 1;
+    free(tmp[i]);
+  }
+  free(tmp);
   for (int k = 0; k < OUT_COUNT; k++) {
-    if (bad || (job->ok == 0 && k != OUT_ERRORS)) { /* nothing usable: keep earlier feature tables */
-      outfile_abort(&job->out[k]);
-    } else if (outfile_commit(&job->out[k], 1, err, sizeof err)) {
-      fprintf(stderr, "genre extract: %s\n", err);
-      bad = 1;
-    }
+    if (bad) outfile_abort(&job->out[k]);
+    else if (job->out[k].finished && outfile_install(&job->out[k], err, sizeof err))
+      fprintf(stderr, "genre extract: %s\n", err), bad = 1;
   }
   return bad ? -1 : 0;
 }

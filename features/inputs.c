@@ -68,7 +68,8 @@ static int push(input_list_t *list, const char *path, const char *error) {
   in->error = error ? strdup(error) : NULL;
   if (in->stem) {
     size_t len = 4 * strlen(in->stem) + 1;
-    if ((in->file_stem = malloc(len))) name_file(in->stem, in->file_stem, len);
+    if ((in->file_stem = malloc(len > NAME_FILE_MAX + 1 ? len : NAME_FILE_MAX + 1)))
+      name_file_bounded(in->stem, in->file_stem, len > NAME_FILE_MAX + 1 ? len : NAME_FILE_MAX + 1);
   }
   if (!in->path || !in->name || !in->stem || !in->file_stem || !in->label || (error && !in->error)) return -1;
   list->n++;
@@ -79,45 +80,136 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int walk(input_list_t *list, const char *dir, int depth) {
-  if (depth > 64) return 0; /* a symlink loop, most likely */
+/* The directories a walk has entered, by device and inode (as find -L and
+ * fts do): a link back to one of them is a loop, not a new directory. Open
+ * addressing, kept under half full. */
+typedef struct seen {
+  struct {
+    dev_t dev;
+    ino_t ino;
+    int used;
+  } *slot;
+  size_t cap, n;
+} seen_t;
+
+static size_t seen_hash(dev_t dev, ino_t ino) {
+  return ((size_t)dev * 0x9e3779b97f4a7c15ull) ^ ((size_t)ino * 0xbf58476d1ce4e5b9ull);
+}
+
+/* 1 when (dev, ino) was entered before, 0 after adding it, -1 out of memory */
+static int seen_add(seen_t *s, dev_t dev, ino_t ino) {
+  if (2 * (s->n + 1) > s->cap) {
+    seen_t big = {.cap = s->cap ? 2 * s->cap : 64};
+    if (!(big.slot = calloc(big.cap, sizeof *big.slot))) return -1;
+    for (size_t i = 0; i < s->cap; i++)
+      if (s->slot[i].used) seen_add(&big, s->slot[i].dev, s->slot[i].ino);
+    free(s->slot);
+    *s = big;
+  }
+  size_t i = seen_hash(dev, ino) & (s->cap - 1);
+  for (; s->slot[i].used; i = (i + 1) & (s->cap - 1))
+    if (s->slot[i].dev == dev && s->slot[i].ino == ino) return 1;
+  s->slot[i].dev = dev, s->slot[i].ino = ino, s->slot[i].used = 1;
+  s->n++;
+  return 0;
+}
+
+/* One directory being walked: its entries, sorted, and the next to visit */
+typedef struct frame {
+  char *dir, **names;
+  size_t n, next;
+} frame_t;
+
+static void frame_free(frame_t *f) {
+  for (size_t i = 0; i < f->n; i++) free(f->names[i]);
+  free(f->names), free(f->dir);
+}
+
+/* dir's entries (hidden ones left out), sorted. 0; 1 when dir cannot be read
+ * (it becomes an input naming the reason); -1 out of memory. */
+static int frame_open(input_list_t *list, frame_t *f, char *dir) {
+  *f = (frame_t){.dir = dir};
   DIR *d = opendir(dir);
-  if (!d) return push(list, dir, strerror(errno));
-  size_t n = 0, cap = 64;
-  char **names = malloc(cap * sizeof *names);
-  struct dirent *e;
-  int rc = names ? 0 : -1;
-  while (!rc && (e = readdir(d))) {
+  if (!d) return push(list, dir, strerror(errno)) ? -1 : 1;
+  size_t cap = 64;
+  f->names = malloc(cap * sizeof *f->names);
+  int rc = f->names ? 0 : -1;
+  for (struct dirent *e; !rc && (e = readdir(d));) {
     if (e->d_name[0] == '.') continue; /* hidden, ".", ".." */
-    if (n == cap) {
-      char **more = realloc(names, 2 * cap * sizeof *names);
-      if (!more) {
-        rc = -1;
-        break;
-      }
-      names = more, cap *= 2;
+    if (f->n == cap) {
+      char **more = realloc(f->names, 2 * cap * sizeof *more);
+      if (!more) rc = -1;
+      else f->names = more, cap *= 2;
     }
-    if (!(names[n] = strdup(e->d_name))) rc = -1;
-    else n++;
+    if (!rc && !(f->names[f->n] = strdup(e->d_name))) rc = -1;
+    else if (!rc) f->n++;
   }
   closedir(d);
-  if (!rc) qsort(names, n, sizeof *names, cmp_str);
-  for (size_t i = 0; i < n && !rc; i++) {
-    size_t len = strlen(dir) + strlen(names[i]) + 2;
+  if (!rc) qsort(f->names, f->n, sizeof *f->names, cmp_str);
+  return rc;
+}
+
+/* Depth first, entries in name order, with an explicit stack (no depth limit
+ * but the system's path length): each directory entered once whatever the
+ * links; a link back to a directory already entered is counted (list->loops)
+ * and not followed. 0, or -1 out of memory. */
+static int walk(input_list_t *list, const char *root, const struct stat *root_st) {
+  seen_t seen = {0};
+  size_t depth = 0, cap = 16;
+  frame_t *stack = malloc(cap * sizeof *stack);
+  char *dir = strdup(root);
+  int rc = -1;
+  if (stack && dir && seen_add(&seen, root_st->st_dev, root_st->st_ino) == 0) {
+    rc = frame_open(list, &stack[0], dir);
+    if (rc == 0) depth = 1;
+    else frame_free(&stack[0]), rc = rc == 1 ? 0 : -1;
+  } else {
+    free(dir);
+  }
+  while (rc == 0 && depth > 0) {
+    frame_t *f = &stack[depth - 1];
+    if (f->next == f->n) {
+      frame_free(f), depth--;
+      continue;
+    }
+    const char *name = f->names[f->next++];
+    size_t len = strlen(f->dir) + strlen(name) + 2;
     char *path = malloc(len);
     if (!path) {
       rc = -1;
       break;
     }
-    snprintf(path, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
+    snprintf(path, len, "%s%s%s", f->dir, f->dir[strlen(f->dir) - 1] == '/' ? "" : "/", name);
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) rc = walk(list, path, depth + 1);
-    else if (is_audio_name(names[i])) rc = push(list, path, NULL);
-    else list->skipped++;
-    free(path);
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      if (is_audio_name(name)) rc = push(list, path, NULL);
+      else list->skipped++;
+      free(path);
+      continue;
+    }
+    int again = seen_add(&seen, st.st_dev, st.st_ino);
+    if (again) { /* a loop (or a second link to one directory): not entered twice */
+      if (again > 0 && !list->loops++) list->first_loop = path;
+      else free(path);
+      rc = again < 0 ? -1 : 0;
+      continue;
+    }
+    if (depth == cap) {
+      frame_t *more = realloc(stack, 2 * cap * sizeof *more);
+      if (!more) {
+        free(path);
+        rc = -1;
+        break;
+      }
+      stack = more, cap *= 2;
+    }
+    int opened = frame_open(list, &stack[depth], path);
+    if (opened == 0) depth++;
+    else if (opened == 1) frame_free(&stack[depth]);
+    else rc = -1, frame_free(&stack[depth]);
   }
-  for (size_t i = 0; i < n; i++) free(names[i]);
-  free(names);
+  while (depth > 0) frame_free(&stack[--depth]);
+  free(stack), free(seen.slot);
   return rc;
 }
 
@@ -125,7 +217,7 @@ int inputs_add(input_list_t *list, const char *arg) {
   struct stat st;
   if (stat(arg, &st) != 0)
     return push(list, arg, errno == ENOENT ? "no such file or directory" : strerror(errno));
-  if (S_ISDIR(st.st_mode)) return walk(list, arg, 0);
+  if (S_ISDIR(st.st_mode)) return walk(list, arg, &st);
   return push(list, arg, NULL);
 }
 
@@ -165,7 +257,7 @@ void inputs_free(input_list_t *list) {
     input_t *in = &list->items[i];
     free(in->path), free(in->name), free(in->stem), free(in->file_stem), free(in->label), free(in->error);
   }
-  free(list->items);
+  free(list->items), free(list->first_loop);
   memset(list, 0, sizeof *list);
 }
 
@@ -175,6 +267,9 @@ int inputs_list(input_list_t *list, char *const *args, int n_args, int unique_st
       fprintf(stderr, "genre %s: out of memory listing inputs\n", cmd);
       return -1;
     }
+  if (list->loops)
+    fprintf(stderr, "genre %s: note: %s leads back to a directory already searched (a link loop); %zu such link%s not "
+            "followed\n", cmd, shown(list->first_loop, 0), list->loops, list->loops == 1 ? "" : "s");
   if (unique_stems) inputs_mark_duplicates(list);
   if (list->n == 0) {
     fprintf(stderr, "genre %s: no audio files found in the inputs\n", cmd);

@@ -18,6 +18,8 @@ typedef struct input_list {
   input_t *items;
   size_t n, cap;
   size_t skipped; /* files in walked directories that are not audio by extension */
+  size_t loops;   /* links to a directory already walked, not followed */
+  char *first_loop; /* the first such link */
 } input_list_t;
 
 /* Adds one command-line argument: a file (any extension), or a directory whose

@@ -58,6 +58,24 @@ char *name_utf8(const char *s, char *out, size_t len) { return escape(s, out, le
 char *name_display(const char *s, char *out, size_t len) { return escape(s, out, len, ESC_DISPLAY); }
 char *name_file(const char *s, char *out, size_t len) { return escape(s, out, len, ESC_FILE); }
 
+char *name_file_bounded(const char *s, char *out, size_t len) {
+  escape(s, out, len, ESC_FILE);
+  size_t n = strlen(out);
+  if (n <= NAME_FILE_MAX || len < NAME_FILE_MAX + 1) return out;
+  /* a prefix that ends between characters (not inside a UTF-8 sequence or a
+     %HH escape), then ~ and 16 hex digits of FNV-1a over the whole name */
+  size_t keep = 0;
+  for (size_t i = 0; i < n && i <= NAME_FILE_MAX - 17;) {
+    keep = i;
+    int k = out[i] == '%' ? 3 : utf8_char_len((const unsigned char *)out + i, n - i);
+    i += k > 0 ? (size_t)k : 1;
+  }
+  unsigned long long h = 1469598103934665603ull;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) h = (h ^ *p) * 1099511628211ull;
+  snprintf(out + keep, len - keep, "~%016llx", h);
+  return out;
+}
+
 const char *shown(const char *s, int slot) {
   static __thread char buf[4][4 * 4096 + 1];
   return name_display(s, buf[slot & 3], sizeof buf[0]);

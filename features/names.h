@@ -23,6 +23,14 @@ char *name_utf8(const char *s, char *out, size_t len);    /* invalid bytes as \x
 char *name_display(const char *s, char *out, size_t len); /* also control characters */
 char *name_file(const char *s, char *out, size_t len);    /* %HH, for names on disk */
 
+/* name_file, cut to at most NAME_FILE_MAX bytes: a longer one keeps a prefix
+ * and ends in ~ and 16 hex digits of a hash of the whole name, so that the
+ * derived files (<stem>.npy, part files and their temporaries) stay under the
+ * file system's 255-byte limit, deterministic and distinct. The tables keep
+ * the real name; mel/index.csv maps it to the file. */
+#define NAME_FILE_MAX 200
+char *name_file_bounded(const char *s, char *out, size_t len);
+
 /* name_display into a static buffer per slot (slot 0..3): for messages. */
 const char *shown(const char *s, int slot);
 

@@ -135,7 +135,7 @@ int outfile_open(outfile_t *o, const char *path, char *err, size_t errlen) {
   return 0;
 }
 
-int outfile_commit(outfile_t *o, int durable, char *err, size_t errlen) {
+int outfile_finish(outfile_t *o, int durable, char *err, size_t errlen) {
   if (!o->f) {
     snprintf(err, errlen, "%s: not open", o->path);
     return -1;
@@ -148,7 +148,20 @@ int outfile_commit(outfile_t *o, int durable, char *err, size_t errlen) {
   int saved = s->error ? s->error : EIO;
   free(s);
   o->sink = NULL;
-  if (!bad && rename(o->tmp, o->path) != 0) bad = 1, saved = errno;
+  if (bad) {
+    snprintf(err, errlen, "%s: write failed: %s", o->path, strerror(saved));
+    unlink(o->tmp);
+    track(o->tmp, 0);
+    return -1;
+  }
+  o->finished = 1;
+  return 0;
+}
+
+int outfile_install(outfile_t *o, char *err, size_t errlen) {
+  if (!o->finished) return snprintf(err, errlen, "%s: not finished", o->path), -1;
+  o->finished = 0;
+  int bad = rename(o->tmp, o->path) != 0, saved = errno;
   if (bad) {
     snprintf(err, errlen, "%s: write failed: %s", o->path, strerror(saved));
     unlink(o->tmp);
@@ -157,7 +170,18 @@ int outfile_commit(outfile_t *o, int durable, char *err, size_t errlen) {
   return bad ? -1 : 0;
 }
 
+int outfile_commit(outfile_t *o, int durable, char *err, size_t errlen) {
+  if (outfile_finish(o, durable, err, errlen)) return -1;
+  return outfile_install(o, err, errlen);
+}
+
 void outfile_abort(outfile_t *o) {
+  if (o->finished) {
+    o->finished = 0;
+    unlink(o->tmp);
+    track(o->tmp, 0);
+    return;
+  }
   if (!o->f) return;
   fclose(o->f);
   o->f = NULL;
@@ -245,39 +269,21 @@ int remove_tree(const char *path) {
   return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT ? -1 : 0;
 }
 
-int publish_file(const char *src, const char *dst, char *err, size_t errlen) {
-  char tmp[4096], suffix[16];
-  if (strlen(dst) + 16 >= sizeof tmp) {
-    snprintf(err, errlen, "%s: path too long", dst);
-    return -1;
-  }
-  /* a hard link under a temporary name, renamed over dst */
-  for (int attempt = 0; attempt < 100; attempt++) {
+int publish_stage(const char *src, const char *dst, char *tmp, size_t len, char *err, size_t errlen) {
+  char suffix[16];
+  if (strlen(dst) + 16 >= len) return snprintf(err, errlen, "%s: path too long", dst), -1;
+  for (int attempt = 0; attempt < 100; attempt++) { /* a hard link under a temporary name */
     snprintf(suffix, sizeof suffix, "%06d", (int)((getpid() * 7919 + attempt) % 1000000));
-    tmp_name(tmp, sizeof tmp, dst, suffix);
-    if (link(src, tmp) == 0) {
-      if (rename(tmp, dst) == 0) {
-        unlink(tmp); /* rename does nothing when dst is already a link to src */
-        return 0;
-      }
-      int e = errno;
-      unlink(tmp);
-      snprintf(err, errlen, "%s: %s", dst, strerror(e));
-      return -1;
-    }
+    tmp_name(tmp, len, dst, suffix);
+    if (link(src, tmp) == 0) return 0;
+    if (errno == ENOSPC || errno == EDQUOT) return snprintf(err, errlen, "%s: %s", dst, strerror(errno)), -1;
     if (errno != EEXIST) break;
   }
-  /* a file system without hard links: copy */
+  /* a file system without hard links: a copy */
   FILE *in = fopen(src, "rb");
-  if (!in) {
-    snprintf(err, errlen, "%s: %s", src, strerror(errno));
-    return -1;
-  }
+  if (!in) return snprintf(err, errlen, "%s: %s", src, strerror(errno)), -1;
   outfile_t o;
-  if (outfile_open(&o, dst, err, errlen)) {
-    fclose(in);
-    return -1;
-  }
+  if (outfile_open(&o, dst, err, errlen)) return fclose(in), -1;
   char buf[1 << 16];
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, in)) > 0)
@@ -286,10 +292,28 @@ int publish_file(const char *src, const char *dst, char *err, size_t errlen) {
   fclose(in);
   if (bad) {
     outfile_abort(&o);
-    snprintf(err, errlen, "%s: read error", src);
-    return -1;
+    return snprintf(err, errlen, "%s: read error", src), -1;
   }
-  return outfile_commit(&o, 0, err, errlen);
+  if (outfile_finish(&o, 0, err, errlen)) return -1;
+  track(o.tmp, 0); /* the caller's now */
+  snprintf(tmp, len, "%s", o.tmp);
+  return 0;
+}
+
+int publish_switch(const char *tmp, const char *dst, char *err, size_t errlen) {
+  if (rename(tmp, dst) != 0) {
+    int e = errno;
+    unlink(tmp);
+    return snprintf(err, errlen, "%s: %s", dst, strerror(e)), -1;
+  }
+  unlink(tmp); /* rename does nothing when dst is already a link to the same file */
+  return 0;
+}
+
+int publish_file(const char *src, const char *dst, char *err, size_t errlen) {
+  char tmp[4096];
+  if (publish_stage(src, dst, tmp, sizeof tmp, err, errlen)) return -1;
+  return publish_switch(tmp, dst, err, errlen);
 }
 
 int outfile_rewrite(outfile_t *o, long offset, const void *data, size_t n) {

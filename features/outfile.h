@@ -11,6 +11,7 @@ typedef struct outfile {
   FILE *f;
   void *sink; /* where f writes: the file descriptor and its first write error */
   char path[4096], tmp[4096];
+  int finished; /* closed, the temporary whole, not yet renamed */
 } outfile_t;
 
 /* 0, or -1 with the reason in err. */
@@ -18,7 +19,13 @@ int outfile_open(outfile_t *o, const char *path, char *err, size_t errlen);
 /* Flushes (and with durable, fsyncs), closes and renames into place. 0, or -1
  * with the reason in err (then the temporary is removed). */
 int outfile_commit(outfile_t *o, int durable, char *err, size_t errlen);
-/* Closes and removes the temporary, if open. */
+/* outfile_commit in two steps, so that several outputs switch together once
+ * all are written: finish (flush, fsync when durable, close: the data is in
+ * the temporary), then install (the rename). A failed finish removes the
+ * temporary. 0, or -1 with the reason. */
+int outfile_finish(outfile_t *o, int durable, char *err, size_t errlen);
+int outfile_install(outfile_t *o, char *err, size_t errlen);
+/* Closes and removes the temporary, if open or finished and not installed. */
 void outfile_abort(outfile_t *o);
 
 /* Overwrites n bytes at offset of what was written so far (e.g. a header
@@ -49,6 +56,10 @@ int make_dirs(const char *path, char *err, size_t errlen);
  * has none, a copy) under a temporary name, renamed over dst. 0, or -1 with the
  * reason. */
 int publish_file(const char *src, const char *dst, char *err, size_t errlen);
+/* publish_file in two steps: the link (or copy) under a temporary name beside
+ * dst, returned in tmp[len]; then the rename over dst. 0, or -1. */
+int publish_stage(const char *src, const char *dst, char *tmp, size_t len, char *err, size_t errlen);
+int publish_switch(const char *tmp, const char *dst, char *err, size_t errlen);
 
 /* rm -r path (symbolic links are removed, not followed). 0, or -1. */
 int remove_tree(const char *path);

@@ -43,6 +43,44 @@ void dataset_free(dataset_t *d) {
   memset(d, 0, sizeof *d);
 }
 
+/* Track names to their group, for tables of 10^6 tracks (a search through
+ * the names seen was quadratic): open addressing, FNV-1a, kept under half full. */
+typedef struct track_map {
+  long *slot; /* group index + 1; 0: empty */
+  size_t cap;
+} track_map_t;
+
+static size_t fnv1a(const char *s) {
+  size_t h = 1469598103934665603ull;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+/* The group of `track`, or -1 (then *at is where it goes). */
+static long map_find(const track_map_t *m, char *const *groups, const char *track, size_t *at) {
+  size_t i = fnv1a(track) & (m->cap - 1);
+  for (; m->slot[i]; i = (i + 1) & (m->cap - 1))
+    if (strcmp(groups[m->slot[i] - 1], track) == 0) return m->slot[i] - 1;
+  *at = i;
+  return -1;
+}
+
+/* Room for n groups at most half full: 0, or -1 out of memory. */
+static int map_reserve(track_map_t *m, char *const *groups, size_t n) {
+  if (2 * n < m->cap) return 0;
+  track_map_t bigger = {.cap = m->cap ? 2 * m->cap : 1024};
+  if (!(bigger.slot = calloc(bigger.cap, sizeof *bigger.slot))) return -1;
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->slot[i]) {
+      size_t at = 0;
+      map_find(&bigger, groups, groups[m->slot[i] - 1], &at);
+      bigger.slot[at] = m->slot[i];
+    }
+  free(m->slot);
+  *m = bigger;
+  return 0;
+}
+
 /* dataset_load's state as the table is scanned */
 typedef struct loading {
   dataset_t *d;
@@ -55,6 +93,7 @@ typedef struct loading {
   size_t n_cols;
   char **found; /* labels found (no model's): y holds indices into it until sorted */
   int n_found;
+  track_map_t tracks;
   char *err;
   size_t errlen;
 } loading_t;
@@ -155,8 +194,7 @@ static int read_label(loading_t *l, size_t row, const char *label) {
   return 0;
 }
 
-/* Row r's name and track: rows of one track are adjacent in our tables, so
- * the last 64 tracks are looked at first. 0, or -1. */
+/* Row r's name and track (groups numbered in order of first appearance). 0, or -1. */
 static int read_track(loading_t *l, size_t row, char **fields) {
   dataset_t *d = l->d;
   char rowname[64], track[1024];
@@ -164,21 +202,13 @@ static int read_track(loading_t *l, size_t row, char **fields) {
   const char *name = l->name_col >= 0 ? fields[l->name_col] : rowname;
   if (!(d->names[d->n_rows] = strdup(name))) return -1;
   track_of(name, track, sizeof track);
-  long g = -1;
-  for (long back = (long)d->n_groups - 1; back >= 0 && back >= (long)d->n_groups - 64; back--)
-    if (strcmp(d->groups[back], track) == 0) {
-      g = back;
-      break;
-    }
-  if (g < 0)
-    for (long i = 0; i < (long)d->n_groups - 64; i++)
-      if (strcmp(d->groups[i], track) == 0) {
-        g = i;
-        break;
-      }
+  size_t at = 0;
+  if (map_reserve(&l->tracks, d->groups, d->n_groups + 1)) return -1;
+  long g = map_find(&l->tracks, d->groups, track, &at);
   if (g < 0) {
     if (!(d->groups[d->n_groups] = strdup(track))) return -1;
     g = (long)d->n_groups++;
+    l->tracks.slot[at] = g + 1;
   } else {
     d->segmented = 1;
   }
@@ -232,7 +262,7 @@ int dataset_load(const char *path, char *const *labels, int n_labels, char *cons
   }
   for (size_t c = 0; l.header && c < l.n_cols; c++) free(l.header[c]);
   for (int k = 0; k < l.n_found; k++) free(l.found[k]);
-  free(l.header), free(l.cols), free(l.found);
+  free(l.header), free(l.cols), free(l.found), free(l.tracks.slot);
   if (rc) dataset_free(d);
   return rc ? -1 : 0;
 }

@@ -1,0 +1,160 @@
+/* Hostile trees and names: link loops, folders deeper than 64 levels, names
+ * whose derived file names would pass 255 bytes, a full disk while the
+ * tables are written, and what the reports echo of the labels and paths. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "mel_dataset.h"
+#include "names.h"
+#include "table.h"
+
+static char dir[4096], g[4096];
+
+/* Rows of a CSV table (libcsv), or -1 when it does not read as one; *valid: every cell is UTF-8 */
+static long table_rows(const char *path, int *valid) {
+  table_t t;
+  char err[4500];
+  if (table_read(path, &t, err, sizeof err)) return -1;
+  *valid = 1;
+  for (size_t i = 0; i < t.n_rows * t.n_cols; i++) *valid &= utf8_valid(t.cells[i]);
+  long n = (long)t.n_rows;
+  table_free(&t);
+  return n;
+}
+
+/* a copy of one synthetic recording at path */
+static void put_audio(const char *path, int k) {
+  run("cp %s/c/genres_original/ambient/ambient.0000%d.wav '%s'", dir, k, path);
+}
+
+static void link_loops(void) {
+  run("mkdir -p %s/loop/genres/rock %s/loop/genres/jazz", dir, dir);
+  char path[4200];
+  for (int k = 0; k < 3; k++) {
+    snprintf(path, sizeof path, "%s/loop/genres/%s/t%d.wav", dir, k ? "rock" : "jazz", k);
+    put_audio(path, k);
+  }
+  /* two links to the folder they are in and one to its parent: each real file once */
+  run("cd %s/loop/genres/rock && ln -s . self && ln -s . again && ln -s .. up", dir);
+  int rc = run("cd %s && timeout 60 %s extract -o loop/out --no-progress loop/genres > loop/out.log 2> loop/err.log", dir, g);
+  snprintf(path, sizeof path, "%s/loop/out/features_30_sec.csv", dir);
+  int valid;
+  CHECK(rc == 0 && table_rows(path, &valid) == 3, "extract over three link loops: exit %d, each of the 3 files once", rc);
+  snprintf(path, sizeof path, "%s/loop/err.log", dir);
+  CHECK(contains(path, "a link loop") && !contains(path, "duplicate") &&
+            run("[ $(grep -c 'link loop' %s/loop/err.log) = 1 ]", dir) == 0,
+        "the loops are one note, no false duplicates");
+  rc = run("cd %s && timeout 60 %s predict -m ann.model --format csv loop/genres > loop/predict.csv 2> /dev/null", dir, g);
+  CHECK(rc == 0 && run("[ $(grep -c '\\.wav' %s/loop/predict.csv) = 3 ]", dir) == 0,
+        "predict over the same tree: each file once (exit %d)", rc);
+}
+
+static void deep_folders(void) {
+  char path[8192];
+  int n = snprintf(path, sizeof path, "%s/deep/genres", dir);
+  for (int level = 0; level < 100; level++) n += snprintf(path + n, sizeof path - n, "/d%02d", level);
+  run("mkdir -p %s", path);
+  snprintf(path + n, sizeof path - n, "/deep.wav");
+  put_audio(path, 0);
+  int rc = run("cd %s && %s extract -o deep/out --no-progress deep/genres > deep/out.log 2>&1", dir, g);
+  snprintf(path, sizeof path, "%s/deep/out/features_3_sec.csv", dir);
+  CHECK(rc == 0 && contains(path, "deep.0.wav,"), "a file 100 folders deep is extracted (exit %d)", rc);
+}
+
+static void long_names(void) {
+  char path[8192], stem[1024];
+  run("mkdir -p %s/long/genres/rock", dir);
+  int n = 0;
+  for (int i = 0; i < 120; i++) n += snprintf(stem + n, sizeof stem - n, "\xc3\xa9"); /* é: 240 bytes */
+  snprintf(stem + n, sizeof stem - n, "0123456789");                                /* 250 */
+  snprintf(path, sizeof path, "%s/long/genres/rock/%s.wav", dir, stem);
+  put_audio(path, 0);
+  n = snprintf(stem, sizeof stem, "latin1-");
+  for (int i = 0; i < 83; i++) stem[n++] = (char)(0xe0 + i % 16); /* 90 bytes, none of them UTF-8 */
+  stem[n] = '\0';
+  snprintf(path, sizeof path, "%s/long/genres/rock/%s.wav", dir, stem);
+  put_audio(path, 1);
+  snprintf(path, sizeof path, "%s/long/genres/rock/good.wav", dir);
+  put_audio(path, 2);
+  int rc = run("cd %s && %s extract -o long/out --no-progress long/genres > long/out.log 2>&1", dir, g);
+  int valid3 = 0, valid30 = 0, valid_index = 0;
+  snprintf(path, sizeof path, "%s/long/out/features_3_sec.csv", dir);
+  long rows3 = table_rows(path, &valid3);
+  snprintf(path, sizeof path, "%s/long/out/features_30_sec.csv", dir);
+  long rows30 = table_rows(path, &valid30);
+  snprintf(path, sizeof path, "%s/long/out/mel/index.csv", dir);
+  long index = table_rows(path, &valid_index);
+  CHECK(rc == 0 && rows30 == 3 && rows3 == 12 && index == 3 && valid3 && valid30 && valid_index,
+        "a 250-byte UTF-8 name and a 90-byte non-UTF-8 name beside a good file: exit %d, 3 tracks, 12 segments, every "
+        "table valid UTF-8 CSV", rc);
+  snprintf(path, sizeof path, "%s/long/out/features_30_sec.csv", dir);
+  CHECK(contains(path, "\xc3\xa9\xc3\xa9" "0123456789.wav") && contains(path, "latin1-\\xE0\\xE1"),
+        "the tables keep the real names");
+  CHECK(run("cd %s/long/out/mel && for f in *.npy; do [ ${#f} -le 255 ] || exit 1; done", dir) == 0,
+        "every derived file name within 255 bytes");
+  mel_dataset_t d;
+  char err[4500];
+  snprintf(path, sizeof path, "%s/long/out", dir);
+  int ok = mel_dataset_load(path, NULL, 0, &d, err, sizeof err) == 0 && d.n_rows == 12;
+  static real x[128 * 130];
+  for (size_t r = 0; ok && r < d.n_rows; r++) ok = mel_dataset_read(&d, &r, 1, x, err, sizeof err) == 0;
+  if (ok) mel_dataset_free(&d);
+  CHECK(ok, "every spectrogram found through mel/index.csv");
+  if (run("/usr/bin/python3 -c 'import numpy' > /dev/null 2>&1") == 0)
+    CHECK(run("cd %s/long/out && /usr/bin/python3 -c \"import csv, numpy as np; "
+              "r = list(csv.DictReader(open('mel/index.csv', encoding='utf-8'))); "
+              "assert len(r) == 3 and all(np.load('mel/' + x['file']).shape == (4, 128, 130) for x in r)\"", dir) == 0,
+          "np.load finds each spectrogram through mel/index.csv");
+  rc = run("cd %s && %s extract -o long/out --resume --no-progress long/genres > long/resume.log 2>&1 && "
+           "grep -q 'resumed 3 files' long/resume.log", dir, g);
+  CHECK(rc == 0, "--resume reuses the shortened part files");
+}
+
+/* A full disk while the tables are written (a small tmpfs, as root): mel/
+ * and the tables stay the previous run's, byte for byte. */
+static void full_disk(void) {
+  char mnt[4200];
+  snprintf(mnt, sizeof mnt, "%s/tmpfs", dir);
+  if (getuid() != 0 || run("mkdir -p %s && mount -t tmpfs -o size=24m genre-test %s 2>/dev/null", mnt, mnt) != 0) {
+    printf("SKIP a full disk during the table write: needs root to mount a small tmpfs\n");
+    return;
+  }
+  run("mkdir -p %s/in/rock && for k in 0 1 2 3; do cp %s/c/genres_original/ambient/ambient.0000$k.wav %s/in/rock/; done",
+      mnt, dir, mnt);
+  int rc = run("cd %s && %s extract -o out --no-progress in > /dev/null 2>&1 && cp -a out %s/before", mnt, g, dir);
+  CHECK(rc == 0, "a first run on the tmpfs");
+  /* one file changes; its new part is written by a shard, then the disk fills and --merge writes the tables */
+  run("cp %s/c/genres_original/chorale/chorale.00000.wav %s/in/rock/ambient.00001.wav", dir, mnt);
+  rc = run("cd %s && %s extract -o out --shard 1/1 --no-progress in > /dev/null 2>&1", mnt, g);
+  CHECK(rc == 0, "the changed file's parts written by a shard");
+  run("dd if=/dev/zero of=%s/filler bs=1k count=100000 2> /dev/null; true", mnt);
+  rc = run("cd %s && %s extract -o out --merge in > %s/merge.log 2>&1", mnt, g, dir);
+  char log[4300];
+  snprintf(log, sizeof log, "%s/merge.log", dir);
+  CHECK(rc == 1 && contains(log, "No space left"), "--merge on a full disk: exit %d, the reason named", rc);
+  CHECK(run("cd %s/before && for f in features_3_sec.csv features_30_sec.csv errors.csv mel/index.csv mel/*.npy; do "
+            "cmp -s \"$f\" \"%s/out/$f\" || exit 1; done && [ $(ls %s/out/mel | wc -l) = $(ls mel | wc -l) ]",
+            dir, mnt, mnt) == 0,
+        "mel/ and the tables: the previous run's, byte for byte");
+  run("rm -f %s/filler", mnt);
+  rc = run("cd %s && %s extract -o out --merge in > /dev/null 2>&1 && ! cmp -s out/mel/ambient.00001.npy %s/before/mel/"
+           "ambient.00001.npy && [ -z \"$(ls -A out/mel | grep '^\\.')\" ]", mnt, g, dir);
+  CHECK(rc == 0, "with room again the merge publishes the new set, no temporaries left");
+  run("umount %s", mnt);
+}
+
+int main(void) {
+  snprintf(dir, sizeof dir, "%s", scratch_dir());
+  if (!realpath(genre_bin(), g)) snprintf(g, sizeof g, "%s", genre_bin());
+  CHECK(run("cd %s && %s synth -o c -n 4 -s 12 > /dev/null && %s extract -o f --no-progress c > /dev/null 2>&1 && "
+            "%s train ann --features f/features_3_sec.csv -o ann.model --epochs 3 --quiet > /dev/null 2>&1",
+            dir, g, g, g) == 0, "a synthetic corpus and an ANN");
+  RUN(link_loops);
+  RUN(deep_folders);
+  RUN(long_names);
+  RUN(full_disk);
+  return check_summary();
+}
