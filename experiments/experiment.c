@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "augment.h"
+#include "names.h"
 #include "commands.h"
 #include "fold_models.h"
 #include "fold_part.h"
@@ -309,6 +310,7 @@ typedef struct experiment {
   int K;
   size_t units;
   int k_folds;
+  int thin_classes; /* classes with fewer tracks than folds */
   int *fold_of_unit;
   unsigned char *val_unit;               /* split: its validation tracks */
   split_counts_t split;
@@ -341,6 +343,27 @@ static int load_data(experiment_t *e) {
   return 0;
 }
 
+/* Classes with fewer tracks than folds: some folds then test none of their
+ * tracks, and that fold's macro F1 counts the class as 0. Said on stderr and
+ * in the report (e->thin_classes). */
+static void warn_thin_classes(experiment_t *e) {
+  size_t *tracks = calloc((size_t)e->K, sizeof *tracks);
+  unsigned char *seen = calloc(e->rows.n_tracks ? e->rows.n_tracks : 1, 1);
+  for (size_t i = 0; tracks && seen && i < e->rows.n; i++)
+    if (!seen[e->rows.track[i]]) seen[e->rows.track[i]] = 1, tracks[e->rows.y[i]]++;
+  e->thin_classes = 0;
+  for (int k = 0; tracks && seen && k < e->K; k++)
+    if (tracks[k] < (size_t)e->k_folds) {
+      if (!e->thin_classes++)
+        fprintf(stderr, "genre experiment: warning: class '%s' has %zu track%s for %d folds: folds without it count it "
+                        "as 0 in their macro F1 (see the report)\n", shown(e->labels[k], 0), tracks[k],
+                tracks[k] == 1 ? "" : "s", e->k_folds);
+    }
+  if (e->thin_classes > 1)
+    fprintf(stderr, "genre experiment: warning: %d classes in all have fewer tracks than folds\n", e->thin_classes);
+  free(tracks), free(seen);
+}
+
 /* The folds every model sees: over tracks, or over segments (leaky); for a
  * published split, its test tracks are fold 0 and the rest fold 1. 0, or -1. */
 static int assign_folds(experiment_t *e, unsigned long seed) {
@@ -356,6 +379,7 @@ static int assign_folds(experiment_t *e, unsigned long seed) {
     return fprintf(stderr, "genre experiment: %s\n", err), -1;
   if ((size_t)e->k_folds > e->units)
     return fprintf(stderr, "genre experiment: %d folds for %zu tracks\n", e->k_folds, e->units), -1;
+  if (!e->a.leaky) warn_thin_classes(e);
   return 0;
 }
 
@@ -625,6 +649,7 @@ static int write_report(experiment_t *e, int argc, char **argv) {
   for (int m = 0; m < 2; m++) rep.saved[m] = e->saved[m][0] ? e->saved[m] : NULL;
   char **paths = track_paths(e);
   rep.track_paths = paths;
+  rep.thin_classes = e->thin_classes;
   if (report_write(&rep, tmp, err, sizeof err) || swap_in(tmp, out, err, sizeof err)) {
     fprintf(stderr, "genre experiment: %s\n", err);
     if (remove_tree(tmp)) fprintf(stderr, "genre experiment: could not remove %s\n", tmp);

@@ -73,6 +73,11 @@ static void md_comparisons(const report_t *r, FILE *f) {
   for (int i = 0; i < n; i++) {
     const compare_row_t *c = &rows[i];
     int mc = c->test[0] == 'm';
+    if (mc && c->c.difference == 0 && c->c.ci_low == 0 && c->c.ci_high == 0) { /* nothing discordant: no interval */
+      fprintf(f, "- %s − %s, track accuracy (McNemar's exact test, %zu tracks): no discordant tracks (every track right "
+                 "for both or wrong for both): no difference to test.\n", short_name[c->a], short_name[c->b], c->n);
+      continue;
+    }
     fprintf(f, "- %s − %s, %s (%s, %zu %s): %+.1f points [%+.1f, %+.1f], p = %.3g: %s at 0.05.\n",
             short_name[c->a], short_name[c->b], c->metric[0] == 't' ? "track accuracy" : "segment accuracy",
             mc ? "McNemar's exact test" : "corrected resampled t-test", c->n, mc ? "tracks" : "folds",
@@ -464,6 +469,10 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
                "stopping use each fold's training part only.\n",
             r->folds);
   fprintf(f, "- **Comparability**: %s\n", comparability(r));
+  if (r->thin_classes)
+    fprintf(f, "- **Thin classes**: %d class%s fewer tracks than folds, so some folds test none of %s tracks; "
+               "such a fold's macro F1 counts the absent class as 0 (its accuracy is unaffected).\n",
+            r->thin_classes, r->thin_classes == 1 ? " has" : "es have", r->thin_classes == 1 ? "its" : "their");
   if (r->repeats > 1)
     fprintf(f, "- **Repeats**: %d %s; every figure below is over all %d fits, except the pooled ones (confusion "
                "matrices, per-class scores, McNemar's test, predictions.csv), which are the first repeat's.\n",

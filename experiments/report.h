@@ -42,6 +42,7 @@ typedef struct report {
   const char *split_dir;      /* a published split (NULL: folds) */
   split_counts_t split;
   char *const *track_paths;   /* [tracks]: audio files (absolute; NULL entries or NULL: unknown) */
+  int thin_classes;           /* classes with fewer tracks than folds (some folds test none of them) */
 } report_t;
 
 /* Writes every file into dir. 0, or -1 with the reason. */

@@ -26,6 +26,7 @@ struct audio_reader {
   float *raw;               /* [block * channels] */
   float *mono;              /* [block] */
   unsigned long long frames; /* source frames read so far */
+  double claimed;           /* frames the header's data chunk claims (libsndfile trims its count to the file) */
   double max_frames;
   soxr_t soxr;              /* NULL at 22050 Hz */
   size_t chunk;             /* python-soxr's input chunk */
@@ -66,6 +67,22 @@ static int check_file(const char *path, char *err, size_t errlen) {
   return 0;
 }
 
+/* What the data chunk's header claims, in frames: libsndfile trims a claim
+ * larger than the file and says so in its log ("data : 529200 (should be
+ * 299956)", "SSND : ..." for AIFF); 0 when it says nothing of the kind. */
+static double claimed_frames(SNDFILE *sf, const SF_INFO *info) {
+  char log[8192];
+  sf_command(sf, SFC_GET_LOG_INFO, log, sizeof log);
+  log[sizeof log - 1] = '\0';
+  for (char *line = log; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    unsigned long long said, real;
+    if ((strncmp(line, "data", 4) == 0 || strncmp(line, "SSND", 4) == 0) &&
+        sscanf(line + 4, " : %llu (should be %llu)", &said, &real) == 2 && said > real && real > 0)
+      return (double)info->frames * (double)said / (double)real;
+  }
+  return 0;
+}
+
 audio_reader_t *audio_open(const char *path, char *err, size_t errlen) {
   if (check_file(path, err, errlen)) return NULL;
   audio_reader_t *r = calloc(1, sizeof *r);
@@ -99,6 +116,7 @@ audio_reader_t *audio_open(const char *path, char *err, size_t errlen) {
              (double)info->frames / info->samplerate, AUDIO_MAX_SECONDS);
     return audio_close(r), NULL;
   }
+  r->claimed = claimed_frames(r->sf, info);
   r->block = READ_BLOCK / (size_t)info->channels < 4096 ? 4096 : READ_BLOCK / (size_t)info->channels;
   r->raw = malloc(r->block * (size_t)info->channels * sizeof(float));
   r->mono = malloc(r->block * sizeof(float));
@@ -115,6 +133,11 @@ audio_reader_t *audio_open(const char *path, char *err, size_t errlen) {
     r->chunk = (size_t)(48000.0 * info->samplerate / AUDIO_SR);
   }
   return r;
+}
+
+double audio_missing_seconds(const audio_reader_t *r) {
+  if (r->claimed <= (double)r->frames) return 0;
+  return (r->claimed - (double)r->frames) / r->info.samplerate;
 }
 
 void audio_downmix(const float *x, size_t frames, size_t channels, float *mono) {

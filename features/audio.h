@@ -38,6 +38,9 @@ audio_reader_t *audio_open(const char *path, char *err, size_t errlen);
  * end, or -1 with the reason (a bad sample, a decoding error, too long). */
 long audio_read(audio_reader_t *r, const float **out, char *err, size_t errlen);
 void audio_close(audio_reader_t *r);
+/* After the end: the seconds the header claimed beyond what the file held (a
+ * header that promises more data than was written), else 0. */
+double audio_missing_seconds(const audio_reader_t *r);
 
 /* Loads path into buf. 0 on success; -1 with a reason in err (the caller adds
  * the file name), e.g. "not a WAV/AIFF/AU/FLAC/OGG/MP3 file (libsndfile: ...)". */

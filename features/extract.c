@@ -82,6 +82,7 @@ typedef struct result {
   int missing; /* --merge: no whole part and no recorded failure */
   char err[600];
   size_t segments;
+  double short_by; /* seconds the header claimed beyond the data (a note, not an error) */
 } result_t;
 
 enum { OUT_3S, OUT_30S, OUT_INDEX, OUT_ERRORS, OUT_COUNT };
@@ -279,6 +280,7 @@ static void process(job_t *job, recording_t *rec, size_t i) {
   }
   if (outfile_commit(&s.part, 0, why, sizeof why)) goto fatal;
   r->segments = info.segments;
+  r->short_by = info.missing;
   r->ok = 1;
   return;
 fatal:
@@ -316,6 +318,9 @@ static int consume(void *ctx, size_t i) {
   input_t *in = &job->inputs.items[i];
   char path[4300];
   part_path(path, sizeof path, job, in, "csv");
+  if (r->ok && r->short_by > 0)
+    progress_clear(&job->prog), fprintf(stderr, "genre extract: note: %s: its header claims %.2f s more than the file "
+                                                "holds (cut short?): decoded what is there\n", shown(in->path, 0), r->short_by);
   if (r->other || r->missing) {
     job->others += (size_t)r->other, job->missing += (size_t)r->missing;
     if (r->missing) progress_clear(&job->prog), fprintf(stderr, "genre extract --merge: %s: no whole part in %s/parts\n",

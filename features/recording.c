@@ -114,6 +114,7 @@ typedef struct run {
   size_t next_win;   /* next window to analyse (windowed mode) */
   int windowed, eof;
   int pooling;       /* the second pass over a long recording: windows analysed and pooled */
+  double missing;    /* seconds the header claimed beyond the data */
 } run_t;
 
 static int append(recording_t *r, const float *x, size_t n) {
@@ -201,6 +202,7 @@ static int stream_file(run_t *u, const char *path, char *err, size_t errlen) {
     if (got >= 0) u->total += (size_t)got;
     if (rc == RECORDING_OK && analyse_ready(u)) rc = RECORDING_FAILED;
   }
+  if (rc == RECORDING_OK) u->missing = audio_missing_seconds(in);
   audio_close(in);
   return rc;
 }
@@ -223,7 +225,7 @@ int recording_run(recording_t *r, const char *path, int want_mel, double *whole,
   run_t u = {.r = r, .want_mel = want_mel, .whole = whole, .on_segment = on_segment, .ctx = ctx};
   int rc = stream_file(&u, path, err, errlen);
   if (rc == RECORDING_OK) {
-    info->samples = u.total, info->segments = u.next_seg, info->windowed = u.windowed;
+    info->samples = u.total, info->segments = u.next_seg, info->windowed = u.windowed, info->missing = u.missing;
     if (whole && u.windowed) rc = pool_windows(r, path, whole, err, errlen);
     else if (whole && analysis_run(r->an, r->sig, u.total, whole, NULL)) rc = RECORDING_FAILED;
   }

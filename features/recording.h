@@ -37,6 +37,7 @@ typedef int (*segment_fn)(void *ctx, size_t k, const double *row, const float *m
 typedef struct recording_info {
   size_t samples, segments; /* at 22050 Hz; full 3-s segments */
   int windowed;             /* the whole row was pooled from windows */
+  double missing;           /* seconds the header claimed beyond the data (decoded what is there) */
 } recording_info_t;
 
 enum { RECORDING_OK = 0, RECORDING_BAD_INPUT = -1, RECORDING_FAILED = -2 };

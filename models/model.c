@@ -203,6 +203,10 @@ static unsigned char *read_whole(const char *path, size_t *len, char *err, size_
 /* Magic, version and checksum; r then ends before the checksum. The version, or 0 with the reason. */
 static uint32_t read_envelope(reader_t *r, const char *path, char *err, size_t errlen) {
   char magic[8];
+  if (r->len >= 8 && r->len < 16 && memcmp(r->p, MAGIC, 8) == 0) {
+    snprintf(err, errlen, "%s: truncated genre model file (%zu bytes)", path, r->len);
+    return 0;
+  }
   if (r->len < 16 || get(r, magic, 8) || memcmp(magic, MAGIC, 8) != 0) {
     snprintf(err, errlen, "%s: not a genre model file (no %s magic)", path, MAGIC);
     return 0;

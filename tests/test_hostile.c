@@ -146,6 +146,58 @@ static void full_disk(void) {
   run("umount %s", mnt);
 }
 
+/* report.md escapes a label Markdown would take as HTML; report.html's audio
+ * link is a URL whatever the file name; the report says when a class has
+ * fewer tracks than folds, and a McNemar test with nothing discordant says so */
+static void reports(void) {
+  const char *evil = "<img src=x onerror=alert(1)>";
+  run("mkdir -p '%s/rep/g/%s' %s/rep/g/rock", dir, evil, dir);
+  char path[4300];
+  for (int k = 0; k < 3; k++) {
+    snprintf(path, sizeof path, "%s/rep/g/%s/e%d.wav", dir, evil, k), put_audio(path, k);
+    snprintf(path, sizeof path, "%s/rep/g/rock/r%d.wav", dir, k);
+    run("cp %s/c/genres_original/techno/techno.0000%d.wav %s", dir, k, path);
+  }
+  snprintf(path, sizeof path, "%s/rep/g/rock/a#b?c%%d\\e.wav", dir); /* a#b?c%d\e.wav */
+  run("cp %s/c/genres_original/techno/techno.00003.wav '%s'", dir, path);
+  int rc = run("cd %s/rep && %s extract -o f --no-progress g > /dev/null 2>&1 && %s experiment --data f --models cnn "
+               "--cnn-epochs 1 --folds 4 -o out > out.log 2> err.log", dir, g, g);
+  CHECK(rc == 0, "an experiment over a label folder named %s (exit %d)", evil, rc);
+  snprintf(path, sizeof path, "%s/rep/out/report.md", dir);
+  CHECK(!contains(path, "<img") && contains(path, "&lt;img src=x onerror=alert(1)&gt;"),
+        "report.md writes the label as text (&lt;img ...&gt;), not as HTML");
+  snprintf(path, sizeof path, "%s/rep/out/report.html", dir);
+  CHECK(contains(path, "a%23b%3Fc%25d%5Ce.wav\""), "report.html's audio src is percent-encoded (a%%23b%%3Fc%%25d%%5Ce.wav)");
+  snprintf(path, sizeof path, "%s/rep/err.log", dir);
+  CHECK(contains(path, "has 3 tracks for 4 folds"), "fewer tracks than folds: a warning");
+  snprintf(path, sizeof path, "%s/rep/out/report.md", dir);
+  CHECK(contains(path, "counts the absent class as 0"), "and the report says how macro F1 counts it");
+}
+
+/* Smaller things: silence, a WAV cut short, a model cut to 8-15 bytes */
+static void small_things(void) {
+  char path[4300];
+  CHECK(run("cd %s && /usr/bin/python3 -c \"import wave; w = wave.open('quiet.wav', 'wb'); w.setnchannels(1); "
+            "w.setsampwidth(2); w.setframerate(22050); w.writeframes(bytes(2 * 22050 * 30)); w.close()\" && "
+            "%s predict -m ann.model --format csv quiet.wav > quiet.csv 2>&1 && "
+            "head -c 2646044 quiet.wav | tail -c 2646000 | %s predict -m ann.model --stream --format csv - > stream.csv 2>&1",
+            dir, g, g) == 0, "30 s of digital silence: predict and --stream");
+  snprintf(path, sizeof path, "%s/quiet.csv", dir);
+  CHECK(contains(path, "quiet.wav,silence"), "predict says silence for a file whose every segment is silent");
+  snprintf(path, sizeof path, "%s/stream.csv", dir);
+  CHECK(contains(path, ",silence,"), "as --stream does");
+  run("mkdir -p %s/cut/rock && head -c 300000 %s/c/genres_original/ambient/ambient.00000.wav > %s/cut/rock/cut.wav", dir,
+      dir, dir);
+  int rc = run("cd %s && %s extract -o cut/out --no-progress cut > /dev/null 2> cut/err.log", dir, g);
+  snprintf(path, sizeof path, "%s/cut/err.log", dir);
+  CHECK(rc == 0 && contains(path, "cut.wav: its header claims 5.20 s more than the file holds"),
+        "a WAV whose header claims more than it holds: decoded, and said (exit %d)", rc);
+  rc = run("cd %s && head -c 12 ann.model > cut.model && %s evaluate --model cut.model --features f/features_3_sec.csv "
+           "> /dev/null 2> cut.log", dir, g);
+  snprintf(path, sizeof path, "%s/cut.log", dir);
+  CHECK(rc == 1 && contains(path, "truncated genre model file (12 bytes)"), "a model cut to 12 bytes is 'truncated'");
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "%s", scratch_dir());
   if (!realpath(genre_bin(), g)) snprintf(g, sizeof g, "%s", genre_bin());
@@ -156,5 +208,7 @@ int main(void) {
   RUN(deep_folders);
   RUN(long_names);
   RUN(full_disk);
+  RUN(reports);
+  RUN(small_things);
   return check_summary();
 }
