@@ -36,6 +36,11 @@ int check_summary(void);
  * NULL after printing "SKIP <why>: ..." when it is missing. */
 const char *shared_dir(const char *why);
 
+/* The references a user's checkout carries (tests/reference/shared: the
+ * synthetic signals with their librosa 0.10.1 values and the PyTorch dumps,
+ * laid out as ../shared is; see its README). */
+#define LOCAL_SHARED "tests/reference/shared"
+
 /* Path of the genre binary under test ($GENRE_BIN, default bin/genre). */
 const char *genre_bin(void);
 
