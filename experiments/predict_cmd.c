@@ -224,12 +224,15 @@ static void file_work(void *ctx, void *state, size_t i) {
   if (!r->track || (job->a->segments && !r->seg) || classifier_track(&w->c, whole, w->seg, segments, r->track))
     return (void)snprintf(r->err, sizeof r->err, "out of memory");
   if (r->seg) memcpy(r->seg, w->seg, segments * K * sizeof(real));
-  r->quiet = job->a->segments ? malloc(segments ? segments : 1) : NULL;
+  r->quiet = job->a->segments ? calloc(segments ? segments : 1, 1) : NULL;
   if (job->a->segments && !r->quiet) return (void)snprintf(r->err, sizeof r->err, "out of memory");
-  if (r->quiet && segments) memcpy(r->quiet, w->quiet, segments);
-  r->silent = 1; /* as the stream says of a silent window */
-  for (size_t s = 0; s < segments; s++) r->silent &= w->quiet[s];
-  if (!job->segment_models) r->silent = whole[F_RMS_MEAN] < SILENCE_RMS;
+  if (job->segment_models) { /* silent as the stream says of a window: every segment */
+    if (r->quiet && segments) memcpy(r->quiet, w->quiet, segments);
+    r->silent = 1;
+    for (size_t s = 0; s < segments; s++) r->silent &= w->quiet[s];
+  } else {
+    r->silent = whole[F_RMS_MEAN] < SILENCE_RMS;
+  }
   r->segments = segments;
   r->ok = 1;
 }
