@@ -442,11 +442,8 @@ static void per_class_table(const report_t *r, FILE *f, int m) {
   }
 }
 
-static int write_markdown(const report_t *r, const char *dir, char *err, size_t errlen) {
-  outfile_t o;
-  if (open_out(&o, dir, "report.md", err, errlen)) return -1;
-  FILE *f = o.f;
-  fprintf(f, "# Genre classification: ANN on features vs CNN on log-mel spectrograms\n\n");
+/* report.md's opening list: the data, protocol, seed, command and presets */
+static void md_setup(const report_t *r, FILE *f) {
   fprintf(f, "- **Data**: ");
   md_code(f, r->data);
   fprintf(f, " — %zu segments of 3 s from %zu tracks, %d labels (chance %.3f)\n", r->rows, r->tracks, r->K, 1.0 / r->K);
@@ -498,6 +495,14 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
   if (r->have[1])
     fprintf(f, "- **CNN**: preset `%s`, %d epochs, batch %d, augmentations: %s\n", r->cnn->arch, r->cnn->train.epochs,
             r->cnn->train.batch, aug);
+}
+
+static int write_markdown(const report_t *r, const char *dir, char *err, size_t errlen) {
+  outfile_t o;
+  if (open_out(&o, dir, "report.md", err, errlen)) return -1;
+  FILE *f = o.f;
+  fprintf(f, "# Genre classification: ANN on features vs CNN on log-mel spectrograms\n\n");
+  md_setup(r, f);
   fprintf(f, "\n## Comparison (mean ± std over %s)\n\n", r->leaky ? "the single split" : "folds");
   fprintf(f, "| model | segment accuracy | track accuracy (majority vote) | track accuracy (mean probability) | top-2 "
              "accuracy | macro F1 | training time |\n|---|---|---|---|---|---|---|\n");
