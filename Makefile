@@ -4,9 +4,10 @@
 #                PROTOCOL=fault-filtered for GTZAN's published split)
 #   make test    build and run the whole test suite (SAN=1: ASan + UBSan build)
 #   make bench   print speed and memory figures
-#   make deps    install missing Debian packages (apt-get as root, else print the command):
-#                the libraries, Open MPI, and for the tests Chromium, playwright-core, Slurm, munge
-#   make fuzz SECONDS=N   run each libFuzzer target N seconds (clang; findings kept in tests/fuzz)
+#   make deps    install the build's missing Debian packages (apt-get as root, else print the
+#                command): the libraries and Open MPI. make test-deps (run by make test): Chromium,
+#                npm and playwright-core, Slurm and munge, numpy: each test that needs one skips without it
+#   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds (clang; findings kept in tests/fuzz)
 #   make valgrind         the test suite's binaries under valgrind memcheck
 
 SHELL := /bin/bash
@@ -50,7 +51,7 @@ LIB := $(BUILD)/libgenre.a
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/test_nn64
 # the network core again in float64, for the reference and gradient checks
-NN64_SRC := $(filter-out $(wildcard models/cmd_*.c),$(MODELS_SRC))
+NN64_SRC := $(MODELS_SRC)
 NN64_OBJ := $(NN64_SRC:%.c=$(BUILD)/nn64/%.o)
 # the fuzz targets, replayed by test_fuzz over their kept corpora
 FUZZ_TARGETS := audio table npy model cli
@@ -70,13 +71,24 @@ ifeq ($(SAN),1)
   GENRE := $(BUILD)/genre
 endif
 
-.PHONY: all deps browser-deps cluster-deps python-deps report-screenshots run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
+.PHONY: all deps test-deps browser-deps cluster-deps python-deps report-screenshots run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
 .SECONDARY:
 
 all: deps $(GENRE)
 
-# Installs what is missing (apt-get as root; otherwise prints the command) and
-# checks every library with pkg-config (libcsv ships no .pc file: header + link).
+# apt-get as root (after an update), otherwise the command to run:
+# $(call apt,PACKAGES,WHAT FOR,ON FAILURE) -- ON FAILURE is `exit 1` for what
+# the build needs, a note for a test's extras (whose tests then skip).
+define apt
+if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+  echo "installing: $(1) ($(2))"; \
+  { DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null 2>&1; } || { echo "$(1) did not install"; $(3); }; \
+else echo "run:  sudo apt-get install -y $(1)   ($(2))"; $(3); fi
+endef
+
+# The build's libraries (what make, make run and make bench need), checked
+# with pkg-config (libcsv ships no .pc file: its header).
 deps:
 	@missing=""; \
 	command -v pkg-config >/dev/null || missing="pkg-config"; \
@@ -87,55 +99,37 @@ deps:
 	command -v mpirun >/dev/null || missing="$$missing mpirun"; \
 	if [ -n "$$missing" ]; then \
 	  echo "missing: $$missing"; \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing: $(DEB_PACKAGES)"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null || exit 1; \
-	  else \
-	    echo "run:  sudo apt-get install -y $(DEB_PACKAGES)"; exit 1; \
-	  fi; \
+	  $(call apt,$(DEB_PACKAGES),the build's libraries,exit 1); \
 	  pkg-config --exists $(PC_MODULES) || { echo "pkg-config still cannot find: $(PC_MODULES)"; exit 1; }; \
 	  [ -f /usr/include/csv.h ] || { echo "libcsv-dev did not install csv.h"; exit 1; }; \
 	fi
-	@$(MAKE) --no-print-directory browser-deps cluster-deps
 
-# report.html's browser tests: Debian's Chromium and playwright-core (npm, no
-# browser download) in tests/html/node_modules. Without them test_html skips.
+# What only the tests use, one after another (apt takes one lock): without
+# any of it, the tests that need it skip with a message.
+test-deps: deps
+	@$(MAKE) --no-print-directory browser-deps cluster-deps python-deps
+
+# report.html's browser tests: Debian's Chromium and playwright-core (from npm,
+# no browser download) in tests/html/node_modules.
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing: chromium (report.html's browser tests)"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || echo "chromium did not install: test_html will skip"; \
-	  else echo "for report.html's browser tests run:  sudo apt-get install -y chromium"; fi; \
-	fi; \
-	if [ ! -f tests/html/node_modules/playwright-core/package.json ]; then \
-	  if command -v npm >/dev/null; then \
-	    (cd tests/html && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || echo "npm ci failed in tests/html: test_html will skip"; \
-	  else echo "no npm: report.html's browser tests will skip"; fi; \
+	@if [ ! -x /usr/bin/chromium ]; then $(call apt,chromium,report.html's browser tests,echo "test_html will skip"); fi; \
+	if ! command -v npm >/dev/null; then $(call apt,npm,playwright-core for the browser tests,echo "test_html will skip"); fi; \
+	if [ ! -f tests/html/node_modules/playwright-core/package.json ] && command -v npm >/dev/null; then \
+	  (cd tests/html && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || echo "npm ci failed in tests/html: test_html will skip"; \
 	fi
 
 # test_slurm's one-node cluster: Debian's Slurm and munge (the daemons are
-# started by the test alone, from its own configuration). Without them it skips.
+# started by the test alone, from its own configuration).
 cluster-deps:
 	@if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing: slurm-wlm munge (the Slurm test's local cluster)"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null 2>&1 || echo "slurm-wlm did not install: test_slurm will skip"; \
-	  else echo "for the Slurm test run:  sudo apt-get install -y slurm-wlm munge"; fi; \
+	  $(call apt,slurm-wlm munge,the Slurm test's local cluster,echo "test_slurm will skip"); \
 	fi
 
-# Independent readers in the tests (np.load of float16 spectrograms): Debian's
-# numpy for /usr/bin/python3. Without it those checks skip.
+# An independent reader in the tests (np.load of float16 spectrograms and of
+# shortened names): Debian's numpy for /usr/bin/python3.
 python-deps:
 	@if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing: python3-numpy (the tests' independent .npy reader)"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy >/dev/null 2>&1 || \
-	    { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy >/dev/null 2>&1; } || \
-	    echo "python3-numpy did not install: the np.load checks will skip"; \
-	  else echo "for the tests' np.load checks run:  sudo apt-get install -y python3-numpy"; fi; \
+	  $(call apt,python3-numpy,the tests' independent .npy reader,echo "the np.load checks will skip"); \
 	fi
 
 $(BUILD)/%.o: %.c
@@ -181,7 +175,7 @@ $(BUILD)/tests/fuzz_seeds: $(BUILD)/fuzz-replay/tests/fuzz/seeds.o $(BUILD)/fuzz
 
 # Runs every test binary; the last line adds their "N passed, N failed" up.
 # A binary that crashes or prints no summary counts as one failure.
-test: deps python-deps $(GENRE) $(TEST_BIN) $(TEST_HELPERS)
+test: deps test-deps $(GENRE) $(TEST_BIN) $(TEST_HELPERS)
 	@pass=0; fail=0; \
 	for t in $(TEST_BIN); do \
 	  echo "== $$t"; start=$$(date +%s); \
@@ -265,11 +259,11 @@ bench: deps $(GENRE) $(BENCH_BIN) $(TEST_HELPERS)
 	tests/bench_data.sh $(GENRE) $(BUILD)/tests $(BUILD)/bench-data $(BENCH_GB)
 
 # --- fuzzing (libFuzzer: Debian's clang and libclang-rt-dev) ---------------------
-# make fuzz SECONDS=N runs every target N seconds, two at a time, each from its
+# make fuzz FUZZ_SECONDS=N runs every target N seconds, two at a time, each from its
 # kept corpus (tests/fuzz/corpus/<target>); inputs that add coverage are merged
 # back into it, and every finding is copied to tests/fuzz/regressions/<target>,
 # which make test replays from then on.
-SECONDS ?= 60
+FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_BUILD ?= build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -296,10 +290,7 @@ fuzz-deps:
 	    ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }' | \
 	      $(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null; then \
 	  echo "missing: clang with libFuzzer"; \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FUZZ_DEB) >/dev/null || exit 1; \
-	  else echo "run:  sudo apt-get install -y $(FUZZ_DEB)"; exit 1; fi; \
+	  $(call apt,$(FUZZ_DEB),the fuzz targets,exit 1); \
 	fi
 
 $(FUZZ_BUILD)/nocov/%.o: %.c
@@ -316,13 +307,13 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
 fuzz: deps fuzz-deps
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@set -e; mkdir -p $(FUZZ_BUILD)/log; \
-	echo "fuzzing $(FUZZ_TARGETS): $(SECONDS) s each, two at a time (logs in $(FUZZ_BUILD)/log)"; \
+	echo "fuzzing $(FUZZ_TARGETS): $(FUZZ_SECONDS) s each, two at a time (logs in $(FUZZ_BUILD)/log)"; \
 	export LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp; \
 	printf '%s\n' $(FUZZ_TARGETS) | xargs -P 2 -I{} bash -c ' \
 	  t={}; rm -rf $(FUZZ_BUILD)/findings/$$t; mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/findings/$$t; \
 	  case $$t in audio) m=$(FUZZ_MAX_LEN_audio);; table) m=$(FUZZ_MAX_LEN_table);; npy) m=$(FUZZ_MAX_LEN_npy);; \
 	    model) m=$(FUZZ_MAX_LEN_model);; *) m=$(FUZZ_MAX_LEN_cli);; esac; \
-	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(SECONDS) -max_len=$$m -timeout=20 -rss_limit_mb=4096 \
+	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$$m -timeout=20 -rss_limit_mb=4096 \
 	    -print_final_stats=1 -close_fd_mask=1 -artifact_prefix=$(FUZZ_BUILD)/findings/$$t/ \
 	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t > $(FUZZ_BUILD)/log/$$t.log 2>&1 || true; \
 	  $(FUZZ_BUILD)/fuzz_$$t -merge=1 -max_len=$$m -timeout=20 -rss_limit_mb=4096 -close_fd_mask=1 \
