@@ -70,10 +70,14 @@ char *name_file_bounded(const char *s, char *out, size_t len) {
     int k = out[i] == '%' ? 3 : utf8_char_len((const unsigned char *)out + i, n - i);
     i += k > 0 ? (size_t)k : 1;
   }
+  snprintf(out + keep, len - keep, "~%016llx", name_hash(s));
+  return out;
+}
+
+unsigned long long name_hash(const char *s) {
   unsigned long long h = 1469598103934665603ull;
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) h = (h ^ *p) * 1099511628211ull;
-  snprintf(out + keep, len - keep, "~%016llx", h);
-  return out;
+  return h;
 }
 
 const char *shown(const char *s, int slot) {

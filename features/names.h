@@ -31,6 +31,10 @@ char *name_file(const char *s, char *out, size_t len);    /* %HH, for names on d
 #define NAME_FILE_MAX 200
 char *name_file_bounded(const char *s, char *out, size_t len);
 
+/* 64-bit FNV-1a of a name's bytes: stable run to run, for the shortened file
+ * names and for tables keyed by name. */
+unsigned long long name_hash(const char *s);
+
 /* name_display into a static buffer per slot (slot 0..3): for messages. */
 const char *shown(const char *s, int slot);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "table.h"
 
 void track_of(const char *name, char *track, size_t len) {
@@ -44,21 +45,15 @@ void dataset_free(dataset_t *d) {
 }
 
 /* Track names to their group, for tables of 10^6 tracks (a search through
- * the names seen was quadratic): open addressing, FNV-1a, kept under half full. */
+ * the names seen was quadratic): open addressing on name_hash, kept under half full. */
 typedef struct track_map {
   long *slot; /* group index + 1; 0: empty */
   size_t cap;
 } track_map_t;
 
-static size_t fnv1a(const char *s) {
-  size_t h = 1469598103934665603ull;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
 /* The group of `track`, or -1 (then *at is where it goes). */
 static long map_find(const track_map_t *m, char *const *groups, const char *track, size_t *at) {
-  size_t i = fnv1a(track) & (m->cap - 1);
+  size_t i = (size_t)name_hash(track) & (m->cap - 1);
   for (; m->slot[i]; i = (i + 1) & (m->cap - 1))
     if (strcmp(groups[m->slot[i] - 1], track) == 0) return m->slot[i] - 1;
   *at = i;

@@ -13,7 +13,6 @@ struct loader {
   real *slots;                  /* [depth][max_batch][in] */
   unsigned char *skip;          /* [depth][max_batch] */
   int *rows_in;                 /* [depth]: rows of the batch in each slot */
-  int any_skipped;              /* the job's batches leave rows unread */
   /* the job */
   const size_t *order;
   size_t n, n_batches;
@@ -127,7 +126,6 @@ void loader_start(loader_t *l, const size_t *order, size_t n, int B, int share) 
   l->n_batches = (n + (size_t)l->B - 1) / (size_t)l->B;
   l->read = l->taken = l->released = 0;
   l->failed = 0, l->err[0] = '\0';
-  l->any_skipped = share != LOADER_ALL;
   pthread_cond_broadcast(&l->cv);
   pthread_mutex_unlock(&l->mu);
 }
@@ -152,7 +150,7 @@ real *loader_next(loader_t *l, int *b, const unsigned char **skipped) {
   int s = (int)(l->taken++ % (size_t)l->depth);
   pthread_mutex_unlock(&l->mu);
   *b = l->rows_in[s];
-  if (skipped) *skipped = l->any_skipped ? l->skip + (size_t)s * l->max_batch : NULL;
+  if (skipped) *skipped = l->share != LOADER_ALL ? l->skip + (size_t)s * l->max_batch : NULL;
   return l->slots + (size_t)s * l->max_batch * l->src.in;
 }
 

@@ -87,22 +87,22 @@ typedef struct mel_index {
   int file, label, segments, source, audio; /* source and audio (the path column) may be -1 */
 } mel_index_t;
 
-/* The segments every row lists, each .npy's header checked against them: the
- * dataset is one allocation, made only once every file has shown its data is
- * there. 0, or -1 with the reason. */
-static int count_segments(const mel_index_t *ix, const char *dir, size_t *total, char *err, size_t errlen) {
+/* The segments every row lists, each .npy's header checked against them
+ * (the one time a file is opened at load): where each file's data starts and
+ * its dtype into data_at[row], elem[row]. 0, or -1 with the reason. */
+static int count_segments(const mel_index_t *ix, const char *dir, size_t *total, long *data_at, unsigned char *elem,
+                          char *err, size_t errlen) {
   *total = 0;
   for (size_t r = 0; r < ix->t.n_rows; r++) {
     double v;
-    long at;
-    unsigned char elem;
     FILE *f;
     const char *cell = table_cell(&ix->t, r, (size_t)ix->segments);
     if (parse_finite(cell, &v) || v < 0 || v > 100000 || v != floor(v)) {
       snprintf(err, errlen, "%s: row %zu, column 'segments': '%s' is not a count", ix->path, r + 2, cell);
       return -1;
     }
-    if (open_npy(dir, ix->path, r, table_cell(&ix->t, r, (size_t)ix->file), (size_t)v, &f, &at, &elem, err, errlen)) return -1;
+    if (open_npy(dir, ix->path, r, table_cell(&ix->t, r, (size_t)ix->file), (size_t)v, &f, &data_at[r], &elem[r], err, errlen))
+      return -1;
     fclose(f);
     *total += (size_t)v;
   }
@@ -147,7 +147,8 @@ static int list_segments(mel_dataset_t *d, const char *stem, size_t segs, int y,
   return 0;
 }
 
-/* Index row r: its track (name, audio path) and its segments from its .npy. 0, or -1. */
+/* Index row r: its track (name, audio path, file) and its segments (their
+ * .npy was checked by count_segments). 0, or -1. */
 static int read_track(mel_dataset_t *d, const mel_index_t *ix, size_t r, size_t *row, char *err, size_t errlen) {
   const table_t *t = &ix->t;
   const char *file = table_cell(t, r, (size_t)ix->file), *label = table_cell(t, r, (size_t)ix->label);
@@ -167,10 +168,7 @@ static int read_track(mel_dataset_t *d, const mel_index_t *ix, size_t r, size_t 
   snprintf(stem, sizeof stem, "%s", *source ? source : file);
   char *dot = strrchr(stem, '.');
   if (dot && dot != stem) *dot = '\0';
-  FILE *f;
-  size_t g = d->n_groups;
-  if (open_npy(d->dir, ix->path, r, file, segs, &f, &d->data_at[g], &d->elem[g], err, errlen)) return -1;
-  fclose(f);
+  size_t g = d->n_groups; /* = r: every index row is a track */
   if (ix->audio >= 0 && *table_cell(t, r, (size_t)ix->audio)) d->paths[g] = strdup(table_cell(t, r, (size_t)ix->audio));
   d->first[g] = *row;
   d->files[g] = strdup(file);
@@ -201,7 +199,13 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
     snprintf(err, errlen, "%s: needs columns file, label, segments", index);
     goto out;
   }
-  if (count_segments(&ix, d->dir, &total, err, errlen)) goto out;
+  d->data_at = calloc(ix.t.n_rows, sizeof(long));
+  d->elem = calloc(ix.t.n_rows, 1);
+  if (!d->data_at || !d->elem) {
+    snprintf(err, errlen, "%s: out of memory", index);
+    goto out;
+  }
+  if (count_segments(&ix, d->dir, &total, d->data_at, d->elem, err, errlen)) goto out;
   d->bands = BANDS, d->frames = FRAMES, d->n_rows = total;
   d->y = malloc(total * sizeof(int));
   d->group = malloc(total * sizeof(int));
@@ -210,8 +214,6 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
   d->paths = calloc(ix.t.n_rows, sizeof(char *));
   d->files = calloc(ix.t.n_rows, sizeof(char *));
   d->first = calloc(ix.t.n_rows, sizeof(size_t));
-  d->data_at = calloc(ix.t.n_rows, sizeof(long));
-  d->elem = calloc(ix.t.n_rows, 1);
   d->open = malloc(sizeof *d->open);
   if (!d->y || !d->group || !d->names || !d->groups || !d->paths || !d->files || !d->first || !d->data_at || !d->elem || !d->open) {
     free(d->open), d->open = NULL;

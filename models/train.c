@@ -55,10 +55,10 @@ static int evaluate_shared(net_t *n, loader_t *l, const int *y, const size_t *id
   if (dist_size() == 1) return evaluate_rows(n, l, y, idx, n_idx, o->prepare, o->prepare_ctx, loss, acc, NULL);
   size_t lo, hi;
   dist_share(n_idx, &lo, &hi);
-  double l_ = 0, a = 0, sums[3];
+  double l_ = 0, a = 0, sums[2];
   int rc = evaluate_rows(n, l, y, idx + lo, hi - lo, o->prepare, o->prepare_ctx, &l_, &a, NULL);
-  sums[0] = l_ * (double)(hi - lo), sums[1] = a * (double)(hi - lo), sums[2] = rc != 0;
-  dist_sum(sums, 3);
+  sums[0] = l_ * (double)(hi - lo), sums[1] = a * (double)(hi - lo);
+  dist_sum(sums, 2);
   *loss = sums[0] / (double)n_idx, *acc = sums[1] / (double)n_idx;
   return rc;
 }
@@ -100,8 +100,9 @@ static const real *gather_batch(batch_t *bt, loader_t *l, const int *y, size_t i
   dist_share((size_t)b, &lo, &hi);
   for (int i = 0; i < b; i++) {
     int j = b - 1 - i;
-    for (size_t f = 0; (size_t)i >= lo && (size_t)i < hi && f < in; f++)
-      bt->mixed[(size_t)i * in + f] = (real)(lam * bt->x[(size_t)i * in + f] + (1 - lam) * bt->x[(size_t)j * in + f]);
+    if ((size_t)i >= lo && (size_t)i < hi) /* this process's rows (all of them in one process) */
+      for (size_t f = 0; f < in; f++)
+        bt->mixed[(size_t)i * in + f] = (real)(lam * bt->x[(size_t)i * in + f] + (1 - lam) * bt->x[(size_t)j * in + f]);
     for (int k = 0; k < K; k++)
       bt->soft[(size_t)i * K + k] =
           (real)(lam * ((k == yb[i]) * (1 - e) + e / K) + (1 - lam) * ((k == yb[j]) * (1 - e) + e / K));

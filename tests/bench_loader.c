@@ -21,12 +21,6 @@
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
-static unsigned long long hash(const void *p, size_t n) { /* FNV-1a */
-  unsigned long long h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ull;
-  return h;
-}
-
 int main(int argc, char **argv) {
   if (argc < 4) return fprintf(stderr, "usage: bench_loader MELDIR ROWS memory|stream [READ_AHEAD]\n"), 2;
   if (dist_start("bench_loader")) return 1;
@@ -61,7 +55,7 @@ int main(int argc, char **argv) {
          "peak RSS %.0f MB; parameters %016llx\n",
          argv[3], memory ? "" : (o.read_ahead ? "(reader thread)" : "(no reader thread)"), n, d.n_rows, dist_size(),
          dist_size() > 1 ? "s" : "", log[0].seconds, n / log[0].seconds, total - log[0].seconds, t_index,
-         memory ? "" : "", ru.ru_maxrss / 1024.0, hash(m.net->params, m.net->n_params * sizeof(real)));
+         memory ? "" : "", ru.ru_maxrss / 1024.0, (unsigned long long)model_checksum(m.net->params, m.net->n_params * sizeof(real)));
   if (memory) printf("       (reading the rows into memory first took %.1f s)\n", t_hold);
   model_free(&m);
   mel_dataset_free(&d);
