@@ -39,100 +39,85 @@ static const char *find_key(const char *dict, const char *key) {
 
 int npy_read_header(FILE *f, long file_size, size_t *shape, int *ndim, char *err, size_t errlen) {
   int elem;
-  long at = ftell(f);
   if (npy_read_header_any(f, file_size, shape, ndim, &elem, err, errlen)) return -1;
   if (elem == NPY_F32) return 0;
-  fseek(f, at, SEEK_SET);
   snprintf(err, errlen, "dtype is not little-endian float32 ('<f4')");
   return -1;
 }
 
-int npy_read_header_any(FILE *f, long file_size, size_t *shape, int *ndim, int *elem, char *err, size_t errlen) {
+/* The magic and the header's length (format 1.0, 2.0 or 3.0): 0, or -1. */
+static int read_preamble(FILE *f, long file_size, size_t *header_len, size_t *offset, char *err, size_t errlen) {
   unsigned char pre[12];
-  if (fread(pre, 1, 10, f) != 10 || memcmp(pre, magic, 6) != 0) {
-    snprintf(err, errlen, "not a .npy file (bad magic)");
-    return -1;
-  }
-  size_t header_len, offset;
+  if (fread(pre, 1, 10, f) != 10 || memcmp(pre, magic, 6) != 0)
+    return snprintf(err, errlen, "not a .npy file (bad magic)"), -1;
   if (pre[6] == 1) {
-    header_len = pre[8] | (size_t)pre[9] << 8;
-    offset = 10;
+    *header_len = pre[8] | (size_t)pre[9] << 8;
+    *offset = 10;
   } else if (pre[6] == 2 || pre[6] == 3) {
-    if (fread(pre + 10, 1, 2, f) != 2) {
-      snprintf(err, errlen, "truncated .npy header");
-      return -1;
-    }
-    header_len = pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
-    offset = 12;
+    if (fread(pre + 10, 1, 2, f) != 2) return snprintf(err, errlen, "truncated .npy header"), -1;
+    *header_len = pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
+    *offset = 12;
   } else {
-    snprintf(err, errlen, "unsupported .npy version %d", pre[6]);
-    return -1;
+    return snprintf(err, errlen, "unsupported .npy version %d", pre[6]), -1;
   }
-  if (header_len > 65536 || (long)(offset + header_len) > file_size) {
-    snprintf(err, errlen, "truncated or oversized .npy header");
-    return -1;
-  }
-  char *dict = malloc(header_len + 1);
-  if (!dict) {
-    snprintf(err, errlen, "out of memory");
-    return -1;
-  }
-  int rc = -1;
-  if (fread(dict, 1, header_len, f) != header_len) {
-    snprintf(err, errlen, "truncated .npy header");
-    goto out;
-  }
-  dict[header_len] = '\0';
-  const char *descr = find_key(dict, "'descr'");
-  if (!descr || (strncmp(descr, "'<f4'", 5) != 0 && strncmp(descr, "'<f2'", 5) != 0)) {
-    snprintf(err, errlen, "dtype is not little-endian float32 ('<f4') or float16 ('<f2')");
-    goto out;
-  }
-  *elem = descr[3] == '4' ? NPY_F32 : NPY_F16;
-  const char *order = find_key(dict, "'fortran_order'");
-  if (!order || strncmp(order, "False", 5) != 0) {
-    snprintf(err, errlen, "not in C order");
-    goto out;
-  }
-  const char *sh = find_key(dict, "'shape'");
-  if (!sh || *sh != '(') {
-    snprintf(err, errlen, "no shape in .npy header");
-    goto out;
-  }
-  sh++;
+  if (*header_len > 65536 || (long)(*offset + *header_len) > file_size)
+    return snprintf(err, errlen, "truncated or oversized .npy header"), -1;
+  return 0;
+}
+
+/* The dims of "(a, b, c)" (sh after the parenthesis) into shape, their product
+ * into *count (bounded so that 4 bytes each fit a size_t). 0, or -1. */
+static int parse_shape(const char *sh, size_t *shape, int *ndim, size_t *count, char *err, size_t errlen) {
   int nd = 0;
-  size_t count = 1;
+  *count = 1;
   for (;;) {
     while (*sh == ' ' || *sh == ',') sh++;
     if (*sh == ')') break;
     char *end;
     unsigned long long v = strtoull(sh, &end, 10);
-    if (end == sh || nd == NPY_MAX_DIMS || v > (1ull << 40)) {
-      snprintf(err, errlen, "bad shape in .npy header");
-      goto out;
-    }
+    if (end == sh || nd == NPY_MAX_DIMS || v > (1ull << 40)) return snprintf(err, errlen, "bad shape in .npy header"), -1;
     shape[nd++] = (size_t)v;
-    if (v && count > (SIZE_MAX / 4) / v) {
-      snprintf(err, errlen, "shape too large");
-      goto out;
-    }
-    count *= (size_t)v;
+    if (v && *count > (SIZE_MAX / 4) / v) return snprintf(err, errlen, "shape too large"), -1;
+    *count *= (size_t)v;
     sh = end;
   }
-  if (nd == 0) {
-    snprintf(err, errlen, "scalar .npy, expected an array");
-    goto out;
-  }
-  if ((unsigned long long)file_size < offset + header_len + (unsigned long long)*elem * count) {
-    snprintf(err, errlen, "truncated .npy data: shape needs %zu bytes, file has %ld",
-             (size_t)*elem * count, file_size - (long)(offset + header_len));
-    goto out;
-  }
+  if (nd == 0) return snprintf(err, errlen, "scalar .npy, expected an array"), -1;
   *ndim = nd;
-  rc = 0;
-out:
+  return 0;
+}
+
+/* The header's dict: dtype, order and shape. 0, or -1. */
+static int parse_dict(const char *dict, size_t *shape, int *ndim, int *elem, size_t *count, char *err, size_t errlen) {
+  const char *descr = find_key(dict, "'descr'");
+  if (!descr || (strncmp(descr, "'<f4'", 5) != 0 && strncmp(descr, "'<f2'", 5) != 0))
+    return snprintf(err, errlen, "dtype is not little-endian float32 ('<f4') or float16 ('<f2')"), -1;
+  *elem = descr[3] == '4' ? NPY_F32 : NPY_F16;
+  const char *order = find_key(dict, "'fortran_order'");
+  if (!order || strncmp(order, "False", 5) != 0) return snprintf(err, errlen, "not in C order"), -1;
+  const char *sh = find_key(dict, "'shape'");
+  if (!sh || *sh != '(') return snprintf(err, errlen, "no shape in .npy header"), -1;
+  return parse_shape(sh + 1, shape, ndim, count, err, errlen);
+}
+
+int npy_read_header_any(FILE *f, long file_size, size_t *shape, int *ndim, int *elem, char *err, size_t errlen) {
+  size_t header_len, offset, count;
+  if (read_preamble(f, file_size, &header_len, &offset, err, errlen)) return -1;
+  char *dict = malloc(header_len + 1);
+  if (!dict) return snprintf(err, errlen, "out of memory"), -1;
+  int nd, rc = -1;
+  if (fread(dict, 1, header_len, f) != header_len) {
+    snprintf(err, errlen, "truncated .npy header");
+  } else {
+    dict[header_len] = '\0';
+    rc = parse_dict(dict, shape, &nd, elem, &count, err, errlen);
+  }
   free(dict);
-  return rc;
+  if (rc) return -1;
+  if ((unsigned long long)file_size < offset + header_len + (unsigned long long)*elem * count)
+    return snprintf(err, errlen, "truncated .npy data: shape needs %zu bytes, file has %ld", (size_t)*elem * count,
+                    file_size - (long)(offset + header_len)), -1;
+  *ndim = nd;
+  return 0;
 }
 
 uint16_t npy_half(float v) {

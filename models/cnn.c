@@ -165,6 +165,18 @@ static int copy_conv_stack(model_t *m, const model_t *init, char *err, size_t er
   return head;
 }
 
+/* --init: the convolutional stack of o->init (loaded into *init), frozen
+ * with --freeze conv. 0, or -1 with the reason. */
+static int start_from(model_t *m, const cnn_opts_t *o, model_t *init, char *err, size_t errlen) {
+  char why[600];
+  if (model_load(o->init, 1, init, why, sizeof why)) return snprintf(err, errlen, "--init: %s", why), -1;
+  if (init->kind != MODEL_CNN) return snprintf(err, errlen, "--init: %s is not a CNN model", o->init), -1;
+  int copied = copy_conv_stack(m, init, err, errlen);
+  if (copied < 0) return -1;
+  if (o->freeze_conv) m->net->frozen = copied;
+  return 0;
+}
+
 int cnn_fit(const mel_dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
             const cnn_opts_t *o, model_t *m, epoch_log_t *log, int *epochs_run, char *err, size_t errlen) {
   memset(m, 0, sizeof *m);
@@ -200,20 +212,7 @@ int cnn_fit(const mel_dataset_t *d, const size_t *train, size_t n_train, const s
     goto out;
   }
   net_init(m->net, o->train.seed);
-  if (o->init[0]) {
-    char why[600];
-    if (model_load(o->init, 1, &init, why, sizeof why)) {
-      snprintf(err, errlen, "--init: %s", why);
-      goto out;
-    }
-    if (init.kind != MODEL_CNN) {
-      snprintf(err, errlen, "--init: %s is not a CNN model", o->init);
-      goto out;
-    }
-    int copied = copy_conv_stack(m, &init, err, errlen);
-    if (copied < 0) goto out;
-    if (o->freeze_conv) m->net->frozen = copied;
-  }
+  if (o->init[0] && start_from(m, o, &init, err, errlen)) goto out;
   prep.shift = m->shift, prep.scale = m->scale, prep.bands = d->bands, prep.frames = d->frames;
   if (mel_augment_init(&prep.aug, o->augment, d->bands, d->frames, 22050, 2048)) {
     snprintf(err, errlen, "out of memory");
