@@ -6,7 +6,7 @@
  * The spectrograms stay on disk: loading reads the index and checks every
  * .npy's header; rows are read when asked (pread, through the page cache, so
  * the processes of a node share one copy), a batch at a time. Memory holds
- * the index: per segment its label, track and name (about 50 bytes), per track
+ * the index: per segment its label, track and name (about 65 bytes), per track
  * its file name, never the 66 KB of a spectrogram. */
 #ifndef GENRE_MEL_DATASET_H
 #define GENRE_MEL_DATASET_H
