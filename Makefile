@@ -34,18 +34,23 @@ PC_LIBS = $(filter-out -lgslcblas,$(shell pkg-config --libs $(PC_MODULES) 2>/dev
 
 CFLAGS ?= $(OPT)
 # no -ffast-math: results must not depend on reassociation. -ffp-contract=off keeps
-# every multi-versioned path (see features/simd.h) bit-identical.
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-psabi -g -pthread -fno-math-errno -fno-trapping-math -ffp-contract=off -Ifeatures -Imodels -Iexperiments -Idata \
+# every multi-versioned path (see features/dsp/simd.h) bit-identical.
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-psabi -g -pthread -fno-math-errno -fno-trapping-math -ffp-contract=off $(INCLUDES) \
           $(PC_CFLAGS) -MMD -MP
 LDLIBS += $(PC_LIBS) -lcsv -lm -pthread
 LDFLAGS += $(SAN_LDFLAGS)
 
-FEATURES_SRC := $(wildcard features/*.c)
-MODELS_SRC := $(wildcard models/*.c)
-EXPERIMENTS_LIB_SRC := $(filter-out experiments/genre.c,$(wildcard experiments/*.c))
-DATA_SRC := $(wildcard data/*.c)
+# Sources and include directories are found by folder (the rooms of README's
+# Layout): a file moved or added between rooms needs no edit here.
+ROOMS := features models experiments data
+src_in = $(shell find $(1) -name '*.c' | sort)
+FEATURES_SRC := $(call src_in,features)
+MODELS_SRC := $(call src_in,models)
+EXPERIMENTS_LIB_SRC := $(filter-out experiments/commands/genre.c,$(call src_in,experiments))
+DATA_SRC := $(call src_in,data)
 LIB_SRC := $(FEATURES_SRC) $(MODELS_SRC) $(EXPERIMENTS_LIB_SRC) $(DATA_SRC)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/experiments/report_html_page.o
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/experiments/report/report_html_page.o
+INCLUDES := $(addprefix -I,$(sort $(dir $(shell find $(ROOMS) -name '*.h'))))
 LIB := $(BUILD)/libgenre.a
 
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -137,19 +142,19 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # report.html's page, as a C string (sed: no tool beyond POSIX)
-$(BUILD)/experiments/report_html_page.c: experiments/report_html.in
+$(BUILD)/experiments/report/report_html_page.c: experiments/report/report_html.in
 	@mkdir -p $(dir $@)
 	@{ echo 'const char report_html_template[] ='; \
 	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
-$(BUILD)/experiments/report_html_page.o: $(BUILD)/experiments/report_html_page.c
+$(BUILD)/experiments/report/report_html_page.o: $(BUILD)/experiments/report/report_html_page.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(GENRE): $(BUILD)/experiments/genre.o $(LIB)
+$(GENRE): $(BUILD)/experiments/commands/genre.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -269,14 +274,13 @@ FUZZ_BUILD ?= build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) -std=c11 -D_GNU_SOURCE -pthread \
               -Wall -Wextra -Wno-unknown-warning-option -Wno-psabi -fno-math-errno -fno-trapping-math -ffp-contract=off \
-              -Ifeatures -Imodels -Iexperiments -Idata $(PC_CFLAGS)
+              $(INCLUDES) $(PC_CFLAGS)
 # signal processing and network kernels: sanitized and optimised, but without
 # coverage feedback (it slows their loops tenfold and guides nothing)
-FUZZ_NOCOV_SRC := $(addprefix features/,analysis.c chroma.c median.c mel.c spectral.c stft.c tempo.c waveform.c) \
-                  $(addprefix models/,activation.c batchnorm.c conv2d.c dense.c pool.c softmax.c workers.c)
+FUZZ_NOCOV_SRC := features/analysis.c $(call src_in,features/dsp) $(filter-out models/nn/net.c models/nn/dist.c,$(call src_in,models/nn))
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(filter-out $(FUZZ_NOCOV_SRC),$(LIB_SRC))) \
                 $(FUZZ_NOCOV_SRC:%.c=$(FUZZ_BUILD)/nocov/%.o) $(FUZZ_BUILD)/tests/fuzz/fuzz_common.o \
-                $(BUILD)/experiments/report_html_page.c
+                $(BUILD)/experiments/report/report_html_page.c
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_MAX_LEN_audio := 16384
 FUZZ_MAX_LEN_table := 4096

@@ -1,5 +1,5 @@
 /* report.html: the Markdown report and interactive confusion matrices in one
- * self-contained file (the page is experiments/report_html.in, built into
+ * self-contained file (the page is experiments/report/report_html.in, built into
  * the program; the data goes in as JSON). */
 #include <limits.h>
 #include <stdio.h>
