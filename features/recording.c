@@ -6,7 +6,7 @@
 
 #include "analysis.h"
 #include "audio.h"
-#include "extract.h"
+#include "schema.h"
 #include "stft.h"
 #include "tempo.h"
 

@@ -8,6 +8,10 @@
 #include "mel.h"
 #include "spectral.h"
 
+/* The unit of the 3-s tables and of a spectrogram. */
+#define SEGMENT_SAMPLES 66150 /* 3.0 s at 22050 Hz */
+#define SEGMENT_FRAMES 130    /* 1 + 66150 / 512 */
+
 /* Indices into a feature row (the numeric columns between `length` and `label`). */
 enum feature_index {
   F_CHROMA_MEAN, F_CHROMA_VAR,

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "cnn.h"
-#include "extract.h"
 #include "scaler.h"
 #include "schema.h"
 

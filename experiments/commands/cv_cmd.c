@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "cv.h"
 #include "fold_models.h"
+#include "cv_json.h"
 #include "json.h"
 #include "dist.h"
 #include "outfile.h"

@@ -9,7 +9,7 @@
 #include "audio.h"
 #include "cli.h"
 #include "commands.h"
-#include "extract.h"
+#include "schema.h"
 #include "inputs.h"
 #include "names.h"
 #include "outfile.h"

@@ -1,5 +1,4 @@
-/* The ANN and the CNN as cross-validation fold callbacks (cv.h), and the JSON
- * form of a cross-validation's results. A map translates the engine's row
+/* The ANN and the CNN as cross-validation fold callbacks (cv.h). A map translates the engine's row
  * numbers into the dataset's, so the experiment runs both models on the same
  * rows (the segments both tables have). */
 #ifndef GENRE_FOLD_MODELS_H
@@ -8,7 +7,6 @@
 #include "ann.h"
 #include "cnn.h"
 #include "cv.h"
-#include "json.h"
 #include "mel_dataset.h"
 
 typedef struct fold_ann {
@@ -29,9 +27,5 @@ int fold_ann(void *ctx, int fold, unsigned long seed, const size_t *train, size_
 int fold_cnn(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train, const size_t *val,
              size_t n_val, const size_t *test, size_t n_test, int monitor, real *probs, epoch_log_t *log, int *epochs,
              char *err, size_t errlen);
-
-/* accuracy_mean/std, top2_mean/std, macro_f1_mean/std, track_accuracy_*,
- * folds[], labels, confusion: the keys documented in README */
-void write_cv_json(json_t *j, const cv_result_t *r, char *const *labels, int segmented);
 
 #endif

@@ -15,7 +15,7 @@
 
 #include "analysis.h"
 #include "audio.h"
-#include "extract.h"
+#include "schema.h"
 #include "predict.h"
 #include "progress.h"
 

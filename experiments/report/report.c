@@ -326,20 +326,8 @@ static void json_metrics(const report_t *r, json_t *j, int m) {
     json_close(j, 1);
   }
   json_close(j, 0);
-  json_key(j, "confusion"), json_array(j);
-  for (int i = 0; i < r->K; i++) {
-    json_array(j);
-    for (int c = 0; c < r->K; c++) json_int(j, res->segments.confusion[(size_t)i * r->K + c]);
-    json_close(j, 0);
-  }
-  json_close(j, 0);
-  json_key(j, "track_confusion"), json_array(j);
-  for (int i = 0; i < r->K; i++) {
-    json_array(j);
-    for (int c = 0; c < r->K; c++) json_int(j, res->tracks.confusion[(size_t)i * r->K + c]);
-    json_close(j, 0);
-  }
-  json_close(j, 0);
+  json_counts(j, "confusion", res->segments.confusion, r->K, r->K);
+  json_counts(j, "track_confusion", res->tracks.confusion, r->K, r->K);
   json_close(j, 1);
 }
 

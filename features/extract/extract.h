@@ -5,10 +5,8 @@
 
 #include <stddef.h>
 
+#include "schema.h" /* SEGMENT_SAMPLES, SEGMENT_FRAMES */
 #include "shard.h"
-
-#define SEGMENT_SAMPLES 66150 /* 3.0 s at 22050 Hz */
-#define SEGMENT_FRAMES 130    /* 1 + 66150 / 512 */
 
 typedef struct extract_args {
   const char *outdir;

@@ -105,3 +105,13 @@ void json_bool(json_t *j, int v) {
   value_start(j);
   fputs(v ? "true" : "false", j->f);
 }
+
+void json_counts(json_t *j, const char *key, const long *m, int rows, int cols) {
+  json_key(j, key), json_array(j);
+  for (int i = 0; i < rows; i++) {
+    json_array(j);
+    for (int c = 0; c < cols; c++) json_int(j, m[(size_t)i * cols + c]);
+    json_close(j, 0);
+  }
+  json_close(j, 0);
+}

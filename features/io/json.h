@@ -23,6 +23,9 @@ void json_number(json_t *j, double v);     /* NaN and Inf become null */
 void json_int(json_t *j, long long v);
 void json_string(json_t *j, const char *s);
 void json_bool(json_t *j, int v);
+/* "key": [[m[0][0], ...], ...], a rows x cols matrix of counts (row-major),
+ * one row per line: a confusion matrix. */
+void json_counts(json_t *j, const char *key, const long *m, int rows, int cols);
 /* A string literal alone (for one-line records). */
 void json_put_string(FILE *f, const char *s);
 /* The same; with in_html, '<', '>' and '&' as \u escapes too, so the JSON can

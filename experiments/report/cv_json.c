@@ -1,0 +1,44 @@
+#include "cv_json.h"
+
+/* The results of a cross-validation as JSON (documented in README). */
+void write_cv_json(json_t *j, const cv_result_t *r, char *const *labels, int segmented) {
+  double m, s;
+  cv_mean_std(r, CV_FIELD(accuracy), &m, &s);
+  json_key(j, "accuracy_mean"), json_number(j, m);
+  json_key(j, "accuracy_std"), json_number(j, s);
+  cv_mean_std(r, CV_FIELD(top2), &m, &s);
+  json_key(j, "top2_mean"), json_number(j, m);
+  json_key(j, "top2_std"), json_number(j, s);
+  cv_mean_std(r, CV_FIELD(macro_f1), &m, &s);
+  json_key(j, "macro_f1_mean"), json_number(j, m);
+  json_key(j, "macro_f1_std"), json_number(j, s);
+  if (segmented) {
+    cv_mean_std(r, CV_FIELD(track_vote), &m, &s);
+    json_key(j, "track_accuracy_mean"), json_number(j, m);
+    json_key(j, "track_accuracy_std"), json_number(j, s);
+    cv_mean_std(r, CV_FIELD(track_mean), &m, &s);
+    json_key(j, "track_accuracy_meanprob_mean"), json_number(j, m);
+    json_key(j, "track_accuracy_meanprob_std"), json_number(j, s);
+  }
+  json_key(j, "folds"), json_array(j);
+  for (int f = 0; f < r->folds; f++) {
+    const cv_fold_t *fd = &r->fold[f];
+    json_object(j);
+    json_key(j, "fold"), json_int(j, f + 1);
+    json_key(j, "test_rows"), json_int(j, (long long)fd->n_test);
+    json_key(j, "test_tracks"), json_int(j, (long long)fd->n_tracks);
+    json_key(j, "accuracy"), json_number(j, fd->accuracy);
+    json_key(j, "top2"), json_number(j, fd->top2);
+    json_key(j, "macro_f1"), json_number(j, fd->macro_f1);
+    if (segmented) json_key(j, "track_accuracy"), json_number(j, fd->track_vote);
+    json_key(j, "epochs"), json_int(j, fd->epochs);
+    json_key(j, "seconds"), json_number(j, fd->seconds);
+    json_close(j, 1);
+  }
+  json_close(j, 0);
+  json_key(j, "labels"), json_array(j);
+  for (int k = 0; k < r->K; k++) json_string(j, labels[k]);
+  json_close(j, 0);
+  json_counts(j, "confusion", r->segments.confusion, r->K, r->K);
+}
+
