@@ -55,6 +55,8 @@ LIB := $(BUILD)/libgenre.a
 
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/test_nn64
+# checks written as scripts (the same summary line)
+TEST_SCRIPTS := $(wildcard tests/test_*.sh)
 # the network core again in float64, for the reference and gradient checks
 NN64_SRC := $(MODELS_SRC)
 NN64_OBJ := $(NN64_SRC:%.c=$(BUILD)/nn64/%.o)
@@ -182,7 +184,7 @@ $(BUILD)/tests/fuzz_seeds: $(BUILD)/fuzz-replay/tests/fuzz/seeds.o $(BUILD)/fuzz
 # A binary that crashes or prints no summary counts as one failure.
 test: deps test-deps $(GENRE) $(TEST_BIN) $(TEST_HELPERS)
 	@pass=0; fail=0; \
-	for t in $(TEST_BIN); do \
+	for t in $(TEST_BIN) $(TEST_SCRIPTS); do \
 	  echo "== $$t"; start=$$(date +%s); \
 	  out=$$(GENRE_BIN=$(GENRE) GENRE_SHARED=$${GENRE_SHARED:-../shared} \
 	         LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp $$t 2>&1); rc=$$?; \

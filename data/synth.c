@@ -2,7 +2,6 @@
 
 #include <aubio/aubio.h>
 #include <errno.h>
-#include <getopt.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -14,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "outfile.h"
 #include "progress.h"
 
@@ -396,20 +394,6 @@ out:
 /* ---------------------------------------------------------------------------
  * The command */
 
-static const char usage[] =
-    "usage: genre synth -o DIR [--tracks-per-genre N] [--seconds S] [--seed S] [-j N]\n"
-    "\n"
-    "Writes DIR/genres_original/<genre>/<genre>.NNNNN.wav: 10 synthetic styles\n"
-    "(ambient techno chiptune chorale dub noiserock waltz drumline piano gamelan),\n"
-    "22050 Hz mono 16-bit. The same options give the same files, byte for byte.\n"
-    "Existing files are kept (a rerun completes an interrupted corpus).\n"
-    "\n"
-    "  -o, --output DIR          where to write (created if needed)\n"
-    "  -n, --tracks-per-genre N  tracks per style (default 10)\n"
-    "  -s, --seconds S           track length in seconds (default 30)\n"
-    "      --seed S              random seed (default 1)\n"
-    "  -j, --jobs N              tracks rendered in parallel (default: all cores)\n";
-
 typedef struct synth_job {
   const char *dir;
   int per_genre;
@@ -466,41 +450,7 @@ static void *synth_worker(void *arg) {
   return NULL;
 }
 
-int synth_main(int argc, char **argv) {
-  const char *dir = NULL;
-  long per_genre = 10, jobs = sysconf(_SC_NPROCESSORS_ONLN);
-  double seconds = 30.0;
-  unsigned long seed = 1;
-  static const struct option opts[] = {{"output", required_argument, 0, 'o'},
-                                       {"tracks-per-genre", required_argument, 0, 'n'},
-                                       {"seconds", required_argument, 0, 's'},
-                                       {"seed", required_argument, 0, 'S'},
-                                       {"jobs", required_argument, 0, 'j'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
-  optind = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "o:n:s:j:h", opts, NULL)) != -1) {
-    char *end = NULL;
-    switch (c) {
-    case 'o': dir = optarg; break;
-    case 'n': per_genre = strtol(optarg, &end, 10); if (*end || per_genre < 1 || per_genre > 99999) goto bad; break;
-    case 's': seconds = strtod(optarg, &end); if (*end || !(seconds > 0.1 && seconds <= 600)) goto bad; break;
-    case 'S': seed = strtoul(optarg, &end, 10); if (*end) goto bad; break;
-    case 'j': jobs = strtol(optarg, &end, 10); if (*end || jobs < 1 || jobs > 1024) goto bad; break;
-    case 'h': fputs(usage, stdout); return 0;
-    default: fputs(usage, stderr); return 1;
-    }
-    continue;
-  bad:
-    fprintf(stderr, "genre synth: bad value '%s' for -%c\n\n%s", optarg, c == 'S' ? 'S' : c, usage);
-    return 1;
-  }
-  if (!dir || optind < argc) {
-    fprintf(stderr, "genre synth: %s\n\n%s", !dir ? "-o DIR is required" : "unexpected argument", usage);
-    return 1;
-  }
-  if (cli_args_only) return 0;
+int synth_corpus(const char *dir, int per_genre, double seconds, unsigned long seed, long jobs) {
   char path[4200], err[4400];
   for (int g = 0; g < SYNTH_GENRES; g++) {
     snprintf(path, sizeof path, "%s/genres_original/%s", dir, synth_genre_names[g]);

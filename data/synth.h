@@ -18,6 +18,9 @@ extern const char *const synth_genre_names[SYNTH_GENRES];
 /* Renders track `index` of genre `genre` into out[n] (floats in [-1, 1]). */
 void synth_render(int genre, int index, unsigned long seed, float *out, size_t n);
 
-int synth_main(int argc, char **argv);
+/* Writes tracks 0 .. per_genre-1 of every style into DIR/genres_original
+ * (those already there are kept), `jobs` at once, and prints a summary line.
+ * 0, or 1 after printing what failed. */
+int synth_corpus(const char *dir, int per_genre, double seconds, unsigned long seed, long jobs);
 
 #endif

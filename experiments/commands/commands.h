@@ -1,4 +1,5 @@
-/* bin/genre's model commands. Each returns its exit status. */
+/* bin/genre's commands, git's builtins: each parses its options (cli.h's
+ * tables) and calls the machinery of the rooms below. Each returns its exit status. */
 #ifndef GENRE_COMMANDS_H
 #define GENRE_COMMANDS_H
 
@@ -7,6 +8,8 @@ int evaluate_main(int argc, char **argv); /* genre evaluate */
 int cv_main(int argc, char **argv);       /* genre cv ann|cnn */
 int experiment_main(int argc, char **argv); /* genre experiment */
 int predict_main(int argc, char **argv);    /* genre predict */
+int extract_main(int argc, char **argv);    /* genre extract */
+int synth_main(int argc, char **argv);      /* genre synth */
 
 /* genre <command> [args]: runs the command argv[1] names, or prints help. */
 int genre_dispatch(int argc, char **argv);

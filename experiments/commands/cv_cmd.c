@@ -1,5 +1,5 @@
-/* genre cv ann: stratified K-fold cross-validation grouped by track. */
-#include <getopt.h>
+/* genre cv ann|cnn: stratified K-fold cross-validation grouped by track, one
+ * path for every kind of model_kinds[]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,31 +7,13 @@
 #include "cli.h"
 #include "commands.h"
 #include "cv.h"
-#include "fold_models.h"
+#include "model_kind.h"
 #include "cv_json.h"
 #include "json.h"
 #include "dist.h"
 #include "outfile.h"
-#include "mel_dataset.h"
-#include "train_options.h"
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
-
-static const char ann_usage[] =
-    "usage: genre cv ann --features CSV [--folds K] [--json FILE] [options]\n"
-    "\n"
-    "Stratified K-fold cross-validation. When the rows are 3-s segments\n"
-    "(<stem>.<k>.wav) the folds are drawn over tracks, so no track has segments on\n"
-    "both sides, and accuracy per track (majority vote) is reported beside\n"
-    "accuracy per segment. Standardisation and early stopping use each fold's\n"
-    "training part only. Prints every fold and the mean +- std over folds.\n"
-    "\n"
-    "  --features CSV       a feature table (ours or Kaggle's)\n"
-    "  --folds K            folds (default 10)\n"
-    "  --json FILE          write the results as JSON: accuracy_mean, accuracy_std,\n"
-    "                       top2_mean, macro_f1_mean, track_accuracy_mean (segments),\n"
-    "                       folds[] (per fold), labels, confusion (rows true)\n" TRAIN_OPTIONS_HELP
-    "                       (--threads: folds trained at once)\n";
 
 /* Prints folds, mean +- std and the pooled confusion; writes the JSON. */
 static int report(const char *cmd, const cv_result_t *r, char *const *labels, size_t rows, size_t tracks, int segmented,
@@ -87,154 +69,76 @@ static int report(const char *cmd, const cv_result_t *r, char *const *labels, si
   return 0;
 }
 
-static int cv_ann(int argc, char **argv) {
-  const char *features = NULL, *json_path = NULL;
-  int folds = 10;
-  ann_opts_t o;
-  int threads, verbose;
-  if (train_options_parse("cv ann", argc, argv, &o, &threads, &verbose)) return 1;
-  verbose = 0;
-  static const struct option opts[] = {{"features", required_argument, 0, 'f'}, {"folds", required_argument, 0, 'k'},
-                                       {"json", required_argument, 0, 'J'}, {"help", no_argument, 0, 'h'},
-                                       TRAIN_LONG_OPTIONS, {0, 0, 0, 0}};
-  optind = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    char *end;
-    if (c == 'f') features = optarg;
-    else if (c == 'J') json_path = optarg;
-    else if (c == 'k') {
-      folds = (int)strtol(optarg, &end, 10);
-      if (*end || folds < 2 || folds > 1000) {
-        fprintf(stderr, "genre cv ann: --folds wants 2 or more, not '%s'\n", optarg);
-        return 1;
-      }
-    } else if (c == 'h') return fputs(ann_usage, stdout), 0;
-    else {
-      int r = ann_option("cv ann", c, optarg, &o, &threads, &verbose);
-      if (r == 0) return fputs(ann_usage, stderr), 1;
-      if (r < 0) return 1;
-    }
-  }
-  if (!features || optind < argc) {
-    fprintf(stderr, "genre cv ann: --features is required\n\n%s", ann_usage);
-    return 1;
-  }
-  if (cli_args_only) return 0;
-  if (dist_start("cv ann")) return 1;
-  if (dist_size() > 1) threads = 1; /* the ranks share each fold's batches: folds one at a time */
-  char err[1500];
-  dataset_t d;
-  if (dataset_load(features, NULL, 0, NULL, 0, &d, err, sizeof err)) {
-    fprintf(stderr, "genre cv ann: %s\n", err);
-    return 1;
-  }
-  if (d.n_classes < 2) {
-    fprintf(stderr, "genre cv ann: %s: a single label ('%s'): nothing to classify\n", features, d.labels[0]);
-    dataset_free(&d);
-    return 1;
-  }
-  if (openblas_set_num_threads) openblas_set_num_threads(1);
-  o.train.verbose = verbose;
-  fold_ann_t ctx = {&d, &o, NULL};
-  cv_setup_t s = {.y = d.y, .group = d.group, .n_rows = d.n_rows, .n_groups = d.n_groups, .K = d.n_classes,
-                  .folds = folds, .seed = o.train.seed, .val_fraction = o.val_fraction, .threads = threads,
-                  .max_epochs = o.train.epochs, .fn = fold_ann, .ctx = &ctx};
+static void usage(FILE *f, const model_kind_t *k, const cli_option_t *const *tables) {
+  fprintf(f, "usage: genre cv %s --%s %s [--folds K] [--json FILE] [options]\n\n%s\n", k->name, k->data_option,
+          k->data_arg, k->cv_about);
+  cli_help(f, tables);
+}
+
+/* The folds, run and reported. 0, or 1 after printing. */
+static int cv_run_kind(const model_kind_t *k, const char *cmd, const kind_data_t *d, kind_opts_t *o, int folds,
+                       int threads, const char *data, const char *json_path) {
+  kind_common_t c = k->common(o);
+  if (c.threads) *c.threads = threads; /* folds one after another, each batch split across the threads */
+  else if (dist_size() > 1) threads = 1; /* the ranks share each fold's batches: folds one at a time */
+  fold_model_t ctx = {k, d, o, NULL};
+  cv_setup_t s = {.y = d->y, .group = d->group, .n_rows = d->n_rows, .n_groups = d->n_groups, .K = d->n_classes,
+                  .folds = folds, .seed = c.train->seed, .val_fraction = *c.val_fraction,
+                  .threads = c.threads ? 1 : threads, .max_epochs = c.train->epochs, .fn = fold_model, .ctx = &ctx};
   cv_result_t r;
-  if (cv_run(&s, &r, err, sizeof err)) {
-    fprintf(stderr, "genre cv ann: %s\n", err);
-    dataset_free(&d);
-    return 1;
-  }
-  int rc = report("cv ann", &r, d.labels, d.n_rows, d.n_groups, d.segmented, "ANN", o.arch, features, o.train.seed,
-                  threads < folds ? threads : folds, json_path);
+  char err[1500];
+  if (cv_run(&s, &r, err, sizeof err)) return fprintf(stderr, "genre %s: %s\n", cmd, err), 1;
+  int rc = report(cmd, &r, d->labels, d->n_rows, d->n_groups, d->segmented, k->title, c.arch, data, c.train->seed,
+                  c.threads || threads < folds ? threads : folds, json_path);
   cv_result_free(&r);
-  dataset_free(&d);
   return rc;
 }
 
-static const char cnn_usage[] =
-    "usage: genre cv cnn --mel OUTDIR [--folds K] [--json FILE] [options]\n"
-    "\n"
-    "Stratified K-fold cross-validation of the CNN on the log-mel spectrograms of\n"
-    "genre extract (OUTDIR/mel/*.npy and index.csv). Folds are drawn over tracks:\n"
-    "a track's segments are never on both sides. Reports accuracy per segment and\n"
-    "per track (majority vote), mean +- std over folds. Standardisation and\n"
-    "early stopping use each fold's training part only.\n"
-    "\n"
-    "  --mel OUTDIR         what genre extract wrote (or its mel/ directory)\n"
-    "  --folds K            folds (default 5)\n"
-    "  --json FILE          results as JSON (keys as for genre cv ann)\n" CNN_OPTIONS_HELP;
-
-static int cv_cnn(int argc, char **argv) {
-  const char *mel = NULL, *json_path = NULL;
-  int folds = 5, threads, verbose;
-  cnn_opts_t o;
-  if (cnn_options_parse("cv cnn", argc, argv, &o, &threads, &verbose)) return 1;
-  verbose = 0;
-  static const struct option opts[] = {{"mel", required_argument, 0, 'm'}, {"folds", required_argument, 0, 'k'},
-                                       {"json", required_argument, 0, 'J'}, {"help", no_argument, 0, 'h'},
-                                       TRAIN_LONG_OPTIONS, {0, 0, 0, 0}};
-  optind = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    char *end;
-    if (c == 'm') mel = optarg;
-    else if (c == 'J') json_path = optarg;
-    else if (c == 'k') {
-      folds = (int)strtol(optarg, &end, 10);
-      if (*end || folds < 2 || folds > 1000) {
-        fprintf(stderr, "genre cv cnn: --folds wants 2 or more, not '%s'\n", optarg);
-        return 1;
-      }
-    } else if (c == 'h') return fputs(cnn_usage, stdout), 0;
-    else {
-      int r = cnn_option("cv cnn", c, optarg, &o, &threads, &verbose);
-      if (r == 0) return fputs(cnn_usage, stderr), 1;
-      if (r < 0) return 1;
-    }
-  }
-  if (!mel || optind < argc) {
-    fprintf(stderr, "genre cv cnn: --mel is required\n\n%s", cnn_usage);
-    return 1;
+static int cv_kind(const model_kind_t *k, int argc, char **argv) {
+  char cmd[32];
+  snprintf(cmd, sizeof cmd, "cv %s", k->name);
+  const char *data = NULL, *json_path = NULL;
+  int folds = k->default_folds, threads = cli_cores(), verbose = 0, help;
+  kind_opts_t o;
+  k->arch(cmd, "default", &o);
+  char folds_help[40];
+  snprintf(folds_help, sizeof folds_help, "folds (default %d)", folds);
+  const cli_option_t own[] = {
+      OPT_STRING(0, k->data_option, &data, k->data_arg, k->data_help),
+      OPT_NUMBER(CLI_INT, 0, "folds", &folds, 2, 1000, 0, "K", "2 or more", folds_help),
+      OPT_STRING(0, "json", &json_path, "FILE",
+                 "write the results as JSON: accuracy_mean, accuracy_std,\n"
+                 "top2_mean, macro_f1_mean, track_accuracy_mean (segments),\n"
+                 "folds[] (per fold), labels, confusion (rows true)"),
+      OPT_END()};
+  const cli_option_t *tables[] = {own, k->options(&o), training_options(k, &o, &threads, &verbose), NULL};
+  int first = cli_parse(cmd, argc, argv, tables, &help);
+  if (help) return usage(stdout, k, tables), 0;
+  if (first < 0) return 1;
+  if (!data || first < argc) {
+    fprintf(stderr, "genre %s: --%s is required\n\n", cmd, k->data_option);
+    return usage(stderr, k, tables), 1;
   }
   if (cli_args_only) return 0;
-  if (dist_start("cv cnn")) return 1;
+  if (dist_start(cmd)) return 1;
   char err[1500];
-  mel_dataset_t d;
-  if (mel_dataset_load(mel, NULL, 0, &d, err, sizeof err)) {
-    fprintf(stderr, "genre cv cnn: %s\n", err);
-    return 1;
-  }
+  kind_data_t d;
+  if (k->load(data, &d, err, sizeof err)) return fprintf(stderr, "genre %s: %s\n", cmd, err), 1;
+  int rc = 1;
   if (d.n_classes < 2) {
-    fprintf(stderr, "genre cv cnn: %s: a single label ('%s'): nothing to classify\n", mel, d.labels[0]);
-    mel_dataset_free(&d);
-    return 1;
+    fprintf(stderr, "genre %s: %s: a single label ('%s'): nothing to classify\n", cmd, data, d.labels[0]);
+  } else {
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
+    k->common(&o).train->verbose = verbose;
+    rc = cv_run_kind(k, cmd, &d, &o, folds, threads, data, json_path);
   }
-  o.train.verbose = verbose;
-  /* folds one after another, each batch split across the threads (BLAS inside
-   * runs single-threaded) */
-  if (openblas_set_num_threads) openblas_set_num_threads(1);
-  o.threads = threads;
-  fold_cnn_t ctx = {&d, &o, NULL};
-  cv_setup_t s = {.y = d.y, .group = d.group, .n_rows = d.n_rows, .n_groups = d.n_groups, .K = d.n_classes,
-                  .folds = folds, .seed = o.train.seed, .val_fraction = o.val_fraction, .threads = 1,
-                  .max_epochs = o.train.epochs, .fn = fold_cnn, .ctx = &ctx};
-  cv_result_t r;
-  if (cv_run(&s, &r, err, sizeof err)) {
-    fprintf(stderr, "genre cv cnn: %s\n", err);
-    mel_dataset_free(&d);
-    return 1;
-  }
-  int rc = report("cv cnn", &r, d.labels, d.n_rows, d.n_groups, 1, "CNN", o.arch, mel, o.train.seed, threads, json_path);
-  cv_result_free(&r);
-  mel_dataset_free(&d);
+  k->free(&d);
   return rc;
 }
 
 int cv_main(int argc, char **argv) {
-  if (argc >= 2 && strcmp(argv[1], "ann") == 0) return cv_ann(argc - 1, argv + 1);
-  if (argc >= 2 && strcmp(argv[1], "cnn") == 0) return cv_cnn(argc - 1, argv + 1);
+  const model_kind_t *k = argc >= 2 ? model_kind(argv[1]) : NULL;
+  if (k) return cv_kind(k, argc - 1, argv + 1);
   FILE *f = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) ? stdout : stderr;
   fprintf(f, "usage: genre cv ann|cnn ...   (genre cv ann --help, genre cv cnn --help)\n");
   return f == stdout ? 0 : 1;

@@ -1,5 +1,4 @@
 /* genre evaluate: a model on a labelled table. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,7 @@ static const char usage[] =
     "Prints accuracy, top-2 accuracy, per-class precision / recall / F1 and the\n"
     "confusion matrix (rows true, columns predicted). When the rows are 3-s segments\n"
     "(<stem>.<k>.wav), also the accuracy per track by majority vote.\n"
-    "The table must have the model's feature columns and only labels it knows.\n";
+    "The table must have the model's feature columns and only labels it knows.\n\n";
 
 /* Metrics of probs against y, per row and per track. */
 static void print_results(const char *model_path, const char *arch, const char *data, size_t rows, const real *probs,
@@ -76,21 +75,17 @@ static int evaluate_cnn(model_t *m, const char *model_path, const char *mel) {
 
 int evaluate_main(int argc, char **argv) {
   const char *model_path = NULL, *features = NULL, *mel = NULL;
-  static const struct option opts[] = {{"model", required_argument, 0, 'm'}, {"features", required_argument, 0, 'f'},
-                                       {"mel", required_argument, 0, 'M'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-  optind = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    if (c == 'm') model_path = optarg;
-    else if (c == 'f') features = optarg;
-    else if (c == 'M') mel = optarg;
-    else if (c == 'h') return fputs(usage, stdout), 0;
-    else return fputs(usage, stderr), 1;
+  const cli_option_t opts[] = {OPT_STRING('m', "model", &model_path, "MODEL", "the model file"),
+                               OPT_STRING(0, "features", &features, "CSV", "a feature table (an ANN's)"),
+                               OPT_STRING(0, "mel", &mel, "OUTDIR", "what genre extract wrote (a CNN's)"), OPT_END()};
+  const cli_option_t *tables[] = {opts, NULL};
+  int help, first = cli_parse("evaluate", argc, argv, tables, &help);
+  if (help) return fputs(usage, stdout), cli_help(stdout, tables), 0;
+  if (first >= 0 && (!model_path || (!features == !mel) || first < argc)) {
+    fprintf(stderr, "genre evaluate: --model and one of --features / --mel are required\n");
+    first = -1;
   }
-  if (!model_path || (!features == !mel) || optind < argc) {
-    fprintf(stderr, "genre evaluate: --model and one of --features / --mel are required\n\n%s", usage);
-    return 1;
-  }
+  if (first < 0) return fprintf(stderr, "\n%s", usage), cli_help(stderr, tables), 1;
   if (cli_args_only) return 0;
   char err[1500];
   model_t m;

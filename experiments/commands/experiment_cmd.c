@@ -1,7 +1,6 @@
 /* genre experiment: the ANN, the CNN and their ensemble under one protocol,
  * on the same folds, with a report a person can read. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +13,7 @@
 #include "augment.h"
 #include "names.h"
 #include "commands.h"
-#include "fold_models.h"
+#include "model_kind.h"
 #include "fold_part.h"
 #include "folds.h"
 #include "split.h"
@@ -22,11 +21,10 @@
 #include "outfile.h"
 #include "progress.h"
 #include "report.h"
-#include "train_options.h"
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
-static const char usage[] =
+static const char about[] =
     "usage: genre experiment --data OUTDIR -o results/NAME [options]\n"
     "       genre experiment --features CSV -o results/NAME [options]   (feature models only)\n"
     "\n"
@@ -35,33 +33,7 @@ static const char usage[] =
     "writes results/NAME: report.md (tables and pictures), confusion_<model>.csv\n"
     "and .svg, curves_<model>.svg, metrics.json and predictions.csv. The directory\n"
     "is replaced only when the whole report is written.\n"
-    "\n"
-    "  --data OUTDIR        what genre extract wrote\n"
-    "  --features CSV       a feature table alone (e.g. Kaggle's): ANN only\n"
-    "  -o, --output DIR     the report directory\n"
-    "  --models LIST        ann,cnn,ensemble (default: all that the data allows)\n"
-    "  --protocol P         grouped-kfold (default): stratified folds of tracks, a\n"
-    "                       track's segments all in one fold; random-split: the seeds'\n"
-    "                       80/20 split of segments, leaky (reported as such)\n"
-    "  --protocol split:DIR a published split: DIR/train.txt, valid.txt (optional) and\n"
-    "                       test.txt, one <genre>/<file> per line (data/splits/ has\n"
-    "                       GTZAN's fault-filtered one); trains on train (valid for\n"
-    "                       early stopping), reports on test\n"
-    "  --folds K            folds (default 5)\n"
-    "  --repeats R          R fold draws (R x K fits; means, std and 95% CIs over all)\n"
-    "  --fold K             run fold K alone (every model) into NAME.parts/fold-K.part: a\n"
-    "                       cluster job's share (e.g. a Slurm array of K tasks)\n"
-    "  --merge              the report from NAME.parts/ alone, as one process writes it\n"
-    "  --seed S             seeds the folds and every model (default 1)\n"
-    "  --epochs N           epochs of both models; --ann-epochs N, --cnn-epochs N\n"
-    "  --ann-arch A, --cnn-arch A   presets (default: default)\n"
-    "  --cnn-batch N        the CNN's mini-batch (default 32; memory grows with it)\n"
-    "  --augment LIST       the CNN's augmentations (default: its preset's)\n"
-    "  --members N          ANN ensemble size (default: its preset's)\n"
-    "  --threads T          threads (default: all cores)\n"
-    "  --read-ahead N       batches of spectrograms read from disk ahead of the CNN (default 4)\n"
-    "  --save-models DIR    after the folds, train each model on all the data and save\n"
-    "                       it as DIR/ann.model, DIR/cnn.model (for genre predict)\n";
+    "\n";
 
 enum { M_ANN, M_CNN, M_ENS, M_COUNT };
 static const char *const model_key[M_COUNT] = {"ann", "cnn", "ensemble"};
@@ -171,57 +143,75 @@ typedef struct experiment_args {
   int only_fold, merge;  /* --fold K (1-based), --merge: the experiment as cluster jobs */
   unsigned long seed;
   int want[M_COUNT];
-  ann_opts_t ao;
-  cnn_opts_t co;
+  kind_opts_t ao, co; /* the ANN's and the CNN's */
 } experiment_args_t;
-
-enum { O_DATA = 2000, O_FEATURES, O_MODELS, O_PROTOCOL, O_FOLDS, O_SEED, O_EPOCHS, O_AEPOCHS, O_CEPOCHS, O_AARCH,
-       O_CARCH, O_AUGMENT, O_MEMBERS, O_THREADS, O_SAVE, O_REPEATS, O_FOLD, O_MERGE,
-       O_READ_AHEAD, O_CBATCH };
 
 typedef struct raw_options {
   const char *protocol, *ann_arch, *cnn_arch;
   int ann_epochs, cnn_epochs, cnn_batch, members, augment, read_ahead;
 } raw_options_t;
 
-/* One option into a or r. 0, or -1 after printing the problem. */
-static int experiment_option(experiment_args_t *a, raw_options_t *r, int c, const char *arg) {
-  const char *cmd = "experiment";
+static int both_epochs(const char *cmd, const char *arg, void *value) {
+  raw_options_t *r = value;
+  if (cli_int(cmd, "--epochs", arg, 1, 100000, &r->ann_epochs)) return -1;
+  r->cnn_epochs = r->ann_epochs;
+  return 0;
+}
+
+static int augment_list(const char *cmd, const char *arg, void *value) {
   char err[300];
-  switch (c) {
-  case O_DATA: a->data = arg; return 0;
-  case O_FEATURES: a->features = arg; return 0;
-  case 'o': a->out = arg; return 0;
-  case O_MODELS: a->models = arg; return 0;
-  case O_SAVE: a->save_models = arg; return 0;
-  case O_PROTOCOL: r->protocol = arg; return 0;
-  case O_FOLDS: return cli_int(cmd, "--folds", arg, 2, 100, &a->folds);
-  case O_REPEATS: return cli_int(cmd, "--repeats", arg, 1, MAX_REPEATS, &a->repeats);
-  case O_FOLD: return cli_int(cmd, "--fold", arg, 1, 100, &a->only_fold);
-  case O_MERGE: a->merge = 1; return 0;
-  case O_SEED: {
-    long v;
-    if (cli_long(cmd, "--seed", arg, 0, LONG_MAX, &v)) return -1;
-    a->seed = (unsigned long)v;
-    return 0;
+  if (augment_parse(arg, value, err, sizeof err) == 0) return 0;
+  return fprintf(stderr, "genre %s: bad value '%s'\n", cmd, arg), -1;
+}
+
+/* Parses argv into a and r; 0, 1 after --help, or -1 after printing the problem
+ * (the usage follows either way). */
+static int parse_table(int argc, char **argv, experiment_args_t *a, raw_options_t *r) {
+  const cli_option_t opts[] = {
+      OPT_STRING(0, "data", &a->data, "OUTDIR", "what genre extract wrote"),
+      OPT_STRING(0, "features", &a->features, "CSV", "a feature table alone (e.g. Kaggle's): ANN only"),
+      OPT_STRING('o', "output", &a->out, "DIR", "the report directory"),
+      OPT_STRING(0, "models", &a->models, "LIST", "ann,cnn,ensemble (default: all that the data allows)"),
+      OPT_STRING(0, "protocol", &r->protocol, "P",
+                 "grouped-kfold (default): stratified folds of tracks, a\n"
+                 "track's segments all in one fold; random-split: the seeds'\n"
+                 "80/20 split of segments, leaky (reported as such)"),
+      OPT_HELP("  --protocol split:DIR a published split: DIR/train.txt, valid.txt (optional) and\n"
+               "                       test.txt, one <genre>/<file> per line (data/splits/ has\n"
+               "                       GTZAN's fault-filtered one); trains on train (valid for\n"
+               "                       early stopping), reports on test"),
+      OPT_INT(0, "folds", &a->folds, 2, 100, "K", "folds (default 5)"),
+      OPT_INT(0, "repeats", &a->repeats, 1, MAX_REPEATS, "R", "R fold draws (R x K fits; means, std and 95% CIs over all)"),
+      OPT_INT(0, "fold", &a->only_fold, 1, 100, "K",
+              "run fold K alone (every model) into NAME.parts/fold-K.part: a\n"
+              "cluster job's share (e.g. a Slurm array of K tasks)"),
+      OPT_FLAG(0, "merge", &a->merge, 1, "the report from NAME.parts/ alone, as one process writes it"),
+      OPT_NUMBER(CLI_ULONG, 0, "seed", &a->seed, 0, 0, 0, "S", "a non-negative integer",
+                 "seeds the folds and every model (default 1)"),
+      OPT_CALL(0, "epochs", r, both_epochs, "N", "epochs of both models"),
+      OPT_INT(0, "ann-epochs", &r->ann_epochs, 1, 100000, "N", "the ANN's epochs"),
+      OPT_INT(0, "cnn-epochs", &r->cnn_epochs, 1, 100000, "N", "the CNN's epochs"),
+      OPT_STRING(0, "ann-arch", &r->ann_arch, "A", "the ANN's preset: default, seed or seed004"),
+      OPT_STRING(0, "cnn-arch", &r->cnn_arch, "A", "the CNN's preset: default, seed000 or seed002"),
+      OPT_INT(0, "cnn-batch", &r->cnn_batch, 1, 65536, "N", "the CNN's mini-batch (default 32; memory grows with it)"),
+      OPT_CALL(0, "augment", &r->augment, augment_list, "LIST", "the CNN's augmentations (default: its preset's)"),
+      OPT_INT(0, "members", &r->members, 1, 64, "N", "ANN ensemble size (default: its preset's)"),
+      OPT_INT(0, "threads", &a->threads, 1, 64, "T", "threads (default: all cores)"),
+      OPT_INT(0, "read-ahead", &r->read_ahead, 0, 256, "N",
+              "batches of spectrograms read from disk ahead of the CNN (default 4)"),
+      OPT_STRING(0, "save-models", &a->save_models, "DIR",
+                 "after the folds, train each model on all the data and save\n"
+                 "it as DIR/ann.model, DIR/cnn.model (for genre predict)"),
+      OPT_END()};
+  const cli_option_t *tables[] = {opts, NULL};
+  int help, first = cli_parse("experiment", argc, argv, tables, &help);
+  if (help) return fputs(about, stdout), cli_help(stdout, tables), 1;
+  if (first >= 0 && (!a->out || (!a->data == !a->features) || first < argc)) {
+    fprintf(stderr, "genre experiment: -o and one of --data / --features are required\n");
+    first = -1;
   }
-  case O_EPOCHS:
-    if (cli_int(cmd, "--epochs", arg, 1, 100000, &r->ann_epochs)) return -1;
-    r->cnn_epochs = r->ann_epochs;
-    return 0;
-  case O_AEPOCHS: return cli_int(cmd, "--ann-epochs", arg, 1, 100000, &r->ann_epochs);
-  case O_CEPOCHS: return cli_int(cmd, "--cnn-epochs", arg, 1, 100000, &r->cnn_epochs);
-  case O_CBATCH: return cli_int(cmd, "--cnn-batch", arg, 1, 65536, &r->cnn_batch);
-  case O_AARCH: r->ann_arch = arg; return 0;
-  case O_CARCH: r->cnn_arch = arg; return 0;
-  case O_AUGMENT:
-    if (augment_parse(arg, &r->augment, err, sizeof err) == 0) return 0;
-    return fprintf(stderr, "genre experiment: bad value '%s'\n", arg), -1;
-  case O_MEMBERS: return cli_int(cmd, "--members", arg, 1, 64, &r->members);
-  case O_THREADS: return cli_int(cmd, "--threads", arg, 1, 64, &a->threads);
-  case O_READ_AHEAD: return cli_int(cmd, "--read-ahead", arg, 0, 256, &r->read_ahead);
-  default: return -1;
-  }
+  if (first < 0) return fprintf(stderr, "\n%s", about), cli_help(stderr, tables), -1;
+  return 0;
 }
 
 /* --models LIST into a->want (the ensemble needs both models). 0, or -1. */
@@ -248,16 +238,16 @@ static int parse_models(experiment_args_t *a) {
 
 /* The presets and what the command line changes in them. 0, or -1. */
 static int apply_presets(experiment_args_t *a, const raw_options_t *r) {
-  if (ann_preset(r->ann_arch, &a->ao) || cnn_preset(r->cnn_arch, &a->co))
+  if (ann_preset(r->ann_arch, &a->ao.ann) || cnn_preset(r->cnn_arch, &a->co.cnn))
     return fprintf(stderr, "genre experiment: unknown preset '%s'\n",
-                   ann_preset(r->ann_arch, &a->ao) ? r->ann_arch : r->cnn_arch), -1;
-  if (r->ann_epochs) a->ao.train.epochs = r->ann_epochs;
-  if (r->cnn_epochs) a->co.train.epochs = r->cnn_epochs;
-  if (r->cnn_batch) a->co.train.batch = r->cnn_batch;
-  if (r->members) a->ao.members = r->members;
-  if (r->augment >= 0) a->co.augment = r->augment;
-  if (r->read_ahead >= 0) a->co.read_ahead = r->read_ahead;
-  a->ao.train.seed = a->co.train.seed = a->seed;
+                   ann_preset(r->ann_arch, &a->ao.ann) ? r->ann_arch : r->cnn_arch), -1;
+  if (r->ann_epochs) a->ao.ann.train.epochs = r->ann_epochs;
+  if (r->cnn_epochs) a->co.cnn.train.epochs = r->cnn_epochs;
+  if (r->cnn_batch) a->co.cnn.train.batch = r->cnn_batch;
+  if (r->members) a->ao.ann.members = r->members;
+  if (r->augment >= 0) a->co.cnn.augment = r->augment;
+  if (r->read_ahead >= 0) a->co.cnn.read_ahead = r->read_ahead;
+  a->ao.ann.train.seed = a->co.cnn.train.seed = a->seed;
   return 0;
 }
 
@@ -266,27 +256,8 @@ static int experiment_parse_args(int argc, char **argv, experiment_args_t *a) {
   *a = (experiment_args_t){.folds = 5, .threads = cli_cores(), .seed = 1, .repeats = 1};
   raw_options_t r = {.protocol = "grouped-kfold", .ann_arch = "default", .cnn_arch = "default", .augment = -1,
                      .read_ahead = -1};
-  static const struct option opts[] = {
-      {"data", required_argument, 0, O_DATA},       {"features", required_argument, 0, O_FEATURES},
-      {"output", required_argument, 0, 'o'},        {"models", required_argument, 0, O_MODELS},
-      {"protocol", required_argument, 0, O_PROTOCOL}, {"folds", required_argument, 0, O_FOLDS},
-      {"seed", required_argument, 0, O_SEED},       {"epochs", required_argument, 0, O_EPOCHS},
-      {"ann-epochs", required_argument, 0, O_AEPOCHS}, {"cnn-epochs", required_argument, 0, O_CEPOCHS},
-      {"cnn-batch", required_argument, 0, O_CBATCH},
-      {"ann-arch", required_argument, 0, O_AARCH},  {"cnn-arch", required_argument, 0, O_CARCH},
-      {"augment", required_argument, 0, O_AUGMENT}, {"members", required_argument, 0, O_MEMBERS},
-      {"threads", required_argument, 0, O_THREADS}, {"save-models", required_argument, 0, O_SAVE},
-      {"repeats", required_argument, 0, O_REPEATS}, {"fold", required_argument, 0, O_FOLD},
-      {"merge", no_argument, 0, O_MERGE},           {"read-ahead", required_argument, 0, O_READ_AHEAD},
-      {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
-  optind = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-    if (c == 'h') return 1;
-    if (c == '?' || experiment_option(a, &r, c, optarg)) return -1;
-  }
-  if (!a->out || (!a->data == !a->features) || optind < argc)
-    return fprintf(stderr, "genre experiment: -o and one of --data / --features are required\n"), -1;
+  int rc = parse_table(argc, argv, a, &r);
+  if (rc) return rc;
   a->leaky = strcmp(r.protocol, "random-split") == 0;
   if (strncmp(r.protocol, "split:", 6) == 0 && r.protocol[6]) a->split_dir = r.protocol + 6;
   if (!a->leaky && !a->split_dir && strcmp(r.protocol, "grouped-kfold") != 0)
@@ -305,6 +276,7 @@ typedef struct experiment {
   experiment_args_t a;
   dataset_t table;
   mel_dataset_t mel;
+  kind_data_t view[2]; /* table and mel as the folds see them */
   rows_t rows;
   char *const *labels;
   int K;
@@ -337,6 +309,8 @@ static int load_data(experiment_t *e) {
   if (align(ann ? &e->table : NULL, a->want[M_CNN] ? &e->mel : NULL, &e->rows, err, sizeof err))
     return fprintf(stderr, "genre experiment: %s\n", err), -1;
   if (e->K < 2) return fprintf(stderr, "genre experiment: a single label: nothing to classify\n"), -1;
+  if (ann) e->view[M_ANN] = model_kind("ann")->view(&e->table);
+  if (a->want[M_CNN]) e->view[M_CNN] = model_kind("cnn")->view(&e->mel);
   if (ann && a->want[M_CNN] && (e->rows.n < e->table.n_rows || e->rows.n < e->mel.n_rows))
     fprintf(stderr, "genre experiment: %zu segments in both the table (%zu) and the spectrograms (%zu): using those\n",
             e->rows.n, e->table.n_rows, e->mel.n_rows);
@@ -416,24 +390,24 @@ static int split_select(experiment_t *e) {
 /* Cross-validation of each model on the same folds, then the ensemble: the
  * mean of both models' probabilities, per segment. 0, or -1. */
 /* The cross-validation setups of the models (the ensemble's scores only). */
-static void make_setups(experiment_t *e, unsigned long seed, cv_setup_t *setup, fold_ann_t *actx, fold_cnn_t *cctx) {
+static void make_setups(experiment_t *e, unsigned long seed, cv_setup_t *setup, fold_model_t *ctx) {
   experiment_args_t *a = &e->a;
   rows_t *rows = &e->rows;
   cv_setup_t base = {.y = rows->y, .group = rows->unit, .track = rows->track, .n_rows = rows->n, .n_groups = e->units,
                      .K = e->K, .folds = e->k_folds, .seed = seed, .fold_of_track = e->fold_of_unit,
                      .run_folds = a->leaky || a->split_dir ? 1 : 0, .monitor_test = 1, .val_group = e->val_unit,
                      .only_fold = a->only_fold};
-  *actx = (fold_ann_t){&e->table, &a->ao, rows->ann_row};
-  *cctx = (fold_cnn_t){&e->mel, &a->co, rows->mel_row};
-  a->ao.train.seed = a->co.train.seed = seed;
+  ctx[M_ANN] = (fold_model_t){model_kind("ann"), &e->view[M_ANN], &a->ao, rows->ann_row};
+  ctx[M_CNN] = (fold_model_t){model_kind("cnn"), &e->view[M_CNN], &a->co, rows->mel_row};
+  a->ao.ann.train.seed = a->co.cnn.train.seed = seed;
   for (int m = 0; m < M_COUNT; m++) setup[m] = base;
   /* under a launcher every fold's batches are shared by the processes, which
    * must then take the folds in the same order: one at a time */
-  setup[M_ANN].val_fraction = a->ao.val_fraction, setup[M_ANN].threads = dist_size() > 1 ? 1 : a->threads;
-  setup[M_ANN].max_epochs = a->ao.train.epochs, setup[M_ANN].fn = fold_ann, setup[M_ANN].ctx = actx;
-  a->co.threads = a->threads; /* the CNN's folds one at a time, each batch split across threads */
-  setup[M_CNN].val_fraction = a->co.val_fraction, setup[M_CNN].threads = 1;
-  setup[M_CNN].max_epochs = a->co.train.epochs, setup[M_CNN].fn = fold_cnn, setup[M_CNN].ctx = cctx;
+  setup[M_ANN].val_fraction = a->ao.ann.val_fraction, setup[M_ANN].threads = dist_size() > 1 ? 1 : a->threads;
+  setup[M_ANN].max_epochs = a->ao.ann.train.epochs, setup[M_ANN].fn = fold_model, setup[M_ANN].ctx = &ctx[M_ANN];
+  a->co.cnn.threads = a->threads; /* the CNN's folds one at a time, each batch split across threads */
+  setup[M_CNN].val_fraction = a->co.cnn.val_fraction, setup[M_CNN].threads = 1;
+  setup[M_CNN].max_epochs = a->co.cnn.train.epochs, setup[M_CNN].fn = fold_model, setup[M_CNN].ctx = &ctx[M_CNN];
   setup[M_ENS].max_epochs = 1;
 }
 
@@ -455,10 +429,9 @@ static int run_folds(experiment_t *e, int repeat, unsigned long seed) {
   experiment_args_t *a = &e->a;
   cv_result_t *res = e->runs[repeat];
   char err[4500];
-  fold_ann_t actx;
-  fold_cnn_t cctx;
+  fold_model_t ctx[2];
   cv_setup_t setup[M_COUNT];
-  make_setups(e, seed, setup, &actx, &cctx);
+  make_setups(e, seed, setup, ctx);
   for (int m = M_ANN; m <= M_CNN; m++) {
     if (!a->want[m]) continue;
     fprintf(stderr, "genre experiment: %s, %s%s...\n", model_key[m], a->split_dir ? "the published split" : a->leaky ?
@@ -494,7 +467,7 @@ static int run_repeats(experiment_t *e) {
     unsigned long seed = e->a.seed + 0x9E3779B9ul * (unsigned long)r;
     if (assign_folds(e, seed) || run_folds(e, r, seed)) return -1;
   }
-  e->a.ao.train.seed = e->a.co.train.seed = e->a.seed;
+  e->a.ao.ann.train.seed = e->a.co.cnn.train.seed = e->a.seed;
   return merge_repeats(e);
 }
 
@@ -522,10 +495,9 @@ static int run_fold_job(experiment_t *e) {
 static int merge_folds(experiment_t *e) {
   char path[4400], err[4500];
   if (assign_folds(e, e->a.seed)) return -1;
-  fold_ann_t actx;
-  fold_cnn_t cctx;
+  fold_model_t ctx[2];
   cv_setup_t setup[M_COUNT];
-  make_setups(e, e->a.seed, setup, &actx, &cctx);
+  make_setups(e, e->a.seed, setup, ctx);
   cv_result_t *res = e->runs[0], *parts[2] = {NULL, NULL};
   int max_epochs[2] = {setup[M_ANN].max_epochs, setup[M_CNN].max_epochs}, missing = 0;
   for (int m = M_ANN; m <= M_CNN; m++) {
@@ -558,7 +530,7 @@ static int save_model(experiment_t *e, int m, char *err, size_t errlen) {
   rows_t *rows = &e->rows;
   size_t n = rows->n, n_train, n_val;
   size_t *all = malloc(n * sizeof *all), *train = malloc(n * sizeof *train), *val = malloc(n * sizeof *val);
-  int epochs = m == M_ANN ? e->a.ao.train.epochs : e->a.co.train.epochs, rc = -1;
+  int epochs = m == M_ANN ? e->a.ao.ann.train.epochs : e->a.co.cnn.train.epochs, rc = -1;
   epoch_log_t *log = calloc((size_t)epochs, sizeof *log);
   model_t model;
   if (!all || !train || !val || !log) {
@@ -568,12 +540,12 @@ static int save_model(experiment_t *e, int m, char *err, size_t errlen) {
   for (size_t i = 0; i < n; i++) all[i] = m == M_ANN ? rows->ann_row[i] : rows->mel_row[i];
   const int *group = m == M_ANN ? e->table.group : e->mel.group, *y = m == M_ANN ? e->table.y : e->mel.y;
   size_t groups = m == M_ANN ? e->table.n_groups : e->mel.n_groups;
-  double fraction = m == M_ANN ? e->a.ao.val_fraction : e->a.co.val_fraction;
+  double fraction = m == M_ANN ? e->a.ao.ann.val_fraction : e->a.co.cnn.val_fraction;
   split_validation(all, n, group, y, groups, fraction, e->a.seed, train, &n_train, val, &n_val);
   snprintf(e->saved[m], sizeof e->saved[m], "%s/%s.model", e->a.save_models, model_key[m]);
   fprintf(stderr, "genre experiment: training the %s on all %zu segments -> %s\n", model_key[m], n, e->saved[m]);
-  int fit = m == M_ANN ? ann_fit(&e->table, train, n_train, val, n_val, &e->a.ao, &model, log, NULL, err, errlen)
-                       : cnn_fit(&e->mel, train, n_train, val, n_val, &e->a.co, &model, log, NULL, err, errlen);
+  int fit = model_kind(model_key[m])->fit(&e->view[m], train, n_train, val, n_val, m == M_ANN ? &e->a.ao : &e->a.co,
+                                          &model, log, NULL, err, errlen);
   if (fit == 0) {
     rc = dist_leader() ? model_save(&model, e->saved[m], err, errlen) : 0;
     model_free(&model);
@@ -643,7 +615,7 @@ static int write_report(experiment_t *e, int argc, char **argv) {
   report_t rep = {.labels = e->labels, .K = e->K, .rows = rows->n, .tracks = rows->n_tracks, .names = rows->names,
                   .track_names = rows->tracks, .track = rows->track, .y = rows->y, .leaky = e->a.leaky,
                   .folds = e->k_folds, .seed = e->a.seed, .data = e->a.data ? e->a.data : e->a.features,
-                  .argc = argc, .argv = argv, .ann = &e->a.ao, .cnn = &e->a.co, .repeats = e->a.repeats,
+                  .argc = argc, .argv = argv, .ann = &e->a.ao.ann, .cnn = &e->a.co.cnn, .repeats = e->a.repeats,
                   .split_dir = e->a.split_dir, .split = e->split};
   for (int m = 0; m < M_COUNT; m++) rep.have[m] = e->have[m], rep.result[m] = e->have[m] ? &e->res[m] : NULL;
   for (int m = 0; m < 2; m++) rep.saved[m] = e->saved[m][0] ? e->saved[m] : NULL;
@@ -678,7 +650,7 @@ static void experiment_free(experiment_t *e) {
 int experiment_main(int argc, char **argv) {
   experiment_t e = {0};
   int parsed = experiment_parse_args(argc, argv, &e.a);
-  if (parsed) return parsed > 0 ? (fputs(usage, stdout), 0) : (fprintf(stderr, "\n%s", usage), 1);
+  if (parsed) return parsed > 0 ? 0 : 1;
   if (cli_args_only) return 0;
   if (dist_start("experiment")) return 1;
   if (openblas_set_num_threads) openblas_set_num_threads(1);

@@ -1,6 +1,5 @@
 /* genre predict: what genre is this recording? Files and folders as extract
  * takes them (predict_stream.c for standard input). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,7 @@
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
-static const char usage[] =
+static const char about[] =
     "usage: genre predict -m MODEL [-m MODEL]... [options] INPUT...\n"
     "       genre predict -m MODEL... --stream [--rate HZ] [--channels N] [--sample-format s16|f32] -\n"
     "\n"
@@ -29,81 +28,72 @@ static const char usage[] =
     "was trained on: 3-s segments (the CNN, an ANN on features_3_sec.csv) or the\n"
     "whole recording (an ANN on a 30-s table, Kaggle's included). A track's\n"
     "probabilities are the mean of its segments'.\n"
-    "\n"
-    "  -m, --model MODEL      a model file (repeat for an ensemble, up to 16)\n"
-    "  --segments             one row per 3-s segment (start, end in seconds)\n"
-    "  --format F             text (default on a terminal), csv (otherwise) or jsonl\n"
-    "  --top K                labels shown per row in the text view (default 3)\n"
-    "  -o, --output FILE      write the rows to FILE (atomically) instead of stdout\n"
-    "  --threads T            threads (default: all cores)\n"
-    "\n"
-    "  CSV columns: file,label,probability,p_<label>...; with --segments:\n"
-    "  file,segment,start,end,label,probability,p_<label>...; jsonl has the same keys.\n"
-    "\n"
-    "Streaming (--stream, INPUT is -): raw interleaved PCM on standard input (e.g.\n"
-    "arecord, sox or ffmpeg ... -f s16le -), resampled to 22050 Hz when needed. Every\n"
-    "hop, one line for the last window: time,label,probability,p_<label>...,\n"
-    "smooth_label,smooth_probability (time: end of the window, seconds of input;\n"
-    "smooth: the mean over the last --smooth windows). Silence (RMS under -60 dBFS)\n"
-    "is reported as the label 'silence', not as a genre.\n"
-    "  --rate HZ              input sample rate (default 22050; 1000 to 768000)\n"
-    "  --channels N           interleaved channels, averaged (default 1; up to 64)\n"
-    "  --sample-format F      s16 (little-endian, default) or f32 (little-endian float)\n"
-    "  --window S             seconds per decision, a multiple of 3 (default 3)\n"
-    "  --hop S                seconds between decisions (default 3; 0.1 to 60)\n"
-    "  --smooth N             windows in the smoothed decision (default 5)\n"
-    "\n"
-    "Exit status: 0 all inputs classified; 2 some failed (each is a line on stderr;\n"
-    "the others are classified); 1 a usage, model or output error.\n";
+    "\n";
 
-enum { O_SEGMENTS = 3000, O_FORMAT, O_TOP, O_THREADS, O_STREAM, O_RATE, O_CHANNELS, O_SAMPLE, O_WINDOW, O_HOP,
-       O_SMOOTH };
+static int add_model(const char *cmd, const char *arg, void *value) {
+  predict_args_t *a = value;
+  if (a->n_models == CLASSIFIER_MAX_MODELS)
+    return fprintf(stderr, "genre %s: at most %d models\n", cmd, CLASSIFIER_MAX_MODELS), -1;
+  a->models[a->n_models++] = (char *)arg;
+  return 0;
+}
 
-static int parse_option(predict_args_t *a, int c, const char *arg) {
-  static const char *const formats[] = {"text", "csv", "jsonl", NULL}, *const samples[] = {"s16", "f32", NULL};
-  const char *cmd = "predict";
-  switch (c) {
-  case 'm':
-    if (a->n_models == CLASSIFIER_MAX_MODELS)
-      return fprintf(stderr, "genre predict: at most %d models\n", CLASSIFIER_MAX_MODELS), -1;
-    a->models[a->n_models++] = (char *)arg;
-    return 0;
-  case 'o': a->output = arg; return 0;
-  case O_SEGMENTS: a->segments = 1; return 0;
-  case O_STREAM: a->stream = 1; return 0;
-  case O_FORMAT: return (a->format = cli_choice(cmd, "--format", arg, formats)) < 0 ? -1 : 0;
-  case O_SAMPLE: return (a->sample_format = cli_choice(cmd, "--sample-format", arg, samples)) < 0 ? -1 : 0;
-  case O_TOP: return cli_int(cmd, "--top", arg, 1, 1000, &a->top);
-  case O_THREADS: return cli_int(cmd, "--threads", arg, 1, 64, &a->threads);
-  case O_RATE: return cli_long(cmd, "--rate", arg, 1000, 768000, &a->rate);
-  case O_CHANNELS: return cli_int(cmd, "--channels", arg, 1, 64, &a->channels);
-  case O_WINDOW: return cli_double(cmd, "--window", arg, 3, 60, &a->window);
-  case O_HOP: return cli_double(cmd, "--hop", arg, 0.1, 60, &a->hop);
-  case O_SMOOTH: return cli_int(cmd, "--smooth", arg, 1, 1000, &a->smooth);
-  default: return -1;
-  }
+static int format_word(const char *cmd, const char *arg, void *value) {
+  static const char *const formats[] = {"text", "csv", "jsonl", NULL};
+  return (*(int *)value = cli_choice(cmd, "--format", arg, formats)) < 0 ? -1 : 0;
+}
+
+static int sample_word(const char *cmd, const char *arg, void *value) {
+  static const char *const samples[] = {"s16", "f32", NULL};
+  return (*(int *)value = cli_choice(cmd, "--sample-format", arg, samples)) < 0 ? -1 : 0;
+}
+
+/* The parse, and the help when a is NULL (out: where). Returns cli_parse's. */
+static int predict_table(int argc, char **argv, predict_args_t *a, int *help, FILE *out) {
+  predict_args_t scratch;
+  if (!a) a = &scratch;
+  const cli_option_t opts[] = {
+      OPT_CALL('m', "model", a, add_model, "MODEL", "a model file (repeat for an ensemble, up to 16)"),
+      OPT_FLAG(0, "segments", &a->segments, 1, "one row per 3-s segment (start, end in seconds)"),
+      OPT_CALL(0, "format", &a->format, format_word, "F", "text (default on a terminal), csv (otherwise) or jsonl"),
+      OPT_INT(0, "top", &a->top, 1, 1000, "K", "labels shown per row in the text view (default 3)"),
+      OPT_STRING('o', "output", &a->output, "FILE", "write the rows to FILE (atomically) instead of stdout"),
+      OPT_INT(0, "threads", &a->threads, 1, 64, "T", "threads (default: all cores)"),
+      OPT_HELP("\n"
+               "  CSV columns: file,label,probability,p_<label>...; with --segments:\n"
+               "  file,segment,start,end,label,probability,p_<label>...; jsonl has the same keys.\n"
+               "\n"
+               "Streaming (--stream, INPUT is -): raw interleaved PCM on standard input (e.g.\n"
+               "arecord, sox or ffmpeg ... -f s16le -), resampled to 22050 Hz when needed. Every\n"
+               "hop, one line for the last window: time,label,probability,p_<label>...,\n"
+               "smooth_label,smooth_probability (time: end of the window, seconds of input;\n"
+               "smooth: the mean over the last --smooth windows). Silence (RMS under -60 dBFS)\n"
+               "is reported as the label 'silence', not as a genre."),
+      OPT_FLAG(0, "stream", &a->stream, 1, "classify raw PCM from standard input (INPUT is -)"),
+      OPT_LONG(0, "rate", &a->rate, 1000, 768000, "HZ", "input sample rate (default 22050; 1000 to 768000)"),
+      OPT_INT(0, "channels", &a->channels, 1, 64, "N", "interleaved channels, averaged (default 1; up to 64)"),
+      OPT_CALL(0, "sample-format", &a->sample_format, sample_word, "F",
+               "s16 (little-endian, default) or f32 (little-endian float)"),
+      OPT_NUMBER(CLI_DOUBLE, 0, "window", &a->window, 3, 60, 0, "S", NULL, "seconds per decision, a multiple of 3 (default 3)"),
+      OPT_NUMBER(CLI_DOUBLE, 0, "hop", &a->hop, 0.1, 60, 0, "S", NULL, "seconds between decisions (default 3; 0.1 to 60)"),
+      OPT_INT(0, "smooth", &a->smooth, 1, 1000, "N", "windows in the smoothed decision (default 5)"),
+      OPT_HELP("\n"
+               "Exit status: 0 all inputs classified; 2 some failed (each is a line on stderr;\n"
+               "the others are classified); 1 a usage, model or output error."),
+      OPT_END()};
+  const cli_option_t *tables[] = {opts, NULL};
+  if (out) return fputs(about, out), cli_help(out, tables), 0;
+  return cli_parse("predict", argc, argv, tables, help);
 }
 
 int predict_parse_args(int argc, char **argv, predict_args_t *a) {
   memset(a, 0, sizeof *a);
   *a = (predict_args_t){.top = 3, .threads = cli_cores(), .rate = AUDIO_SR, .channels = 1, .window = 3, .hop = 3,
                         .smooth = 5, .format = isatty(STDOUT_FILENO) ? FORMAT_TEXT : FORMAT_CSV};
-  static const struct option opts[] = {
-      {"model", required_argument, 0, 'm'},       {"output", required_argument, 0, 'o'},
-      {"segments", no_argument, 0, O_SEGMENTS},   {"format", required_argument, 0, O_FORMAT},
-      {"top", required_argument, 0, O_TOP},       {"threads", required_argument, 0, O_THREADS},
-      {"stream", no_argument, 0, O_STREAM},       {"rate", required_argument, 0, O_RATE},
-      {"channels", required_argument, 0, O_CHANNELS}, {"sample-format", required_argument, 0, O_SAMPLE},
-      {"window", required_argument, 0, O_WINDOW}, {"hop", required_argument, 0, O_HOP},
-      {"smooth", required_argument, 0, O_SMOOTH}, {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
-  optind = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "m:o:h", opts, NULL)) != -1) {
-    if (c == 'h') return a->help = 1, 0;
-    if (c == '?' || parse_option(a, c, optarg)) return -1;
-  }
-  a->inputs = argv + optind, a->n_inputs = argc - optind;
+  int first = predict_table(argc, argv, a, &a->help, NULL);
+  if (a->help) return 0;
+  if (first < 0) return -1;
+  a->inputs = argv + first, a->n_inputs = argc - first;
   const char *why = !a->n_models                                   ? "-m MODEL is required"
                     : !a->n_inputs                                 ? "no INPUT given (- with --stream)"
                     : a->stream && (a->n_inputs != 1 || strcmp(a->inputs[0], "-") != 0) ? "--stream reads - (standard input) only"
@@ -308,8 +298,8 @@ static int load_models(const predict_args_t *a, classifier_t *c) {
 
 int predict_main(int argc, char **argv) {
   predict_args_t a;
-  if (predict_parse_args(argc, argv, &a)) return fprintf(stderr, "\n%s", usage), 1;
-  if (a.help) return fputs(usage, stdout), 0;
+  if (predict_parse_args(argc, argv, &a)) return fputs("\n", stderr), predict_table(0, NULL, NULL, NULL, stderr), 1;
+  if (a.help) return predict_table(0, NULL, NULL, NULL, stdout), 0;
   if (cli_args_only) return 0;
   if (openblas_set_num_threads) openblas_set_num_threads(1); /* our threads are the parallelism */
   classifier_t c;

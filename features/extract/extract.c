@@ -31,51 +31,6 @@
  * parallelism); weak, so another CBLAS would also link. */
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
-static const char usage[] =
-    "usage: genre extract -o OUTDIR [-j N] [--resume] [--no-progress] INPUT...\n"
-    "       genre extract -o OUTDIR --shard K/N|auto [-j N] [--resume] INPUT...\n"
-    "       genre extract -o OUTDIR --merge INPUT...\n"
-    "\n"
-    "Extracts GTZAN-style features from audio files (wav, aiff, au, flac, ogg, mp3),\n"
-    "decoded to 22050 Hz mono, with librosa 0.10.1's recipe.\n"
-    "INPUT is a file or a directory (searched recursively for audio files).\n"
-    "The label of a file is the name of the directory that holds it.\n"
-    "\n"
-    "Writes to OUTDIR:\n"
-    "  features_3_sec.csv   one row per full 3-s segment (<stem>.<k>.wav)\n"
-    "  features_30_sec.csv  one row per file, over the whole signal\n"
-    "  mel/<stem>.npy       log-mel spectrograms, float32 [segments, 128, 130]\n"
-    "                       (float16 with --mel-dtype f16)\n"
-    "  mel/index.csv        file,label,segments,source,path for every .npy\n"
-    "  errors.csv           every input that could not be processed, and why\n"
-    "  parts/<stem>.csv     one file's rows and spectrograms, written as soon as it is\n"
-    "  parts/<stem>.npy     done (mel/ and the tables are filled at the end): what\n"
-    "                       --resume reuses\n"
-    "\n"
-    "  -o, --output DIR   output directory (created if needed)\n"
-    "  -j, --jobs N       files processed in parallel (default: all cores);\n"
-    "                     the output is byte-identical for any N\n"
-    "      --resume       reuse the rows of files already done in OUTDIR/parts (same\n"
-    "                     file, size and modification time); the outputs are\n"
-    "                     identical to those of an uninterrupted run\n"
-    "      --no-progress  no progress bar on stderr\n"
-    "      --mel-dtype T  f32 (default) or f16: half the disk and reads for the CNN;\n"
-    "                     within 1/32 dB of f32 (np.load reads both)\n"
-    "      --shard K/N    process only shard K of N (a split of the inputs balanced by\n"
-    "                     file size) into OUTDIR/parts, leaving the tables to --merge;\n"
-    "                     --shard auto takes K and N from Open MPI, PMI, Slurm srun or a\n"
-    "                     Slurm job array. Shards may run at once on a shared OUTDIR\n"
-    "      --merge        assemble the tables, mel/ and errors.csv from the parts alone\n"
-    "                     (nothing is computed): byte for byte a one-process run's, or\n"
-    "                     exit 1 naming the inputs without a whole part\n"
-    "  -h, --help         this help\n"
-    "\n"
-    "Exit status: 0 every input processed; 2 some inputs failed (each is a line in\n"
-    "errors.csv and on stderr; the rest is written); 1 nothing usable, a usage\n"
-    "error, or an output that could not be written (previous outputs are kept);\n"
-    "130 / 143 interrupted by SIGINT / SIGTERM: the tables and mel/ are left as they\n"
-    "were, the files finished so far are in OUTDIR/parts and --resume continues.\n";
-
 typedef struct result {
   int ok, fatal, resumed;
   int other;   /* --shard: another shard's input */
@@ -403,59 +358,6 @@ static int lock_shard(const job_t *job, char *err, size_t errlen) {
   return fd;
 }
 
-int extract_parse_args(int argc, char **argv, extract_args_t *a) {
-  memset(a, 0, sizeof *a);
-  a->jobs = sysconf(_SC_NPROCESSORS_ONLN);
-  if (a->jobs < 1) a->jobs = 1;
-  a->show_progress = 1;
-  a->mel_elem = NPY_F32;
-  static const struct option opts[] = {{"output", required_argument, 0, 'o'},
-                                       {"jobs", required_argument, 0, 'j'},
-                                       {"resume", no_argument, 0, 'R'},
-                                       {"no-progress", no_argument, 0, 'P'},
-                                       {"shard", required_argument, 0, 'S'},
-                                       {"merge", no_argument, 0, 'M'},
-                                       {"mel-dtype", required_argument, 0, 'D'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
-  optind = 0; /* full reset of getopt's state: the parser may run more than once */
-  int c;
-  while ((c = getopt_long(argc, argv, "o:j:h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'o': a->outdir = optarg; break;
-    case 'j':
-      if (cli_long("extract", "-j", optarg, 1, 1024, &a->jobs)) return -1;
-      break;
-    case 'R': a->resume = 1; break;
-    case 'P': a->show_progress = 0; break;
-    case 'M': a->merge = 1; break;
-    case 'D': {
-      static const char *const dtypes[] = {"f32", "f16", NULL};
-      int k = cli_choice("extract", "--mel-dtype", optarg, dtypes);
-      if (k < 0) return -1;
-      a->mel_elem = k ? NPY_F16 : NPY_F32;
-      break;
-    }
-    case 'S': {
-      char err[300];
-      if (shard_parse(optarg, &a->shard, err, sizeof err)) return fprintf(stderr, "genre extract: %s\n", err), -1;
-      break;
-    }
-    case 'h': a->help = 1; return 0;
-    default: return -1;
-    }
-  }
-  if (!a->outdir || !*a->outdir || optind >= argc) {
-    fprintf(stderr, "genre extract: %s\n", !a->outdir || !*a->outdir ? "-o OUTDIR is required" : "no INPUT given");
-    return -1;
-  }
-  if (a->merge && (a->shard.n || a->resume))
-    return fprintf(stderr, "genre extract: --merge only assembles; it takes neither --shard nor --resume\n"), -1;
-  a->inputs = argv + optind;
-  a->n_inputs = argc - optind;
-  return 0;
-}
-
 /* OUTDIR, mel/ and parts/ made and locked, stale temporaries removed, the
  * tables opened with their headers. 0, or -1 after printing the problem. */
 static int open_outputs(job_t *job) {
@@ -575,14 +477,10 @@ static void job_free(job_t *job) {
   free(job->mine);
 }
 
-int extract_main(int argc, char **argv) {
-  extract_args_t a;
-  if (extract_parse_args(argc, argv, &a)) return fprintf(stderr, "\n%s", usage), 1;
-  if (a.help) return fputs(usage, stdout), 0;
-  if (cli_args_only) return 0;
-  job_t job = {.outdir = a.outdir, .resume = a.resume, .merge = a.merge, .shard = a.shard, .mel_elem = a.mel_elem, .lock = -1,
-               .shard_lock = -1, .prog.enabled = a.show_progress};
-  if (inputs_list(&job.inputs, a.inputs, a.n_inputs, 1, "extract")) return job_free(&job), 1;
+int extract_run(const extract_args_t *a) {
+  job_t job = {.outdir = a->outdir, .resume = a->resume, .merge = a->merge, .shard = a->shard, .mel_elem = a->mel_elem,
+               .lock = -1, .shard_lock = -1, .prog.enabled = a->show_progress};
+  if (inputs_list(&job.inputs, a->inputs, a->n_inputs, 1, "extract")) return job_free(&job), 1;
   job.results = calloc(job.inputs.n, sizeof *job.results);
   job.mine = job.shard.n ? calloc(job.inputs.n, 1) : NULL;
   if (!job.results || (job.shard.n && (!job.mine || shard_select(&job.inputs, &job.shard, job.mine)))) {
@@ -591,7 +489,7 @@ int extract_main(int argc, char **argv) {
   }
   if (open_outputs(&job)) return job_free(&job), 1;
 
-  int threads = a.jobs > (long)job.inputs.n ? (int)job.inputs.n : (int)a.jobs;
+  int threads = a->jobs > (long)job.inputs.n ? (int)job.inputs.n : (int)a->jobs;
   double t_start = now_seconds();
   int status = run_workers(&job, threads);
   double elapsed = now_seconds() - t_start;

@@ -1,0 +1,331 @@
+#include "model_kind.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "augment.h"
+#include "dist.h"
+
+/* " on N processes" under a launcher that started several */
+static const char *processes(void) {
+  static char buf[40];
+  if (dist_size() == 1) return "";
+  snprintf(buf, sizeof buf, " on %d processes", dist_size());
+  return buf;
+}
+
+static int bad(const char *cmd, const char *what, const char *arg) {
+  fprintf(stderr, "genre %s: %s, not '%s'\n", cmd, what, arg);
+  return -1;
+}
+
+/* --- the ANN on a feature table --------------------------------------------- */
+
+static int ann_arch(const char *cmd, const char *arg, void *o) {
+  return ann_preset(arg, o) ? bad(cmd, "--arch wants default, seed or seed004", arg) : 0;
+}
+
+static int ann_hidden(const char *cmd, const char *arg, void *value) {
+  ann_opts_t *o = value;
+  o->n_hidden = 0;
+  for (const char *p = arg; *p;) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p || v < 1 || v > 65536 || o->n_hidden == 16 || (*end && *end != ','))
+      return bad(cmd, "--hidden wants sizes like 512,256,128", arg);
+    o->hidden[o->n_hidden++] = (int)v;
+    p = *end == ',' ? end + 1 : end;
+  }
+  return 0;
+}
+
+static const cli_option_t *ann_options(kind_opts_t *ko) {
+  ann_opts_t *o = &ko->ann;
+  static cli_option_t t[6];
+  const cli_option_t opts[] = {
+      OPT_INT(0, "members", &o->members, 1, 64, "N", "ensemble of N networks (probabilities averaged)"),
+      OPT_CALL(0, "hidden", o, ann_hidden, "LIST", "hidden layer sizes, e.g. 512,256,128"),
+      OPT_NUMBER(CLI_FLOAT, 0, "dropout", &o->dropout, 0, 1, CLI_OPEN_HI, "P", "0 <= P < 1",
+                 "dropout after each hidden layer"),
+      OPT_FLAG(0, "batchnorm", &o->batchnorm, 1, "batch normalisation before each hidden ReLU"), OPT_END()};
+  memcpy(t, opts, sizeof opts);
+  return t;
+}
+
+static kind_common_t ann_common(kind_opts_t *o) {
+  return (kind_common_t){o->ann.arch, &o->ann.train, &o->ann.val_fraction, NULL};
+}
+
+static kind_data_t ann_view(void *data) {
+  dataset_t *d = data;
+  return (kind_data_t){d, d->y, d->group, d->n_rows, d->n_groups, d->n_classes, d->segmented, d->labels};
+}
+
+static int ann_load(const char *path, kind_data_t *k, char *err, size_t errlen) {
+  dataset_t *d = calloc(1, sizeof *d);
+  if (!d) return snprintf(err, errlen, "out of memory"), -1;
+  if (dataset_load(path, NULL, 0, NULL, 0, d, err, errlen)) return free(d), -1;
+  *k = ann_view(d);
+  return 0;
+}
+
+static void ann_free(kind_data_t *k) {
+  if (k->d) dataset_free(k->d);
+  free(k->d);
+  k->d = NULL;
+}
+
+static int ann_fit_kind(const kind_data_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
+                        const kind_opts_t *o, model_t *m, epoch_log_t *log, int *epochs, char *err, size_t errlen) {
+  return ann_fit(d->d, train, n_train, val, n_val, &o->ann, m, log, epochs, err, errlen);
+}
+
+static int ann_predict_kind(model_t *m, const kind_data_t *d, const size_t *rows, size_t n, const kind_opts_t *o,
+                            real *probs, char *err, size_t errlen) {
+  (void)o;
+  if (ann_predict(m, d->d, rows, n, probs)) return snprintf(err, errlen, "out of memory"), -1;
+  return 0;
+}
+
+static void ann_describe(const kind_data_t *k, const kind_opts_t *o, size_t n_train, size_t n_val) {
+  (void)o;
+  const dataset_t *d = k->d;
+  fprintf(stderr, "training on %zu rows (%zu tracks, %d labels, %zu features), validating on %zu rows\n", n_train,
+          d->n_groups, d->n_classes, d->n_features, n_val);
+}
+
+static void ann_trained(const kind_data_t *d, const model_t *m, const epoch_log_t *log, int epochs, size_t n_train,
+                        size_t n_val, double seconds, const char *out) {
+  (void)d, (void)n_train;
+  int best = 0;
+  for (int e = 1; e < epochs; e++)
+    if (log[e].val_loss < log[best].val_loss) best = e;
+  printf("trained %s (%zu parameters) for %d epochs in %.2f s%s; ", m->arch, m->net->n_params, epochs, seconds,
+         processes());
+  if (n_val)
+    printf("kept epoch %d: val_loss %.4f, val_acc %.4f -> %s\n", best + 1, log[best].val_loss, log[best].val_acc, out);
+  else /* nothing was held out: say what was measured */
+    printf("no validation rows, kept the last epoch: training loss %.4f, training accuracy %.4f -> %s\n",
+           log[epochs - 1].train_loss, log[epochs - 1].train_acc, out);
+}
+
+/* --- the CNN on log-mel spectrograms -------------------------------------- */
+
+static int cnn_arch(const char *cmd, const char *arg, void *o) {
+  return cnn_preset(arg, o) ? bad(cmd, "--arch wants default, seed000 or seed002", arg) : 0;
+}
+
+static int cnn_augment(const char *cmd, const char *arg, void *value) {
+  char err[300];
+  return augment_parse(arg, value, err, sizeof err) ? bad(cmd, err, arg) : 0;
+}
+
+static int cnn_init(const char *cmd, const char *arg, void *value) {
+  (void)cmd;
+  cnn_opts_t *o = value;
+  snprintf(o->init, sizeof o->init, "%s", arg);
+  return 0;
+}
+
+static int cnn_freeze(const char *cmd, const char *arg, void *value) {
+  if (strcmp(arg, "conv") != 0) return bad(cmd, "--freeze wants conv", arg);
+  *(int *)value = 1;
+  return 0;
+}
+
+static const cli_option_t *cnn_options(kind_opts_t *ko) {
+  cnn_opts_t *o = &ko->cnn;
+  static cli_option_t t[5];
+  const cli_option_t opts[] = {
+      OPT_CALL(0, "augment", &o->augment, cnn_augment, "LIST",
+               "loudness,noise,pitch,stretch,freqmask,timemask | all | none\n"
+               "(training only; default for --arch default: loudness,freqmask,timemask)"),
+      OPT_CALL(0, "init", o, cnn_init, "MODEL", "start from MODEL's convolutional layers (its classes may differ)"),
+      OPT_CALL(0, "freeze", &o->freeze_conv, cnn_freeze, "conv", "train only the layers after the convolutional stack"),
+      OPT_INT(0, "read-ahead", &o->read_ahead, 0, 256, "N",
+              "batches of spectrograms read from disk ahead of training (default 4; 0: none)"),
+      OPT_END()};
+  memcpy(t, opts, sizeof opts);
+  return t;
+}
+
+static kind_common_t cnn_common(kind_opts_t *o) {
+  return (kind_common_t){o->cnn.arch, &o->cnn.train, &o->cnn.val_fraction, &o->cnn.threads};
+}
+
+static kind_data_t cnn_view(void *data) {
+  mel_dataset_t *d = data;
+  return (kind_data_t){d, d->y, d->group, d->n_rows, d->n_groups, d->n_classes, 1, d->labels};
+}
+
+static int cnn_load(const char *path, kind_data_t *k, char *err, size_t errlen) {
+  mel_dataset_t *d = calloc(1, sizeof *d);
+  if (!d) return snprintf(err, errlen, "out of memory"), -1;
+  if (mel_dataset_load(path, NULL, 0, d, err, errlen)) return free(d), -1;
+  *k = cnn_view(d);
+  return 0;
+}
+
+static void cnn_free(kind_data_t *k) {
+  if (k->d) mel_dataset_free(k->d);
+  free(k->d);
+  k->d = NULL;
+}
+
+static int cnn_fit_kind(const kind_data_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
+                        const kind_opts_t *o, model_t *m, epoch_log_t *log, int *epochs, char *err, size_t errlen) {
+  return cnn_fit(d->d, train, n_train, val, n_val, &o->cnn, m, log, epochs, err, errlen);
+}
+
+static int cnn_predict_kind(model_t *m, const kind_data_t *d, const size_t *rows, size_t n, const kind_opts_t *o,
+                            real *probs, char *err, size_t errlen) {
+  return cnn_predict(m, d->d, rows, n, o->cnn.read_ahead, probs, err, errlen);
+}
+
+static void cnn_describe(const kind_data_t *d, const kind_opts_t *o, size_t n_train, size_t n_val) {
+  fprintf(stderr, "training %s on %zu spectrograms (%zu tracks, %d labels), validating on %zu\n", o->cnn.arch, n_train,
+          d->n_groups, d->n_classes, n_val);
+}
+
+static void cnn_trained(const kind_data_t *k, const model_t *m, const epoch_log_t *log, int epochs, size_t n_train,
+                        size_t n_val, double secs, const char *out) {
+  const mel_dataset_t *d = k->d;
+  printf("trained %s (%zu parameters) for %d epochs in %.1f s%s (%.0f spectrograms/s); last epoch: loss %.4f, acc %.4f",
+         m->arch, m->net->n_params, epochs, secs, processes(), (double)n_train * epochs / secs,
+         log[epochs - 1].train_loss, log[epochs - 1].train_acc);
+  if (n_val) printf(", val_acc %.4f", log[epochs - 1].val_acc);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  printf(" -> %s (peak RSS %.0f MB; spectrograms %.0f MB, streamed from disk)\n", out, ru.ru_maxrss / 1024.0,
+         d->n_rows * (double)d->bands * d->frames * sizeof(float) / 1e6);
+}
+
+/* --- the table --------------------------------------------------------------- */
+
+const model_kind_t model_kinds[] = {
+    {"ann", "ANN", "features", "CSV", "the table (ours or Kaggle's)", 10,
+     "Trains the dense network on a feature table in the Kaggle schema (ours or\n"
+     "Kaggle's): `label` is the class, `filename` and `length` are not features,\n"
+     "every other column is. Features are standardised with statistics of the\n"
+     "training rows, stored in the model. A share of the tracks (never rows of a\n"
+     "track on both sides) is held out to stop early and keep the best epoch.\n"
+     "Under mpirun or srun --mpi=pmix the processes share every batch (gradients\n"
+     "summed with MPI_Allreduce) and rank 0 writes MODEL.\n",
+     "Stratified K-fold cross-validation. When the rows are 3-s segments\n"
+     "(<stem>.<k>.wav) the folds are drawn over tracks, so no track has segments on\n"
+     "both sides, and accuracy per track (majority vote) is reported beside\n"
+     "accuracy per segment. Standardisation and early stopping use each fold's\n"
+     "training part only. Prints every fold and the mean +- std over folds.\n"
+     "--threads: folds trained at once.\n",
+     "preset: default (ours), seed (the seeds' 512-256-128, dropout 0.2) or\n"
+     "seed004 (seed 004's 1-D CNN over the feature vector)",
+     ann_arch, ann_common, ann_options, ann_load, ann_view, ann_free, ann_fit_kind,
+     ann_predict_kind, ann_describe, ann_trained},
+    {"cnn", "CNN", "mel", "OUTDIR", "what genre extract wrote (or its mel/ directory)", 5,
+     "Trains the CNN on the log-mel spectrograms of genre extract (OUTDIR/mel). Each\n"
+     "mel band is standardised with statistics of the training spectrograms, stored\n"
+     "in the model. Augmentations apply to training batches only. Under mpirun or\n"
+     "srun --mpi=pmix the processes share every batch (gradients summed with\n"
+     "MPI_Allreduce, batch norm synchronised) and rank 0 writes MODEL.\n",
+     "Stratified K-fold cross-validation of the CNN on the log-mel spectrograms of\n"
+     "genre extract (OUTDIR/mel/*.npy and index.csv). Folds are drawn over tracks:\n"
+     "a track's segments are never on both sides. Reports accuracy per segment and\n"
+     "per track (majority vote), mean +- std over folds. Standardisation and\n"
+     "early stopping use each fold's training part only.\n",
+     "default (ours: batch norm, global pooling, 99 k weights),\n"
+     "seed000 (5 x conv/pool/dropout, dense 64) or seed002 (2 convs, dense 128)",
+     cnn_arch, cnn_common, cnn_options, cnn_load, cnn_view, cnn_free, cnn_fit_kind,
+     cnn_predict_kind, cnn_describe, cnn_trained},
+};
+const int n_model_kinds = sizeof model_kinds / sizeof *model_kinds;
+
+const model_kind_t *model_kind(const char *name) {
+  for (int i = 0; i < n_model_kinds; i++)
+    if (strcmp(model_kinds[i].name, name) == 0) return &model_kinds[i];
+  return NULL;
+}
+
+/* --- the options every kind trains with ------------------------------------ */
+
+static int schedule(const char *cmd, const char *arg, void *value) {
+  int *cosine = value;
+  if (strcmp(arg, "cosine") == 0) *cosine = 1;
+  else if (strcmp(arg, "constant") == 0) *cosine = 0;
+  else return bad(cmd, "--schedule wants constant or cosine", arg);
+  return 0;
+}
+
+const cli_option_t *training_options(const model_kind_t *k, kind_opts_t *o, int *threads, int *verbose) {
+  static cli_option_t t[18];
+  kind_common_t c = k->common(o);
+  train_opts_t *tr = c.train;
+  cli_option_t arch = OPT_CALL(0, "arch", o, k->arch, "NAME", k->arch_help);
+  arch.flags = CLI_FIRST; /* the preset first, then what the command line changes in it */
+  const cli_option_t opts[] = {
+      arch,
+      OPT_NUMBER(CLI_FLOAT, 0, "mixup", &tr->mixup, 0, 10, 0, "A", "an alpha >= 0", "mixup with Beta(A, A) mixing (0: off)"),
+      OPT_NUMBER(CLI_FLOAT, 0, "label-smoothing", &tr->label_smoothing, 0, 1, CLI_OPEN_HI, "E", "0 <= E < 1",
+                 "smoothed targets (1-E) one-hot + E/K"),
+      OPT_CALL(0, "schedule", &tr->cosine, schedule, "S", "learning rate: constant or cosine"),
+      OPT_NUMBER(CLI_INT, 0, "epochs", &tr->epochs, 1, 100000, 0, "N", "a positive count",
+                 "most epochs"),
+      OPT_NUMBER(CLI_INT, 0, "patience", &tr->patience, 0, 1e9, 0, "N", "a count (0: never stop early)",
+                 "epochs without a better validation loss before stopping (0: never)"),
+      OPT_NUMBER(CLI_INT, 0, "batch", &tr->batch, 1, 65536, 0, "N", "a positive size", "mini-batch size (default 32)"),
+      OPT_NUMBER(CLI_DOUBLE, 0, "lr", &tr->adam.lr, 0, 10, CLI_OPEN_LO | CLI_OPEN_HI, "X", "a positive rate",
+                 "Adam learning rate (default 1e-3; betas 0.9/0.999, eps 1e-7)"),
+      OPT_NUMBER(CLI_DOUBLE, 0, "weight-decay", &tr->adam.weight_decay, 0, 1e300, 0, "X", "a non-negative value",
+                 "L2 penalty on the weights"),
+      OPT_NUMBER(CLI_ULONG, 0, "seed", &tr->seed, 0, 0, 0, "S", "a non-negative integer",
+                 "seeds every random choice (same seed, same numbers)"),
+      OPT_NUMBER(CLI_DOUBLE, 0, "val-fraction", c.val_fraction, 0, 0.9, CLI_OPEN_HI, "F", "0 <= F < 0.9",
+                 "tracks held out from training for early stopping (default 0.1)"),
+      OPT_NUMBER(CLI_INT, 0, "threads", threads, 1, 64, 0, "T", "1 to 64", "threads (default: all cores)"),
+      OPT_FLAG(0, "quiet", verbose, 0, "no per-epoch lines"),
+      OPT_FLAG(0, "verbose", verbose, 1, "one line per epoch"),
+      OPT_END()};
+  memcpy(t, opts, sizeof opts);
+  return t;
+}
+
+/* --- a fold of any kind -------------------------------------------------------- */
+
+/* rows translated into the dataset's numbering, in one allocation */
+static size_t *translate(const size_t *map, const size_t *const rows[3], const size_t n[3], size_t *out[3]) {
+  size_t total = n[0] + n[1] + n[2];
+  size_t *all = malloc((total ? total : 1) * sizeof *all);
+  if (!all) return NULL;
+  size_t at = 0;
+  for (int k = 0; k < 3; k++) {
+    out[k] = all + at;
+    for (size_t i = 0; i < n[k]; i++) out[k][i] = map ? map[rows[k][i]] : rows[k][i];
+    at += n[k];
+  }
+  return all;
+}
+
+int fold_model(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train, const size_t *val,
+               size_t n_val, const size_t *test, size_t n_test, int monitor, real *probs, epoch_log_t *log, int *epochs,
+               char *err, size_t errlen) {
+  const fold_model_t *c = ctx;
+  const size_t *const rows[3] = {train, val, test}, n[3] = {n_train, n_val, n_test};
+  size_t *r[3], *all = translate(c->map, rows, n, r);
+  if (!all) return snprintf(err, errlen, "out of memory"), -1;
+  kind_opts_t o = *c->o;
+  train_opts_t *t = c->kind->common(&o).train;
+  t->seed = seed;
+  if (monitor) t->monitor = r[2], t->n_monitor = n_test;
+  char tag[32];
+  snprintf(tag, sizeof tag, "fold %d", fold + 1);
+  t->tag = tag;
+  model_t m;
+  int rc = c->kind->fit(c->d, r[0], n_train, r[1], n_val, &o, &m, log, epochs, err, errlen);
+  if (!rc) {
+    rc = c->kind->predict(&m, c->d, r[2], n_test, &o, probs, err, errlen);
+    model_free(&m);
+  }
+  free(all);
+  return rc;
+}
