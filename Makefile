@@ -221,49 +221,10 @@ run: deps $(GENRE)
 report-screenshots: browser-deps
 	node tests/html/check_report.js results/latest results/report
 
-# Figures, not tests: extraction speed per track and with -j 1 / -j 2, peak RSS.
+# Figures, not tests (tests/bench.sh): extraction, training, prediction,
+# clusters and corpora larger than memory, with speed and peak RSS.
 bench: deps $(GENRE) $(BENCH_BIN) $(TEST_HELPERS)
-	@set -e; \
-	if [ -d $(SHARED)/data/gtzan_mini/genres_original ]; then corpus=$(SHARED)/data/gtzan_mini/genres_original; \
-	else echo "($(SHARED) not found: benchmarking a synthetic corpus instead of gtzan_mini)"; \
-	  $(GENRE) synth -o $(BUILD)/bench-corpus -n 5 -s 30 >/dev/null; corpus=$(BUILD)/bench-corpus/genres_original; fi; \
-	echo "== extraction ($$corpus)"; \
-	$(BUILD)/tests/bench_extract $$corpus; \
-	for j in 1 2; do \
-	  rm -rf $(BUILD)/bench-out; \
-	  printf "  -j $$j: "; $(GENRE) extract -o $(BUILD)/bench-out -j $$j --no-progress $$corpus; \
-	done; \
-	table=$(SHARED)/data/kaggle_features_30_sec.csv; \
-	[ -f $$table ] || table=$(BUILD)/bench-out/features_30_sec.csv; \
-	echo "== ANN: 10-fold cross-validation on $$table"; \
-	for m in "--members 2" "--members 1" "--arch seed004"; do \
-	  printf "  $$m: "; \
-	  $(GENRE) cv ann --features $$table --folds 10 $$m | grep -E '^accuracy [0-9.]+ [+]-|(threads?|processes)[)]' | tr '\n' ' '; echo; \
-	done; \
-	echo "== CNN"; \
-	OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$$($(GENRE) --blas-core 2>/dev/null)} $(BUILD)/tests/bench_cnn; \
-	echo "  genre train cnn, 1 epoch on $$corpus's log-mels ($$(ls $(BUILD)/bench-out/mel/*.npy | wc -l) tracks):"; \
-	for a in default seed000 seed002; do \
-	  printf "  $$a: "; $(GENRE) train cnn --arch $$a --mel $(BUILD)/bench-out -o $(BUILD)/bench-$$a.model --epochs 1 --val-fraction 0 --quiet; \
-	done; \
-	echo "== predict ($$corpus, $$(ls $(BUILD)/bench-out/mel/*.npy | wc -l) files)"; \
-	$(GENRE) train ann --features $(BUILD)/bench-out/features_3_sec.csv -o $(BUILD)/bench-ann.model --quiet >/dev/null; \
-	files=$$(ls $(BUILD)/bench-out/mel/*.npy | wc -l); \
-	for m in "-m $(BUILD)/bench-ann.model" "-m $(BUILD)/bench-ann.model -m $(BUILD)/bench-default.model"; do \
-	  for t in 1 2; do \
-	    t0=$$(date +%s.%N); $(GENRE) predict $$m --threads $$t $$corpus > /dev/null; t1=$$(date +%s.%N); \
-	    printf "  %-9s %d thread%s: %s files/s\n" "$$(echo $$m | grep -q default && echo ANN+CNN || echo ANN)" $$t \
-	      "$$( [ $$t = 1 ] || echo s)" "$$(awk "BEGIN { printf \"%.1f\", $$files / ($$t1 - $$t0) }")"; \
-	  done; \
-	done; \
-	echo "  stream, ANN+CNN, hop 3 s, 1 thread:"; \
-	$(BUILD)/tests/bench_stream $(GENRE) $$corpus -m $(BUILD)/bench-ann.model -m $(BUILD)/bench-default.model 2>&1 | sed 's/^stream:/  predict says:/'; \
-	echo "== long recordings ($$corpus looped)"; \
-	$(BUILD)/tests/bench_long $(GENRE) $$corpus $(BUILD)/bench-long; \
-	echo "== past one machine: Open MPI ranks against threads ($$corpus)"; \
-	tests/bench_cluster.sh $(GENRE) $$corpus $(BUILD)/bench-cluster $(BUILD)/tests/bench_mp3; \
-	echo "== corpora larger than memory (spectrograms streamed from disk)"; \
-	tests/bench_data.sh $(GENRE) $(BUILD)/tests $(BUILD)/bench-data $(BENCH_GB)
+	@GENRE=$(GENRE) BUILD=$(BUILD) SHARED=$(SHARED) BENCH_GB=$(BENCH_GB) tests/bench.sh
 
 # --- fuzzing (libFuzzer: Debian's clang and libclang-rt-dev) ---------------------
 # make fuzz FUZZ_SECONDS=N runs every target N seconds, two at a time, each from its
@@ -344,8 +305,13 @@ fuzz-seeds: $(BUILD)/tests/fuzz_seeds
 VALGRIND := valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
             --show-leak-kinds=definite --track-origins=no --quiet \
             --suppressions=$(CURDIR)/tests/fuzz/valgrind.supp
-VALGRIND_ORDER := test_parity test_robust test_predict test_long test_ann test_cnn test_experiment test_stats \
-                  test_names test_shard test_html test_fuzz test_extract test_features test_nn test_nn64 test_dsp
+# the longest first, then every other test binary, but those that launch
+# mpirun or Slurm (their daemons are not ours to trace) and test_stream (its
+# memory cgroups bound the very allocations memcheck inflates)
+VALGRIND_FIRST := test_parity test_robust test_predict test_long test_ann test_cnn test_experiment
+VALGRIND_SKIP := test_mpi test_slurm test_stream
+VALGRIND_ORDER := $(VALGRIND_FIRST) \
+                  $(filter-out $(VALGRIND_FIRST) $(VALGRIND_SKIP),$(notdir $(TEST_BIN)))
 valgrind: deps $(GENRE) $(TEST_BIN)
 	@command -v valgrind >/dev/null || { echo "run:  sudo apt-get install -y valgrind"; exit 1; }
 	@mkdir -p $(BUILD)/valgrind; rm -f $(BUILD)/valgrind/*.log; \

@@ -193,150 +193,186 @@ static int chord(const int *scale, int root_midi, int deg, int notes, int *out) 
 /* ---------------------------------------------------------------------------
  * Styles. Each renders a whole track from its random draws. */
 
+/* What every style draws from: the track, its harmonic and drum buses, its
+ * length, key and brightness (drawn before the style's own draws). */
+typedef struct style {
+  track_t *t, H, D;
+  double *harm, secs, bright;
+  int key;
+} style_t;
+
+#define STYLE_LOCALS(c)                                                                                    \
+  track_t *t = (c)->t, *H = &(c)->H, *D = &(c)->D;                                                        \
+  double *harm = (c)->harm, secs = (c)->secs, bright = (c)->bright;                                       \
+  int key = (c)->key;                                                                                      \
+  (void)t, (void)H, (void)D, (void)harm, (void)secs, (void)bright, (void)key
+
+/* ambient: slow seventh-chord pads, no drums, long attacks, echo */
+static void ambient(style_t *c) {
+  STYLE_LOCALS(c);
+  double bar = 60.0 / uniform(t, 55, 80) * 4;
+  const int *sc = pick(t, 2) ? major_scale : minor_scale;
+  enum wave w = pick(t, 3) == 0 ? SINE : pick(t, 2) ? TRIANGLE : SAW;
+  for (double s = 0; s < secs; s += 2 * bar) {
+    int notes[4], deg = pick(t, 7);
+    chord(sc, key, deg, 4, notes);
+    for (int i = 0; i < 4; i++) tone(H, s, 2 * bar, midi_hz(notes[i]), 0.18, w, bright * 0.8, bar * 0.6, 4 * bar);
+  }
+  echo(harm, t->n, uniform(t, 0.3, 0.6), 0.45);
+  biquad(harm, t->n, 0, uniform(t, 900, 2500), 0.7);
+}
+
+/* techno: four-on-the-floor, off-beat hats, claps, 16th saw bass */
+static void techno(style_t *c) {
+  STYLE_LOCALS(c);
+  double beat = 60.0 / uniform(t, 122, 136);
+  double bass_hz = midi_hz(key - 12 + 12 * pick(t, 2));
+  enum wave bw = pick(t, 3) ? SAW : SQUARE;
+  for (double s = 0; s < secs; s += beat) {
+    int b = (int)(s / beat + 0.5);
+    drum(D, s, KICK, 0.9, uniform(t, 0.9, 1.1));
+    drum(D, s + beat / 2, pick(t, 4) ? OPEN_HAT : HAT, 0.25, 1);
+    if (b % 2) drum(D, s, CLAP, 0.4, 1);
+    for (int k = 0; k < 4; k++)
+      if (pick(t, 4)) tone(H, s + k * beat / 4, beat / 5, bass_hz * (k == 2 && pick(t, 3) == 0 ? 1.5 : 1), 0.3, bw, bright, 0.003, 0.08);
+  }
+  biquad(harm, t->n, 0, uniform(t, 500, 2000), 2.0);
+}
+
+/* chiptune: square arpeggios in 16ths, triangle bass, noise hats */
+static void chiptune(style_t *c) {
+  STYLE_LOCALS(c);
+  double beat = 60.0 / uniform(t, 140, 180);
+  const int *sc = pick(t, 2) ? major_scale : minor_scale;
+  int prog[4] = {0, pick(t, 2) ? 5 : 3, 4, pick(t, 2) ? 0 : 5};
+  for (double s = 0; s < secs; s += 4 * beat) {
+    int bar = (int)(s / (4 * beat) + 0.5), notes[3];
+    chord(sc, key + 12, prog[bar % 4], 3, notes);
+    for (int k = 0; k < 16; k++) {
+      double at = s + k * beat / 4;
+      tone(H, at, beat / 4.5, midi_hz(notes[k % 3] + 12 * (k / 8 % 2)), 0.16, SQUARE, 1.0, 0.001, 0.2);
+      if (k % 4 == 0) tone(H, at, beat * 0.9, midi_hz(notes[0] - 24), 0.3, TRIANGLE, 1.0, 0.001, 0.5);
+      if (k % 2 == 0) drum(D, at, HAT, 0.15, 1);
+      if (k % 8 == 4) drum(D, at, SNARE, 0.3, 1.2);
+    }
+  }
+}
+
+/* chorale: organ block chords, one per beat, major key, no drums */
+static void chorale(style_t *c) {
+  STYLE_LOCALS(c);
+  double beat = 60.0 / uniform(t, 55, 90);
+  for (double s = 0; s < secs; s += beat) {
+    int notes[4], deg = pick(t, 6);
+    chord(major_scale, key, deg, 3, notes);
+    notes[3] = notes[0] - 12;
+    for (int i = 0; i < 4; i++) tone(H, s, beat * 0.97, midi_hz(notes[i]), 0.16, ORGAN, bright, 0.03, 30.0);
+  }
+  biquad(harm, t->n, 0, uniform(t, 2500, 5000), 0.7);
+}
+
+/* dub: one-drop beat, off-beat skank chords, deep sine bass, echo */
+static void dub(style_t *c) {
+  STYLE_LOCALS(c);
+  double beat = 60.0 / uniform(t, 66, 86);
+  for (double s = 0; s < secs; s += 4 * beat) {
+    int notes[3], deg = pick(t, 2) ? 0 : 3;
+    chord(minor_scale, key + 12, deg, 3, notes);
+    drum(D, s + 2 * beat, KICK, 0.8, 0.8);
+    drum(D, s + 2 * beat, RIM, 0.35, 1);
+    for (int k = 0; k < 4; k++) {
+      drum(D, s + k * beat + beat / 2, HAT, 0.12, 1);
+      for (int i = 0; i < 3; i++) tone(H, s + k * beat + beat / 2, beat / 6, midi_hz(notes[i]), 0.12, SQUARE, bright, 0.002, 0.05);
+    }
+    tone(H, s, 1.5 * beat, midi_hz(key - 12 + minor_scale[deg]), 0.5, SINE, 1, 0.01, 1.0);
+    tone(H, s + 2.5 * beat, beat, midi_hz(key - 12 + minor_scale[(deg + 4) % 7]), 0.45, SINE, 1, 0.01, 1.0);
+  }
+  echo(harm, t->n, 0.75 * beat, 0.5);
+}
+
+/* noiserock: distorted saw power chords, rock beat, loud noise */
+static void noiserock(style_t *c) {
+  STYLE_LOCALS(c);
+  double beat = 60.0 / uniform(t, 100, 150);
+  for (double s = 0; s < secs; s += 2 * beat) {
+    int root = key - 12 + pentatonic[pick(t, 5)];
+    for (int k = 0; k < 4; k++) {
+      double at = s + k * beat / 2;
+      tone(H, at, beat / 2, midi_hz(root), 0.3, SAW, 1.0, 0.002, 1.0);
+      tone(H, at, beat / 2, midi_hz(root + 7), 0.25, SAW, 1.0, 0.002, 1.0);
+      drum(D, at, HAT, 0.25, 1);
+    }
+    drum(D, s, KICK, 0.8, 1.0);
+    drum(D, s + beat, SNARE, 0.7, 1.0);
+    if (pick(t, 2)) drum(D, s + 1.5 * beat, KICK, 0.6, 1.0);
+  }
+  drive(harm, t->n, uniform(t, 4, 12));
+}
+
+/* waltz: 3/4, bass on one, string chords on two and three */
+static void waltz(style_t *c) {
+  STYLE_LOCALS(c);
+  double beat = 60.0 / uniform(t, 80, 120);
+  int degs[4] = {0, 3, 4, 0};
+  for (double s = 0; s < secs; s += 3 * beat) {
+    int bar = (int)(s / (3 * beat) + 0.5), notes[3];
+    chord(major_scale, key + 12, degs[bar % 4] + (pick(t, 4) == 0), 3, notes);
+    tone(H, s, beat * 0.9, midi_hz(notes[0] - 24), 0.4, TRIANGLE, bright, 0.01, 0.6);
+    for (int k = 1; k < 3; k++)
+      for (int i = 0; i < 3; i++) tone(H, s + k * beat, beat * 0.8, midi_hz(notes[i]), 0.1, SAW, bright * 0.8, 0.06, 0.8);
+  }
+  biquad(harm, t->n, 0, uniform(t, 1500, 3500), 0.7);
+}
+
+/* drumline: snares, toms and kicks, syncopated, no harmony */
+static void drumline(style_t *c) {
+  STYLE_LOCALS(c);
+  double beat = 60.0 / uniform(t, 90, 130);
+  double tom_pitch[3] = {uniform(t, 0.8, 1.0), uniform(t, 1.1, 1.4), uniform(t, 1.5, 2.0)};
+  for (double s = 0; s < secs; s += beat / 4) {
+    int k = (int)(s / (beat / 4) + 0.5) % 16;
+    if (k % 4 == 0 || pick(t, 5) == 0) drum(D, s, SNARE, k % 4 ? 0.3 : 0.6, uniform(t, 0.9, 1.1));
+    if (k == 0 || k == 10) drum(D, s, KICK, 0.8, 1.0);
+    if (pick(t, 6) == 0) drum(D, s, TOM, 0.5, tom_pitch[pick(t, 3)]);
+  }
+}
+
+/* piano: plucked-string chords and a sparse melody, no drums */
+static void piano(style_t *c) {
+  STYLE_LOCALS(c);
+  double beat = 60.0 / uniform(t, 60, 100);
+  const int *sc = pick(t, 2) ? major_scale : minor_scale;
+  for (double s = 0; s < secs; s += 2 * beat) {
+    int notes[3];
+    chord(sc, key, pick(t, 7), 3, notes);
+    for (int i = 0; i < 3; i++) pluck(H, s + 0.01 * i, 2 * beat + 0.5, midi_hz(notes[i]), 0.25, 0.996);
+    if (pick(t, 3)) pluck(H, s + beat * (pick(t, 2) ? 1.0 : 0.5), beat + 0.5,
+                          midi_hz(key + 12 + sc[pick(t, 7)]), 0.3, 0.995);
+  }
+}
+
+/* gamelan: FM bells on a pentatonic scale, gong every 8 beats */
+static void gamelan(style_t *c) {
+  STYLE_LOCALS(c);
+  double beat = 60.0 / uniform(t, 70, 110);
+  double ratio = uniform(t, 1.35, 1.45);
+  for (double s = 0; s < secs; s += beat / 2) {
+    int k = (int)(s / (beat / 2) + 0.5);
+    bell(H, s, beat * 1.5, midi_hz(key + 24 + pentatonic[pick(t, 5)] + 12 * pick(t, 2)), 0.15, ratio);
+    if (k % 16 == 0) bell(H, s, 8 * beat, midi_hz(key - 12), 0.4, 1.07);
+    if (k % 4 == 2) bell(H, s, beat, midi_hz(key + 12 + pentatonic[pick(t, 5)]), 0.12, 2.76);
+  }
+}
+
+static void (*const styles[SYNTH_GENRES])(style_t *) = {ambient, techno, chiptune, chorale, dub,
+                                                           noiserock, waltz, drumline, piano, gamelan};
+
 static void render_style(int g, track_t *t, double *harm, double *drums) {
-  double secs = (double)t->n / SYNTH_SR;
-  track_t H = {harm, t->n, t->rng}, D = {drums, t->n, t->rng};
-  int key = 48 + pick(t, 12); /* C3 .. B3 */
-  double bright = uniform(t, 0.75, 1.0);
-  switch (g) {
-  case 0: { /* ambient: slow seventh-chord pads, no drums, long attacks, echo */
-    double bar = 60.0 / uniform(t, 55, 80) * 4;
-    const int *sc = pick(t, 2) ? major_scale : minor_scale;
-    enum wave w = pick(t, 3) == 0 ? SINE : pick(t, 2) ? TRIANGLE : SAW;
-    for (double s = 0; s < secs; s += 2 * bar) {
-      int notes[4], deg = pick(t, 7);
-      chord(sc, key, deg, 4, notes);
-      for (int i = 0; i < 4; i++) tone(&H, s, 2 * bar, midi_hz(notes[i]), 0.18, w, bright * 0.8, bar * 0.6, 4 * bar);
-    }
-    echo(harm, t->n, uniform(t, 0.3, 0.6), 0.45);
-    biquad(harm, t->n, 0, uniform(t, 900, 2500), 0.7);
-    break;
-  }
-  case 1: { /* techno: four-on-the-floor, off-beat hats, claps, 16th saw bass */
-    double beat = 60.0 / uniform(t, 122, 136);
-    double bass_hz = midi_hz(key - 12 + 12 * pick(t, 2));
-    enum wave bw = pick(t, 3) ? SAW : SQUARE;
-    for (double s = 0; s < secs; s += beat) {
-      int b = (int)(s / beat + 0.5);
-      drum(&D, s, KICK, 0.9, uniform(t, 0.9, 1.1));
-      drum(&D, s + beat / 2, pick(t, 4) ? OPEN_HAT : HAT, 0.25, 1);
-      if (b % 2) drum(&D, s, CLAP, 0.4, 1);
-      for (int k = 0; k < 4; k++)
-        if (pick(t, 4)) tone(&H, s + k * beat / 4, beat / 5, bass_hz * (k == 2 && pick(t, 3) == 0 ? 1.5 : 1), 0.3, bw, bright, 0.003, 0.08);
-    }
-    biquad(harm, t->n, 0, uniform(t, 500, 2000), 2.0);
-    break;
-  }
-  case 2: { /* chiptune: square arpeggios in 16ths, triangle bass, noise hats */
-    double beat = 60.0 / uniform(t, 140, 180);
-    const int *sc = pick(t, 2) ? major_scale : minor_scale;
-    int prog[4] = {0, pick(t, 2) ? 5 : 3, 4, pick(t, 2) ? 0 : 5};
-    for (double s = 0; s < secs; s += 4 * beat) {
-      int bar = (int)(s / (4 * beat) + 0.5), notes[3];
-      chord(sc, key + 12, prog[bar % 4], 3, notes);
-      for (int k = 0; k < 16; k++) {
-        double at = s + k * beat / 4;
-        tone(&H, at, beat / 4.5, midi_hz(notes[k % 3] + 12 * (k / 8 % 2)), 0.16, SQUARE, 1.0, 0.001, 0.2);
-        if (k % 4 == 0) tone(&H, at, beat * 0.9, midi_hz(notes[0] - 24), 0.3, TRIANGLE, 1.0, 0.001, 0.5);
-        if (k % 2 == 0) drum(&D, at, HAT, 0.15, 1);
-        if (k % 8 == 4) drum(&D, at, SNARE, 0.3, 1.2);
-      }
-    }
-    break;
-  }
-  case 3: { /* chorale: organ block chords, one per beat, major key, no drums */
-    double beat = 60.0 / uniform(t, 55, 90);
-    for (double s = 0; s < secs; s += beat) {
-      int notes[4], deg = pick(t, 6);
-      chord(major_scale, key, deg, 3, notes);
-      notes[3] = notes[0] - 12;
-      for (int i = 0; i < 4; i++) tone(&H, s, beat * 0.97, midi_hz(notes[i]), 0.16, ORGAN, bright, 0.03, 30.0);
-    }
-    biquad(harm, t->n, 0, uniform(t, 2500, 5000), 0.7);
-    break;
-  }
-  case 4: { /* dub: one-drop beat, off-beat skank chords, deep sine bass, echo */
-    double beat = 60.0 / uniform(t, 66, 86);
-    for (double s = 0; s < secs; s += 4 * beat) {
-      int notes[3], deg = pick(t, 2) ? 0 : 3;
-      chord(minor_scale, key + 12, deg, 3, notes);
-      drum(&D, s + 2 * beat, KICK, 0.8, 0.8);
-      drum(&D, s + 2 * beat, RIM, 0.35, 1);
-      for (int k = 0; k < 4; k++) {
-        drum(&D, s + k * beat + beat / 2, HAT, 0.12, 1);
-        for (int i = 0; i < 3; i++) tone(&H, s + k * beat + beat / 2, beat / 6, midi_hz(notes[i]), 0.12, SQUARE, bright, 0.002, 0.05);
-      }
-      tone(&H, s, 1.5 * beat, midi_hz(key - 12 + minor_scale[deg]), 0.5, SINE, 1, 0.01, 1.0);
-      tone(&H, s + 2.5 * beat, beat, midi_hz(key - 12 + minor_scale[(deg + 4) % 7]), 0.45, SINE, 1, 0.01, 1.0);
-    }
-    echo(harm, t->n, 0.75 * beat, 0.5);
-    break;
-  }
-  case 5: { /* noiserock: distorted saw power chords, rock beat, loud noise */
-    double beat = 60.0 / uniform(t, 100, 150);
-    for (double s = 0; s < secs; s += 2 * beat) {
-      int root = key - 12 + pentatonic[pick(t, 5)];
-      for (int k = 0; k < 4; k++) {
-        double at = s + k * beat / 2;
-        tone(&H, at, beat / 2, midi_hz(root), 0.3, SAW, 1.0, 0.002, 1.0);
-        tone(&H, at, beat / 2, midi_hz(root + 7), 0.25, SAW, 1.0, 0.002, 1.0);
-        drum(&D, at, HAT, 0.25, 1);
-      }
-      drum(&D, s, KICK, 0.8, 1.0);
-      drum(&D, s + beat, SNARE, 0.7, 1.0);
-      if (pick(t, 2)) drum(&D, s + 1.5 * beat, KICK, 0.6, 1.0);
-    }
-    drive(harm, t->n, uniform(t, 4, 12));
-    break;
-  }
-  case 6: { /* waltz: 3/4, bass on one, string chords on two and three */
-    double beat = 60.0 / uniform(t, 80, 120);
-    int degs[4] = {0, 3, 4, 0};
-    for (double s = 0; s < secs; s += 3 * beat) {
-      int bar = (int)(s / (3 * beat) + 0.5), notes[3];
-      chord(major_scale, key + 12, degs[bar % 4] + (pick(t, 4) == 0), 3, notes);
-      tone(&H, s, beat * 0.9, midi_hz(notes[0] - 24), 0.4, TRIANGLE, bright, 0.01, 0.6);
-      for (int k = 1; k < 3; k++)
-        for (int i = 0; i < 3; i++) tone(&H, s + k * beat, beat * 0.8, midi_hz(notes[i]), 0.1, SAW, bright * 0.8, 0.06, 0.8);
-    }
-    biquad(harm, t->n, 0, uniform(t, 1500, 3500), 0.7);
-    break;
-  }
-  case 7: { /* drumline: snares, toms and kicks, syncopated, no harmony */
-    double beat = 60.0 / uniform(t, 90, 130);
-    double tom_pitch[3] = {uniform(t, 0.8, 1.0), uniform(t, 1.1, 1.4), uniform(t, 1.5, 2.0)};
-    for (double s = 0; s < secs; s += beat / 4) {
-      int k = (int)(s / (beat / 4) + 0.5) % 16;
-      if (k % 4 == 0 || pick(t, 5) == 0) drum(&D, s, SNARE, k % 4 ? 0.3 : 0.6, uniform(t, 0.9, 1.1));
-      if (k == 0 || k == 10) drum(&D, s, KICK, 0.8, 1.0);
-      if (pick(t, 6) == 0) drum(&D, s, TOM, 0.5, tom_pitch[pick(t, 3)]);
-    }
-    break;
-  }
-  case 8: { /* piano: plucked-string chords and a sparse melody, no drums */
-    double beat = 60.0 / uniform(t, 60, 100);
-    const int *sc = pick(t, 2) ? major_scale : minor_scale;
-    for (double s = 0; s < secs; s += 2 * beat) {
-      int notes[3];
-      chord(sc, key, pick(t, 7), 3, notes);
-      for (int i = 0; i < 3; i++) pluck(&H, s + 0.01 * i, 2 * beat + 0.5, midi_hz(notes[i]), 0.25, 0.996);
-      if (pick(t, 3)) pluck(&H, s + beat * (pick(t, 2) ? 1.0 : 0.5), beat + 0.5,
-                            midi_hz(key + 12 + sc[pick(t, 7)]), 0.3, 0.995);
-    }
-    break;
-  }
-  case 9: { /* gamelan: FM bells on a pentatonic scale, gong every 8 beats */
-    double beat = 60.0 / uniform(t, 70, 110);
-    double ratio = uniform(t, 1.35, 1.45);
-    for (double s = 0; s < secs; s += beat / 2) {
-      int k = (int)(s / (beat / 2) + 0.5);
-      bell(&H, s, beat * 1.5, midi_hz(key + 24 + pentatonic[pick(t, 5)] + 12 * pick(t, 2)), 0.15, ratio);
-      if (k % 16 == 0) bell(&H, s, 8 * beat, midi_hz(key - 12), 0.4, 1.07);
-      if (k % 4 == 2) bell(&H, s, beat, midi_hz(key + 12 + pentatonic[pick(t, 5)]), 0.12, 2.76);
-    }
-    break;
-  }
-  }
+  style_t c = {.t = t, .H = {harm, t->n, t->rng}, .D = {drums, t->n, t->rng}, .harm = harm,
+               .secs = (double)t->n / SYNTH_SR};
+  c.key = 48 + pick(t, 12); /* C3 .. B3 */
+  c.bright = uniform(t, 0.75, 1.0);
+  styles[g](&c);
 }
 
 /* noise floor SNR range per style, dB */

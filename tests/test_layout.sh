@@ -52,14 +52,15 @@ cycle=$(printf '%s' "$edges" | sed 's/\.[ch]\b//g' | awk '$1 != $2' | tsort 2>&1
 [ -z "$cycle" ] && ok || bad "a circle of includes: $(printf '%s' "$edges" | sed 's/\.[ch]\b//g' | awk '$1 != $2' | tsort 2>&1 >/dev/null | tr '\n' ' ')"
 
 # function lengths: a definition starts at column 0 with a name and '(' (no '=',
-# no ';') and ends at the first "}" alone at column 0
-lengths=$(for f in $(echo "$files" | grep '\.c$'); do
-  awk -v f="$f" '
-    start == 0 && /^[A-Za-z_].*\(/ && !/=/ && !/;[ \t]*$/ { start = NR; name = $0; next }
-    start && /^}[ \t]*$/ { n = NR - start + 1; sub(/\(.*/, "", name); sub(/.*[ *]/, "", name); print n, f ":" name; start = 0 }
-  ' "$f"
-done | sort -rn)
-over100=$(echo "$lengths" | awk '$1 > 100')
+# no ';') and ends at the first "}" alone at column 0. None over 100 lines (the
+# tests' included), at most 10 of the program's over 60
+FUNCTIONS='
+  start == 0 && /^[A-Za-z_].*\(/ && !/=/ && !/;[ \t]*$/ { start = NR; name = $0; next }
+  start && /^}[ \t]*$/ { n = NR - start + 1; sub(/\(.*/, "", name); sub(/.*[ *]/, "", name); print n, f ":" name; start = 0 }'
+lengths=$(for f in $(echo "$files" | grep '\.c$'); do awk -v f="$f" "$FUNCTIONS" "$f"; done | sort -rn)
+tests=$(find tests -maxdepth 2 -name '*.c' 2>/dev/null | sort)
+test_lengths=$(for f in $tests; do awk -v f="$f" "$FUNCTIONS" "$f"; done)
+over100=$(printf '%s\n%s\n' "$lengths" "$test_lengths" | awk '$1 > 100')
 over60=$(echo "$lengths" | awk '$1 > 60' | wc -l)
 [ -z "$over100" ] && ok || bad "functions over 100 lines: $(echo "$over100" | tr '\n' ';')"
 [ "$over60" -le 10 ] && ok || bad "$over60 functions over 60 lines (at most 10): $(echo "$lengths" | awk '$1 > 60' | tr '\n' ';')"

@@ -127,6 +127,71 @@ static void write_lying_wav(const char *from, const char *to) {
   write_bytes(to, buf, n);
 }
 
+/* Each invalid file: one line in errors.csv with its reason. */
+static void check_reasons(const char *errors) {
+  static const struct {
+    const char *file, *reason;
+  } bad[] = {{"empty.wav", "empty file"},
+             {"text.wav", "not a WAV"},
+             {"cutwav.wav", "libsndfile"},
+             {"cutflac.flac", "libsndfile"},
+             {"cutmp3.mp3", "corrupt header"}, /* without libsndfile's "(possibly a pipe?)" guess */
+             {"huge.flac", "over the 604800 s limit"},
+             {"nan.wav", "NaN or Inf sample at frame 44100"},
+             {"inf.wav", "NaN or Inf sample at frame 44100"},
+             {"loud.wav", "beyond the 1e+06"}};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char line[300];
+    snprintf(line, sizeof line, "robust/%s,", bad[i].file);
+    int listed = contains(errors, line);
+    snprintf(line, sizeof line, "%s", bad[i].reason);
+    FILE *f = fopen(errors, "r");
+    char text[8192];
+    int reason = 0;
+    while (f && fgets(text, sizeof text, f))
+      if (strstr(text, bad[i].file)) reason = strstr(text, line) != NULL;
+    if (f) fclose(f);
+    CHECK(listed && reason, "%s reported in errors.csv with '%s'", bad[i].file, bad[i].reason);
+  }
+}
+
+/* Each valid file processed correctly (t30: their 30-s table). */
+static void check_valid_decodes(const char *t30) {
+  CHECK(same_features(t30, "quad.wav", "afloat.wav"), "4 identical channels: the mono file's features, bitwise");
+  CHECK(same_features(t30, "aflac.flac", "a16.wav"), "FLAC (lossless): the 16-bit WAV's features, bitwise");
+  CHECK(same_features(t30, "wavnamed.mp3", "a16.wav") && same_features(t30, "flacnamed.wav", "a16.wav"),
+        "a file under the wrong extension is decoded by its content");
+  CHECK(same_features(t30, "lying.wav", "a16.wav"), "a WAV whose header claims 4 GB: its real 4 s, as librosa reads it");
+  CHECK(cell(t30, "r8k.wav", "length") == 88200 && cell(t30, "r96k.wav", "length") == 88200,
+        "8 kHz and 96 kHz resampled to 22050 Hz: 88200 samples (%g, %g)", cell(t30, "r8k.wav", "length"),
+        cell(t30, "r96k.wav", "length"));
+  /* the same signal through other encodings: the level and the pitch content
+   * survive all of them; the spectral shape all but 8-bit (its quantisation
+   * noise is -48 dB and white) and the lossy codecs (they drop the top) */
+  static const struct {
+    const char *file, *ref;
+    double tol;
+    int shape;
+  } near[] = {{"a24.wav", "afloat.wav", 1e-4, 1},  {"a16.wav", "afloat.wav", 3e-3, 1},
+              {"a8.wav", "afloat.wav", 1e-2, 0},   {"r96k.wav", "afloat.wav", 5e-3, 1},
+              {"r8k.wav", "a16.wav", 5e-3, 1},     {"avorbis.ogg", "a16.wav", 1e-2, 1},
+              {"amp3.mp3", "a16.wav", 1e-2, 1}};
+  static const char *columns[] = {"rms_mean", "chroma_stft_mean", "chroma10_mean", "chroma5_mean",
+                                  "spectral_centroid_mean", "rolloff_mean"};
+  for (size_t i = 0; i < sizeof near / sizeof *near; i++) {
+    double worst = 0;
+    const char *worst_col = "";
+    for (size_t c = 0; c < (near[i].shape ? 6u : 4u); c++) {
+      double e = rel(cell(t30, near[i].file, columns[c]), cell(t30, near[i].ref, columns[c]));
+      if (!(e <= worst)) worst = e, worst_col = columns[c];
+    }
+    CHECK(worst <= near[i].tol, "%s agrees with %s within %g (worst %s: %.2g)", near[i].file, near[i].ref,
+          near[i].tol, worst_col, worst);
+  }
+  double centroid = cell(t30, "a16.wav", "spectral_centroid_mean");
+  CHECK(centroid > 600 && centroid < 900, "spectral centroid of 440 + 1320 Hz partials: %g Hz", centroid);
+}
+
 static void test_audio_corpus(void) {
   const char *g = genre_bin();
   run("mkdir -p %s/mixed/robust %s/valid/robust", dir, dir);
@@ -165,30 +230,7 @@ static void test_audio_corpus(void) {
 
   /* each invalid file: one line in errors.csv with its reason */
   const char *errors = at("mixed-out/errors.csv");
-  static const struct {
-    const char *file, *reason;
-  } bad[] = {{"empty.wav", "empty file"},
-             {"text.wav", "not a WAV"},
-             {"cutwav.wav", "libsndfile"},
-             {"cutflac.flac", "libsndfile"},
-             {"cutmp3.mp3", "corrupt header"}, /* without libsndfile's "(possibly a pipe?)" guess */
-             {"huge.flac", "over the 604800 s limit"},
-             {"nan.wav", "NaN or Inf sample at frame 44100"},
-             {"inf.wav", "NaN or Inf sample at frame 44100"},
-             {"loud.wav", "beyond the 1e+06"}};
-  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-    char line[300];
-    snprintf(line, sizeof line, "robust/%s,", bad[i].file);
-    int listed = contains(errors, line);
-    snprintf(line, sizeof line, "%s", bad[i].reason);
-    FILE *f = fopen(errors, "r");
-    char text[8192];
-    int reason = 0;
-    while (f && fgets(text, sizeof text, f))
-      if (strstr(text, bad[i].file)) reason = strstr(text, line) != NULL;
-    if (f) fclose(f);
-    CHECK(listed && reason, "%s reported in errors.csv with '%s'", bad[i].file, bad[i].reason);
-  }
+  check_reasons(errors);
   CHECK(contains(at("mixed.log"), "cutflac.flac"), "failures named on stderr too");
   CHECK(!contains(errors, "possibly a pipe"), "libsndfile's guess of a pipe is not passed on for a regular file");
 
@@ -201,41 +243,7 @@ static void test_audio_corpus(void) {
             run("diff -r -x index.csv %s/mixed-out/mel %s/valid-out/mel > /dev/null", dir, dir) == 0,
         "tables and spectrograms of the valid files identical with and without the invalid ones");
 
-  /* each valid file processed correctly */
-  const char *t30 = at("valid-out/features_30_sec.csv");
-  CHECK(same_features(t30, "quad.wav", "afloat.wav"), "4 identical channels: the mono file's features, bitwise");
-  CHECK(same_features(t30, "aflac.flac", "a16.wav"), "FLAC (lossless): the 16-bit WAV's features, bitwise");
-  CHECK(same_features(t30, "wavnamed.mp3", "a16.wav") && same_features(t30, "flacnamed.wav", "a16.wav"),
-        "a file under the wrong extension is decoded by its content");
-  CHECK(same_features(t30, "lying.wav", "a16.wav"), "a WAV whose header claims 4 GB: its real 4 s, as librosa reads it");
-  CHECK(cell(t30, "r8k.wav", "length") == 88200 && cell(t30, "r96k.wav", "length") == 88200,
-        "8 kHz and 96 kHz resampled to 22050 Hz: 88200 samples (%g, %g)", cell(t30, "r8k.wav", "length"),
-        cell(t30, "r96k.wav", "length"));
-  /* the same signal through other encodings: the level and the pitch content
-   * survive all of them; the spectral shape all but 8-bit (its quantisation
-   * noise is -48 dB and white) and the lossy codecs (they drop the top) */
-  static const struct {
-    const char *file, *ref;
-    double tol;
-    int shape;
-  } near[] = {{"a24.wav", "afloat.wav", 1e-4, 1},  {"a16.wav", "afloat.wav", 3e-3, 1},
-              {"a8.wav", "afloat.wav", 1e-2, 0},   {"r96k.wav", "afloat.wav", 5e-3, 1},
-              {"r8k.wav", "a16.wav", 5e-3, 1},     {"avorbis.ogg", "a16.wav", 1e-2, 1},
-              {"amp3.mp3", "a16.wav", 1e-2, 1}};
-  static const char *columns[] = {"rms_mean", "chroma_stft_mean", "chroma10_mean", "chroma5_mean",
-                                  "spectral_centroid_mean", "rolloff_mean"};
-  for (size_t i = 0; i < sizeof near / sizeof *near; i++) {
-    double worst = 0;
-    const char *worst_col = "";
-    for (size_t c = 0; c < (near[i].shape ? 6u : 4u); c++) {
-      double e = rel(cell(t30, near[i].file, columns[c]), cell(t30, near[i].ref, columns[c]));
-      if (!(e <= worst)) worst = e, worst_col = columns[c];
-    }
-    CHECK(worst <= near[i].tol, "%s agrees with %s within %g (worst %s: %.2g)", near[i].file, near[i].ref,
-          near[i].tol, worst_col, worst);
-  }
-  double centroid = cell(t30, "a16.wav", "spectral_centroid_mean");
-  CHECK(centroid > 600 && centroid < 900, "spectral centroid of 440 + 1320 Hz partials: %g Hz", centroid);
+  check_valid_decodes(at("valid-out/features_30_sec.csv"));
 }
 
 /* Kaggle-schema CSVs as people edit them. */

@@ -95,6 +95,8 @@ int train_main(int argc, char **argv) {
   const model_kind_t *k = argc >= 2 ? model_kind(argv[1]) : NULL;
   if (k) return train_kind(k, argc - 1, argv + 1);
   FILE *f = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) ? stdout : stderr;
-  fprintf(f, "usage: genre train ann|cnn ...   (genre train ann --help, genre train cnn --help)\n");
+  fprintf(f, "usage: genre %s KIND ...   (KIND:", "train");
+  for (int i = 0; i < n_model_kinds; i++) fprintf(f, " %s", model_kinds[i].name);
+  fprintf(f, "; genre train KIND --help for its options)\n");
   return f == stdout ? 0 : 1;
 }
