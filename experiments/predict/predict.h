@@ -1,6 +1,7 @@
 /* genre predict: trained models applied to audio files, folders and live PCM
- * streams. predict_cmd.c parses the command and runs the files;
- * predict_stream.c reads standard input; predict_out.c writes the rows. */
+ * streams. experiments/commands/predict_cmd.c parses the command;
+ * predict_files.c runs the files, predict_stream.c standard input;
+ * predict_out.c writes the rows. */
 #ifndef GENRE_PREDICT_H
 #define GENRE_PREDICT_H
 
@@ -49,6 +50,9 @@ void out_header(predict_out_t *o, const field_t *lead, int n_lead, const field_t
 void out_row(predict_out_t *o, const field_t *lead, int n_lead, const double *p, const char *none_label,
              const field_t *trail, int n_trail);
 
+/* genre predict on files and folders: 0, 1 (nothing classified, an output
+ * error), 2 (some inputs failed: each is a line on stderr). */
+int predict_files(const predict_args_t *a, const classifier_t *c, predict_out_t *o);
 /* genre predict --stream: 0, 1 (usage, input or output error), 2 (some input unusable). */
 int predict_stream(const predict_args_t *a, classifier_t *c, predict_out_t *o);
 
