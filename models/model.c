@@ -11,7 +11,7 @@
 #include "outfile.h"
 
 #define MAGIC "GENRENN1"
-#define VERSION 2u
+#define VERSION 3u
 #define MAX_FILE ((long)1 << 31)
 #define MAX_NAMES 100000
 #define MAX_STR 4096
@@ -34,7 +34,7 @@ void strings_free(char **s, size_t n) {
 void model_free(model_t *m) {
   strings_free(m->labels, (size_t)m->n_classes);
   strings_free(m->feature_names, m->n_features);
-  free(m->shift), free(m->scale), free(m->members);
+  free(m->shift), free(m->scale), free(m->members), free(m->about);
   net_free(m->net);
   memset(m, 0, sizeof *m);
 }
@@ -104,6 +104,7 @@ int model_save(const model_t *m, const char *path, char *err, size_t errlen) {
   }
   put_str(w, m->arch);
   put_u32(w, (uint32_t)m->unit);
+  put_str(w, m->about ? m->about : "");
   put_u32(w, (uint32_t)m->n_scale);
   for (size_t i = 0; i < m->n_scale; i++) put_f32(w, m->shift[i]);
   for (size_t i = 0; i < m->n_scale; i++) put_f32(w, m->scale[i]);
@@ -212,7 +213,7 @@ static uint32_t read_envelope(reader_t *r, const char *path, char *err, size_t e
     return 0;
   }
   uint32_t version = get_u32(r);
-  if (version != VERSION && version != 1) {
+  if (version < 1 || version > VERSION) {
     snprintf(err, errlen, "%s: model format version %u, this build reads versions 1 to %u", path, version, VERSION);
     return 0;
   }
@@ -253,6 +254,7 @@ static int read_header(reader_t *r, model_t *m, uint32_t version, const char *pa
   free(arch);
   m->unit = version >= 2 ? (int)get_u32(r) : MODEL_UNIT_UNKNOWN;
   if (m->unit < MODEL_UNIT_UNKNOWN || m->unit > MODEL_UNIT_TRACK) r->bad = 1;
+  if (version >= 3 && !r->bad) m->about = get_str(r);
   return 0;
 }
 

@@ -1,12 +1,14 @@
 /* A trained model and its file.
  *
- * File format (little-endian, version 2; version 1 files, without `unit`, load too):
+ * File format (little-endian, version 3; versions 1 (without `unit`) and 2
+ * (without `about`) load too):
  *   "GENRENN1"                          magic, 8 bytes
  *   u32 version, u32 kind (1 ANN, 2 CNN)
  *   u32 in_c, in_h, in_w, n_classes, n_layers
  *   n_layers x {u32 kind, i32 size, i32 kernel, i32 stride, f32 rate, u32 pad}   the layer table
  *   str arch                            preset name
  *   u32 unit (1 3-s segments, 2 whole tracks)   what one input row was in training (version 2)
+ *   str about                           how it was trained, a JSON object (version 3; may be empty)
  *   u32 n_scale; f32 shift[n_scale], f32 scale[n_scale]   standardisation
  *   u32 n_features; str feature[n_features]               input columns (ANN)
  *   str label[n_classes]
@@ -44,6 +46,7 @@ typedef struct model {
   float *shift, *scale;   /* [n_scale] */
   net_t *net;             /* holds the member being evaluated */
   int n_members;
+  char *about;            /* how it was trained: a JSON object's text (data, protocol, figures), or NULL */
   real *members;          /* [n_members][n_params + n_state]; NULL for a single member,
                              whose parameters are the network's own */
 } model_t;

@@ -10,6 +10,7 @@ int experiment_main(int argc, char **argv); /* genre experiment */
 int predict_main(int argc, char **argv);    /* genre predict */
 int extract_main(int argc, char **argv);    /* genre extract */
 int synth_main(int argc, char **argv);      /* genre synth */
+int export_main(int argc, char **argv);     /* genre export */
 
 /* genre <command> [args]: runs the command argv[1] names, or prints help. */
 int genre_dispatch(int argc, char **argv);

@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""An independent reader of genre export's graphs (make test's test_onnx).
+
+onnx_check.py MODEL.onnx OUTDIR PREDICTIONS.csv [--runtime opencv|torch]
+
+Checks the graph with onnx.checker, then runs it in OpenCV's dnn module on
+what genre extract wrote in OUTDIR (feature rows in the card's column order,
+mel/<stem>.npy segments) and compares the probabilities with genre predict's
+(PREDICTIONS.csv: --segments --format csv, or one row per file for a
+whole-recording model). Prints one line: rows, worst |difference|, and the
+worst row. Exit 0 when it ran (the caller judges the figure), 1 on an error.
+"""
+import csv
+import json
+import os
+import sys
+
+import numpy as np
+
+
+def rows_of(path):
+    with open(path, newline="") as f:
+        r = csv.reader(f)
+        head = next(r)
+        return head, [row for row in r]
+
+
+def main():
+    onnx_path, outdir, pred_path = sys.argv[1:4]
+    import onnx
+    model = onnx.load(onnx_path)
+    onnx.checker.check_model(model, full_check=True)
+    card = json.load(open(onnx_path[:-5] + ".json"))
+    classes = card["classes"]
+    segment = card["unit"] == "3-s segment"
+    inputs = {i["name"]: i for i in card["inputs"]}
+
+    head, preds = rows_of(pred_path)
+    pcols = [head.index("p_" + c) for c in classes]
+    fcol = head.index("file")
+    scol = head.index("segment") if segment else None
+
+    feats = {}
+    if "features" in inputs:
+        table = os.path.join(outdir, "features_3_sec.csv" if segment else "features_30_sec.csv")
+        th, trows = rows_of(table)
+        cols = [th.index(c) for c in inputs["features"]["columns"]]
+        for row in trows:
+            feats[row[0]] = np.array([float(row[c]) for c in cols], dtype=np.float32)
+    mels = {}
+    if "logmel" in inputs:
+        _, irows = rows_of(os.path.join(outdir, "mel", "index.csv"))
+        for row in irows:
+            mels[row[3]] = os.path.join(outdir, "mel", row[0])
+
+    import cv2
+    net = cv2.dnn.readNetFromONNX(onnx_path)
+    worst, worst_row, n = 0.0, "", 0
+    for row in preds:
+        src = os.path.basename(row[fcol])
+        stem, ext = os.path.splitext(src)
+        blobs = {}
+        if "features" in inputs:
+            key = "%s.%s%s" % (stem, row[scol], ext) if segment else src
+            blobs["features"] = feats[key][None, :]
+        if "logmel" in inputs:
+            blobs["logmel"] = np.load(mels[src])[int(row[scol])][None, None, :, :].astype(np.float32)
+        for name, blob in blobs.items():
+            net.setInput(blob, name)
+        p = net.forward("probabilities")[0]
+        want = np.array([float(row[c]) for c in pcols])
+        d = float(np.max(np.abs(p - want)))
+        n += 1
+        if d > worst:
+            worst, worst_row = d, "%s segment %s" % (src, row[scol] if segment else "-")
+    print("%d rows, worst |difference| %.3g (%s)" % (n, worst, worst_row or "none"))
+
+
+if __name__ == "__main__":
+    main()
