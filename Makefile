@@ -6,7 +6,8 @@
 #   make bench   print speed and memory figures
 #   make deps    install the build's missing Debian packages (apt-get as root, else print the
 #                command): the libraries and Open MPI. make test-deps (run by make test): Chromium,
-#                npm and playwright-core, Slurm and munge, numpy: each test that needs one skips without it
+#                npm and playwright-core, Slurm and munge, numpy, python3-onnx/-opencv/-torch: each
+#                test that needs one skips without it
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds (clang; findings kept in tests/fuzz)
 #   make valgrind         the test suite's binaries under valgrind memcheck
 
@@ -83,7 +84,7 @@ ifeq ($(SAN),1)
   GENRE := $(BUILD)/genre
 endif
 
-.PHONY: all deps test-deps browser-deps cluster-deps python-deps report-screenshots run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
+.PHONY: all deps test-deps browser-deps cluster-deps python-deps onnx-deps report-screenshots run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
 .SECONDARY:
 
 all: deps $(GENRE)
@@ -120,7 +121,7 @@ deps:
 # What only the tests use, one after another (apt takes one lock): without
 # any of it, the tests that need it skip with a message.
 test-deps: deps
-	@$(MAKE) --no-print-directory browser-deps cluster-deps python-deps
+	@$(MAKE) --no-print-directory browser-deps cluster-deps python-deps onnx-deps
 
 # report.html's browser tests: Debian's Chromium and playwright-core (from npm,
 # no browser download) in tests/html/node_modules.
@@ -151,6 +152,13 @@ $(ONNX_PB).c $(ONNX_PB).h: $(ONNX_PROTO)
 
 $(ONNX_PB).o: $(ONNX_PB).c
 	$(CC) $(CFLAGS) -w -c $< -o $@
+
+# test_onnx's independent readers: onnx.checker, OpenCV's dnn, PyTorch (which
+# trains a CNN and exports it with torch.onnx.export), all Debian's.
+onnx-deps:
+	@if ! /usr/bin/python3 -c 'import onnx, cv2, torch' 2>/dev/null; then \
+	  $(call apt,python3-onnx python3-opencv python3-torch,test_onnx's independent readers,echo "test_onnx's Python checks will skip"); \
+	fi
 
 $(BUILD)/%.o: %.c | $(ONNX_PB).h
 	@mkdir -p $(dir $@)

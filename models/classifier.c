@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cnn.h"
+#include "model_onnx.h"
 #include "scaler.h"
 #include "schema.h"
 
@@ -56,22 +57,34 @@ labels:
   return -1;
 }
 
-int classifier_load(classifier_t *c, char *const *paths, int n_paths, int threads, char *err, size_t errlen) {
+/* Model i (of file path): mapped, threaded, counted. 0, or -1 with the reason. */
+static int add_model(classifier_t *c, int i, const char *path, int threads, char *err, size_t errlen) {
+  model_t *m = &c->model[i];
+  if (i == 0) c->K = m->n_classes, c->labels = m->labels;
+  if (map_model(c, i, path, err, errlen)) return -1;
+  if (m->kind == MODEL_CNN && threads > 1) net_set_threads(m->net, threads);
+  int segment = m->unit != MODEL_UNIT_TRACK;
+  c->segment_models += segment, c->track_models += !segment, c->mel_models += m->kind == MODEL_CNN;
+  return 0;
+}
+
+int classifier_load(classifier_t *c, char *const *paths, int n_paths, const char *labels, int threads, char *err,
+                    size_t errlen) {
   memset(c, 0, sizeof *c);
   if (n_paths < 1 || n_paths > CLASSIFIER_MAX_MODELS)
     return snprintf(err, errlen, "from 1 to %d models, not %d", CLASSIFIER_MAX_MODELS, n_paths), -1;
   size_t in_max = 1;
-  for (int i = 0; i < n_paths; i++) {
-    model_t *m = &c->model[i];
-    if (model_load(paths[i], BATCH, m, err, errlen)) return classifier_free(c), -1;
-    c->n_models++;
-    if (i == 0) c->K = m->n_classes, c->labels = m->labels;
-    if (map_model(c, i, paths[i], err, errlen)) return classifier_free(c), -1;
-    if (m->kind == MODEL_CNN && threads > 1) net_set_threads(m->net, threads);
-    int segment = m->unit != MODEL_UNIT_TRACK;
-    c->segment_models += segment, c->track_models += !segment, c->mel_models += m->kind == MODEL_CNN;
-    size_t in = (size_t)m->in_c * m->in_h * m->in_w;
-    if (in > in_max) in_max = in;
+  for (int p = 0; p < n_paths; p++) {
+    int got, first = c->n_models;
+    if (model_open(paths[p], labels, BATCH, &c->model[first], CLASSIFIER_MAX_MODELS - first, &got, err, errlen))
+      return classifier_free(c), -1;
+    c->n_models += got;
+    for (int i = first; i < c->n_models; i++) {
+      model_t *m = &c->model[i];
+      if (add_model(c, i, paths[p], threads, err, errlen)) return classifier_free(c), -1;
+      size_t in = (size_t)m->in_c * m->in_h * m->in_w;
+      if (in > in_max) in_max = in;
+    }
   }
   c->batch_cap = BATCH * in_max;
   c->probs_cap = BATCH * (size_t)c->K;

@@ -26,11 +26,13 @@ typedef struct classifier {
   size_t batch_cap, probs_cap;
 } classifier_t;
 
-/* Loads the model files (ANN or CNN, any mix with the same labels); a CNN's
- * batch work is split across `threads`. A version-1 ANN file, which does not
+/* Loads the model files (ANN or CNN, any mix with the same labels; an ONNX
+ * graph is one or several models, its classes named by its card or by
+ * `labels`, "L1,L2,..." or NULL: model_onnx.h); a CNN's batch work is split across `threads`. A version-1 ANN file, which does not
  * record its unit, is taken as a segment model (unit MODEL_UNIT_UNKNOWN in
  * c->model[i].unit tells the caller). 0, or -1 with the reason. */
-int classifier_load(classifier_t *c, char *const *paths, int n_paths, int threads, char *err, size_t errlen);
+int classifier_load(classifier_t *c, char *const *paths, int n_paths, const char *labels, int threads, char *err,
+                    size_t errlen);
 void classifier_free(classifier_t *c);
 
 /* rows[1 + segments][FEATURE_COUNT]: row 0 the whole recording, row 1 + s

@@ -34,7 +34,7 @@ static void node1(exporter_t *e, const char *op, const onnx_attr_t *attrs, int n
 /* [N, D] as [N, C, H, W] before a convolution or pooling */
 static void to_image(exporter_t *e, const layer_t *l) {
   if (e->rank == 4) return;
-  int64_t shape[4] = {-1, l->ic, l->ih, l->iw};
+  int64_t shape[4] = {0, l->ic, l->ih, l->iw}; /* 0: the batch as it is (OpenCV 4.6 misreads -1 here) */
   const char *in[2] = {e->x, onnx_tensor_i64(e->b, "shape", shape, 4)};
   e->x = onnx_node(e->b, "Reshape", in, 2, NULL, NULL, 0);
   e->rank = 4;

@@ -39,6 +39,8 @@ typedef struct onnx_hints {
   char **columns;        /* feature inputs: names of the columns, in order */
   int n_columns;
   const char *feature_input, *mel_input; /* the graph's input names, when a card says */
+  int64_t mel_shape[3];  /* the card's [C,H,W] of the log-mel input (0: not given) */
+  int64_t n_features;    /* the card's F of the feature input (0: not given) */
 } onnx_hints_t;
 
 /* Reads an ONNX file into out[] (one model per input branch of the graph's
@@ -49,7 +51,14 @@ typedef struct onnx_hints {
 int model_import_onnx(const char *path, const onnx_hints_t *hints, int max_batch, model_t *out, int *n_out,
                       char *err, size_t errlen);
 
-/* 1 when the file starts as an ONNX model would rather than as ours. */
+/* 1 when the file is named .onnx, or starts as an ONNX model would rather than as ours. */
 int model_is_onnx(const char *path);
+
+/* Any model file: ours (one model), or an ONNX graph (model_import_onnx; its
+ * hints from the card NAME.json beside NAME.onnx when there is one, checked
+ * against the graph, else from labels: "L1,L2,..." or NULL) into out[max_out].
+ * 0, or -1 with the reason. */
+int model_open(const char *path, const char *labels, int max_batch, model_t *out, int max_out, int *n_out, char *err,
+               size_t errlen);
 
 #endif

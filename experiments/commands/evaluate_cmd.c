@@ -8,6 +8,7 @@
 #include "cnn.h"
 #include "commands.h"
 #include "metrics.h"
+#include "model_onnx.h"
 
 static const char usage[] =
     "usage: genre evaluate --model MODEL --features CSV     (an ANN)\n"
@@ -75,7 +76,9 @@ static int evaluate_cnn(model_t *m, const char *model_path, const char *mel) {
 
 int evaluate_main(int argc, char **argv) {
   const char *model_path = NULL, *features = NULL, *mel = NULL;
-  const cli_option_t opts[] = {OPT_STRING('m', "model", &model_path, "MODEL", "the model file"),
+  const char *labels = NULL;
+  const cli_option_t opts[] = {OPT_STRING('m', "model", &model_path, "MODEL", "the model file, or an ONNX graph of one model"),
+                               OPT_STRING(0, "labels", &labels, "L1,L2,...", "an ONNX graph's classes when it has no card"),
                                OPT_STRING(0, "features", &features, "CSV", "a feature table (an ANN's)"),
                                OPT_STRING(0, "mel", &mel, "OUTDIR", "what genre extract wrote (a CNN's)"), OPT_END()};
   const cli_option_t *tables[] = {opts, NULL};
@@ -89,8 +92,9 @@ int evaluate_main(int argc, char **argv) {
   if (cli_args_only) return 0;
   char err[1500];
   model_t m;
-  if (model_load(model_path, 256, &m, err, sizeof err)) {
-    fprintf(stderr, "genre evaluate: %s\n", err);
+  int got;
+  if (model_open(model_path, labels, 256, &m, 1, &got, err, sizeof err)) {
+    fprintf(stderr, "genre evaluate: %s%s\n", err, strstr(err, "left") ? " (genre evaluate takes one model; genre predict an ensemble)" : "");
     return 1;
   }
   if ((m.kind == MODEL_CNN) != (mel != NULL)) {

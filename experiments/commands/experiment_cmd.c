@@ -524,6 +524,23 @@ static int merge_folds(experiment_t *e) {
   return merge_repeats(e);
 }
 
+/* --save-models' provenance: the data, and the cross-validation figures of the
+ * same model under the experiment's protocol. */
+static char *experiment_about(const experiment_t *e, int m, size_t rows, size_t tracks) {
+  char figures[400], protocol[300];
+  double acc, acc_sd, vote, vote_sd;
+  cv_mean_std(&e->res[m], CV_FIELD(accuracy), &acc, &acc_sd);
+  cv_mean_std(&e->res[m], CV_FIELD(track_vote), &vote, &vote_sd);
+  snprintf(figures, sizeof figures,
+           "{\"segment_accuracy_mean\": %.4f, \"segment_accuracy_std\": %.4f, \"track_accuracy_mean\": %.4f, "
+           "\"track_accuracy_std\": %.4f, \"fits\": %d}", acc, acc_sd, vote, vote_sd, e->res[m].folds);
+  snprintf(protocol, sizeof protocol, "figures: %s (genre experiment, seed %lu); then trained on every row",
+           e->a.leaky ? "random 80/20 split of segments (leaky)" : e->a.split_dir ? "a published split" :
+           "stratified k-fold cross-validation grouped by track", e->a.seed);
+  return model_about("genre experiment --save-models", e->a.data ? e->a.data : e->a.features, rows, tracks, protocol,
+                     figures);
+}
+
 /* --save-models: model m trained on every row of the experiment (a share of
  * tracks held out for early stopping where its preset stops early), saved. */
 static int save_model(experiment_t *e, int m, char *err, size_t errlen) {
@@ -547,6 +564,7 @@ static int save_model(experiment_t *e, int m, char *err, size_t errlen) {
   int fit = model_kind(model_key[m])->fit(&e->view[m], train, n_train, val, n_val, m == M_ANN ? &e->a.ao : &e->a.co,
                                           &model, log, NULL, err, errlen);
   if (fit == 0) {
+    model.about = experiment_about(e, m, n, groups);
     rc = dist_leader() ? model_save(&model, e->saved[m], err, errlen) : 0;
     model_free(&model);
   }

@@ -48,7 +48,12 @@ static int predict_table(int argc, char **argv, predict_args_t *a, int *help, FI
   predict_args_t scratch;
   if (!a) a = &scratch;
   const cli_option_t opts[] = {
-      OPT_CALL('m', "model", a, add_model, "MODEL", "a model file (repeat for an ensemble, up to 16)"),
+      OPT_CALL('m', "model", a, add_model, "MODEL",
+               "a model file or an ONNX graph (repeat for an ensemble, up to 16 models)"),
+      OPT_STRING(0, "labels", &a->labels, "L1,L2,...",
+                 "the classes of an ONNX graph without a card (NAME.json), in output\n"
+                 "order; its [N,1,128,130] input is taken as log-mel segments, and\n"
+                 "an output without a Softmax gets one"),
       OPT_FLAG(0, "segments", &a->segments, 1, "one row per 3-s segment (start, end in seconds)"),
       OPT_CALL(0, "format", &a->format, format_word, "F", "text (default on a terminal), csv (otherwise) or jsonl"),
       OPT_INT(0, "top", &a->top, 1, 1000, "K", "labels shown per row in the text view (default 3)"),
@@ -105,15 +110,15 @@ int predict_parse_args(int argc, char **argv, predict_args_t *a) {
 /* Loads the models; says which unit each one sees. 0, or -1 after printing. */
 static int load_models(const predict_args_t *a, classifier_t *c) {
   char err[1500];
-  if (classifier_load(c, a->models, a->n_models, a->stream ? a->threads : 1, err, sizeof err))
+  if (classifier_load(c, a->models, a->n_models, a->labels, a->stream ? a->threads : 1, err, sizeof err))
     return fprintf(stderr, "genre predict: %s\n", err), -1;
   for (int i = 0; i < c->n_models; i++) {
+    const char *name = c->n_models == a->n_models ? a->models[i] : "a model";
     if (c->model[i].unit == MODEL_UNIT_UNKNOWN)
       fprintf(stderr, "genre predict: %s predates recorded units: taken as a 3-s segment model (retrain it if it "
-                      "was trained on whole tracks)\n", a->models[i]);
+                      "was trained on whole tracks)\n", name);
     if (a->segments && c->model[i].unit == MODEL_UNIT_TRACK)
-      return fprintf(stderr, "genre predict: %s was trained on whole tracks: --segments needs segment models\n",
-                     a->models[i]), -1;
+      return fprintf(stderr, "genre predict: %s was trained on whole tracks: --segments needs segment models\n", name), -1;
   }
   return 0;
 }

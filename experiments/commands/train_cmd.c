@@ -20,7 +20,8 @@ static void usage(FILE *f, const model_kind_t *k, const cli_option_t *const *tab
 }
 
 /* The validation split, the fit and the model file. 0, or 1 after printing. */
-static int train_run(const model_kind_t *k, const char *cmd, const kind_data_t *d, kind_opts_t *o, const char *out) {
+static int train_run(const model_kind_t *k, const char *cmd, const char *data_path, const kind_data_t *d, kind_opts_t *o,
+                     const char *out) {
   kind_common_t c = k->common(o);
   size_t *all = malloc(d->n_rows * sizeof *all), *train = malloc(d->n_rows * sizeof *train);
   size_t *val = malloc(d->n_rows * sizeof *val), n_train, n_val;
@@ -42,6 +43,15 @@ static int train_run(const model_kind_t *k, const char *cmd, const kind_data_t *
     fprintf(stderr, "genre %s: %s\n", cmd, err);
     goto done;
   }
+  char figures[200], protocol[300], command[96];
+  int best = 0;
+  for (int e = 1; e < epochs; e++)
+    if (log[e].val_loss < log[best].val_loss) best = e;
+  if (n_val) snprintf(figures, sizeof figures, "{\"epochs\": %d, \"validation_accuracy\": %.4f}", epochs, log[best].val_acc);
+  else snprintf(figures, sizeof figures, "{\"epochs\": %d, \"training_accuracy\": %.4f}", epochs, log[epochs - 1].train_acc);
+  snprintf(protocol, sizeof protocol, "trained on %zu rows; %zu rows of other tracks held out to stop early", n_train, n_val);
+  snprintf(command, sizeof command, "genre %s --arch %s", cmd, k->common(o).arch);
+  m.about = model_about(command, data_path, n_train + n_val, d->n_groups, protocol, figures);
   if (dist_leader() && model_save(&m, out, err, sizeof err)) {
     fprintf(stderr, "genre %s: %s\n", cmd, err);
   } else {
@@ -85,7 +95,7 @@ static int train_kind(const model_kind_t *k, int argc, char **argv) {
     kind_common_t c = k->common(&o);
     if (c.threads) *c.threads = threads;
     c.train->verbose = verbose, c.train->tag = "train";
-    rc = train_run(k, cmd, &d, &o, out);
+    rc = train_run(k, cmd, data, &d, &o, out);
   }
   k->free(&d);
   return rc;

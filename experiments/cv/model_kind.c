@@ -7,6 +7,7 @@
 
 #include "augment.h"
 #include "dist.h"
+#include "json.h"
 
 /* " on N processes" under a launcher that started several */
 static const char *processes(void) {
@@ -328,4 +329,21 @@ int fold_model(void *ctx, int fold, unsigned long seed, const size_t *train, siz
   }
   free(all);
   return rc;
+}
+
+/* --- provenance ------------------------------------------------------------------- */
+
+char *model_about(const char *command, const char *data, size_t rows, size_t tracks, const char *protocol,
+                  const char *figures) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f) return NULL;
+  fputs("{\"command\": ", f), json_put_string(f, command);
+  fputs(", \"data\": ", f), json_put_string(f, data);
+  fprintf(f, ", \"rows\": %zu, \"tracks\": %zu, \"protocol\": ", rows, tracks), json_put_string(f, protocol);
+  if (figures) fprintf(f, ", \"figures\": %s", figures);
+  fputs("}", f);
+  if (fclose(f) || len > 4000) return free(text), NULL; /* the model file keeps 4 kB */
+  return text;
 }

@@ -70,6 +70,13 @@ const model_kind_t *model_kind(const char *name);
  * first), a static table pointing into o, *threads and *verbose. */
 const cli_option_t *training_options(const model_kind_t *k, kind_opts_t *o, int *threads, int *verbose);
 
+/* How a model was trained, as the model file's `about` (a one-line JSON
+ * object, malloc'd; NULL when out of memory): the command, the data, rows and
+ * tracks, the protocol in words, then `figures` (JSON text of an object, or
+ * NULL). */
+char *model_about(const char *command, const char *data, size_t rows, size_t tracks, const char *protocol,
+                  const char *figures);
+
 /* A cross-validation fold (cv_fold_fn) of any kind. map: engine row -> the
  * dataset's row (NULL: the same), so the experiment runs every kind on the
  * same segments. */

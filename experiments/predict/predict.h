@@ -17,6 +17,7 @@ typedef struct predict_args {
   int n_models;
   int segments, top, format, threads, help;
   const char *output;
+  const char *labels; /* --labels: an ONNX graph's classes without a card */
   int stream, channels, sample_format, smooth;
   long rate;
   double window, hop; /* seconds */

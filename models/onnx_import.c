@@ -1,0 +1,669 @@
+/* ONNX graphs back into models (model_onnx.h): the graph is walked in order;
+ * every value is a constant, a chain (one graph input through a scaler and a
+ * list of our layers) or a group (the average of chains: an ensemble). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_onnx.h"
+#include "json.h"
+#include "onnx_graph.h"
+#include "schema.h"
+
+#define SUPPORTED                                                                                                   \
+  "Conv (1-D, 2-D), BatchNormalization, Relu, MaxPool, GlobalAveragePool, ReduceMean over H and W, Gemm, "          \
+  "MatMul + Add, Flatten, Reshape, Dropout, Identity, Softmax, Constant, Sub/Div/Mul/Add on the input, Mean, Sum + Div"
+#define MAX_CHAINS 256
+#define MAX_GROUP 64
+
+typedef struct op {
+  layer_spec_t spec;
+  const float *w, *b, *mean, *var; /* into the importer's constants (NULL: zeros) */
+  int transpose;                   /* dense weights given as [I][O] */
+  float eps_add;                   /* batchnorm: added to var (the graph's epsilon less ours) */
+} op_t;
+
+typedef struct chain {
+  int input;            /* graph input */
+  int stage;            /* scaler: 0 none, 1 shifted, 2 scaled; 3 layers began */
+  const float *shift, *scale;
+  int shift_n, scale_n; /* 1: one value for every column / band */
+  int scale_inverse;    /* scale given as a multiplier */
+  int n_ops;
+  op_t ops[NET_MAX_LAYERS];
+  int rank;             /* values' rank in the graph, with N */
+  int64_t c, h, w;      /* per-sample shape as our layers see it */
+  int after_gap, softmax;
+  int64_t in_c, in_h, in_w; /* the shape the first layer takes */
+  int in_rank;
+} chain_t;
+
+enum { V_CONST = 1, V_CHAIN, V_GROUP };
+typedef struct value {
+  const char *name;
+  int kind;
+  float *data;          /* V_CONST (float) */
+  int64_t *ints;        /* V_CONST (int64) */
+  size_t n;
+  int64_t dims[8];
+  int n_dims;
+  int chain;            /* V_CHAIN */
+  int items[MAX_GROUP], n_items, item_group[MAX_GROUP], divided; /* V_GROUP: chains or groups */
+} value_t;
+
+typedef struct importer {
+  const Onnx__GraphProto *g;
+  const onnx_hints_t *hints;
+  value_t *v;
+  size_t n_v, cap_v;
+  chain_t *chains;
+  int n_chains;
+  value_t *groups;      /* V_GROUP values, by index */
+  int n_groups;
+  char *err;
+  size_t errlen;
+  const char *path;
+} importer_t;
+
+static int refuse(importer_t *im, const Onnx__NodeProto *n, const char *fmt, const char *what) {
+  char why[400];
+  snprintf(why, sizeof why, fmt, what);
+  snprintf(im->err, im->errlen, "%s: node '%s' (%s): %s", im->path, n && n->name ? n->name : "?",
+           n && n->op_type ? n->op_type : "?", why);
+  return -1;
+}
+
+static value_t *find(importer_t *im, const char *name) {
+  for (size_t i = im->n_v; i-- > 0;)
+    if (strcmp(im->v[i].name, name) == 0) return &im->v[i];
+  return NULL;
+}
+
+static value_t *add_value(importer_t *im, const char *name, int kind) {
+  if (im->n_v == im->cap_v) {
+    size_t cap = im->cap_v ? 2 * im->cap_v : 64;
+    value_t *v = realloc(im->v, cap * sizeof *v);
+    if (!v) return NULL;
+    im->v = v, im->cap_v = cap;
+  }
+  value_t *v = &im->v[im->n_v++];
+  memset(v, 0, sizeof *v);
+  v->name = name, v->kind = kind;
+  return v;
+}
+
+/* A new chain extending chain `from` (copy on extend: values keep their chain). */
+static int fork_chain(importer_t *im, int from) {
+  if (im->n_chains == MAX_CHAINS) return -1;
+  im->chains[im->n_chains] = im->chains[from];
+  return im->n_chains++;
+}
+
+static int add_const(importer_t *im, const Onnx__TensorProto *t, const char *name) {
+  value_t *v = add_value(im, name, V_CONST);
+  if (!v) return snprintf(im->err, im->errlen, "out of memory"), -1;
+  v->n_dims = (int)(t->n_dims < 8 ? t->n_dims : 8);
+  for (int i = 0; i < v->n_dims; i++) v->dims[i] = t->dims[i];
+  char why[300];
+  if (t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64) v->ints = onnx_tensor_ints(t, &v->n, why, sizeof why);
+  else v->data = onnx_tensor_floats(t, &v->n, why, sizeof why);
+  if (!v->ints && !v->data) return snprintf(im->err, im->errlen, "%s: %s", im->path, why), -1;
+  return 0;
+}
+
+/* --- the graph's inputs --------------------------------------------------------- */
+
+static int add_inputs(importer_t *im) {
+  for (size_t i = 0; i < im->g->n_input; i++) {
+    const Onnx__ValueInfoProto *in = im->g->input[i];
+    if (find(im, in->name)) continue; /* an initializer listed as an input (older files) */
+    const Onnx__TypeProto *t = in->type;
+    const Onnx__TensorShapeProto *s = t && t->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ? t->tensor_type->shape : NULL;
+    if (!s || s->n_dim < 2 || s->n_dim > 4 || t->tensor_type->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+      return snprintf(im->err, im->errlen, "%s: input '%s' is not a float tensor of 2 to 4 dimensions", im->path,
+                      in->name), -1;
+    int64_t d[4] = {0, 1, 1, 1};
+    for (size_t k = 1; k < s->n_dim; k++) {
+      if (s->dim[k]->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE || s->dim[k]->dim_value < 1 ||
+          s->dim[k]->dim_value > (1 << 20))
+        return snprintf(im->err, im->errlen, "%s: input '%s': dimension %zu is not a fixed size", im->path, in->name, k), -1;
+      d[k] = s->dim[k]->dim_value;
+    }
+    if (im->n_chains == MAX_CHAINS) return snprintf(im->err, im->errlen, "%s: too many inputs", im->path), -1;
+    chain_t *c = &im->chains[im->n_chains];
+    memset(c, 0, sizeof *c);
+    c->input = (int)i, c->rank = (int)s->n_dim;
+    c->c = d[1], c->h = s->n_dim == 4 ? d[2] : 1, c->w = s->n_dim == 4 ? d[3] : s->n_dim == 3 ? d[2] : 1;
+    value_t *v = add_value(im, in->name, V_CHAIN);
+    if (!v) return snprintf(im->err, im->errlen, "out of memory"), -1;
+    v->chain = im->n_chains++;
+  }
+  return 0;
+}
+
+/* --- per operator ------------------------------------------------------------------- */
+
+static int64_t attr_i(const Onnx__NodeProto *n, const char *name, int64_t dflt) {
+  const Onnx__AttributeProto *a = onnx_attr(n, name);
+  return a && a->has_i ? a->i : dflt;
+}
+
+/* An ints attribute's values, all equal to `want` when given (1 when all are). */
+static int ints_all(const Onnx__NodeProto *n, const char *name, int64_t want) {
+  const Onnx__AttributeProto *a = onnx_attr(n, name);
+  for (size_t i = 0; a && i < a->n_ints; i++)
+    if (a->ints[i] != want) return 0;
+  return 1;
+}
+
+static op_t *new_op(importer_t *im, const Onnx__NodeProto *n, chain_t *c) {
+  if (c->n_ops == NET_MAX_LAYERS) return refuse(im, n, "more than %s layers", "64"), NULL;
+  if (c->n_ops == 0) c->in_c = c->c, c->in_h = c->h, c->in_w = c->w, c->in_rank = c->rank;
+  op_t *o = &c->ops[c->n_ops++];
+  memset(o, 0, sizeof *o);
+  c->stage = 3;
+  return o;
+}
+
+static size_t elems(const chain_t *c) { return (size_t)(c->c * c->h * c->w); }
+
+/* Sub / Div / Mul / Add of a constant on a chain's raw input: the scaler. */
+static int op_scaler(importer_t *im, const Onnx__NodeProto *n, chain_t *c, const value_t *k) {
+  const char *op = n->op_type;
+  size_t per = c->rank == 4 ? (size_t)c->h : elems(c); /* bands, or columns */
+  int n_k = (int)k->n;
+  if (!k->data || (k->n != 1 && k->n != per)) return refuse(im, n, "a scaler constant of %s values: one, or one per column or band", "other");
+  for (int i = 0; c->rank == 4 && k->n > 1 && i < k->n_dims; i++) /* [128,1], [1,1,128,1]: along H */
+    if (k->dims[i] != 1 && !(k->dims[i] == c->h && i == k->n_dims - 2)) return refuse(im, n, "%s", "a scaler constant along another axis than the mel bands");
+  int is_sub = strcmp(op, "Sub") == 0, is_add = strcmp(op, "Add") == 0;
+  if ((is_sub || is_add) && c->stage == 0) {
+    if (is_add) return refuse(im, n, "%s", "Add on the input (a negative shift): write it as Sub");
+    c->shift = k->data, c->shift_n = n_k, c->stage = 1;
+    return 0;
+  }
+  if ((strcmp(op, "Div") == 0 || strcmp(op, "Mul") == 0) && c->stage <= 1) {
+    c->scale = k->data, c->scale_n = n_k, c->scale_inverse = op[0] == 'M', c->stage = 2;
+    return 0;
+  }
+  return refuse(im, n, "%s", "a scaler other than (x - shift) / scale (or * 1/scale) on the input");
+}
+
+/* Pads of an axis as our layers do them: "same" or "valid". */
+static int pad_kind(int64_t in, int64_t k, int64_t s, int64_t lead, int64_t trail) {
+  if (lead == 0 && trail == 0) return PAD_VALID;
+  int64_t out = (in + s - 1) / s, p = (out - 1) * s + k - in;
+  if (p < 0) p = 0;
+  return lead == p / 2 && trail == p - p / 2 ? PAD_SAME : -1;
+}
+
+static int op_conv(importer_t *im, const Onnx__NodeProto *n, chain_t *c, const value_t *w, const value_t *b) {
+  if (!w || !w->data || (w->n_dims != 4 && w->n_dims != 3)) return refuse(im, n, "%s", "weights not a constant of 3 or 4 dimensions");
+  int one_d = w->n_dims == 3 || (w->dims[2] == 1 && c->h == 1);
+  int64_t co = w->dims[0], ci = w->dims[1], kh = w->n_dims == 4 ? w->dims[2] : 1, kw = w->dims[w->n_dims - 1];
+  const Onnx__AttributeProto *st = onnx_attr(n, "strides"), *pads = onnx_attr(n, "pads");
+  int64_t s = st && st->n_ints ? st->ints[st->n_ints - 1] : 1;
+  if (ci != c->c || attr_i(n, "group", 1) != 1 || !ints_all(n, "dilations", 1) || (!one_d && kh != kw) ||
+      (st && st->n_ints == 2 && !one_d && st->ints[0] != st->ints[1]) || (one_d && st && st->n_ints == 2 && st->ints[0] != 1))
+    return refuse(im, n, "%s", "a convolution our layers do not have (input channels, groups, dilation, a kernel "
+                               "that is not square, unequal strides)");
+  const Onnx__AttributeProto *ap = onnx_attr(n, "auto_pad");
+  if (ap && ap->has_s && ap->s.len && strncmp((const char *)ap->s.data, "NOTSET", ap->s.len) != 0)
+    return refuse(im, n, "%s", "auto_pad (give explicit pads)");
+  int64_t p[4] = {0, 0, 0, 0};
+  for (size_t i = 0; pads && i < pads->n_ints && i < 4; i++) p[i] = pads->ints[i];
+  int kind_w, kind_h = PAD_VALID;
+  if (pads && pads->n_ints == 2) kind_w = pad_kind(c->w, kw, s, p[0], p[1]); /* 1-D: begin, end */
+  else kind_w = pad_kind(c->w, kw, s, p[1], p[3]), kind_h = one_d ? (p[0] || p[2] ? -1 : kind_w) : pad_kind(c->h, kh, s, p[0], p[2]);
+  if (kind_w < 0 || kind_h != kind_w) return refuse(im, n, "%s", "pads that are neither 'same' nor 'valid'");
+  op_t *o = new_op(im, n, c);
+  if (!o) return -1;
+  o->spec = (layer_spec_t){.kind = one_d ? LAYER_CONV1D : LAYER_CONV2D, .size = (int)co, .kernel = (int)kw,
+                           .stride = (int)s, .pad = kind_w};
+  o->w = w->data, o->b = b ? b->data : NULL;
+  if (b && (!b->data || b->n != (size_t)co)) return refuse(im, n, "%s", "a bias that is not one value per filter");
+  int64_t ho = one_d ? 1 : kind_h == PAD_VALID ? (c->h - kh) / s + 1 : (c->h + s - 1) / s;
+  int64_t wo = kind_w == PAD_VALID ? (c->w - kw) / s + 1 : (c->w + s - 1) / s;
+  if (ho < 1 || wo < 1) return refuse(im, n, "%s", "a kernel larger than its input");
+  c->c = co, c->h = ho, c->w = wo;
+  return 0;
+}
+
+static int op_batchnorm(importer_t *im, const Onnx__NodeProto *n, chain_t *c, value_t *const *in, float eps_ours) {
+  for (int i = 1; i <= 4; i++)
+    if (!in[i] || !in[i]->data || in[i]->n != (size_t)c->c) return refuse(im, n, "%s", "statistics that are not one constant per channel");
+  op_t *o = new_op(im, n, c);
+  if (!o) return -1;
+  const Onnx__AttributeProto *e = onnx_attr(n, "epsilon");
+  float eps = e && e->has_f ? e->f : 1e-5f;
+  o->spec = (layer_spec_t){.kind = LAYER_BATCHNORM};
+  o->w = in[1]->data, o->b = in[2]->data, o->mean = in[3]->data, o->var = in[4]->data;
+  o->eps_add = eps == eps_ours ? 0 : eps - eps_ours; /* 1/sqrt(var + eps) with our eps */
+  return 0;
+}
+
+static int op_pool(importer_t *im, const Onnx__NodeProto *n, chain_t *c) {
+  const Onnx__AttributeProto *k = onnx_attr(n, "kernel_shape"), *s = onnx_attr(n, "strides");
+  int64_t kk = k && k->n_ints ? k->ints[k->n_ints - 1] : 0;
+  int one_d = k && (k->n_ints == 1 || (k->n_ints == 2 && k->ints[0] == 1 && c->h == 1));
+  int ok = k && kk >= 1 && s && s->n_ints == k->n_ints && ints_all(n, "pads", 0) && attr_i(n, "ceil_mode", 0) == 0 &&
+           ints_all(n, "dilations", 1);
+  for (size_t i = 0; ok && i < k->n_ints; i++) ok = s->ints[i] == k->ints[i] && (one_d ? (i + 1 == k->n_ints || k->ints[i] == 1) : k->ints[i] == kk);
+  if (!ok) return refuse(im, n, "%s", "pooling other than k x k (or 1 x k) windows with stride k and no padding");
+  op_t *o = new_op(im, n, c);
+  if (!o) return -1;
+  o->spec = (layer_spec_t){.kind = one_d ? LAYER_MAXPOOL1D : LAYER_MAXPOOL, .size = (int)kk};
+  c->h = one_d ? c->h : c->h / kk, c->w /= kk;
+  if (c->h < 1 || c->w < 1) return refuse(im, n, "%s", "a window larger than its input");
+  return 0;
+}
+
+static int op_dense(importer_t *im, const Onnx__NodeProto *n, chain_t *c, const value_t *w, const value_t *b, int trans_b) {
+  if (!w || !w->data || w->n_dims != 2) return refuse(im, n, "%s", "weights not a 2-D constant");
+  int64_t in = trans_b ? w->dims[1] : w->dims[0], out = trans_b ? w->dims[0] : w->dims[1];
+  if ((size_t)in != elems(c) || (c->rank > 2 && !c->after_gap))
+    return refuse(im, n, "%s", "a dense layer on an input of another size (or not flattened)");
+  if (b && (!b->data || b->n != (size_t)out)) return refuse(im, n, "%s", "a bias that is not one value per unit");
+  op_t *o = new_op(im, n, c);
+  if (!o) return -1;
+  o->spec = (layer_spec_t){.kind = LAYER_DENSE, .size = (int)out};
+  o->w = w->data, o->b = b ? b->data : NULL, o->transpose = !trans_b;
+  c->c = out, c->h = c->w = 1, c->rank = 2, c->after_gap = 0;
+  return 0;
+}
+
+/* Flatten, Reshape to [N, -1], or after global pooling: our layers' [C*H*W]. */
+static int op_flatten(importer_t *im, const Onnx__NodeProto *n, chain_t *c) {
+  if (c->rank == 2 || c->after_gap) return c->rank = 2, c->after_gap = 0, 0; /* already flat */
+  op_t *o = new_op(im, n, c);
+  if (!o) return -1;
+  o->spec = (layer_spec_t){.kind = LAYER_FLATTEN};
+  c->c = (int64_t)elems(c), c->h = c->w = 1, c->rank = 2;
+  return 0;
+}
+
+static int op_reshape(importer_t *im, const Onnx__NodeProto *n, chain_t *c, const value_t *shape) {
+  if (!shape || !shape->ints || shape->n < 2 || shape->n > 4) return refuse(im, n, "%s", "a shape that is not a constant of 2 to 4 values");
+  int64_t d[4] = {1, 1, 1, 1}, known = 1, free_at = -1;
+  for (size_t i = 1; i < shape->n; i++) {
+    d[i] = shape->ints[i];
+    if (d[i] == -1 && free_at < 0) free_at = (int64_t)i;
+    else if (d[i] < 1) return refuse(im, n, "%s", "a shape with zeros or several -1");
+    else known *= d[i];
+  }
+  if (free_at > 0) d[free_at] = (int64_t)elems(c) / known, known *= d[free_at];
+  if ((size_t)known != elems(c)) return refuse(im, n, "%s", "a shape of another size than its input");
+  if (shape->n == 2) return op_flatten(im, n, c);
+  if (c->n_ops) return refuse(im, n, "%s", "a reshape into an image after the first layer");
+  c->rank = (int)shape->n, c->c = d[1], c->h = shape->n == 4 ? d[2] : 1, c->w = shape->n == 4 ? d[3] : d[2];
+  return 0;
+}
+
+static int op_gap(importer_t *im, const Onnx__NodeProto *n, chain_t *c) {
+  if (c->rank != 4) return refuse(im, n, "%s", "global pooling of a tensor that is not [N,C,H,W]");
+  if (strcmp(n->op_type, "ReduceMean") == 0) {
+    const Onnx__AttributeProto *a = onnx_attr(n, "axes");
+    int ok = a && a->n_ints == 2 && ((a->ints[0] == 2 && a->ints[1] == 3) || (a->ints[0] == -2 && a->ints[1] == -1));
+    if (!ok) return refuse(im, n, "%s", "a ReduceMean other than over H and W (axes 2, 3)");
+  }
+  op_t *o = new_op(im, n, c);
+  if (!o) return -1;
+  o->spec = (layer_spec_t){.kind = LAYER_AVGPOOL};
+  c->h = c->w = 1, c->after_gap = 1;
+  if (strcmp(n->op_type, "ReduceMean") == 0 && attr_i(n, "keepdims", 1) == 0) c->rank = 2, c->after_gap = 0;
+  return 0;
+}
+
+/* Mean, Sum, or Div of a Sum by its count: a group (an ensemble's average). */
+static int op_group(importer_t *im, const Onnx__NodeProto *n, value_t *const *in, int n_in, value_t *out) {
+  int is_div = strcmp(n->op_type, "Div") == 0;
+  if (is_div) {
+    const value_t *g = in[0], *k = in[1];
+    if (g->kind != V_GROUP || g->divided || !k || !k->data || k->n != 1 || k->data[0] != (float)g->n_items)
+      return refuse(im, n, "%s", "a division other than of a Sum of probabilities by its count");
+    *out = *g, out->divided = 1;
+    return 0;
+  }
+  if (n_in > MAX_GROUP) return refuse(im, n, "%s", "more than 64 branches");
+  out->kind = V_GROUP, out->divided = strcmp(n->op_type, "Mean") == 0;
+  for (int i = 0; i < n_in; i++) {
+    const value_t *v = in[i];
+    int ok = v && ((v->kind == V_CHAIN && im->chains[v->chain].softmax) || (v->kind == V_GROUP && v->divided));
+    if (!ok) return refuse(im, n, "%s", "an average of values that are not probabilities (Softmax outputs)");
+    if (v->kind == V_GROUP) {
+      if (im->n_groups == MAX_CHAINS) return refuse(im, n, "%s", "too many groups");
+      im->groups[im->n_groups] = *v;
+      out->items[i] = im->n_groups++, out->item_group[i] = 1;
+    } else {
+      out->items[i] = v->chain, out->item_group[i] = 0;
+    }
+  }
+  out->n_items = n_in;
+  return 0;
+}
+
+/* --- the walk ------------------------------------------------------------------------ */
+
+/* The chain operators on chain c (a fork of the input's). 0, or -1 after saying why. */
+static int chain_op(importer_t *im, const Onnx__NodeProto *n, chain_t *c, value_t *const *in, int n_in) {
+  const char *op = n->op_type;
+  const value_t *k = n_in > 1 ? in[1] : NULL;
+  if (!strcmp(op, "Sub") || !strcmp(op, "Div") || !strcmp(op, "Mul") || !strcmp(op, "Add")) {
+    op_t *last = c->n_ops ? &c->ops[c->n_ops - 1] : NULL;
+    if (!k || k->kind != V_CONST) return refuse(im, n, "%s", "arithmetic between two computed values");
+    if (c->stage < 3) return op_scaler(im, n, c, k);
+    if (!strcmp(op, "Add") && last && last->spec.kind == LAYER_DENSE && !last->b && k->data && k->n == (size_t)last->spec.size)
+      return last->b = k->data, 0; /* MatMul + Add */
+    return refuse(im, n, "%s", "arithmetic inside the network (only the input's scaler and a dense layer's bias)");
+  }
+  if (!strcmp(op, "Conv")) return op_conv(im, n, c, k, n_in > 2 ? in[2] : NULL);
+  if (!strcmp(op, "BatchNormalization")) return n_in < 5 ? refuse(im, n, "%s", "fewer than 5 inputs") : op_batchnorm(im, n, c, in, (float)1e-3);
+  if (!strcmp(op, "Relu")) {
+    op_t *o = new_op(im, n, c);
+    return o ? (o->spec = (layer_spec_t){.kind = LAYER_RELU}, 0) : -1;
+  }
+  if (!strcmp(op, "MaxPool")) return op_pool(im, n, c);
+  if (!strcmp(op, "GlobalAveragePool") || !strcmp(op, "ReduceMean")) return op_gap(im, n, c);
+  if (!strcmp(op, "Gemm")) {
+    const Onnx__AttributeProto *al = onnx_attr(n, "alpha"), *be = onnx_attr(n, "beta");
+    if ((al && al->f != 1) || (be && be->f != 1) || attr_i(n, "transA", 0)) return refuse(im, n, "%s", "alpha, beta or transA not 1, 1, 0");
+    return op_dense(im, n, c, k, n_in > 2 ? in[2] : NULL, (int)attr_i(n, "transB", 0));
+  }
+  if (!strcmp(op, "MatMul")) return op_dense(im, n, c, k, NULL, 0);
+  if (!strcmp(op, "Flatten")) return attr_i(n, "axis", 1) != 1 ? refuse(im, n, "%s", "an axis other than 1") : op_flatten(im, n, c);
+  if (!strcmp(op, "Reshape")) return op_reshape(im, n, c, k);
+  if (!strcmp(op, "Squeeze") && c->after_gap) return c->rank = 2, c->after_gap = 0, 0;
+  if (!strcmp(op, "Dropout") || !strcmp(op, "Identity")) return 0;
+  if (!strcmp(op, "Softmax")) {
+    int64_t axis = attr_i(n, "axis", -1);
+    if (c->rank != 2 || (axis != 1 && axis != -1)) return refuse(im, n, "%s", "a softmax other than over the classes of [N,K]");
+    return c->softmax = 1, 0;
+  }
+  return refuse(im, n, "not supported (the operators our layers cover: %s)", SUPPORTED);
+}
+
+static int walk_node(importer_t *im, const Onnx__NodeProto *n) {
+  if (!n->op_type || n->n_output < 1 || (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0))
+    return refuse(im, n, "%s", "an operator outside ONNX's default domain");
+  value_t *in[MAX_GROUP] = {0};
+  int n_in = (int)(n->n_input < MAX_GROUP ? n->n_input : MAX_GROUP);
+  for (int i = 0; i < n_in; i++)
+    if (n->input[i][0] && !(in[i] = find(im, n->input[i]))) return refuse(im, n, "input '%s' is computed by nothing before it", n->input[i]);
+  if (!strcmp(n->op_type, "Constant")) {
+    const Onnx__AttributeProto *a = onnx_attr(n, "value");
+    return a && a->t ? add_const(im, a->t, n->output[0]) : refuse(im, n, "%s", "a constant other than a tensor");
+  }
+  value_t out = {0};
+  if (!strcmp(n->op_type, "Mean") || !strcmp(n->op_type, "Sum") || (!strcmp(n->op_type, "Div") && in[0] && in[0]->kind == V_GROUP)) {
+    if (op_group(im, n, in, n_in, &out)) return -1;
+  } else {
+    if (!in[0] || in[0]->kind != V_CHAIN) return refuse(im, n, "%s", "its first input is not computed from a graph input");
+    int ci = fork_chain(im, in[0]->chain);
+    if (ci < 0) return refuse(im, n, "%s", "a graph too large");
+    int pass = !strcmp(n->op_type, "Identity") || !strcmp(n->op_type, "Dropout");
+    if (im->chains[ci].softmax && !pass) return refuse(im, n, "%s", "an operation after the Softmax");
+    if (chain_op(im, n, &im->chains[ci], in, n_in)) return -1;
+    out.kind = V_CHAIN, out.chain = ci;
+  }
+  value_t *v = add_value(im, n->output[0], out.kind);
+  if (!v) return snprintf(im->err, im->errlen, "out of memory"), -1;
+  out.name = n->output[0];
+  *v = out;
+  return 0;
+}
+
+/* --- models from chains ------------------------------------------------------------- */
+
+static int same_chain(const chain_t *a, const chain_t *b) {
+  if (a->input != b->input || a->n_ops != b->n_ops || a->shift_n != b->shift_n || a->scale_n != b->scale_n ||
+      a->scale_inverse != b->scale_inverse)
+    return 0;
+  for (int i = 0; i < a->n_ops; i++)
+    if (memcmp(&a->ops[i].spec, &b->ops[i].spec, sizeof a->ops[i].spec) != 0) return 0;
+  return (!a->shift_n || !memcmp(a->shift, b->shift, (size_t)a->shift_n * sizeof(float))) &&
+         (!a->scale_n || !memcmp(a->scale, b->scale, (size_t)a->scale_n * sizeof(float)));
+}
+
+/* One member's values into the network's layers. */
+static void fill_member(net_t *net, const chain_t *c) {
+  for (int i = 0; i < net->n_layers; i++) {
+    layer_t *l = &net->layer[i];
+    const op_t *o = &c->ops[i];
+    size_t O = (size_t)o->spec.size, I = l->in_size;
+    for (size_t j = 0; j < l->nw && o->w; j++)
+      l->weight[j] = (real)(o->transpose ? o->w[(j % I) * O + j / I] : o->w[j]);
+    for (size_t j = 0; j < l->nb; j++) l->bias[j] = o->b ? (real)o->b[j] : 0;
+    if (l->spec.kind == LAYER_BATCHNORM)
+      for (int j = 0; j < l->c; j++) l->run_mean[j] = (real)o->mean[j], l->run_var[j] = (real)(o->var[j] + o->eps_add);
+  }
+}
+
+/* The model's input kind, shape, classes, names and scaler, from chain c and the hints. */
+static int model_frame(importer_t *im, const chain_t *c, model_t *m) {
+  const Onnx__ValueInfoProto *in = im->g->input[c->input];
+  const onnx_hints_t *h = im->hints;
+  int mel = c->in_rank == 4 && c->in_c == 1 && c->in_h == MEL_BANDS && c->in_w == SEGMENT_FRAMES;
+  if (h->feature_input && !strcmp(h->feature_input, in->name)) mel = 0;
+  if (h->mel_input && !strcmp(h->mel_input, in->name)) mel = 1;
+  if (mel && h->mel_shape[0] && (h->mel_shape[0] != c->in_c || h->mel_shape[1] != c->in_h || h->mel_shape[2] != c->in_w))
+    return snprintf(im->err, im->errlen, "%s: the card gives '%s' as [N,%lld,%lld,%lld], the graph takes [N,%lld,%lld,%lld]",
+                    im->path, in->name, (long long)h->mel_shape[0], (long long)h->mel_shape[1], (long long)h->mel_shape[2],
+                    (long long)c->in_c, (long long)c->in_h, (long long)c->in_w), -1;
+  if (!mel && h->n_features && h->n_features != c->in_c * c->in_h * c->in_w)
+    return snprintf(im->err, im->errlen, "%s: the card gives '%s' %lld columns, the graph takes %lld", im->path, in->name,
+                    (long long)h->n_features, (long long)(c->in_c * c->in_h * c->in_w)), -1;
+  const op_t *last = &c->ops[c->n_ops - 1];
+  if (!c->n_ops || last->spec.kind != LAYER_DENSE)
+    return snprintf(im->err, im->errlen, "%s: the branch from input '%s' does not end in a dense layer (Gemm)", im->path, in->name), -1;
+  m->kind = mel ? MODEL_CNN : MODEL_ANN;
+  snprintf(m->arch, sizeof m->arch, "onnx");
+  m->unit = h->unit ? h->unit : MODEL_UNIT_SEGMENT;
+  m->in_c = (int)c->in_c, m->in_h = (int)c->in_h, m->in_w = (int)c->in_w, m->n_classes = last->spec.size;
+  if (!h->n_labels) return snprintf(im->err, im->errlen, "%s: no card (%s.json) and no --labels: the classes have no names", im->path, "NAME"), -1;
+  if (h->n_labels != m->n_classes)
+    return snprintf(im->err, im->errlen, "%s: the graph gives %d classes, the card or --labels names %d", im->path, m->n_classes, h->n_labels), -1;
+  size_t F = (size_t)m->in_c * m->in_h * m->in_w;
+  if (!mel && (size_t)h->n_columns != F)
+    return snprintf(im->err, im->errlen, "%s: input '%s' takes %zu feature columns; %s", im->path, in->name, F,
+                    h->n_columns ? "the card names another count" : "only a card names them (genre export writes one)"), -1;
+  m->labels = strings_copy(h->labels, (size_t)h->n_labels);
+  m->n_features = mel ? 0 : F;
+  m->feature_names = mel ? calloc(1, sizeof(char *)) : strings_copy(h->columns, F);
+  m->n_scale = mel ? (size_t)m->in_h : F;
+  m->shift = malloc(m->n_scale * sizeof(float)), m->scale = malloc(m->n_scale * sizeof(float));
+  if (!m->labels || !m->feature_names || !m->shift || !m->scale) return snprintf(im->err, im->errlen, "out of memory"), -1;
+  for (size_t i = 0; i < m->n_scale; i++) {
+    m->shift[i] = c->shift ? c->shift[c->shift_n == 1 ? 0 : i] : 0;
+    float s = c->scale ? c->scale[c->scale_n == 1 ? 0 : i] : 1;
+    m->scale[i] = c->scale_inverse ? 1 / s : s;
+    if (!isfinite(m->shift[i]) || !isfinite(m->scale[i]) || m->scale[i] == 0)
+      return snprintf(im->err, im->errlen, "%s: the input's scaler has a zero or non-finite value", im->path), -1;
+  }
+  return 0;
+}
+
+static int build_model(importer_t *im, const int *chains, int n, int max_batch, model_t *m) {
+  const chain_t *c = &im->chains[chains[0]];
+  for (int k = 1; k < n; k++)
+    if (!same_chain(c, &im->chains[chains[k]]))
+      return snprintf(im->err, im->errlen, "%s: an average of branches with different layers nested in another", im->path), -1;
+  if (model_frame(im, c, m)) return -1;
+  m->n_layers = c->n_ops;
+  for (int i = 0; i < c->n_ops; i++) m->spec[i] = c->ops[i].spec;
+  net_size_t size;
+  char why[300];
+  if (net_plan(m->spec, m->n_layers, m->in_c, m->in_h, m->in_w, m->n_classes, &size, why, sizeof why))
+    return snprintf(im->err, im->errlen, "%s: the layers do not build: %s", im->path, why), -1;
+  if (max_batch < 1) max_batch = 1;
+  if ((size_t)max_batch * size.activations > MODEL_MAX_ACTIVATIONS)
+    max_batch = size.activations >= MODEL_MAX_ACTIVATIONS ? 1 : (int)(MODEL_MAX_ACTIVATIONS / size.activations);
+  if (!(m->net = net_new(m->spec, m->n_layers, m->in_c, m->in_h, m->in_w, m->n_classes, max_batch, why, sizeof why)))
+    return snprintf(im->err, im->errlen, "%s: %s", im->path, why), -1;
+  m->n_members = n;
+  size_t per = m->net->n_params + m->net->n_state;
+  if (n > 1 && !(m->members = malloc((size_t)n * per * sizeof(real)))) return snprintf(im->err, im->errlen, "out of memory"), -1;
+  for (int k = 0; k < n; k++) {
+    fill_member(m->net, &im->chains[chains[k]]);
+    if (m->members) memcpy(m->members + (size_t)k * per, m->net->params, m->net->n_params * sizeof(real)),
+                    memcpy(m->members + (size_t)k * per + m->net->n_params, m->net->state, m->net->n_state * sizeof(real));
+  }
+  if (m->members) model_use_member(m, 0);
+  return 0;
+}
+
+static int make_model(importer_t *im, const int *chains, int n, int max_batch, model_t *m) {
+  memset(m, 0, sizeof *m);
+  int rc = build_model(im, chains, n, max_batch, m);
+  if (rc) model_free(m);
+  return rc;
+}
+
+/* The graph's output as models: a chain is one; an average of like chains is
+ * one with members; an average of unlike ones (or of averages) one model each. */
+static int make_models(importer_t *im, const value_t *v, int max_batch, model_t *out, int *n_out) {
+  int uniform = 1;
+  for (int i = 0; v->kind == V_GROUP && i < v->n_items && uniform; i++)
+    uniform = !v->item_group[i] && same_chain(&im->chains[v->items[0]], &im->chains[v->items[i]]);
+  if (v->kind == V_GROUP && !v->divided) return snprintf(im->err, im->errlen, "%s: a Sum of probabilities not divided by its count", im->path), -1;
+  if (uniform) {
+    int one = v->chain;
+    *n_out = 1;
+    return make_model(im, v->kind == V_CHAIN ? &one : v->items, v->kind == V_CHAIN ? 1 : v->n_items, max_batch, &out[0]);
+  }
+  if (v->n_items > ONNX_MAX_MODELS) return snprintf(im->err, im->errlen, "%s: more than %d models", im->path, ONNX_MAX_MODELS), -1;
+  for (int i = 0; i < v->n_items; i++) {
+    const value_t *g = v->item_group[i] ? &im->groups[v->items[i]] : NULL;
+    for (int k = 0; g && k < g->n_items; k++)
+      if (g->item_group[k]) return snprintf(im->err, im->errlen, "%s: averages nested three deep", im->path), -1;
+    int rc = g ? make_model(im, g->items, g->n_items, max_batch, &out[i]) : make_model(im, &v->items[i], 1, max_batch, &out[i]);
+    if (rc) return -1;
+    *n_out = i + 1;
+  }
+  return 0;
+}
+
+/* --- entry points ------------------------------------------------------------------------ */
+
+int model_import_onnx(const char *path, const onnx_hints_t *hints, int max_batch, model_t *out, int *n_out, char *err,
+                      size_t errlen) {
+  *n_out = 0;
+  Onnx__ModelProto *mp;
+  if (onnx_read(path, &mp, err, errlen)) return -1;
+  importer_t im = {.g = mp->graph, .hints = hints, .err = err, .errlen = errlen, .path = path};
+  im.chains = malloc(MAX_CHAINS * sizeof *im.chains), im.groups = malloc(MAX_CHAINS * sizeof *im.groups);
+  int rc = im.chains && im.groups ? 0 : (snprintf(err, errlen, "out of memory"), -1);
+  for (size_t i = 0; !rc && i < im.g->n_initializer; i++) rc = add_const(&im, im.g->initializer[i], im.g->initializer[i]->name);
+  if (!rc) rc = add_inputs(&im);
+  const char *named[2] = {hints->feature_input, hints->mel_input};
+  for (int i = 0; i < 2 && !rc; i++) {
+    value_t *v = named[i] ? find(&im, named[i]) : NULL;
+    if (named[i] && (!v || v->kind != V_CHAIN))
+      rc = (snprintf(err, errlen, "%s: the card names the input '%s'; the graph has none of that name", path, named[i]), -1);
+  }
+  for (size_t i = 0; !rc && i < im.g->n_node; i++) rc = walk_node(&im, im.g->node[i]);
+  value_t *o = NULL;
+  if (!rc && (im.g->n_output != 1 || !(o = find(&im, im.g->output[0]->name)) || o->kind == V_CONST))
+    rc = (snprintf(err, errlen, "%s: not one output computed from the inputs", path), -1);
+  if (!rc && o->kind == V_CHAIN) im.chains[o->chain].softmax = 1; /* an output without a Softmax gets one */
+  if (!rc) rc = make_models(&im, o, max_batch, out, n_out);
+  if (rc)
+    for (int i = 0; i < *n_out; i++) model_free(&out[i]);
+  if (rc) *n_out = 0;
+  for (size_t i = 0; i < im.n_v; i++) free(im.v[i].data), free(im.v[i].ints);
+  free(im.v), free(im.chains), free(im.groups);
+  onnx__model_proto__free_unpacked(mp, NULL);
+  return rc;
+}
+
+int model_is_onnx(const char *path) {
+  size_t n = strlen(path);
+  if (n >= 5 && strcmp(path + n - 5, ".onnx") == 0) return 1;
+  FILE *f = fopen(path, "rb");
+  unsigned char head[8] = {0};
+  size_t got = f ? fread(head, 1, 8, f) : 0;
+  if (f) fclose(f);
+  return got == 8 && memcmp(head, "GENRENN1", 8) != 0 && head[0] == 0x08; /* field 1 (ir_version), varint */
+}
+
+/* --- cards ------------------------------------------------------------------------ */
+
+static int strings_of(const json_value_t *a, char ***out, int *n) {
+  if (!a || a->type != JSON_ARRAY || a->n > 65536) return -1;
+  *out = calloc(a->n ? a->n : 1, sizeof **out);
+  if (!*out) return -1;
+  for (size_t i = 0; i < a->n; i++) {
+    if (a->items[i].type != JSON_STRING) return -1;
+    (*out)[i] = a->items[i].string;
+  }
+  *n = (int)a->n;
+  return 0;
+}
+
+/* The card's classes, unit and inputs into h (pointing into doc). 0, or -1 with the reason. */
+static int card_hints(const json_value_t *doc, const char *card, onnx_hints_t *h, char *err, size_t errlen) {
+  if (strings_of(json_get(doc, "classes"), &h->labels, &h->n_labels) || h->n_labels < 2)
+    return snprintf(err, errlen, "%s: no list of two or more classes", card), -1;
+  const json_value_t *unit = json_get(doc, "unit"), *inputs = json_get(doc, "inputs");
+  h->unit = unit && unit->type == JSON_STRING && !strcmp(unit->string, "whole recording") ? MODEL_UNIT_TRACK : MODEL_UNIT_SEGMENT;
+  for (size_t i = 0; inputs && inputs->type == JSON_ARRAY && i < inputs->n; i++) {
+    const json_value_t *in = &inputs->items[i], *name = json_get(in, "name"), *shape = json_get(in, "shape");
+    if (!name || name->type != JSON_STRING || !shape || shape->type != JSON_ARRAY)
+      return snprintf(err, errlen, "%s: input %zu has no name or shape", card, i + 1), -1;
+    for (size_t k = 1; k < shape->n; k++)
+      if (shape->items[k].type != JSON_NUMBER) return snprintf(err, errlen, "%s: input '%s': a shape of sizes", card, name->string), -1;
+    if (json_get(in, "columns")) {
+      h->feature_input = name->string;
+      if (strings_of(json_get(in, "columns"), &h->columns, &h->n_columns) || shape->n != 2 ||
+          shape->items[1].number != h->n_columns)
+        return snprintf(err, errlen, "%s: input '%s': columns that are not its shape's [N,F] names", card, name->string), -1;
+      h->n_features = h->n_columns;
+    } else {
+      h->mel_input = name->string;
+      if (shape->n != 4) return snprintf(err, errlen, "%s: input '%s': a log-mel input is [N,C,H,W]", card, name->string), -1;
+      for (int k = 0; k < 3; k++) h->mel_shape[k] = (int64_t)shape->items[k + 1].number;
+    }
+  }
+  return 0;
+}
+
+/* The text of a small file (a card), or NULL with errno. */
+static char *read_text(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *t = malloc(1 << 20);
+  size_t n = t ? fread(t, 1, (1 << 20) - 1, f) : 0;
+  fclose(f);
+  if (t) t[n] = 0;
+  return t;
+}
+
+int model_open(const char *path, const char *labels, int max_batch, model_t *out, int max_out, int *n_out, char *err,
+               size_t errlen) {
+  *n_out = 0;
+  if (!model_is_onnx(path)) return model_load(path, max_batch, &out[0], err, errlen) ? -1 : (*n_out = 1, 0);
+  char card[4200];
+  size_t n = strlen(path);
+  snprintf(card, sizeof card, "%.*s.json", (int)(n > 5 && !strcmp(path + n - 5, ".onnx") ? n - 5 : n), path);
+  onnx_hints_t h = {0};
+  json_value_t doc = {0};
+  char *text = read_text(card), *list = NULL, why[600];
+  int rc = 0;
+  if (text && json_parse(text, &doc, why, sizeof why)) rc = (snprintf(err, errlen, "%s: not JSON: %s", card, why), -1);
+  else if (text) rc = card_hints(&doc, card, &h, err, errlen);
+  else if (labels && (list = strdup(labels))) {
+    h.labels = calloc(strlen(list) / 2 + 2, sizeof *h.labels);
+    for (char *t = strtok(list, ","); t && h.labels; t = strtok(NULL, ",")) h.labels[h.n_labels++] = t;
+  }
+  model_t models[ONNX_MAX_MODELS];
+  int got = 0;
+  if (!rc) rc = model_import_onnx(path, &h, max_batch, models, &got, err, errlen);
+  if (!rc && got > max_out) rc = (snprintf(err, errlen, "%s: %d models, more than the %d left", path, got, max_out), -1);
+  for (int i = 0; i < got; i++) {
+    if (rc) model_free(&models[i]);
+    else out[i] = models[i];
+  }
+  if (!rc) *n_out = got;
+  free(h.labels), free(h.columns), free(list), free(text);
+  json_value_free(&doc);
+  return rc;
+}
