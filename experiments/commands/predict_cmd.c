@@ -118,7 +118,8 @@ static int load_models(const predict_args_t *a, classifier_t *c) {
       fprintf(stderr, "genre predict: %s predates recorded units: taken as a 3-s segment model (retrain it if it "
                       "was trained on whole tracks)\n", name);
     if (a->segments && c->model[i].unit == MODEL_UNIT_TRACK)
-      return fprintf(stderr, "genre predict: %s was trained on whole tracks: --segments needs segment models\n", name), -1;
+      return fprintf(stderr, "genre predict: %s was trained on whole tracks: --segments needs segment models\n", name),
+             classifier_free(c), -1;
   }
   return 0;
 }
