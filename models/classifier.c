@@ -97,22 +97,30 @@ int classifier_load(classifier_t *c, char *const *paths, int n_paths, const char
 
 /* Model i on n inputs (feature rows, or spectrograms); its probabilities, in
  * the classifier's class order, added to out[n][K]. */
+/* Inputs [start, start + b) of model i, as it takes them, into c->batch. */
+static void prepare_batch(classifier_t *c, int i, const double *rows, const float *mel, size_t start, int b) {
+  model_t *m = &c->model[i];
+  size_t in = (size_t)m->in_c * m->in_h * m->in_w;
+  for (int s = 0; s < b; s++) {
+    real *x = c->batch + (size_t)s * in;
+    size_t row = start + (size_t)s;
+    if (m->kind == MODEL_CNN)
+      for (size_t v = 0; v < in; v++) x[v] = mel[row * in + v];
+    else
+      for (size_t f = 0; f < in; f++) x[f] = (real)rows[row * FEATURE_COUNT + (size_t)c->cols[i][f]];
+  }
+  if (m->kind == MODEL_CNN) cnn_standardise(m, c->batch, b);
+  else scaler_apply(c->batch, (size_t)b, in, m->shift, m->scale);
+}
+
+static int batch_of(const model_t *m) { return m->net->max_batch < BATCH ? m->net->max_batch : BATCH; }
+
 static int run_model(classifier_t *c, int i, const double *rows, const float *mel, size_t n, real *out) {
   model_t *m = &c->model[i];
-  int K = c->K, B = m->net->max_batch < BATCH ? m->net->max_batch : BATCH;
-  size_t in = (size_t)m->in_c * m->in_h * m->in_w;
+  int K = c->K, B = batch_of(m);
   for (size_t start = 0; start < n; start += (size_t)B) {
     int b = (int)(n - start < (size_t)B ? n - start : (size_t)B);
-    for (int s = 0; s < b; s++) {
-      real *x = c->batch + (size_t)s * in;
-      size_t row = start + (size_t)s;
-      if (m->kind == MODEL_CNN)
-        for (size_t v = 0; v < in; v++) x[v] = mel[row * in + v];
-      else
-        for (size_t f = 0; f < in; f++) x[f] = (real)rows[row * FEATURE_COUNT + (size_t)c->cols[i][f]];
-    }
-    if (m->kind == MODEL_CNN) cnn_standardise(m, c->batch, b);
-    else scaler_apply(c->batch, (size_t)b, in, m->shift, m->scale);
+    prepare_batch(c, i, rows, mel, start, b);
     if (model_predict(m, c->batch, b, c->probs)) return -1;
     for (int s = 0; s < b; s++)
       for (int k = 0; k < K; k++) out[(start + (size_t)s) * K + (size_t)c->class_of[i][k]] += c->probs[(size_t)s * K + k];
@@ -158,4 +166,35 @@ int classifier_argmax(const double *p, int K) {
   for (int k = 1; k < K; k++)
     if (p[k] > p[best]) best = k;
   return best;
+}
+
+int classifier_embed_layer(const classifier_t *c, int layer) {
+  const net_t *n = c->model[0].net;
+  if (layer >= 0) return layer < n->n_layers ? layer : -1;
+  for (int i = n->n_layers - 1; i > 0; i--)
+    if (n->layer[i].spec.kind == LAYER_DENSE) return i - 1; /* the input of the classifier */
+  return -1;
+}
+
+size_t classifier_embed_dim(const classifier_t *c, int layer) {
+  const model_t *m = &c->model[0];
+  return m->net->layer[layer].out_size * (size_t)m->n_members;
+}
+
+int classifier_embed(classifier_t *c, int layer, const double *rows, const float *mel, size_t n, real *out) {
+  model_t *m = &c->model[0];
+  int B = batch_of(m);
+  size_t d = m->net->layer[layer].out_size, dim = d * (size_t)m->n_members;
+  for (size_t start = 0; start < n; start += (size_t)B) {
+    int b = (int)(n - start < (size_t)B ? n - start : (size_t)B);
+    for (int k = 0; k < m->n_members; k++) {
+      prepare_batch(c, 0, rows, mel, start, b); /* afresh: the forward pass may work in place */
+      model_use_member(m, k);
+      net_forward(m->net, c->batch, b, 0);
+      const real *o = m->net->layer[layer].out;
+      for (int s = 0; s < b; s++) memcpy(out + (start + (size_t)s) * dim + (size_t)k * d, o + (size_t)s * d, d * sizeof(real));
+    }
+    model_use_member(m, 0);
+  }
+  return 0;
 }

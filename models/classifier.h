@@ -50,6 +50,16 @@ int classifier_run(classifier_t *c, const double *rows, const float *mel, size_t
 int classifier_segments(classifier_t *c, const double *rows, const float *mel, size_t n, real *seg);
 int classifier_track(classifier_t *c, const double *whole, const real *seg, size_t segments, double *track);
 
+/* Embeddings (model 0's activations): the layer whose output is taken,
+ * `layer` (0-based) or, for -1, the layer before the classifier (whose output
+ * the last dense layer takes); -1 when there is none. A layer's output is
+ * what the next layer sees (after an in-place ReLU or dropout). */
+int classifier_embed_layer(const classifier_t *c, int layer);
+/* Values per input: the layer's output size times the members (side by side). */
+size_t classifier_embed_dim(const classifier_t *c, int layer);
+/* out[n][dim] for n inputs (rows, mel as classifier_segments takes them). 0. */
+int classifier_embed(classifier_t *c, int layer, const double *rows, const float *mel, size_t n, real *out);
+
 /* Index of the largest of p[K]. */
 int classifier_argmax(const double *p, int K);
 

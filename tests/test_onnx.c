@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "npy.h"
 #include "onnx_graph.h"
 
 static const char *dir;
@@ -248,10 +249,98 @@ static void test_bad_inputs(void) {
             contains(err, "NAME.onnx"), "-o without .onnx: refused");
 }
 
+/* An embedding .npy: its rows (malloc'd) and shape; NULL when unreadable. */
+static float *read_npy(const char *path, size_t *rows, size_t *cols) {
+  FILE *f = fopen(path, "rb");
+  size_t shape[NPY_MAX_DIMS];
+  int ndim;
+  char err[300];
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  rewind(f);
+  float *v = NULL;
+  if (npy_read_header(f, size, shape, &ndim, err, sizeof err) == 0 && ndim == 2 && (v = malloc(shape[0] * shape[1] * 4 + 4))) {
+    if (fread(v, 4, shape[0] * shape[1], f) != shape[0] * shape[1]) free(v), v = NULL;
+    *rows = shape[0], *cols = shape[1];
+  }
+  fclose(f);
+  return v;
+}
+
+/* Worst |track row - the mean of its segments' rows|, segments in order (tracks.csv's counts). */
+static double worst_mean(const char *edir, size_t *n_seg, size_t *n_trk, size_t *dim) {
+  char path[900];
+  size_t sr, sc, tr, tc;
+  snprintf(path, sizeof path, "%s/segments.npy", edir);
+  float *s = read_npy(path, &sr, &sc);
+  snprintf(path, sizeof path, "%s/tracks.npy", edir);
+  float *t = read_npy(path, &tr, &tc);
+  snprintf(path, sizeof path, "%s/tracks.csv", edir);
+  FILE *f = fopen(path, "r");
+  char line[2000];
+  double worst = s && t && f && sc == tc ? 0 : INFINITY;
+  size_t at = 0, k = 0;
+  while (f && fgets(line, sizeof line, f) && s && t && sc == tc) {
+    char *c1 = strrchr(line, ','), *c0 = NULL;
+    if (!c1) continue;
+    *c1 = 0, c0 = strrchr(line, ',');
+    size_t n = c0 ? strtoul(c0 + 1, NULL, 10) : 0;
+    if (!n) continue; /* the header */
+    for (size_t j = 0; j < sc; j++) {
+      double sum = 0;
+      for (size_t r = at; r < at + n && r < sr; r++) sum += s[r * sc + j];
+      worst = fmax(worst, fabs(sum / n - t[k * tc + j]));
+    }
+    at += n, k++;
+  }
+  *n_seg = s ? sr : 0, *n_trk = k, *dim = s ? sc : 0;
+  if (at != *n_seg || k != (t ? tr : (size_t)-1)) worst = INFINITY;
+  if (f) fclose(f);
+  free(s), free(t);
+  return worst;
+}
+
+static void test_embed(void) {
+  const char *g = genre_bin();
+  CHECK(run("%s embed -m %s/cnn.model -o %s/emb %s > %s/emb.log 2>&1", g, dir, dir, corpus, dir) == 0, "embed with the CNN");
+  size_t ns, nt, d;
+  double worst = worst_mean(at_dir("emb"), &ns, &nt, &d);
+  CHECK(ns > 0 && nt > 0 && d == 128 && worst <= 1e-6,
+        "tracks.npy holds each recording's mean of its segments' rows (%zu segments, %zu tracks, %zu values, worst %.3g)",
+        ns, nt, d, worst);
+  CHECK(run("%s embed -m %s/cnn.onnx -o %s/emb_onnx %s > /dev/null 2>&1 && cmp -s %s/emb/segments.npy %s/emb_onnx/segments.npy",
+            g, dir, dir, corpus, dir, dir) == 0, "the exported graph embeds to the same bytes");
+  if (have_cv2) {
+    char out[800];
+    snprintf(out, sizeof out, "%s/emb.check", dir);
+    run("/usr/bin/python3 tests/embed_check.py %s/cnn.onnx %s/emb %s/cnn.native.csv > %s 2>&1", dir, dir, dir, out);
+    char *text = slurp(out, NULL);
+    const char *w = text ? strstr(text, "worst |difference| ") : NULL;
+    CHECK(w && atof(w + 19) <= 1e-5, "the last dense layer on the embedding gives predict's probabilities: %s",
+          text ? text : "(no output)");
+    free(text);
+  }
+  CHECK(run("%s embed -m %s/ann.model --layer 1 -o %s/emb1 %s > %s/emb1.log 2>&1", g, dir, dir, corpus, dir) == 0 &&
+            contains(at_dir("emb1.log"), "layer 1 (dense), 512 values"),
+        "--layer 1 of the two-member ANN: its dense layer's 256 units, side by side");
+  run("mkdir -p %s/mixed/x && cp %s/waltz/waltz.00000.wav %s/mixed/x/ && head -c 100 %s/waltz/waltz.00001.wav > %s/mixed/x/cut.wav",
+      dir, corpus, dir, corpus, dir);
+  CHECK(run("%s embed -m %s/cnn.model -o %s/emb2 %s/mixed > /dev/null 2> %s/emb2.err", g, dir, dir, dir, dir) == 2 &&
+            contains(at_dir("emb2.err"), "cut.wav") && worst_mean(at_dir("emb2"), &ns, &nt, &d) <= 1e-6 && nt == 1,
+        "a broken input: named on stderr, exit 2, the other embedded");
+  CHECK(run("%s embed -m %s/ensemble.onnx -o %s/emb3 %s > /dev/null 2> %s/emb3.err", g, dir, dir, corpus, dir) == 1 &&
+            contains(at_dir("emb3.err"), "holds 2 models") && run("test -e %s/emb3/segments.npy", dir) != 0,
+        "an ensemble graph: refused, nothing written");
+  CHECK(run("%s embed -m %s/ann30.model -o %s/emb4 %s > /dev/null 2> %s/emb4.err", g, dir, dir, corpus, dir) == 1 &&
+            contains(at_dir("emb4.err"), "whole recordings"), "a whole-recording model: refused");
+}
+
 int main(void) {
   RUN(setup);
   RUN(test_presets);
   RUN(test_pytorch);
   RUN(test_bad_inputs);
+  RUN(test_embed);
   return check_summary();
 }

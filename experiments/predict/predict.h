@@ -54,6 +54,20 @@ void out_row(predict_out_t *o, const field_t *lead, int n_lead, const double *p,
 /* genre predict on files and folders: 0, 1 (nothing classified, an output
  * error), 2 (some inputs failed: each is a line on stderr). */
 int predict_files(const predict_args_t *a, const classifier_t *c, predict_out_t *o);
+/* genre embed's arguments. */
+typedef struct embed_args {
+  char *model;
+  const char *out, *labels;
+  int layer; /* 0-based; -1: the layer before the classifier */
+  int threads;
+  char **inputs;
+  int n_inputs;
+} embed_args_t;
+
+/* genre embed with c (the model, loaded to check it before any input is read):
+ * 0, 1 (nothing written), 2 (some inputs failed: the rest is written). */
+int embed_run(const embed_args_t *a, const classifier_t *c);
+
 /* genre predict --stream: 0, 1 (usage, input or output error), 2 (some input unusable). */
 int predict_stream(const predict_args_t *a, classifier_t *c, predict_out_t *o);
 
