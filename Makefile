@@ -5,7 +5,7 @@
 #   make test    build and run the whole test suite (SAN=1: ASan + UBSan build)
 #   make bench   print speed and memory figures
 #   make deps    install the build's missing Debian packages (apt-get as root, else print the
-#                command): the libraries and Open MPI. make test-deps (run by make test): Chromium,
+#                command): the libraries (protobuf-c among them) and Open MPI. make test-deps (run by make test): Chromium,
 #                npm and playwright-core, Slurm and munge, numpy, python3-onnx/-opencv/-torch: each
 #                test that needs one skips without it
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds (clang; findings kept in tests/fuzz)
