@@ -76,7 +76,7 @@ static void test_experiment(void) {
     CHECK(access(path, R_OK) == 0, "%s written", files[i]);
   }
   const char *svgs[] = {"confusion_ann.svg", "confusion_cnn.svg", "confusion_ensemble.svg", "curves_ann.svg",
-                        "curves_cnn.svg"};
+                        "curves_cnn.svg", "reliability_ann.svg", "reliability_cnn.svg", "reliability_ensemble.svg"};
   for (size_t i = 0; i < sizeof svgs / sizeof *svgs; i++) {
     snprintf(path, sizeof path, "%s/results/a/%s", dir, svgs[i]);
     char *s = slurp(path, NULL), why[200] = "";
@@ -88,7 +88,8 @@ static void test_experiment(void) {
   snprintf(path, sizeof path, "%s/results/a/metrics.json", dir);
   char *json = slurp(path, NULL);
   const char *keys[] = {"\"models\"", "\"ann\"", "\"cnn\"", "\"ensemble\"", "\"accuracy_mean\"", "\"accuracy_std\"",
-                        "\"track_accuracy_mean\"", "\"top2_mean\"", "\"confusion\"", "\"labels\""};
+                        "\"track_accuracy_mean\"", "\"top2_mean\"", "\"confusion\"", "\"labels\"", "\"calibration\"",
+                        "\"ece\"", "\"brier\"", "\"log_loss\""};
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) CHECK(json && strstr(json, keys[i]), "metrics.json has %s", keys[i]);
   free(json);
   snprintf(path, sizeof path, "%s/results/a/report.md", dir);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calibration.h"
 #include "check.h"
 #include "stats.h"
 
@@ -117,7 +118,57 @@ static void test_split(void) {
         "gtzan_mini: the lists name 19 train, 24 valid and 4 test tracks; 883 listed tracks absent, 3 unlisted");
 }
 
+/* ECE, Brier score, log-loss and the reliability bins against sklearn 1.2's
+ * calibration_curve and log_loss and numpy (tests/reference/calibration, made
+ * by its make_calibration.py, not at run time). */
+static void test_calibration(void) {
+  const char *dir = "tests/reference/calibration";
+  char path[300], line[2000];
+  snprintf(path, sizeof path, "%s/probs.csv", dir);
+  FILE *f = fopen(path, "r");
+  static double p[600 * 10];
+  static int y[600];
+  size_t n = 0;
+  while (f && fgets(line, sizeof line, f) && n < 600) {
+    if (line[0] == 'l') continue; /* the header */
+    char *t = strtok(line, ",");
+    y[n] = atoi(t);
+    for (int k = 0; k < 10 && (t = strtok(NULL, ",")); k++) p[n * 10 + k] = strtod(t, NULL);
+    n++;
+  }
+  if (f) fclose(f);
+  CHECK(n == 600, "600 reference rows read (%zu)", n);
+  calibration_t c;
+  calibration_measure(p, y, NULL, n, 10, &c);
+  snprintf(path, sizeof path, "%s/values.csv", dir);
+  f = fopen(path, "r");
+  double ece = NAN, brier = NAN, ll = NAN;
+  int bins_ok = 0, row = 0;
+  while (f && fgets(line, sizeof line, f)) {
+    row++;
+    if (row == 2) sscanf(line, "%lf,%lf,%lf", &ece, &brier, &ll);
+    int b;
+    size_t count;
+    char conf[64], acc[64];
+    if (row > 3 && sscanf(line, "%d,%zu,%63[^,],%63s", &b, &count, conf, acc) == 4 && b >= 0 && b < CAL_BINS) {
+      double cf = strtod(conf, NULL), ac = strtod(acc, NULL);
+      bins_ok += c.count[b] == count && (count == 0 ? isnan(c.confidence[b]) : fabs(c.confidence[b] - cf) < 1e-12) &&
+                 (count == 0 ? isnan(c.accuracy[b]) : fabs(c.accuracy[b] - ac) < 1e-12);
+    }
+  }
+  if (f) fclose(f);
+  CHECK(fabs(c.ece - ece) < 1e-12, "ECE (15 bins, top label): %.15g, sklearn's %.15g", c.ece, ece);
+  CHECK(fabs(c.brier - brier) < 1e-12, "Brier score: %.15g, numpy's %.15g", c.brier, brier);
+  CHECK(fabs(c.logloss - ll) < 1e-12, "log-loss: %.15g, sklearn's %.15g", c.logloss, ll);
+  CHECK(bins_ok == CAL_BINS, "every bin's count, mean confidence and accuracy as calibration_curve's (%d of %d)", bins_ok,
+        CAL_BINS);
+  CHECK(calibration_bin(0.6) == 8 && calibration_bin(1.0) == 14 && calibration_bin(0.0) == 0 &&
+            calibration_bin(1.0 / 15) == 0 && calibration_bin(nextafter(1.0 / 15, 1)) == 1,
+        "bins closed on the right, as numpy.searchsorted on linspace's edges");
+}
+
 int main(void) {
+  RUN(test_calibration);
   RUN(test_mcnemar);
   RUN(test_corrected_t);
   RUN(test_experiment);

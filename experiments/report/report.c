@@ -328,6 +328,7 @@ static void json_metrics(const report_t *r, json_t *j, int m) {
   json_close(j, 0);
   json_counts(j, "confusion", res->segments.confusion, r->K, r->K);
   json_counts(j, "track_confusion", res->tracks.confusion, r->K, r->K);
+  report_json_calibration(r, j, m);
   json_close(j, 1);
 }
 
@@ -541,6 +542,7 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
     per_class_table(r, f, m);
     fprintf(f, "\n");
   }
+  report_md_calibration(r, f);
   fprintf(f, "## Training curves (mean over folds)\n\nThe test fold's loss and accuracy are measured after every epoch "
              "to draw these curves; they never stop training or choose parameters.\n\n");
   for (int m = 0; m < 2; m++)
@@ -548,6 +550,8 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
   fprintf(f, "## Files\n\n- `metrics.json`: every number above, per model and fold (`models.<name>.accuracy_mean`, "
              "`accuracy_std`, `track_accuracy_mean`, `top2_mean`, `confusion`, ...), and `labels`\n"
              "- `confusion_<model>.csv`: counts summed over folds, rows true, columns predicted\n"
+             "- `reliability_<model>.svg`: each model's reliability diagram; `calibration` in metrics.json: ECE, "
+             "Brier score, log-loss and the 15 bins, per segment and per track\n"
              "- `predictions.csv`: every test segment: model, fold, track, true and predicted label, probabilities\n"
              "- `timings.json`: training time per model and fold\n");
   return outfile_commit(&o, 0, err, errlen);
@@ -558,6 +562,7 @@ int report_write(const report_t *r, const char *dir, char *err, size_t errlen) {
     if (!r->have[m]) continue;
     if (write_confusion(r, m, dir, err, errlen)) return -1;
     if (m < 2 && write_curves(r, m, dir, err, errlen)) return -1;
+    if (report_write_reliability(r, m, dir, err, errlen)) return -1;
   }
   if (write_json(r, dir, err, errlen) || write_predictions(r, dir, err, errlen) || write_markdown(r, dir, err, errlen) ||
       report_write_html(r, dir, err, errlen))

@@ -51,6 +51,16 @@ int report_write(const report_t *r, const char *dir, char *err, size_t errlen);
 /* report.html into dir (after report_write: it embeds report.md and the SVGs). */
 int report_write_html(const report_t *r, const char *dir, char *err, size_t errlen);
 
+/* Calibration (report_calibration.c): model m's over its tested segments and
+ * tracks (0, or -1 when out of memory), as metrics.json's "calibration", as a
+ * reliability_<model>.svg, and as report.md's section. */
+struct calibration;
+struct json;
+int report_calibration(const report_t *r, int m, struct calibration *seg, struct calibration *trk);
+void report_json_calibration(const report_t *r, struct json *j, int m);
+int report_write_reliability(const report_t *r, int m, const char *dir, char *err, size_t errlen);
+void report_md_calibration(const report_t *r, FILE *f);
+
 /* The comparison table as text. */
 void report_print_table(const report_t *r, FILE *f);
 

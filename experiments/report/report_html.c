@@ -133,6 +133,12 @@ static void js_files(const report_t *r, FILE *f, const char *dir) {
       fprintf(f, "%s\"%s\": ", first ? "" : ", ", name), first = 0;
       js_file(f, path);
     }
+  for (int m = 0; m < 3; m++)
+    if (r->have[m]) {
+      fprintf(f, ", \"reliability_%s.svg\": ", key[m]);
+      snprintf(path, sizeof path, "%s/reliability_%s.svg", dir, key[m]);
+      js_file(f, path);
+    }
   fputs("}", f);
 }
 

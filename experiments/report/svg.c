@@ -158,3 +158,36 @@ void svg_curves(FILE *f, const char *title, int epochs, const curve_t *loss, int
   panel(f, 60 + pw + 60, 60, pw, ph, "accuracy", epochs, acc, n_acc, 1);
   fprintf(f, "</svg>\n");
 }
+
+void svg_reliability(FILE *f, const char *title, const size_t *count, const double *confidence, const double *accuracy,
+                     int bins) {
+  int x0 = 70, y0 = 50, w = 420, h = 320, width = x0 + w + 40, height = y0 + h + 70;
+  fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+             "font-family=\"Helvetica, Arial, sans-serif\">\n<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n",
+          width, height, width, height, width, height);
+  fprintf(f, "<text x=\"%d\" y=\"24\" font-size=\"14\" font-weight=\"bold\" text-anchor=\"middle\">", width / 2);
+  svg_text(f, title);
+  fprintf(f, "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", x0, y0, w, h);
+  for (int t = 0; t <= 5; t++) { /* ticks 0, 0.2, ... 1 on both axes */
+    double v = t / 5.0;
+    fprintf(f, "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.1f</text>\n", x0 - 6, y0 + h - v * h + 4, v);
+    fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%.1f</text>\n", x0 + v * w, y0 + h + 16, v);
+  }
+  fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\" stroke-dasharray=\"5 4\"/>\n", x0, y0 + h, x0 + w, y0);
+  for (int b = 0; b < bins; b++) {
+    if (!count[b]) continue;
+    double bx = x0 + (double)b * w / bins, bw = (double)w / bins - 2, top = y0 + h - accuracy[b] * h;
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#4c78a8\" fill-opacity=\"0.8\"/>\n", bx + 1,
+            top, bw, accuracy[b] * h);
+    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#d62728\"/>\n", x0 + confidence[b] * w, y0 + h - confidence[b] * h);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"middle\">%zu</text>\n", bx + 1 + bw / 2, top - 3,
+            count[b]);
+  }
+  fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">confidence (the top label's probability), "
+             "15 bins</text>\n", x0 + w / 2, y0 + h + 36);
+  fprintf(f, "<text x=\"18\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 18 %d)\">accuracy "
+             "in the bin</text>\n", y0 + h / 2, y0 + h / 2);
+  fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\">bars: accuracy (count above); red dots: mean confidence; dashed: "
+             "perfect calibration</text>\n</svg>\n", x0, y0 + h + 56);
+}

@@ -3,6 +3,7 @@
 #ifndef GENRE_SVG_H
 #define GENRE_SVG_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* Confusion matrix heatmap: K x K cells (rows true, columns predicted), colour
@@ -19,6 +20,11 @@ typedef struct curve {
   int dashed;
 } curve_t;
 void svg_curves(FILE *f, const char *title, int epochs, const curve_t *loss, int n_loss, const curve_t *acc, int n_acc);
+
+/* Reliability diagram: per confidence bin, a bar of its accuracy (its count
+ * above), a dot at its mean confidence, and the diagonal of perfect calibration. */
+void svg_reliability(FILE *f, const char *title, const size_t *count, const double *confidence, const double *accuracy,
+                     int bins);
 
 /* text with &, <, >, " escaped */
 void svg_text(FILE *f, const char *s);

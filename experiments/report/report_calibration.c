@@ -1,0 +1,96 @@
+/* The report's calibration: per model, ECE, Brier score and log-loss of the
+ * out-of-fold probabilities, per segment and per track (the mean of a track's
+ * segments' probabilities, as the report's track accuracy by mean), in
+ * metrics.json, report.md and a reliability diagram per model. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calibration.h"
+#include "json.h"
+#include "outfile.h"
+#include "report.h"
+#include "svg.h"
+
+static const char *const key[3] = {"ann", "cnn", "ensemble"};
+static const char *const title[3] = {"ANN (features)", "CNN (log-mel)", "Ensemble (ANN + CNN)"};
+
+int report_calibration(const report_t *r, int m, calibration_t *seg, calibration_t *trk) {
+  const cv_result_t *res = r->result[m];
+  size_t K = (size_t)r->K;
+  double *p = malloc(r->rows * K * sizeof *p), *tp = calloc(r->tracks * K, sizeof *tp);
+  int *ty = malloc(r->tracks * sizeof *ty);
+  size_t *tn = calloc(r->tracks, sizeof *tn);
+  unsigned char *tested = calloc(r->rows, 1), *ttested = calloc(r->tracks, 1);
+  int rc = p && tp && ty && tn && tested && ttested ? 0 : -1;
+  for (size_t i = 0; !rc && i < r->rows; i++) {
+    tested[i] = res->fold_of_row[i] < res->folds;
+    for (size_t k = 0; k < K; k++) p[i * K + k] = res->probs[i * K + k];
+    if (!tested[i]) continue;
+    size_t t = (size_t)r->track[i];
+    for (size_t k = 0; k < K; k++) tp[t * K + k] += p[i * K + k];
+    tn[t]++, ty[t] = r->y[i], ttested[t] = 1;
+  }
+  for (size_t t = 0; !rc && t < r->tracks; t++)
+    for (size_t k = 0; tn[t] && k < K; k++) tp[t * K + k] /= (double)tn[t];
+  if (!rc) calibration_measure(p, r->y, tested, r->rows, r->K, seg), calibration_measure(tp, ty, ttested, r->tracks, r->K, trk);
+  free(p), free(tp), free(ty), free(tn), free(tested), free(ttested);
+  return rc;
+}
+
+static void json_one(json_t *j, const char *name, const calibration_t *c) {
+  json_key(j, name), json_object(j);
+  json_key(j, "n"), json_int(j, (long long)c->n);
+  json_key(j, "ece"), json_number(j, c->ece);
+  json_key(j, "brier"), json_number(j, c->brier);
+  json_key(j, "log_loss"), json_number(j, c->logloss);
+  json_key(j, "bins"), json_array(j); /* [count, mean confidence, accuracy] per bin of width 1/15 */
+  for (int b = 0; b < CAL_BINS; b++) {
+    json_array(j);
+    json_int(j, (long long)c->count[b]), json_number(j, c->confidence[b]), json_number(j, c->accuracy[b]);
+    json_close(j, 0);
+  }
+  json_close(j, 0);
+  json_close(j, 1);
+}
+
+void report_json_calibration(const report_t *r, json_t *j, int m) {
+  calibration_t seg, trk;
+  if (report_calibration(r, m, &seg, &trk)) return;
+  json_key(j, "calibration"), json_object(j);
+  json_one(j, "segment", &seg);
+  json_one(j, "track", &trk);
+  json_close(j, 1);
+}
+
+int report_write_reliability(const report_t *r, int m, const char *dir, char *err, size_t errlen) {
+  calibration_t seg, trk;
+  if (report_calibration(r, m, &seg, &trk)) return snprintf(err, errlen, "out of memory"), -1;
+  char path[4400], t[200];
+  snprintf(path, sizeof path, "%s/reliability_%s.svg", dir, key[m]);
+  snprintf(t, sizeof t, "%s: reliability of %zu segments (ECE %.3f)", title[m], seg.n, seg.ece);
+  outfile_t o;
+  if (outfile_open(&o, path, err, errlen)) return -1;
+  svg_reliability(o.f, t, seg.count, seg.confidence, seg.accuracy, CAL_BINS);
+  return outfile_commit(&o, 0, err, errlen);
+}
+
+void report_md_calibration(const report_t *r, FILE *f) {
+  fprintf(f, "## Calibration (out-of-fold probabilities, pooled)\n\n"
+             "How far a probability can be taken at its word: the expected calibration error (ECE: the top label's "
+             "confidence against its accuracy in 15 equal-width bins, weighted by their counts; 0 is perfect), the "
+             "Brier score (squared error of the probability vector, 0 to 2) and the log-loss (mean -ln of the true "
+             "class's probability). Per track: the mean of its segments' probabilities.\n\n"
+             "| model | segment ECE | segment Brier | segment log-loss | track ECE | track Brier | track log-loss |\n"
+             "|---|---|---|---|---|---|---|\n");
+  for (int m = 0; m < 3; m++) {
+    calibration_t s, t;
+    if (!r->have[m] || report_calibration(r, m, &s, &t)) continue;
+    fprintf(f, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", title[m], s.ece, s.brier, s.logloss, t.ece, t.brier,
+            t.logloss);
+  }
+  fprintf(f, "\n");
+  for (int m = 0; m < 3; m++)
+    if (r->have[m]) fprintf(f, "![%s: reliability](reliability_%s.svg)\n\n", title[m], key[m]);
+}
