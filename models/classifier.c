@@ -198,3 +198,7 @@ int classifier_embed(classifier_t *c, int layer, const double *rows, const float
   }
   return 0;
 }
+
+void classifier_uncalibrated(classifier_t *c) {
+  for (int i = 0; i < c->n_models; i++) c->model[i].temperature = 0;
+}

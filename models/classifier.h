@@ -34,6 +34,8 @@ typedef struct classifier {
 int classifier_load(classifier_t *c, char *const *paths, int n_paths, const char *labels, int threads, char *err,
                     size_t errlen);
 void classifier_free(classifier_t *c);
+/* --no-calibrate: every model's raw softmax (their temperatures set aside). */
+void classifier_uncalibrated(classifier_t *c);
 
 /* rows[1 + segments][FEATURE_COUNT]: row 0 the whole recording, row 1 + s
  * segment s; mel[segments][MEL_BANDS][SEGMENT_FRAMES] (dB). Writes seg[segments][K]

@@ -9,9 +9,10 @@
 #include <sys/stat.h>
 
 #include "outfile.h"
+#include "temperature.h"
 
 #define MAGIC "GENRENN1"
-#define VERSION 3u
+#define VERSION 4u
 #define MAX_FILE ((long)1 << 31)
 #define MAX_NAMES 100000
 #define MAX_STR 4096
@@ -105,6 +106,7 @@ int model_save(const model_t *m, const char *path, char *err, size_t errlen) {
   put_str(w, m->arch);
   put_u32(w, (uint32_t)m->unit);
   put_str(w, m->about ? m->about : "");
+  put_f32(w, m->temperature > 0 ? m->temperature : 1.0f);
   put_u32(w, (uint32_t)m->n_scale);
   for (size_t i = 0; i < m->n_scale; i++) put_f32(w, m->shift[i]);
   for (size_t i = 0; i < m->n_scale; i++) put_f32(w, m->scale[i]);
@@ -255,6 +257,8 @@ static int read_header(reader_t *r, model_t *m, uint32_t version, const char *pa
   m->unit = version >= 2 ? (int)get_u32(r) : MODEL_UNIT_UNKNOWN;
   if (m->unit < MODEL_UNIT_UNKNOWN || m->unit > MODEL_UNIT_TRACK) r->bad = 1;
   if (version >= 3 && !r->bad) m->about = get_str(r);
+  m->temperature = version >= 4 ? get_f32(r) : 1.0f;
+  if (!(m->temperature >= 0.01f && m->temperature <= 100.0f)) r->bad = 1;
   return 0;
 }
 
@@ -391,5 +395,6 @@ int model_predict(model_t *m, const real *x, int B, real *probs) {
   if (m->n_members > 1)
     for (size_t i = 0; i < (size_t)B * K; i++) probs[i] /= m->n_members;
   free(p);
+  if (m->temperature > 0) temperature_apply(probs, B, K, m->temperature);
   return 0;
 }

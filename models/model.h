@@ -1,7 +1,7 @@
 /* A trained model and its file.
  *
- * File format (little-endian, version 3; versions 1 (without `unit`) and 2
- * (without `about`) load too):
+ * File format (little-endian, version 4; versions 1 (without `unit`), 2
+ * (without `about`) and 3 (without `temperature`) load too):
  *   "GENRENN1"                          magic, 8 bytes
  *   u32 version, u32 kind (1 ANN, 2 CNN)
  *   u32 in_c, in_h, in_w, n_classes, n_layers
@@ -9,6 +9,7 @@
  *   str arch                            preset name
  *   u32 unit (1 3-s segments, 2 whole tracks)   what one input row was in training (version 2)
  *   str about                           how it was trained, a JSON object (version 3; may be empty)
+ *   f32 temperature                     applied to the probabilities (version 4; before: 1)
  *   u32 n_scale; f32 shift[n_scale], f32 scale[n_scale]   standardisation
  *   u32 n_features; str feature[n_features]               input columns (ANN)
  *   str label[n_classes]
@@ -47,6 +48,7 @@ typedef struct model {
   net_t *net;             /* holds the member being evaluated */
   int n_members;
   char *about;            /* how it was trained: a JSON object's text (data, protocol, figures), or NULL */
+  float temperature;      /* model_predict's p^(1/T) (temperature.h); 0 or 1: none */
   real *members;          /* [n_members][n_params + n_state]; NULL for a single member,
                              whose parameters are the network's own */
 } model_t;
@@ -69,7 +71,8 @@ void model_free(model_t *m);
 /* Loads member k's parameters into m->net. */
 void model_use_member(model_t *m, int k);
 
-/* Averaged class probabilities of the ensemble for x[B] (inference mode). */
+/* Averaged class probabilities of the ensemble for x[B] (inference mode),
+ * then the temperature. */
 int model_predict(model_t *m, const real *x, int B, real *probs);
 
 /* The file's checksum (64-bit FNV-1a) of n bytes. */

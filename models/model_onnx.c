@@ -123,7 +123,21 @@ static const char *mean(onnx_builder_t *b, const char *const *p, int n, const ch
   return onnx_node(b, "Div", div, 2, out_name, NULL, 0);
 }
 
-/* The members' probabilities, averaged. */
+/* A temperature on probabilities p: Softmax(Log(p) / T) (temperature.h), or p itself. */
+static const char *export_temperature(onnx_builder_t *b, const model_t *m, const char *p, const char *out_name) {
+  if (!(m->temperature > 0) || m->temperature == 1) {
+    const char *one[1] = {p};
+    return out_name ? onnx_node(b, "Identity", one, 1, out_name, NULL, 0) : p;
+  }
+  float T = m->temperature;
+  int64_t one_dim[1] = {1};
+  const char *div[2] = {onnx_node(b, "Log", &p, 1, NULL, NULL, 0), onnx_tensor(b, "temperature", &T, NULL, one_dim, 1)};
+  const char *x = onnx_node(b, "Div", div, 2, NULL, NULL, 0);
+  onnx_attr_t a[1] = {ONNX_INT("axis", 1)};
+  return onnx_node(b, "Softmax", &x, 1, out_name, a, 1);
+}
+
+/* The members' probabilities, averaged, then the model's temperature. */
 static const char *export_model(onnx_builder_t *b, model_t *m, const char *input, const char *out_name) {
   const char *x = export_scaler(b, m, input), *p[64];
   int members = m->n_members > 64 ? 64 : m->n_members;
@@ -132,11 +146,7 @@ static const char *export_model(onnx_builder_t *b, model_t *m, const char *input
     p[k] = export_member(b, m, x);
   }
   model_use_member(m, 0);
-  if (members == 1) {
-    const char *one[1] = {p[0]};
-    return out_name ? onnx_node(b, "Identity", one, 1, out_name, NULL, 0) : p[0];
-  }
-  return mean(b, p, members, out_name);
+  return export_temperature(b, m, members == 1 ? p[0] : mean(b, p, members, NULL), out_name);
 }
 
 /* The models agree on what they classify and what they take. 0, or -1. */

@@ -50,6 +50,9 @@ typedef struct value {
   int n_dims;
   int chain;            /* V_CHAIN */
   int items[MAX_GROUP], n_items, item_group[MAX_GROUP], divided; /* V_GROUP: chains or groups */
+  double item_t[MAX_GROUP]; /* V_GROUP: the temperature of each chain item (0: none) */
+  int logp;             /* a chain's or group's probabilities under Log (1), then divided by T (2) */
+  double temperature;   /* a chain's or group's temperature (0: none) */
 } value_t;
 
 typedef struct importer {
@@ -329,7 +332,8 @@ static int op_group(importer_t *im, const Onnx__NodeProto *n, value_t *const *in
   for (int i = 0; i < n_in; i++) {
     const value_t *v = in[i];
     int ok = v && ((v->kind == V_CHAIN && im->chains[v->chain].softmax) || (v->kind == V_GROUP && v->divided));
-    if (!ok) return refuse(im, n, "%s", "an average of values that are not probabilities (Softmax outputs)");
+    if (!ok || v->logp) return refuse(im, n, "%s", "an average of values that are not probabilities (Softmax outputs)");
+    out->item_t[i] = v->temperature;
     if (v->kind == V_GROUP) {
       if (im->n_groups == MAX_CHAINS) return refuse(im, n, "%s", "too many groups");
       im->groups[im->n_groups] = *v;
@@ -340,6 +344,27 @@ static int op_group(importer_t *im, const Onnx__NodeProto *n, value_t *const *in
   }
   out->n_items = n_in;
   return 0;
+}
+
+/* Softmax(Log(p) / T) on probabilities p (a model's temperature): Log, then
+ * Div by T, then Softmax; out is p's value with the temperature. */
+static int op_temperature(importer_t *im, const Onnx__NodeProto *n, value_t *const *in, int n_in, value_t *out) {
+  const value_t *v = in[0];
+  int probs = v && ((v->kind == V_CHAIN && im->chains[v->chain].softmax) || (v->kind == V_GROUP && v->divided));
+  *out = v ? *v : (value_t){0};
+  if (!strcmp(n->op_type, "Log")) {
+    if (!probs || v->logp || v->temperature) return refuse(im, n, "%s", "a Log other than of probabilities (a temperature)");
+    return out->logp = 1, 0;
+  }
+  if (!strcmp(n->op_type, "Div")) {
+    const value_t *k = n_in > 1 ? in[1] : NULL;
+    if (v->logp != 1 || !k || !k->data || k->n != 1 || !(k->data[0] >= 0.01f && k->data[0] <= 100.0f))
+      return refuse(im, n, "%s", "a division of log-probabilities other than by a temperature in [0.01, 100]");
+    return out->logp = 2, out->temperature = k->data[0], 0;
+  }
+  int64_t axis = attr_i(n, "axis", -1);
+  if (v->logp != 2 || (axis != 1 && axis != -1)) return refuse(im, n, "%s", "a softmax of log-probabilities not divided by a temperature");
+  return out->logp = 0, 0;
 }
 
 /* --- the walk ------------------------------------------------------------------------ */
@@ -394,7 +419,11 @@ static int walk_node(importer_t *im, const Onnx__NodeProto *n) {
     return a && a->t ? add_const(im, a->t, n->output[0]) : refuse(im, n, "%s", "a constant other than a tensor");
   }
   value_t out = {0};
-  if (!strcmp(n->op_type, "Mean") || !strcmp(n->op_type, "Sum") || (!strcmp(n->op_type, "Div") && in[0] && in[0]->kind == V_GROUP)) {
+  if (!strcmp(n->op_type, "Log") || (in[0] && in[0]->logp && (!strcmp(n->op_type, "Div") || !strcmp(n->op_type, "Softmax")))) {
+    if (op_temperature(im, n, in, n_in, &out)) return -1;
+  } else if (in[0] && in[0]->logp) {
+    return refuse(im, n, "%s", "an operation on log-probabilities other than a temperature");
+  } else if (!strcmp(n->op_type, "Mean") || !strcmp(n->op_type, "Sum") || (!strcmp(n->op_type, "Div") && in[0] && in[0]->kind == V_GROUP)) {
     if (op_group(im, n, in, n_in, &out)) return -1;
   } else {
     if (!in[0] || in[0]->kind != V_CHAIN) return refuse(im, n, "%s", "its first input is not computed from a graph input");
@@ -511,31 +540,45 @@ static int build_model(importer_t *im, const int *chains, int n, int max_batch, 
   return 0;
 }
 
-static int make_model(importer_t *im, const int *chains, int n, int max_batch, model_t *m) {
+static int make_model(importer_t *im, const int *chains, int n, double T, int max_batch, model_t *m) {
   memset(m, 0, sizeof *m);
   int rc = build_model(im, chains, n, max_batch, m);
   if (rc) model_free(m);
+  else m->temperature = (float)T;
   return rc;
+}
+
+/* 1 when no item of group g has a temperature of its own (members share the model's). */
+static int no_item_temperature(const value_t *g) {
+  for (int i = 0; i < g->n_items; i++)
+    if (g->item_t[i]) return 0;
+  return 1;
 }
 
 /* The graph's output as models: a chain is one; an average of like chains is
  * one with members; an average of unlike ones (or of averages) one model each. */
 static int make_models(importer_t *im, const value_t *v, int max_batch, model_t *out, int *n_out) {
-  int uniform = 1;
+  int uniform = v->kind == V_CHAIN || no_item_temperature(v);
   for (int i = 0; v->kind == V_GROUP && i < v->n_items && uniform; i++)
     uniform = !v->item_group[i] && same_chain(&im->chains[v->items[0]], &im->chains[v->items[i]]);
   if (v->kind == V_GROUP && !v->divided) return snprintf(im->err, im->errlen, "%s: a Sum of probabilities not divided by its count", im->path), -1;
   if (uniform) {
     int one = v->chain;
     *n_out = 1;
-    return make_model(im, v->kind == V_CHAIN ? &one : v->items, v->kind == V_CHAIN ? 1 : v->n_items, max_batch, &out[0]);
+    return make_model(im, v->kind == V_CHAIN ? &one : v->items, v->kind == V_CHAIN ? 1 : v->n_items, v->temperature,
+                      max_batch, &out[0]);
   }
+  if (v->temperature)
+    return snprintf(im->err, im->errlen, "%s: a temperature on an average of unlike models (only on each model's)", im->path), -1;
   if (v->n_items > ONNX_MAX_MODELS) return snprintf(im->err, im->errlen, "%s: more than %d models", im->path, ONNX_MAX_MODELS), -1;
   for (int i = 0; i < v->n_items; i++) {
     const value_t *g = v->item_group[i] ? &im->groups[v->items[i]] : NULL;
     for (int k = 0; g && k < g->n_items; k++)
       if (g->item_group[k]) return snprintf(im->err, im->errlen, "%s: averages nested three deep", im->path), -1;
-    int rc = g ? make_model(im, g->items, g->n_items, max_batch, &out[i]) : make_model(im, &v->items[i], 1, max_batch, &out[i]);
+    if (g && !no_item_temperature(g))
+      return snprintf(im->err, im->errlen, "%s: a temperature on one member of a model (only on the model's average)", im->path), -1;
+    int rc = g ? make_model(im, g->items, g->n_items, g->temperature, max_batch, &out[i])
+               : make_model(im, &v->items[i], 1, v->item_t[i], max_batch, &out[i]);
     if (rc) return -1;
     *n_out = i + 1;
   }
@@ -564,6 +607,7 @@ int model_import_onnx(const char *path, const onnx_hints_t *hints, int max_batch
   value_t *o = NULL;
   if (!rc && (im.g->n_output != 1 || !(o = find(&im, im.g->output[0]->name)) || o->kind == V_CONST))
     rc = (snprintf(err, errlen, "%s: not one output computed from the inputs", path), -1);
+  if (!rc && o->logp) rc = (snprintf(err, errlen, "%s: the output is log-probabilities without their Softmax", path), -1);
   if (!rc && o->kind == V_CHAIN) im.chains[o->chain].softmax = 1; /* an output without a Softmax gets one */
   if (!rc) rc = make_models(&im, o, max_batch, out, n_out);
   if (rc)

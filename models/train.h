@@ -35,6 +35,7 @@ typedef struct train_opts {
   const size_t *monitor; /* rows evaluated after every epoch for the log only (a test fold's
                             learning curve): never used to stop or to pick parameters */
   size_t n_monitor;
+  int calibrate_off;     /* --no-calibrate: the commands fit no temperature (train.c ignores it) */
   char *err;             /* receives the reason of a read error (optional) */
   size_t errlen;
 } train_opts_t;

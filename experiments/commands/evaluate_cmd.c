@@ -77,8 +77,10 @@ static int evaluate_cnn(model_t *m, const char *model_path, const char *mel) {
 int evaluate_main(int argc, char **argv) {
   const char *model_path = NULL, *features = NULL, *mel = NULL;
   const char *labels = NULL;
+  int raw = 0;
   const cli_option_t opts[] = {OPT_STRING('m', "model", &model_path, "MODEL", "the model file, or an ONNX graph of one model"),
                                OPT_STRING(0, "labels", &labels, "L1,L2,...", "an ONNX graph's classes when it has no card"),
+                               OPT_FLAG(0, "no-calibrate", &raw, 1, "the model's raw softmax, without its temperature"),
                                OPT_STRING(0, "features", &features, "CSV", "a feature table (an ANN's)"),
                                OPT_STRING(0, "mel", &mel, "OUTDIR", "what genre extract wrote (a CNN's)"), OPT_END()};
   const cli_option_t *tables[] = {opts, NULL};
@@ -97,6 +99,7 @@ int evaluate_main(int argc, char **argv) {
     fprintf(stderr, "genre evaluate: %s%s\n", err, strstr(err, "left") ? " (genre evaluate takes one model; genre predict an ensemble)" : "");
     return 1;
   }
+  if (raw) m.temperature = 0;
   if ((m.kind == MODEL_CNN) != (mel != NULL)) {
     fprintf(stderr, "genre evaluate: %s is %s model: give %s\n", model_path, m.kind == MODEL_CNN ? "a CNN" : "an ANN",
             m.kind == MODEL_CNN ? "--mel OUTDIR" : "--features CSV");

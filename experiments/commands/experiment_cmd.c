@@ -21,6 +21,7 @@
 #include "outfile.h"
 #include "progress.h"
 #include "report.h"
+#include "temperature.h"
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
@@ -141,6 +142,7 @@ typedef struct experiment_args {
   const char *split_dir; /* --protocol split:DIR */
   int folds, threads, leaky, repeats;
   int only_fold, merge;  /* --fold K (1-based), --merge: the experiment as cluster jobs */
+  int no_calibrate;      /* --no-calibrate: no temperatures; the ensemble averages raw softmax */
   unsigned long seed;
   int want[M_COUNT];
   kind_opts_t ao, co; /* the ANN's and the CNN's */
@@ -186,6 +188,9 @@ static int parse_table(int argc, char **argv, experiment_args_t *a, raw_options_
               "run fold K alone (every model) into NAME.parts/fold-K.part: a\n"
               "cluster job's share (e.g. a Slurm array of K tasks)"),
       OPT_FLAG(0, "merge", &a->merge, 1, "the report from NAME.parts/ alone, as one process writes it"),
+      OPT_FLAG(0, "no-calibrate", &a->no_calibrate, 1,
+               "fit no temperatures: the models' raw softmax, averaged raw by the\n"
+               "ensemble (by default each fold fits one per model on training tracks)"),
       OPT_NUMBER(CLI_ULONG, 0, "seed", &a->seed, 0, 0, 0, "S", "a non-negative integer",
                  "seeds the folds and every model (default 1)"),
       OPT_CALL(0, "epochs", r, both_epochs, "N", "epochs of both models"),
@@ -397,8 +402,8 @@ static void make_setups(experiment_t *e, unsigned long seed, cv_setup_t *setup, 
                      .K = e->K, .folds = e->k_folds, .seed = seed, .fold_of_track = e->fold_of_unit,
                      .run_folds = a->leaky || a->split_dir ? 1 : 0, .monitor_test = 1, .val_group = e->val_unit,
                      .only_fold = a->only_fold};
-  ctx[M_ANN] = (fold_model_t){model_kind("ann"), &e->view[M_ANN], &a->ao, rows->ann_row};
-  ctx[M_CNN] = (fold_model_t){model_kind("cnn"), &e->view[M_CNN], &a->co, rows->mel_row};
+  ctx[M_ANN] = (fold_model_t){model_kind("ann"), &e->view[M_ANN], &a->ao, rows->ann_row, !a->no_calibrate};
+  ctx[M_CNN] = (fold_model_t){model_kind("cnn"), &e->view[M_CNN], &a->co, rows->mel_row, !a->no_calibrate};
   a->ao.ann.train.seed = a->co.cnn.train.seed = seed;
   for (int m = 0; m < M_COUNT; m++) setup[m] = base;
   /* under a launcher every fold's batches are shared by the processes, which
@@ -415,7 +420,15 @@ static void make_setups(experiment_t *e, unsigned long seed, cv_setup_t *setup, 
 static int ensemble(experiment_t *e, cv_result_t *res, const cv_setup_t *setup) {
   cv_result_t *ens = &res[M_ENS], *ann = &res[M_ANN], *cnn = &res[M_CNN];
   if (cv_result_alloc(setup, ens)) return fprintf(stderr, "genre experiment: out of memory\n"), -1;
-  for (size_t i = 0; i < e->rows.n * (size_t)e->K; i++) ens->probs[i] = (ann->probs[i] + cnn->probs[i]) / 2;
+  size_t K = (size_t)e->K;
+  for (size_t i = 0; i < e->rows.n; i++) { /* each model's probabilities with its fold's temperature */
+    real pa[K], pc[K];
+    int fold = ann->fold_of_row[i];
+    memcpy(pa, ann->probs + i * K, K * sizeof(real)), memcpy(pc, cnn->probs + i * K, K * sizeof(real));
+    if (fold < ann->folds) temperature_apply(pa, 1, (int)K, ann->fold[fold].temperature);
+    if (fold < cnn->folds) temperature_apply(pc, 1, (int)K, cnn->fold[fold].temperature);
+    for (size_t k = 0; k < K; k++) ens->probs[i * K + k] = (pa[k] + pc[k]) / 2;
+  }
   memcpy(ens->fold_of_row, ann->fold_of_row, e->rows.n * sizeof(int));
   memcpy(ens->fold_of_track, ann->fold_of_track, e->units * sizeof(int));
   for (int f = 0; f < ens->folds; f++)
@@ -561,8 +574,15 @@ static int save_model(experiment_t *e, int m, char *err, size_t errlen) {
   split_validation(all, n, group, y, groups, fraction, e->a.seed, train, &n_train, val, &n_val);
   snprintf(e->saved[m], sizeof e->saved[m], "%s/%s.model", e->a.save_models, model_key[m]);
   fprintf(stderr, "genre experiment: training the %s on all %zu segments -> %s\n", model_key[m], n, e->saved[m]);
-  int fit = model_kind(model_key[m])->fit(&e->view[m], train, n_train, val, n_val, m == M_ANN ? &e->a.ao : &e->a.co,
-                                          &model, log, NULL, err, errlen);
+  const model_kind_t *k = model_kind(model_key[m]);
+  const kind_opts_t *o = m == M_ANN ? &e->a.ao : &e->a.co;
+  int fit = k->fit(&e->view[m], train, n_train, val, n_val, o, &model, log, NULL, err, errlen);
+  double T = 1;
+  size_t t_rows;
+  if (fit == 0 && !e->a.no_calibrate &&
+      (fit = kind_temperature(k, &e->view[m], train, n_train, val, n_val, o, &model, &T, &t_rows, err, errlen)))
+    model_free(&model);
+  model.temperature = (float)T;
   if (fit == 0) {
     model.about = experiment_about(e, m, n, groups);
     rc = dist_leader() ? model_save(&model, e->saved[m], err, errlen) : 0;

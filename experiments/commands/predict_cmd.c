@@ -59,6 +59,7 @@ static int predict_table(int argc, char **argv, predict_args_t *a, int *help, FI
       OPT_INT(0, "top", &a->top, 1, 1000, "K", "labels shown per row in the text view (default 3)"),
       OPT_STRING('o', "output", &a->output, "FILE", "write the rows to FILE (atomically) instead of stdout"),
       OPT_INT(0, "threads", &a->threads, 1, 64, "T", "threads (default: all cores)"),
+      OPT_FLAG(0, "no-calibrate", &a->no_calibrate, 1, "the models' raw softmax, without their temperatures"),
       OPT_HELP("\n"
                "  CSV columns: file,label,probability,p_<label>...; with --segments:\n"
                "  file,segment,start,end,label,probability,p_<label>...; jsonl has the same keys.\n"
@@ -112,6 +113,7 @@ static int load_models(const predict_args_t *a, classifier_t *c) {
   char err[1500];
   if (classifier_load(c, a->models, a->n_models, a->labels, a->stream ? a->threads : 1, err, sizeof err))
     return fprintf(stderr, "genre predict: %s\n", err), -1;
+  if (a->no_calibrate) classifier_uncalibrated(c);
   for (int i = 0; i < c->n_models; i++) {
     const char *name = c->n_models == a->n_models ? a->models[i] : "a model";
     if (c->model[i].unit == MODEL_UNIT_UNKNOWN)

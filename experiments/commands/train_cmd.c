@@ -43,6 +43,18 @@ static int train_run(const model_kind_t *k, const char *cmd, const char *data_pa
     fprintf(stderr, "genre %s: %s\n", cmd, err);
     goto done;
   }
+  double T = 1;
+  size_t t_rows = 0;
+  if (!k->common(o).train->calibrate_off &&
+      kind_temperature(k, d, train, n_train, val, n_val, o, &m, &T, &t_rows, err, sizeof err)) {
+    fprintf(stderr, "genre %s: the temperature: %s\n", cmd, err);
+    model_free(&m);
+    goto done;
+  }
+  m.temperature = (float)T;
+  if (t_rows)
+    fprintf(stderr, "temperature %.3f, fitted on %zu held-out rows%s\n", T, t_rows,
+            n_val ? "" : " (the model holds none out: a twin trained on the other 90% of its tracks)");
   char figures[200], protocol[300], command[96];
   int best = 0;
   for (int e = 1; e < epochs; e++)

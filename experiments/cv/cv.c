@@ -45,8 +45,9 @@ static int run_fold(cv_job_t *job, int f) {
     split_validation(rest, n_rest, s->group, s->y, s->n_groups, s->val_fraction, seed, train, &n_train, val, &n_val);
   cv_fold_t *fold = &r->fold[f];
   double t0 = now_seconds();
-  if (s->fn(s->ctx, f, seed, train, n_train, val, n_val, test, n_test, s->monitor_test, probs, fold->log,
-            &fold->epochs, err, sizeof err))
+  fold->temperature = 1;
+  if (s->fn(s->ctx, f, seed, train, n_train, val, n_val, test, n_test, s->monitor_test, probs, &fold->temperature,
+            fold->log, &fold->epochs, err, sizeof err))
     goto out;
   fold->seconds = now_seconds() - t0;
   fold->n_test = n_test;

@@ -11,12 +11,13 @@
 #include "train.h"
 
 /* Trains on rows train[] (validating on val[]) and writes the probabilities of
- * rows test[] to probs[n_test][K]; log[] gets one entry per epoch run and
- * *epochs their count. With monitor, the test rows are also evaluated after
- * every epoch for the log (and for nothing else). 0, or -1 with a reason. */
+ * rows test[] to probs[n_test][K] (uncalibrated), and the temperature fitted
+ * on training rows to *temperature (1: none); log[] gets one entry per epoch
+ * run and *epochs their count. With monitor, the test rows are also evaluated
+ * after every epoch for the log (and for nothing else). 0, or -1 with a reason. */
 typedef int (*fold_fn)(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train,
                        const size_t *val, size_t n_val, const size_t *test, size_t n_test, int monitor,
-                       real *probs, epoch_log_t *log, int *epochs, char *err, size_t errlen);
+                       real *probs, double *temperature, epoch_log_t *log, int *epochs, char *err, size_t errlen);
 
 typedef struct cv_setup {
   const int *y, *group;  /* per row: label, and the unit folds are drawn over (a track) */
@@ -41,6 +42,7 @@ typedef struct cv_setup {
 typedef struct cv_fold {
   size_t n_test, n_tracks;
   double accuracy, top2, macro_f1, track_vote, track_mean, seconds;
+  double temperature; /* fitted on the fold's training rows (1: none) */
   int epochs;
   epoch_log_t *log; /* [max_epochs] */
 } cv_fold_t;

@@ -7,7 +7,9 @@
 
 #include "augment.h"
 #include "dist.h"
+#include "folds.h"
 #include "json.h"
+#include "temperature.h"
 
 /* " on N processes" under a launcher that started several */
 static const char *processes(void) {
@@ -259,7 +261,7 @@ static int schedule(const char *cmd, const char *arg, void *value) {
 }
 
 const cli_option_t *training_options(const model_kind_t *k, kind_opts_t *o, int *threads, int *verbose) {
-  static cli_option_t t[18];
+  static cli_option_t t[20];
   kind_common_t c = k->common(o);
   train_opts_t *tr = c.train;
   cli_option_t arch = OPT_CALL(0, "arch", o, k->arch, "NAME", k->arch_help);
@@ -286,6 +288,9 @@ const cli_option_t *training_options(const model_kind_t *k, kind_opts_t *o, int 
       OPT_NUMBER(CLI_INT, 0, "threads", threads, 1, 64, 0, "T", "1 to 64", "threads (default: all cores)"),
       OPT_FLAG(0, "quiet", verbose, 0, "no per-epoch lines"),
       OPT_FLAG(0, "verbose", verbose, 1, "one line per epoch"),
+      OPT_FLAG(0, "no-calibrate", &tr->calibrate_off, 1,
+               "fit no temperature: keep the raw softmax (by default one is fitted on\n"
+               "held-out training tracks, or on a twin's when the preset holds none out)"),
       OPT_END()};
   memcpy(t, opts, sizeof opts);
   return t;
@@ -308,8 +313,8 @@ static size_t *translate(const size_t *map, const size_t *const rows[3], const s
 }
 
 int fold_model(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train, const size_t *val,
-               size_t n_val, const size_t *test, size_t n_test, int monitor, real *probs, epoch_log_t *log, int *epochs,
-               char *err, size_t errlen) {
+               size_t n_val, const size_t *test, size_t n_test, int monitor, real *probs, double *temperature,
+               epoch_log_t *log, int *epochs, char *err, size_t errlen) {
   const fold_model_t *c = ctx;
   const size_t *const rows[3] = {train, val, test}, n[3] = {n_train, n_val, n_test};
   size_t *r[3], *all = translate(c->map, rows, n, r);
@@ -323,6 +328,9 @@ int fold_model(void *ctx, int fold, unsigned long seed, const size_t *train, siz
   t->tag = tag;
   model_t m;
   int rc = c->kind->fit(c->d, r[0], n_train, r[1], n_val, &o, &m, log, epochs, err, errlen);
+  size_t fitted;
+  t->monitor = NULL, t->n_monitor = 0; /* the twin never looks at the test fold */
+  if (!rc && c->calibrate) rc = kind_temperature(c->kind, c->d, r[0], n_train, r[1], n_val, &o, &m, temperature, &fitted, err, errlen);
   if (!rc) {
     rc = c->kind->predict(&m, c->d, r[2], n_test, &o, probs, err, errlen);
     model_free(&m);
@@ -346,4 +354,43 @@ char *model_about(const char *command, const char *data, size_t rows, size_t tra
   fputs("}", f);
   if (fclose(f) || len > 4000) return free(text), NULL; /* the model file keeps 4 kB */
   return text;
+}
+
+/* --- temperature ------------------------------------------------------------------ */
+
+/* T fitted on model m's probabilities of rows[n]. 0, or -1. */
+static int fit_on(const model_kind_t *k, const kind_data_t *d, model_t *m, const size_t *rows, size_t n,
+                  const kind_opts_t *o, double *T, char *err, size_t errlen) {
+  real *p = malloc((n ? n : 1) * (size_t)d->n_classes * sizeof *p);
+  int *y = malloc((n ? n : 1) * sizeof *y);
+  float keep = m->temperature;
+  m->temperature = 0; /* the raw probabilities */
+  int rc = p && y ? k->predict(m, d, rows, n, o, p, err, errlen) : (snprintf(err, errlen, "out of memory"), -1);
+  m->temperature = keep;
+  for (size_t i = 0; !rc && i < n; i++) y[i] = d->y[rows[i]];
+  if (!rc) *T = temperature_fit(p, y, n, d->n_classes);
+  free(p), free(y);
+  return rc;
+}
+
+int kind_temperature(const model_kind_t *k, const kind_data_t *d, const size_t *train, size_t n_train,
+                     const size_t *val, size_t n_val, const kind_opts_t *o, model_t *m, double *T, size_t *rows,
+                     char *err, size_t errlen) {
+  *T = 1, *rows = n_val;
+  if (n_val) return fit_on(k, d, m, val, n_val, o, T, err, errlen);
+  kind_opts_t twin_o = *o;
+  train_opts_t *t = k->common(&twin_o).train;
+  size_t *a = malloc((n_train ? n_train : 1) * sizeof *a), *b = malloc((n_train ? n_train : 1) * sizeof *b), na, nb;
+  epoch_log_t *log = calloc((size_t)t->epochs, sizeof *log);
+  int rc = a && b && log ? 0 : (snprintf(err, errlen, "out of memory"), -1), epochs;
+  if (!rc) split_validation(train, n_train, d->group, d->y, d->n_groups, 0.1, t->seed ^ 0x7e3b1ul, a, &na, b, &nb);
+  model_t twin;
+  t->verbose = 0, t->tag = "calibration twin", t->monitor = NULL, t->n_monitor = 0;
+  if (!rc && nb && !(rc = k->fit(d, a, na, NULL, 0, &twin_o, &twin, log, &epochs, err, errlen))) {
+    rc = fit_on(k, d, &twin, b, nb, &twin_o, T, err, errlen);
+    model_free(&twin);
+  }
+  *rows = nb;
+  free(a), free(b), free(log);
+  return rc;
 }

@@ -18,6 +18,7 @@ typedef struct predict_args {
   int segments, top, format, threads, help;
   const char *output;
   const char *labels; /* --labels: an ONNX graph's classes without a card */
+  int no_calibrate;   /* --no-calibrate: raw softmax */
   int stream, channels, sample_format, smooth;
   long rate;
   double window, hop; /* seconds */

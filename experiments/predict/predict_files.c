@@ -53,6 +53,7 @@ static void *file_worker_new(void *ctx) {
   char err[1500];
   if (!w) return NULL;
   w->loaded = classifier_load(&w->c, job->a->models, job->a->n_models, job->a->labels, 1, err, sizeof err) == 0;
+  if (w->loaded && job->a->no_calibrate) classifier_uncalibrated(&w->c);
   w->rec = recording_new(0, 0);
   w->rows = malloc(SEG_BATCH * FEATURE_COUNT * sizeof(double));
   w->mel = malloc(SEG_BATCH * (size_t)MEL_BANDS * SEGMENT_FRAMES * sizeof(float));

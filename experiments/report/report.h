@@ -52,11 +52,13 @@ int report_write(const report_t *r, const char *dir, char *err, size_t errlen);
 int report_write_html(const report_t *r, const char *dir, char *err, size_t errlen);
 
 /* Calibration (report_calibration.c): model m's over its tested segments and
- * tracks (0, or -1 when out of memory), as metrics.json's "calibration", as a
- * reliability_<model>.svg, and as report.md's section. */
+ * tracks, raw or with each fold's temperature (0, or -1 when out of memory),
+ * as metrics.json's "calibration", as a reliability_<model>.svg (calibrated),
+ * and as report.md's section. */
 struct calibration;
 struct json;
-int report_calibration(const report_t *r, int m, struct calibration *seg, struct calibration *trk);
+int report_calibration(const report_t *r, int m, int calibrated, struct calibration *seg, struct calibration *trk);
+double report_temperature(const report_t *r, int m); /* the mean over folds */
 void report_json_calibration(const report_t *r, struct json *j, int m);
 int report_write_reliability(const report_t *r, int m, const char *dir, char *err, size_t errlen);
 void report_md_calibration(const report_t *r, FILE *f);

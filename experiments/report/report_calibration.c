@@ -12,11 +12,28 @@
 #include "outfile.h"
 #include "report.h"
 #include "svg.h"
+#include "temperature.h"
 
 static const char *const key[3] = {"ann", "cnn", "ensemble"};
 static const char *const title[3] = {"ANN (features)", "CNN (log-mel)", "Ensemble (ANN + CNN)"};
 
-int report_calibration(const report_t *r, int m, calibration_t *seg, calibration_t *trk) {
+/* Model m's probabilities of row i (K of them) into q: raw, or with its fold's temperature. */
+static void row_probs(const cv_result_t *res, size_t i, size_t K, int calibrated, double *q) {
+  real p[K];
+  memcpy(p, res->probs + i * K, K * sizeof(real));
+  int fold = res->fold_of_row[i];
+  if (calibrated && fold < res->folds) temperature_apply(p, 1, (int)K, res->fold[fold].temperature);
+  for (size_t k = 0; k < K; k++) q[k] = p[k];
+}
+
+double report_temperature(const report_t *r, int m) {
+  const cv_result_t *res = r->result[m];
+  double sum = 0;
+  for (int f = 0; f < res->folds; f++) sum += res->fold[f].temperature;
+  return res->folds ? sum / res->folds : 1;
+}
+
+int report_calibration(const report_t *r, int m, int calibrated, calibration_t *seg, calibration_t *trk) {
   const cv_result_t *res = r->result[m];
   size_t K = (size_t)r->K;
   double *p = malloc(r->rows * K * sizeof *p), *tp = calloc(r->tracks * K, sizeof *tp);
@@ -26,7 +43,7 @@ int report_calibration(const report_t *r, int m, calibration_t *seg, calibration
   int rc = p && tp && ty && tn && tested && ttested ? 0 : -1;
   for (size_t i = 0; !rc && i < r->rows; i++) {
     tested[i] = res->fold_of_row[i] < res->folds;
-    for (size_t k = 0; k < K; k++) p[i * K + k] = res->probs[i * K + k];
+    row_probs(res, i, K, calibrated && m < 2, p + i * K);
     if (!tested[i]) continue;
     size_t t = (size_t)r->track[i];
     for (size_t k = 0; k < K; k++) tp[t * K + k] += p[i * K + k];
@@ -37,6 +54,21 @@ int report_calibration(const report_t *r, int m, calibration_t *seg, calibration
   if (!rc) calibration_measure(p, r->y, tested, r->rows, r->K, seg), calibration_measure(tp, ty, ttested, r->tracks, r->K, trk);
   free(p), free(tp), free(ty), free(tn), free(tested), free(ttested);
   return rc;
+}
+
+/* The segment accuracy of the ANN's and the CNN's raw probabilities averaged
+ * (the ensemble without temperatures), for comparison. */
+static double raw_ensemble_accuracy(const report_t *r) {
+  const cv_result_t *a = r->result[0], *c = r->result[1];
+  size_t K = (size_t)r->K, n = 0, hits = 0;
+  for (size_t i = 0; a && c && i < r->rows; i++) {
+    if (a->fold_of_row[i] >= a->folds) continue;
+    int top = 0;
+    for (size_t k = 1; k < K; k++)
+      if (a->probs[i * K + k] + c->probs[i * K + k] > a->probs[i * K + top] + c->probs[i * K + top]) top = (int)k;
+    n++, hits += top == r->y[i];
+  }
+  return n ? (double)hits / n : NAN;
 }
 
 static void json_one(json_t *j, const char *name, const calibration_t *c) {
@@ -56,17 +88,26 @@ static void json_one(json_t *j, const char *name, const calibration_t *c) {
 }
 
 void report_json_calibration(const report_t *r, json_t *j, int m) {
-  calibration_t seg, trk;
-  if (report_calibration(r, m, &seg, &trk)) return;
+  calibration_t seg, trk, raw_seg, raw_trk;
+  if (report_calibration(r, m, 1, &seg, &trk) || report_calibration(r, m, 0, &raw_seg, &raw_trk)) return;
   json_key(j, "calibration"), json_object(j);
+  if (m < 2) json_key(j, "temperature_mean"), json_number(j, report_temperature(r, m));
   json_one(j, "segment", &seg);
   json_one(j, "track", &trk);
+  if (m < 2) {
+    json_key(j, "uncalibrated"), json_object(j);
+    json_one(j, "segment", &raw_seg);
+    json_one(j, "track", &raw_trk);
+    json_close(j, 1);
+  } else {
+    json_key(j, "raw_average_accuracy"), json_number(j, raw_ensemble_accuracy(r));
+  }
   json_close(j, 1);
 }
 
 int report_write_reliability(const report_t *r, int m, const char *dir, char *err, size_t errlen) {
   calibration_t seg, trk;
-  if (report_calibration(r, m, &seg, &trk)) return snprintf(err, errlen, "out of memory"), -1;
+  if (report_calibration(r, m, 1, &seg, &trk)) return snprintf(err, errlen, "out of memory"), -1;
   char path[4400], t[200];
   snprintf(path, sizeof path, "%s/reliability_%s.svg", dir, key[m]);
   snprintf(t, sizeof t, "%s: reliability of %zu segments (ECE %.3f)", title[m], seg.n, seg.ece);
@@ -81,15 +122,24 @@ void report_md_calibration(const report_t *r, FILE *f) {
              "How far a probability can be taken at its word: the expected calibration error (ECE: the top label's "
              "confidence against its accuracy in 15 equal-width bins, weighted by their counts; 0 is perfect), the "
              "Brier score (squared error of the probability vector, 0 to 2) and the log-loss (mean -ln of the true "
-             "class's probability). Per track: the mean of its segments' probabilities.\n\n"
-             "| model | segment ECE | segment Brier | segment log-loss | track ECE | track Brier | track log-loss |\n"
-             "|---|---|---|---|---|---|---|\n");
+             "class's probability). Per track: the mean of its segments' probabilities. Each fold fits a temperature "
+             "T per model on its training tracks (p becomes p^(1/T), normalised: the arg-max, hence the accuracy, "
+             "stays) and the ensemble averages the calibrated probabilities; the tables above use the raw ones.\n\n"
+             "| model | T (mean over folds) | segment ECE, raw → calibrated | segment Brier | segment log-loss | "
+             "track ECE, raw → calibrated | track Brier | track log-loss |\n|---|---|---|---|---|---|---|---|\n");
   for (int m = 0; m < 3; m++) {
-    calibration_t s, t;
-    if (!r->have[m] || report_calibration(r, m, &s, &t)) continue;
-    fprintf(f, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", title[m], s.ece, s.brier, s.logloss, t.ece, t.brier,
-            t.logloss);
+    calibration_t s, t, rs, rt;
+    if (!r->have[m] || report_calibration(r, m, 1, &s, &t) || report_calibration(r, m, 0, &rs, &rt)) continue;
+    if (m < 2)
+      fprintf(f, "| %s | %.3f | %.3f → %.3f | %.3f | %.3f | %.3f → %.3f | %.3f | %.3f |\n", title[m], report_temperature(r, m),
+              rs.ece, s.ece, s.brier, s.logloss, rt.ece, t.ece, t.brier, t.logloss);
+    else
+      fprintf(f, "| %s | (its models') | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", title[m], s.ece, s.brier, s.logloss,
+              t.ece, t.brier, t.logloss);
   }
+  if (r->have[2])
+    fprintf(f, "\nThe ensemble of calibrated probabilities: segment accuracy %.4f; of the raw ones, %.4f.\n",
+            r->result[2]->segments.accuracy, raw_ensemble_accuracy(r));
   fprintf(f, "\n");
   for (int m = 0; m < 3; m++)
     if (r->have[m]) fprintf(f, "![%s: reliability](reliability_%s.svg)\n\n", title[m], key[m]);
