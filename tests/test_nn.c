@@ -239,6 +239,49 @@ static void finite_differences(const char *what, const layer_spec_t *spec, int n
   net_free(n);
 }
 
+/* ln p_cls in inference mode at x (one sample) */
+static double log_p(net_t *n, const real *x, int cls) {
+  const real *z = net_forward(n, x, 1, 0);
+  double top = z[0], sum = 0;
+  for (int k = 1; k < n->n_classes; k++) top = fmax(top, z[k]);
+  for (int k = 0; k < n->n_classes; k++) sum += exp(z[k] - top);
+  return z[cls] - top - log(sum);
+}
+
+/* net_input_gradient (what genre explain's gradient x input uses) against central differences. */
+static void input_differences(const char *what, const layer_spec_t *spec, int n_layers, int c, int h, int w) {
+  char err[300];
+  net_t *n = net_new(spec, n_layers, c, h, w, 3, 4, err, sizeof err);
+  CHECK(n != NULL, "%s builds: %s", what, err);
+  if (!n) return;
+  net_init(n, 11);
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 5);
+  for (size_t i = 0; i < n->n_params; i++) n->params[i] += (real)(0.1 * (gsl_rng_uniform(r) - 0.5));
+  for (size_t i = 0; i < n->n_state; i++) n->state[i] = (real)(0.5 + gsl_rng_uniform(r)); /* running statistics */
+  size_t in = (size_t)c * h * w;
+  real *x = malloc(in * sizeof(real)), *dx = malloc(in * sizeof(real));
+  for (size_t i = 0; i < in; i++) x[i] = (real)(2 * gsl_rng_uniform(r) - 1);
+  net_input_gradient(n, x, 1, dx);
+  double worst = 0;
+  for (size_t i = 0; i < in; i++) {
+    real keep = x[i];
+    const double step = 1e-5;
+    x[i] = keep + step;
+    double up = log_p(n, x, 1);
+    x[i] = keep - step;
+    double down = log_p(n, x, 1);
+    x[i] = keep;
+    double fd = (up - down) / (2 * step), e = fabs(fd - dx[i]) / fmax(fmax(fabs(fd), fabs(dx[i])), 1e-4);
+    if (e > worst) worst = e;
+  }
+  printf("  input gradient, %s: %zu inputs, worst relative difference %.1e\n", what, in, worst);
+  CHECK(worst < 1e-6, "%s: the input gradient of ln p matches central differences (worst %.1e)", what, worst);
+  free(x), free(dx);
+  gsl_rng_free(r);
+  net_free(n);
+}
+
 static void test_finite_differences(void) {
   layer_spec_t dense[] = {DENSE(6), RELU,    DROPOUT(0.3f),
                           DENSE(5), BATCHNORM, DENSE_CLASSES};
@@ -253,6 +296,10 @@ static void test_finite_differences(void) {
   layer_spec_t one_d[] = {CONV1D(3, 3), RELU, MAXPOOL1D(2), (layer_spec_t){.kind = LAYER_CONV1D, .size = 4, .kernel = 5,
                           .stride = 2}, MAXPOOL1D(3), FLATTEN, DROPOUT(0.3f), DENSE_CLASSES};
   finite_differences("conv1d 3 and 5/2, maxpool1d 2 and 3, dropout, flatten", one_d, 8, 2, 1, 23);
+  input_differences("conv, batchnorm, relu, maxpool, avgpool, dense", conv, 7, 2, 8, 9);
+  input_differences("conv, dropout, flatten", flat, 4, 1, 5, 6);
+  input_differences("dense, relu, dropout, batchnorm 1-D", dense, 6, 7, 1, 1);
+  input_differences("conv1d, maxpool1d, flatten", one_d, 8, 2, 1, 23);
 }
 #endif
 

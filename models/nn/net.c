@@ -637,3 +637,40 @@ void net_predict(net_t *n, const real *x, int B, real *probs) {
     softmax(probs + (size_t)start * n->n_classes, logits, b, n->n_classes);
   }
 }
+
+/* The eval-mode backward of layer l (one sample) from l->dout into din. */
+static void backward_eval(net_t *n, layer_t *l, const real *in, real *din) {
+  size_t count = l->out_size;
+  switch (l->spec.kind) {
+  case LAYER_DENSE: dense_backward_input(din, l->dout, l->weight, 1, (int)l->in_size, l->c, 0, dense_blocks((int)l->in_size)); break;
+  case LAYER_RELU: relu_backward(din, l->dout, l->out, count); break;
+  case LAYER_DROPOUT:
+  case LAYER_FLATTEN: memcpy(din, l->dout, count * sizeof(real)); break;
+  case LAYER_BATCHNORM: { /* inference: an affine map per channel */
+    size_t S = (size_t)l->h * l->w;
+    for (int c = 0; c < l->c; c++) {
+      real g = l->weight[c] / SQRT(l->run_var[c] + n->bn_eps);
+      for (size_t s = 0; s < S; s++) din[(size_t)c * S + s] = l->dout[(size_t)c * S + s] * g;
+    }
+    break;
+  }
+  case LAYER_CONV2D:
+  case LAYER_CONV1D: conv2d_backward(din, l->dweight, l->dbias, l->dout, in, l->weight, n->col, 1, &l->conv); break;
+  case LAYER_MAXPOOL: maxpool_backward(din, l->dout, l->argmax, 1, l->ic, l->ih, l->iw, l->spec.size); break;
+  case LAYER_MAXPOOL1D: maxpool1d_backward_planes(din, l->dout, l->argmax, l->iw, l->spec.size, 0, l->ic); break;
+  case LAYER_AVGPOOL: avgpool_backward(din, l->dout, 1, l->ic, l->ih * l->iw); break;
+  }
+}
+
+void net_input_gradient(net_t *n, const real *x, int cls, real *dx) {
+  const real *z = net_forward(n, x, 1, 0);
+  int K = n->n_classes;
+  real p[K];
+  softmax(p, z, 1, K);
+  layer_t *last = &n->layer[n->n_layers - 1];
+  for (int k = 0; k < K; k++) last->dout[k] = (k == cls) - p[k]; /* d ln p_cls / d logits */
+  for (int i = n->n_layers - 1; i >= 0; i--) {
+    layer_t *l = &n->layer[i];
+    backward_eval(n, l, i ? n->layer[i - 1].out : x, i ? n->layer[i - 1].dout : dx);
+  }
+}
