@@ -16,9 +16,9 @@ SHELL := /bin/bash
 
 # --- dependencies ------------------------------------------------------------
 DEB_PACKAGES := pkg-config libaubio-dev libfftw3-dev libgsl-dev libsndfile1-dev libcsv-dev \
-                libprotobuf-c-dev protobuf-c-compiler \
+                libprotobuf-c-dev protobuf-c-compiler libpng-dev \
                 libsoxr-dev libopenblas-dev libopenmpi-dev openmpi-bin
-PC_MODULES := aubio fftw3 gsl sndfile soxr openblas ompi-c libprotobuf-c
+PC_MODULES := aubio fftw3 gsl sndfile soxr openblas ompi-c libprotobuf-c libpng
 
 # --- build flags ---------------------------------------------------------------
 CC ?= cc

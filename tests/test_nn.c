@@ -239,16 +239,18 @@ static void finite_differences(const char *what, const layer_spec_t *spec, int n
   net_free(n);
 }
 
-/* ln p_cls in inference mode at x (one sample) */
+/* ln p_cls - ln(1 - p_cls) in inference mode at x (one sample), from the probabilities */
 static double log_p(net_t *n, const real *x, int cls) {
   const real *z = net_forward(n, x, 1, 0);
-  double top = z[0], sum = 0;
+  double top = z[0], sum = 0, p;
   for (int k = 1; k < n->n_classes; k++) top = fmax(top, z[k]);
   for (int k = 0; k < n->n_classes; k++) sum += exp(z[k] - top);
-  return z[cls] - top - log(sum);
+  p = exp(z[cls] - top) / sum;
+  return log(p) - log1p(-p);
 }
 
-/* net_input_gradient (what genre explain's gradient x input uses) against central differences. */
+/* net_input_gradient (what genre explain's gradient x input uses: the
+ * gradient of the label's log-odds) against central differences. */
 static void input_differences(const char *what, const layer_spec_t *spec, int n_layers, int c, int h, int w) {
   char err[300];
   net_t *n = net_new(spec, n_layers, c, h, w, 3, 4, err, sizeof err);
@@ -276,7 +278,7 @@ static void input_differences(const char *what, const layer_spec_t *spec, int n_
     if (e > worst) worst = e;
   }
   printf("  input gradient, %s: %zu inputs, worst relative difference %.1e\n", what, in, worst);
-  CHECK(worst < 1e-6, "%s: the input gradient of ln p matches central differences (worst %.1e)", what, worst);
+  CHECK(worst < 1e-6, "%s: the input gradient of the log-odds matches central differences (worst %.1e)", what, worst);
   free(x), free(dx);
   gsl_rng_free(r);
   net_free(n);

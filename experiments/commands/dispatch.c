@@ -17,6 +17,7 @@ static const command_t commands[] = {
     {"evaluate", evaluate_main, "accuracy, per-class scores and confusion matrix of a model"},
     {"cv", cv_main, "stratified K-fold cross-validation, grouped by track"},
     {"predict", predict_main, "classify audio files, folders or a live PCM stream with trained models"},
+    {"explain", explain_main, "why the CNN decided: occlusion and gradient x input maps (PNG, .npy)"},
     {"embed", embed_main, "a model's activations per segment and per recording (.npy)"},
     {"export", export_main, "models as an ONNX graph with its card, for other runtimes"},
     {"experiment", experiment_main, "ANN vs CNN vs ensemble on the same folds: report, tables, pictures"},

@@ -69,6 +69,16 @@ typedef struct embed_args {
  * 0, 1 (nothing written), 2 (some inputs failed: the rest is written). */
 int embed_run(const embed_args_t *a, const classifier_t *c);
 
+/* genre explain's arguments. */
+typedef struct explain_args {
+  const char *out, *label;
+  const char *input, *mel; /* an audio file, or an extract .npy of log-mels (--mel) */
+  int segment;             /* 0-based; -1: every segment */
+} explain_args_t;
+
+/* genre explain with m (a CNN): 0, or 1 after printing the problem. */
+int explain_run(const explain_args_t *a, model_t *m);
+
 /* genre predict --stream: 0, 1 (usage, input or output error), 2 (some input unusable). */
 int predict_stream(const predict_args_t *a, classifier_t *c, predict_out_t *o);
 

@@ -662,13 +662,26 @@ static void backward_eval(net_t *n, layer_t *l, const real *in, real *din) {
   }
 }
 
+double net_log_odds(const real *z, int K, int cls) {
+  double top = -INFINITY, sum = 0;
+  for (int k = 0; k < K; k++)
+    if (k != cls && z[k] > top) top = z[k];
+  for (int k = 0; k < K; k++)
+    if (k != cls) sum += exp(z[k] - top);
+  return z[cls] - top - log(sum);
+}
+
 void net_input_gradient(net_t *n, const real *x, int cls, real *dx) {
   const real *z = net_forward(n, x, 1, 0);
   int K = n->n_classes;
-  real p[K];
-  softmax(p, z, 1, K);
+  double top = -INFINITY, sum = 0;
+  for (int k = 0; k < K; k++)
+    if (k != cls && z[k] > top) top = z[k];
+  for (int k = 0; k < K; k++)
+    if (k != cls) sum += exp(z[k] - top);
   layer_t *last = &n->layer[n->n_layers - 1];
-  for (int k = 0; k < K; k++) last->dout[k] = (k == cls) - p[k]; /* d ln p_cls / d logits */
+  for (int k = 0; k < K; k++) /* d log-odds / d logits: 1 for cls, minus the others' softmax */
+    last->dout[k] = k == cls ? 1 : (real)(-exp(z[k] - top) / sum);
   for (int i = n->n_layers - 1; i >= 0; i--) {
     layer_t *l = &n->layer[i];
     backward_eval(n, l, i ? n->layer[i - 1].out : x, i ? n->layer[i - 1].dout : dx);

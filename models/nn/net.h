@@ -150,9 +150,12 @@ double net_backward_soft(net_t *n, const real *x, const real *t, int B);
 /* One Adam step (PyTorch's form, bias-corrected) on every parameter. */
 void net_adam_step(net_t *n, const adam_opts_t *o);
 
-/* The gradient of ln p_cls (inference mode: running batch-norm statistics,
- * no dropout) with respect to one input x[in]: dx[in]. Uses the training
- * buffers (gradients, im2col) as scratch; the parameters are untouched. */
+/* The log-odds of class cls from logits z[K]: ln p_cls - ln(1 - p_cls),
+ * z_cls - logsumexp of the others (it does not saturate as p does). */
+double net_log_odds(const real *z, int K, int cls);
+/* The gradient of that log-odds (inference mode: running batch-norm
+ * statistics, no dropout) with respect to one input x[in]: dx[in]. Uses the
+ * training buffers (gradients, im2col) as scratch; the parameters are untouched. */
 void net_input_gradient(net_t *n, const real *x, int cls, real *dx);
 
 /* Class probabilities of x[B] in inference mode into probs[B][K]. */
