@@ -339,7 +339,7 @@ valgrind: deps $(GENRE) $(TEST_BIN)
 	echo "memcheck on $(words $(VALGRIND_ORDER)) test binaries and every bin/genre they run, two at a time"; \
 	printf '%s\n' $(VALGRIND_ORDER) | xargs -P 2 -I{} bash -c ' \
 	  t=$(BUILD)/tests/{}; log=$(BUILD)/valgrind/{}.log; start=$$(date +%s); \
-	  GENRE_MEMCHECK=1 OPENBLAS_CORETYPE=Prescott GENRE_BIN="$(VALGRIND) --log-file=$(CURDIR)/$(BUILD)/valgrind/genre.%p.log $(GENRE)" GENRE_SHARED=$${GENRE_SHARED:-../shared} $(VALGRIND) $$t > $$log 2>&1; \
+	  GENRE_MEMCHECK=1 OPENBLAS_CORETYPE=Prescott GENRE_BIN="$(VALGRIND) --log-file=$(CURDIR)/$(BUILD)/valgrind/genre.%p.log $(CURDIR)/$(GENRE)" GENRE_SHARED=$${GENRE_SHARED:-../shared} $(VALGRIND) $$t > $$log 2>&1; \
 	  echo "exit $$?" >> $$log; \
 	  echo "== valgrind {}: $$(tail -n 2 $$log | head -n 1) ($$(( $$(date +%s) - start )) s)"'; \
 	fail=0; for t in $(VALGRIND_ORDER); do log=$(BUILD)/valgrind/$$t.log; \
