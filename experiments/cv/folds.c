@@ -71,7 +71,7 @@ void split_validation(const size_t *idx, size_t n, const int *group, const int *
       size_t m = 0;
       for (size_t g = 0; g < n_groups; g++)
         if (label[g] == c) tracks[m++] = g;
-      gsl_ran_shuffle(r, tracks, m, sizeof *tracks);
+      if (m) gsl_ran_shuffle(r, tracks, m, sizeof *tracks); /* a class may have no track here (a published split) */
       size_t take = (size_t)(fraction * m + 0.5);
       if (take == 0 && m >= 2) take = 1;
       if (take >= m) take = m > 0 ? m - 1 : 0;
