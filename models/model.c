@@ -386,6 +386,10 @@ int model_predict(model_t *m, const real *x, int B, real *probs) {
   int K = m->n_classes;
   real *p = m->n_members > 1 ? malloc((size_t)B * K * sizeof(real)) : NULL;
   if (m->n_members > 1 && !p) return -1;
+  /* one network: its temperature on the logits, softmax(z / T), which stays
+   * exact for tiny probabilities; several: on their averaged probabilities */
+  double T = m->temperature > 0 ? m->temperature : 1;
+  if (m->n_members == 1) return net_predict_t(m->net, x, B, T, probs), 0;
   for (int k = 0; k < m->n_members; k++) {
     if (m->n_members > 1) model_use_member(m, k);
     net_predict(m->net, x, B, k ? p : probs);

@@ -94,11 +94,18 @@ static void export_layer(exporter_t *e, const net_t *n, const layer_t *l) {
   }
 }
 
-/* One member: the layers, then Softmax. Returns the probabilities' name. */
+/* One member: the layers, then Softmax (of the logits divided by the model's
+ * temperature when it is one network). Returns the probabilities' name. */
 static const char *export_member(onnx_builder_t *b, const model_t *m, const char *x) {
   exporter_t e = {b, x, m->kind == MODEL_CNN ? 4 : 2};
   const net_t *n = m->net;
   for (int i = 0; i < n->n_layers && e.x; i++) export_layer(&e, n, &n->layer[i]);
+  if (e.x && m->n_members == 1 && m->temperature > 0 && m->temperature != 1) {
+    float T = m->temperature;
+    int64_t one[1] = {1};
+    const char *div[2] = {e.x, onnx_tensor(b, "temperature", &T, NULL, one, 1)};
+    e.x = onnx_node(b, "Div", div, 2, NULL, NULL, 0);
+  }
   onnx_attr_t a[1] = {ONNX_INT("axis", 1)};
   return e.x ? onnx_node(b, "Softmax", &e.x, 1, NULL, a, 1) : NULL;
 }
@@ -125,7 +132,7 @@ static const char *mean(onnx_builder_t *b, const char *const *p, int n, const ch
 
 /* A temperature on probabilities p: Softmax(Log(p) / T) (temperature.h), or p itself. */
 static const char *export_temperature(onnx_builder_t *b, const model_t *m, const char *p, const char *out_name) {
-  if (!(m->temperature > 0) || m->temperature == 1) {
+  if (!(m->temperature > 0) || m->temperature == 1 || m->n_members == 1) { /* one network's is on its logits */
     const char *one[1] = {p};
     return out_name ? onnx_node(b, "Identity", one, 1, out_name, NULL, 0) : p;
   }

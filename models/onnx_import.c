@@ -36,6 +36,7 @@ typedef struct chain {
   int64_t c, h, w;      /* per-sample shape as our layers see it */
   int after_gap, softmax;
   int64_t in_c, in_h, in_w; /* the shape the first layer takes */
+  double temperature;       /* the logits divided by it before the Softmax (0: none) */
   int in_rank;
 } chain_t;
 
@@ -379,8 +380,13 @@ static int chain_op(importer_t *im, const Onnx__NodeProto *n, chain_t *c, value_
     if (c->stage < 3) return op_scaler(im, n, c, k);
     if (!strcmp(op, "Add") && last && last->spec.kind == LAYER_DENSE && !last->b && k->data && k->n == (size_t)last->spec.size)
       return last->b = k->data, 0; /* MatMul + Add */
+    if (!strcmp(op, "Div") && last && last->spec.kind == LAYER_DENSE && !c->temperature && k->data && k->n == 1 &&
+        k->data[0] >= 0.01f && k->data[0] <= 100.0f)
+      return c->temperature = k->data[0], 0; /* the logits over a temperature, before the Softmax */
     return refuse(im, n, "%s", "arithmetic inside the network (only the input's scaler and a dense layer's bias)");
   }
+  if (c->temperature && strcmp(op, "Softmax") && strcmp(op, "Identity") && strcmp(op, "Dropout"))
+    return refuse(im, n, "%s", "an operation between the logits' temperature and the Softmax");
   if (!strcmp(op, "Conv")) return op_conv(im, n, c, k, n_in > 2 ? in[2] : NULL);
   if (!strcmp(op, "BatchNormalization")) return n_in < 5 ? refuse(im, n, "%s", "fewer than 5 inputs") : op_batchnorm(im, n, c, in, (float)1e-3);
   if (!strcmp(op, "Relu")) {
@@ -544,21 +550,22 @@ static int make_model(importer_t *im, const int *chains, int n, double T, int ma
   memset(m, 0, sizeof *m);
   int rc = build_model(im, chains, n, max_batch, m);
   if (rc) model_free(m);
-  else m->temperature = (float)T;
+  else m->temperature = (float)(T ? T : n == 1 ? im->chains[chains[0]].temperature : 0);
   return rc;
 }
 
-/* 1 when no item of group g has a temperature of its own (members share the model's). */
-static int no_item_temperature(const value_t *g) {
+/* 1 when no item of group g has a temperature of its own, after or inside its
+ * Softmax (members share the model's). */
+static int no_item_temperature(const importer_t *im, const value_t *g) {
   for (int i = 0; i < g->n_items; i++)
-    if (g->item_t[i]) return 0;
+    if (g->item_t[i] || (!g->item_group[i] && im->chains[g->items[i]].temperature)) return 0;
   return 1;
 }
 
 /* The graph's output as models: a chain is one; an average of like chains is
  * one with members; an average of unlike ones (or of averages) one model each. */
 static int make_models(importer_t *im, const value_t *v, int max_batch, model_t *out, int *n_out) {
-  int uniform = v->kind == V_CHAIN || no_item_temperature(v);
+  int uniform = v->kind == V_CHAIN || no_item_temperature(im, v);
   for (int i = 0; v->kind == V_GROUP && i < v->n_items && uniform; i++)
     uniform = !v->item_group[i] && same_chain(&im->chains[v->items[0]], &im->chains[v->items[i]]);
   if (v->kind == V_GROUP && !v->divided) return snprintf(im->err, im->errlen, "%s: a Sum of probabilities not divided by its count", im->path), -1;
@@ -575,7 +582,7 @@ static int make_models(importer_t *im, const value_t *v, int max_batch, model_t 
     const value_t *g = v->item_group[i] ? &im->groups[v->items[i]] : NULL;
     for (int k = 0; g && k < g->n_items; k++)
       if (g->item_group[k]) return snprintf(im->err, im->errlen, "%s: averages nested three deep", im->path), -1;
-    if (g && !no_item_temperature(g))
+    if (g && !no_item_temperature(im, g))
       return snprintf(im->err, im->errlen, "%s: a temperature on one member of a model (only on the model's average)", im->path), -1;
     int rc = g ? make_model(im, g->items, g->n_items, g->temperature, max_batch, &out[i])
                : make_model(im, &v->items[i], 1, v->item_t[i], max_batch, &out[i]);

@@ -7,8 +7,10 @@ Checks the graph with onnx.checker, then runs it in OpenCV's dnn module on
 what genre extract wrote in OUTDIR (feature rows in the card's column order,
 mel/<stem>.npy segments) and compares the probabilities with genre predict's
 (PREDICTIONS.csv: --segments --format csv, or one row per file for a
-whole-recording model). Prints one line: rows, worst |difference|, and the
-worst row. Exit 0 when it ran (the caller judges the figure), 1 on an error.
+whole-recording model). Prints one line: rows, worst |difference|, the
+worst row, and the bar: 1e-5, divided by the smallest temperature below 1
+(a temperature T multiplies the network's float differences by up to 1/T).
+Exit 0 when it ran (the caller judges the figure), 1 on an error.
 """
 import csv
 import json
@@ -73,7 +75,10 @@ def main():
         n += 1
         if d > worst:
             worst, worst_row = d, "%s segment %s" % (src, row[scol] if segment else "-")
-    print("%d rows, worst |difference| %.3g (%s)" % (n, worst, worst_row or "none"))
+    # a temperature T < 1 (p^(1/T)) multiplies the network's float differences by up to 1/T
+    t_min = min([float(m.get("temperature", 1)) for m in card["models"]] + [1.0])
+    print("%d rows, worst |difference| %.3g (%s); bar %.3g (1e-5 / min(1, T) with T %.3g)"
+          % (n, worst, worst_row or "none", 1e-5 / t_min, t_min))
 
 
 if __name__ == "__main__":

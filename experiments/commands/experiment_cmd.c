@@ -576,9 +576,10 @@ static int save_model(experiment_t *e, int m, char *err, size_t errlen) {
   fprintf(stderr, "genre experiment: training the %s on all %zu segments -> %s\n", model_key[m], n, e->saved[m]);
   const model_kind_t *k = model_kind(model_key[m]);
   const kind_opts_t *o = m == M_ANN ? &e->a.ao : &e->a.co;
-  int fit = k->fit(&e->view[m], train, n_train, val, n_val, o, &model, log, NULL, err, errlen);
   double T = 1;
   size_t t_rows;
+  int fit = e->a.no_calibrate ? 0 : kind_temperature(k, &e->view[m], train, n_train, val, n_val, o, NULL, &T, &t_rows, err, errlen);
+  if (fit == 0) fit = k->fit(&e->view[m], train, n_train, val, n_val, o, &model, log, NULL, err, errlen);
   if (fit == 0 && !e->a.no_calibrate &&
       (fit = kind_temperature(k, &e->view[m], train, n_train, val, n_val, o, &model, &T, &t_rows, err, errlen)))
     model_free(&model);

@@ -41,6 +41,7 @@ static void card_model(json_t *j, const model_t *m, const char *path) {
   json_key(j, "members"), json_int(j, m->n_members);
   json_key(j, "parameters"), json_int(j, (long long)m->net->n_params * m->n_members);
   json_key(j, "input"), json_string(j, m->kind == MODEL_CNN ? "logmel" : "features");
+  json_key(j, "temperature"), json_number(j, m->temperature > 0 ? m->temperature : 1); /* inside the graph */
   if (m->about && m->about[0]) json_key(j, "training"), json_raw(j, m->about);
   json_close(j, 1);
 }

@@ -39,14 +39,18 @@ static int train_run(const model_kind_t *k, const char *cmd, const char *data_pa
   model_t m;
   int epochs = 0;
   double t0 = now_seconds();
+  double T = 1;
+  size_t t_rows = 0;
+  int calibrate = !k->common(o).train->calibrate_off;
+  if (calibrate && kind_temperature(k, d, train, n_train, val, n_val, o, NULL, &T, &t_rows, err, sizeof err)) {
+    fprintf(stderr, "genre %s: the temperature's twin: %s\n", cmd, err);
+    goto done;
+  }
   if (k->fit(d, train, n_train, val, n_val, o, &m, log, &epochs, err, sizeof err)) {
     fprintf(stderr, "genre %s: %s\n", cmd, err);
     goto done;
   }
-  double T = 1;
-  size_t t_rows = 0;
-  if (!k->common(o).train->calibrate_off &&
-      kind_temperature(k, d, train, n_train, val, n_val, o, &m, &T, &t_rows, err, sizeof err)) {
+  if (calibrate && kind_temperature(k, d, train, n_train, val, n_val, o, &m, &T, &t_rows, err, sizeof err)) {
     fprintf(stderr, "genre %s: the temperature: %s\n", cmd, err);
     model_free(&m);
     goto done;

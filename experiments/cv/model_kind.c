@@ -327,10 +327,14 @@ int fold_model(void *ctx, int fold, unsigned long seed, const size_t *train, siz
   snprintf(tag, sizeof tag, "fold %d", fold + 1);
   t->tag = tag;
   model_t m;
-  int rc = c->kind->fit(c->d, r[0], n_train, r[1], n_val, &o, &m, log, epochs, err, errlen);
   size_t fitted;
-  t->monitor = NULL, t->n_monitor = 0; /* the twin never looks at the test fold */
-  if (!rc && c->calibrate) rc = kind_temperature(c->kind, c->d, r[0], n_train, r[1], n_val, &o, &m, temperature, &fitted, err, errlen);
+  kind_opts_t twin = o;
+  c->kind->common(&twin).train->monitor = NULL; /* the twin never looks at the test fold */
+  int rc = c->calibrate ? kind_temperature(c->kind, c->d, r[0], n_train, r[1], n_val, &twin, NULL, temperature, &fitted, err, errlen) : 0;
+  if (!rc) rc = c->kind->fit(c->d, r[0], n_train, r[1], n_val, &o, &m, log, epochs, err, errlen);
+  if (!rc && c->calibrate && n_val &&
+      kind_temperature(c->kind, c->d, r[0], n_train, r[1], n_val, &o, &m, temperature, &fitted, err, errlen))
+    rc = -1, model_free(&m);
   if (!rc) {
     rc = c->kind->predict(&m, c->d, r[2], n_test, &o, probs, err, errlen);
     model_free(&m);
@@ -376,8 +380,8 @@ static int fit_on(const model_kind_t *k, const kind_data_t *d, model_t *m, const
 int kind_temperature(const model_kind_t *k, const kind_data_t *d, const size_t *train, size_t n_train,
                      const size_t *val, size_t n_val, const kind_opts_t *o, model_t *m, double *T, size_t *rows,
                      char *err, size_t errlen) {
-  *T = 1, *rows = n_val;
-  if (n_val) return fit_on(k, d, m, val, n_val, o, T, err, errlen);
+  if (n_val && m) return *rows = n_val, fit_on(k, d, m, val, n_val, o, T, err, errlen);
+  if (n_val || m) return 0; /* the other half of the pair of calls */
   kind_opts_t twin_o = *o;
   train_opts_t *t = k->common(&twin_o).train;
   size_t *a = malloc((n_train ? n_train : 1) * sizeof *a), *b = malloc((n_train ? n_train : 1) * sizeof *b), na, nb;

@@ -92,11 +92,14 @@ int fold_model(void *ctx, int fold, unsigned long seed, const size_t *train, siz
                size_t n_val, const size_t *test, size_t n_test, int monitor, real *probs, double *temperature,
                epoch_log_t *log, int *epochs, char *err, size_t errlen);
 
-/* The temperature of model m, fitted (model.h, temperature.h) on rows no
- * training step saw: the held-out val[] rows when the preset holds some out;
- * otherwise a twin, the same recipe trained on 90% of the train[] tracks, is
- * scored on the other 10% (the model itself stays as trained: its weights and
- * accuracy are the same). *rows: how many rows it was fitted on. 0, or -1. */
+/* The temperature of a model (model.h, temperature.h), fitted on rows no
+ * training step saw, in two calls around the model's fit: before it (m NULL),
+ * when the preset holds nothing out (n_val 0), a twin — the same recipe
+ * trained on 90% of the train[] tracks — is scored on the other 10% (so one
+ * network at a time is alive: memory stays the model's); after it (m the
+ * model), when it holds val[] out, the model is scored on val[]. The other two
+ * calls leave *T and *rows. The model itself is trained as without: the same
+ * weights, the same accuracy. *rows: how many rows T was fitted on. 0, or -1. */
 int kind_temperature(const model_kind_t *k, const kind_data_t *d, const size_t *train, size_t n_train,
                      const size_t *val, size_t n_val, const kind_opts_t *o, model_t *m, double *T, size_t *rows,
                      char *err, size_t errlen);

@@ -629,11 +629,15 @@ void net_adam_step(net_t *n, const adam_opts_t *o) {
   }
 }
 
-void net_predict(net_t *n, const real *x, int B, real *probs) {
+void net_predict(net_t *n, const real *x, int B, real *probs) { net_predict_t(n, x, B, 1, probs); }
+
+void net_predict_t(net_t *n, const real *x, int B, double T, real *probs) {
   for (int start = 0; start < B; start += n->max_batch) {
     int b = B - start < n->max_batch ? B - start : n->max_batch;
     size_t in = (size_t)n->in_c * n->in_h * n->in_w;
-    const real *logits = net_forward(n, x + (size_t)start * in, b, 0);
+    real *logits = (real *)net_forward(n, x + (size_t)start * in, b, 0); /* the last layer's own buffer */
+    if (T != 1)
+      for (size_t i = 0; i < (size_t)b * n->n_classes; i++) logits[i] = (real)(logits[i] / T);
     softmax(probs + (size_t)start * n->n_classes, logits, b, n->n_classes);
   }
 }

@@ -160,6 +160,8 @@ void net_input_gradient(net_t *n, const real *x, int cls, real *dx);
 
 /* Class probabilities of x[B] in inference mode into probs[B][K]. */
 void net_predict(net_t *n, const real *x, int B, real *probs);
+/* The same, the logits divided by a temperature T first: softmax(z / T). */
+void net_predict_t(net_t *n, const real *x, int B, double T, real *probs);
 
 const char *layer_kind_name(int kind);
 
