@@ -325,8 +325,13 @@ static void test_embed(void) {
     free(text);
   }
   CHECK(run("%s embed -m %s/ann.model --layer 1 -o %s/emb1 %s > %s/emb1.log 2>&1", g, dir, dir, corpus, dir) == 0 &&
-            contains(at_dir("emb1.log"), "layer 1 (dense), 512 values"),
+            contains(at_dir("emb1.log"), "layer dense_1, 512 values"),
         "--layer 1 of the two-member ANN: its dense layer's 256 units, side by side");
+  CHECK(run("%s embed -m %s/ann.model --layer relu_2 -o %s/emb5 %s > %s/emb5.log 2>&1", g, dir, dir, corpus, dir) == 0 &&
+            contains(at_dir("emb5.log"), "layer relu_2, 512 values") &&
+            run("%s embed -m %s/ann.model --layer dense_2 -o %s/emb6 %s > /dev/null 2> %s/emb6.err", g, dir, dir, corpus, dir) == 1 &&
+            contains(at_dir("emb6.err"), "layer 2 is relu_2, not dense_2"),
+        "--layer NAME: as embed prints it, checked against the model's table");
   run("mkdir -p %s/mixed/x && cp %s/waltz/waltz.00000.wav %s/mixed/x/ && head -c 100 %s/waltz/waltz.00001.wav > %s/mixed/x/cut.wav",
       dir, corpus, dir, corpus, dir);
   CHECK(run("%s embed -m %s/cnn.model -o %s/emb2 %s/mixed > /dev/null 2> %s/emb2.err", g, dir, dir, dir, dir) == 2 &&

@@ -1,6 +1,7 @@
 /* genre embed: a model's activations per 3-s segment and per recording
  * (experiments/predict/embed.c), for search, clustering or another classifier. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -10,7 +11,7 @@
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
 static const char about[] =
-    "usage: genre embed -m MODEL -o DIR [--layer N] [--threads T] INPUT...\n"
+    "usage: genre embed -m MODEL -o DIR [--layer N|NAME] [--threads T] INPUT...\n"
     "\n"
     "Writes the activations of a model's layer before its classifier (or --layer N)\n"
     "for every 3-s segment of the inputs, and their mean per recording, decoded and\n"
@@ -21,14 +22,29 @@ static const char about[] =
     "An ANN's members are side by side (D = their layer's size times the members).\n"
     "\n";
 
+/* --layer N, or NAME as genre embed prints it ("avgpool_19": the kind, then N) */
+static int layer_arg(const char *cmd, const char *arg, void *value) {
+  embed_args_t *a = value;
+  const char *digits = strrchr(arg, '_');
+  digits = digits ? digits + 1 : arg;
+  char *end;
+  long n = strtol(digits, &end, 10);
+  if (end == digits || *end || n < 1 || n > 64)
+    return fprintf(stderr, "genre %s: --layer wants N (1 to 64) or a name such as avgpool_19, not '%s'\n", cmd, arg), -1;
+  a->layer = (int)n;
+  snprintf(a->layer_kind, sizeof a->layer_kind, "%.*s", digits == arg ? 0 : (int)(digits - 1 - arg), arg);
+  return 0;
+}
+
 int embed_main(int argc, char **argv) {
   embed_args_t a = {.layer = 0, .threads = cli_cores()};
   const cli_option_t opts[] = {
       OPT_STRING('m', "model", &a.model, "MODEL", "a segment model: a model file or an ONNX graph of one model"),
       OPT_STRING('o', "output", &a.out, "DIR", "where to write (created if needed; the files replaced together)"),
-      OPT_INT(0, "layer", &a.layer, 1, 64, "N",
-              "the output of layer N of the model's table (1-based; genre embed prints\n"
-              "the one it took), as the next layer sees it (after an in-place ReLU)"),
+      OPT_CALL(0, "layer", &a, layer_arg, "N|NAME",
+               "the output of layer N of the model's table (1-based), or NAME as genre\n"
+               "embed prints it (e.g. avgpool_19: checked against the table), as the\n"
+               "next layer sees it (after an in-place ReLU)"),
       OPT_STRING(0, "labels", &a.labels, "L1,L2,...", "an ONNX graph's classes when it has no card"),
       OPT_INT(0, "threads", &a.threads, 1, 64, "T", "threads (default: all cores)"),
       OPT_HELP("\nExit status: 0 every input embedded; 2 some failed (each is a line on stderr;\n"

@@ -202,6 +202,10 @@ int embed_run(const embed_args_t *a, const classifier_t *c) {
   if (job.layer < 0)
     return fprintf(stderr, "genre embed: %s: no layer %d (it has %d; a model ending in a dense layer has a default)\n",
                    a->model, a->layer + 1, c->model[0].net->n_layers), 1;
+  const char *kind = layer_kind_name(c->model[0].net->layer[job.layer].spec.kind);
+  if (a->layer_kind[0] && strcmp(a->layer_kind, kind) != 0)
+    return fprintf(stderr, "genre embed: %s: layer %d is %s_%d, not %s_%d\n", a->model, job.layer + 1, kind, job.layer + 1,
+                   a->layer_kind, job.layer + 1), 1;
   job.dim = classifier_embed_dim(c, job.layer);
   if (inputs_list(&job.inputs, a->inputs, a->n_inputs, 0, "embed")) return inputs_free(&job.inputs), 1;
   job.results = calloc(job.inputs.n ? job.inputs.n : 1, sizeof *job.results);
@@ -221,8 +225,8 @@ int embed_run(const embed_args_t *a, const classifier_t *c) {
     fprintf(stderr, "genre embed: %s\n", err);
     rc = 1;
   } else {
-    printf("embedded %zu segments of %zu recordings: layer %d (%s), %zu values each -> %s/segments.npy, tracks.npy%s\n",
-           job.segments, job.tracks, job.layer + 1, layer_kind_name(c->model[0].net->layer[job.layer].spec.kind), job.dim,
+    printf("embedded %zu segments of %zu recordings: layer %s_%d, %zu values each -> %s/segments.npy, tracks.npy%s\n",
+           job.segments, job.tracks, layer_kind_name(c->model[0].net->layer[job.layer].spec.kind), job.layer + 1, job.dim,
            a->out, job.failed ? " (some inputs failed: see above)" : "");
     rc = job.failed ? 2 : 0;
   }

@@ -60,6 +60,7 @@ typedef struct embed_args {
   char *model;
   const char *out, *labels;
   int layer; /* 0-based; -1: the layer before the classifier */
+  char layer_kind[32]; /* --layer NAME's kind ("" for a number): checked against the table */
   int threads;
   char **inputs;
   int n_inputs;
