@@ -87,7 +87,7 @@ int ann_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_
     goto fail;
   }
   memcpy(fit, train, n_train * sizeof *fit);
-  memcpy(fit + n_train, val, n_val * sizeof *fit);
+  if (n_val) memcpy(fit + n_train, val, n_val * sizeof *fit); /* val may be NULL when empty */
   scaler_fit(d->x, F, fit, n_fit, m->shift, m->scale); /* never the test rows */
   memcpy(x, d->x, d->n_rows * F * sizeof(real));
   scaler_apply(x, d->n_rows, F, m->shift, m->scale);

@@ -201,7 +201,7 @@ int cnn_fit(const mel_dataset_t *d, const size_t *train, size_t n_train, const s
     goto out;
   }
   memcpy(fit, train, n_train * sizeof *fit);
-  memcpy(fit + n_train, val, n_val * sizeof *fit);
+  if (n_val) memcpy(fit + n_train, val, n_val * sizeof *fit); /* val may be NULL when empty */
   row_source_t src = mel_dataset_source(d, o->read_ahead);
   if (fit_bands(&src, d->bands, d->frames, fit, n_train + n_val, m->shift, m->scale, err, errlen)) /* never the test rows */
     goto out;

@@ -390,7 +390,7 @@ int kind_temperature(const model_kind_t *k, const kind_data_t *d, const size_t *
   if (!rc) split_validation(train, n_train, d->group, d->y, d->n_groups, 0.1, t->seed ^ 0x7e3b1ul, a, &na, b, &nb);
   model_t twin;
   t->verbose = 0, t->tag = "calibration twin", t->monitor = NULL, t->n_monitor = 0;
-  if (!rc && nb && !(rc = k->fit(d, a, na, NULL, 0, &twin_o, &twin, log, &epochs, err, errlen))) {
+  if (!rc && nb && !(rc = k->fit(d, a, na, b, 0, &twin_o, &twin, log, &epochs, err, errlen))) {
     rc = fit_on(k, d, &twin, b, nb, &twin_o, T, err, errlen);
     model_free(&twin);
   }
