@@ -138,7 +138,8 @@ static void test_experiment(void) {
     const char *ece_raw[6] = {"models", models[m], "calibration", "uncalibrated", "segment", "ece"};
     double a1 = at_keys(&cal, acc, 3), a2 = at_keys(&raw, acc, 3), e1 = at_keys(&cal, ece, 5), e0 = at_keys(&cal, ece_raw, 6);
     CHECK(a1 == a2, "%s: the same accuracy to the last bit with and without its temperature (%.17g, %.17g)", models[m], a1, a2);
-    if (m == 0) /* the ANN's held-out twin share is some 70 segments: enough to fit T reliably */
+    if (m == 0 && !memcheck()) /* the ANN's twin share is some 70 segments here: enough to fit T reliably
+                                  (under the sanitizers' 3-track corpus, 9: T is noise, so only reported) */
       CHECK(e1 < e0, "%s: the ECE falls with the temperature (%.4f -> %.4f)", models[m], e0, e1);
     else /* the CNN's on this 80-track corpus is some 20 segments a fold: T is noisy (README gives real figures) */
       CHECK(!isnan(e0) && !isnan(e1), "%s: the ECE before and after, reported (%.4f -> %.4f)", models[m], e0, e1);
