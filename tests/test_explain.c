@@ -92,9 +92,14 @@ static void test_one_band(void) {
   float *occ = read_map("t000.0.occlusion.npy"), *gxi = read_map("t000.0.gradxinput.npy");
   CHECK(occ && gxi, "the maps are float32 [128, 130] .npy files");
   double ro = 0, rg = 0, so = occ ? band_share(occ, 0, &ro) : 0, sg = gxi ? band_share(gxi, 1, &rg) : 0;
-  CHECK(so >= 0.4 && ro >= 2, "occlusion: the band that carries the class (1/8 of the rows) holds %.0f%% of the drop in "
-        "the log-odds, %.1fx the next 16 rows' (bars 40%%, 2x; its neighbours share its edges)", 100 * so, ro);
-  CHECK(rg > 1, "gradient x input: the most mass on that band (%.0f%%, %.2fx the next 16 rows')", 100 * sg, rg);
+  if (memcheck()) { /* 12 tracks, 2 epochs: the maps are checked for what they are; make test, for what they find */
+    printf("  (memcheck: a CNN of 2 epochs; band share %.0f%%, gradient x input %.0f%%)\n", 100 * so, 100 * sg);
+    CHECK(so >= 0 && sg >= 0, "the maps' shares are numbers");
+  } else {
+    CHECK(so >= 0.4 && ro >= 2, "occlusion: the band that carries the class (1/8 of the rows) holds %.0f%% of the drop in "
+          "the log-odds, %.1fx the next 16 rows' (bars 40%%, 2x; its neighbours share its edges)", 100 * so, ro);
+    CHECK(rg > 1, "gradient x input: the most mass on that band (%.0f%%, %.2fx the next 16 rows')", 100 * sg, rg);
+  }
   free(occ), free(gxi);
   char png[800];
   snprintf(png, sizeof png, "%s/out/t000.0.png", dir);
