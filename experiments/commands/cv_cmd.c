@@ -121,17 +121,11 @@ static int cv_kind(const model_kind_t *k, int argc, char **argv) {
   }
   if (cli_args_only) return 0;
   if (dist_start(cmd)) return 1;
-  char err[1500];
   kind_data_t d;
-  if (k->load(data, &d, err, sizeof err)) return fprintf(stderr, "genre %s: %s\n", cmd, err), 1;
-  int rc = 1;
-  if (d.n_classes < 2) {
-    fprintf(stderr, "genre %s: %s: a single label ('%s'): nothing to classify\n", cmd, data, d.labels[0]);
-  } else {
-    if (openblas_set_num_threads) openblas_set_num_threads(1);
-    k->common(&o).train->verbose = verbose;
-    rc = cv_run_kind(k, cmd, &d, &o, folds, threads, data, json_path);
-  }
+  if (kind_load_classes(k, cmd, data, &d)) return 1;
+  if (openblas_set_num_threads) openblas_set_num_threads(1);
+  k->common(&o).train->verbose = verbose;
+  int rc = cv_run_kind(k, cmd, &d, &o, folds, threads, data, json_path);
   k->free(&d);
   return rc;
 }

@@ -74,6 +74,31 @@ static int evaluate_cnn(model_t *m, const char *model_path, const char *mel) {
   return rc;
 }
 
+static int evaluate_ann(model_t *m, const char *model_path, const char *features) {
+  char err[1500];
+  dataset_t d;
+  if (dataset_load(features, m->labels, m->n_classes, m->feature_names, m->n_features, &d, err, sizeof err)) {
+    fprintf(stderr, "genre evaluate: %s\n", err);
+    return 1;
+  }
+  size_t *idx = malloc(d.n_rows * sizeof *idx);
+  real *probs = malloc(d.n_rows * (size_t)m->n_classes * sizeof(real));
+  int rc = 1;
+  if (!idx || !probs) {
+    fprintf(stderr, "genre evaluate: out of memory\n");
+    goto out;
+  }
+  for (size_t i = 0; i < d.n_rows; i++) idx[i] = i;
+  ann_predict(m, &d, idx, d.n_rows, probs);
+  print_results(model_path, m->arch, features, d.n_rows, probs, d.y, d.group, d.n_groups, d.segmented, m->n_classes,
+                m->labels);
+  rc = 0;
+out:
+  free(idx), free(probs);
+  dataset_free(&d);
+  return rc;
+}
+
 int evaluate_main(int argc, char **argv) {
   const char *model_path = NULL, *features = NULL, *mel = NULL;
   const char *labels = NULL;
@@ -106,32 +131,7 @@ int evaluate_main(int argc, char **argv) {
     model_free(&m);
     return 1;
   }
-  if (mel) {
-    int rc = evaluate_cnn(&m, model_path, mel);
-    model_free(&m);
-    return rc;
-  }
-  dataset_t d;
-  if (dataset_load(features, m.labels, m.n_classes, m.feature_names, m.n_features, &d, err, sizeof err)) {
-    fprintf(stderr, "genre evaluate: %s\n", err);
-    model_free(&m);
-    return 1;
-  }
-  size_t *idx = malloc(d.n_rows * sizeof *idx);
-  real *probs = malloc(d.n_rows * (size_t)m.n_classes * sizeof(real));
-  int rc = 1;
-  if (!idx || !probs) {
-    fprintf(stderr, "genre evaluate: out of memory\n");
-    goto out;
-  }
-  for (size_t i = 0; i < d.n_rows; i++) idx[i] = i;
-  ann_predict(&m, &d, idx, d.n_rows, probs);
-  print_results(model_path, m.arch, features, d.n_rows, probs, d.y, d.group, d.n_groups, d.segmented, m.n_classes,
-                m.labels);
-  rc = 0;
-out:
-  free(idx), free(probs);
-  dataset_free(&d);
+  int rc = mel ? evaluate_cnn(&m, model_path, mel) : evaluate_ann(&m, model_path, features);
   model_free(&m);
   return rc;
 }

@@ -60,9 +60,7 @@ static int train_run(const model_kind_t *k, const char *cmd, const char *data_pa
     fprintf(stderr, "temperature %.3f, fitted on %zu held-out rows%s\n", T, t_rows,
             n_val ? "" : " (the model holds none out: a twin trained on the other 90% of its tracks)");
   char figures[200], protocol[300], command[96];
-  int best = 0;
-  for (int e = 1; e < epochs; e++)
-    if (log[e].val_loss < log[best].val_loss) best = e;
+  int best = kind_best_epoch(log, epochs);
   if (n_val) snprintf(figures, sizeof figures, "{\"epochs\": %d, \"validation_accuracy\": %.4f}", epochs, log[best].val_acc);
   else snprintf(figures, sizeof figures, "{\"epochs\": %d, \"training_accuracy\": %.4f}", epochs, log[epochs - 1].train_acc);
   snprintf(protocol, sizeof protocol, "trained on %zu rows; %zu rows of other tracks held out to stop early", n_train, n_val);
@@ -99,20 +97,14 @@ static int train_kind(const model_kind_t *k, int argc, char **argv) {
   }
   if (cli_args_only) return 0;
   if (dist_start(cmd)) return 1;
-  char err[1500];
   kind_data_t d;
-  if (k->load(data, &d, err, sizeof err)) return fprintf(stderr, "genre %s: %s\n", cmd, err), 1;
-  int rc = 1;
-  if (d.n_classes < 2) {
-    fprintf(stderr, "genre %s: %s: a single label ('%s'): nothing to classify\n", cmd, data, d.labels[0]);
-  } else {
-    /* small matrices, or our workers splitting each batch: BLAS runs single-threaded */
-    if (openblas_set_num_threads) openblas_set_num_threads(1);
-    kind_common_t c = k->common(&o);
-    if (c.threads) *c.threads = threads;
-    c.train->verbose = verbose, c.train->tag = "train";
-    rc = train_run(k, cmd, data, &d, &o, out);
-  }
+  if (kind_load_classes(k, cmd, data, &d)) return 1;
+  /* small matrices, or our workers splitting each batch: BLAS runs single-threaded */
+  if (openblas_set_num_threads) openblas_set_num_threads(1);
+  kind_common_t c = k->common(&o);
+  if (c.threads) *c.threads = threads;
+  c.train->verbose = verbose, c.train->tag = "train";
+  int rc = train_run(k, cmd, data, &d, &o, out);
   k->free(&d);
   return rc;
 }

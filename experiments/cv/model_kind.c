@@ -99,12 +99,17 @@ static void ann_describe(const kind_data_t *k, const kind_opts_t *o, size_t n_tr
           d->n_groups, d->n_classes, d->n_features, n_val);
 }
 
-static void ann_trained(const kind_data_t *d, const model_t *m, const epoch_log_t *log, int epochs, size_t n_train,
-                        size_t n_val, double seconds, const char *out) {
-  (void)d, (void)n_train;
+int kind_best_epoch(const epoch_log_t *log, int epochs) {
   int best = 0;
   for (int e = 1; e < epochs; e++)
     if (log[e].val_loss < log[best].val_loss) best = e;
+  return best;
+}
+
+static void ann_trained(const kind_data_t *d, const model_t *m, const epoch_log_t *log, int epochs, size_t n_train,
+                        size_t n_val, double seconds, const char *out) {
+  (void)d, (void)n_train;
+  int best = kind_best_epoch(log, epochs);
   printf("trained %s (%zu parameters) for %d epochs in %.2f s%s; ", m->arch, m->net->n_params, epochs, seconds,
          processes());
   if (n_val)
@@ -243,6 +248,15 @@ const model_kind_t model_kinds[] = {
      cnn_predict_kind, cnn_describe, cnn_trained},
 };
 const int n_model_kinds = sizeof model_kinds / sizeof *model_kinds;
+
+int kind_load_classes(const model_kind_t *k, const char *cmd, const char *path, kind_data_t *d) {
+  char err[1500];
+  if (k->load(path, d, err, sizeof err)) return fprintf(stderr, "genre %s: %s\n", cmd, err), 1;
+  if (d->n_classes >= 2) return 0;
+  fprintf(stderr, "genre %s: %s: a single label ('%s'): nothing to classify\n", cmd, path, d->labels[0]);
+  k->free(d);
+  return 1;
+}
 
 const model_kind_t *model_kind(const char *name) {
   for (int i = 0; i < n_model_kinds; i++)

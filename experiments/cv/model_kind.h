@@ -61,6 +61,12 @@ typedef struct model_kind {
                   size_t n_val, double seconds, const char *out);
 } model_kind_t;
 
+/* The kind's data at path, refused (after printing "genre CMD: ...") when it
+ * cannot be read or holds a single label. 0, or 1. */
+int kind_load_classes(const model_kind_t *k, const char *cmd, const char *path, kind_data_t *d);
+/* The epoch of log[epochs] with the lowest validation loss. */
+int kind_best_epoch(const epoch_log_t *log, int epochs);
+
 extern const model_kind_t model_kinds[];
 extern const int n_model_kinds;
 /* The kind named `name`, or NULL. */

@@ -13,8 +13,8 @@
 #include "outfile.h"
 #include "svg.h"
 
-static const char *const key[3] = {"ann", "cnn", "ensemble"};
-static const char *const title[3] = {"ANN (features)", "CNN (log-mel)", "Ensemble (ANN + CNN)"};
+const char *const report_key[3] = {"ann", "cnn", "ensemble"};
+const char *const report_title[3] = {"ANN (features)", "CNN (log-mel)", "Ensemble (ANN + CNN)"};
 
 typedef struct summary {
   double acc, acc_sd, vote, vote_sd, mean, mean_sd, top2, top2_sd, f1, f1_sd, seconds;
@@ -44,8 +44,8 @@ static void json_comparisons(const report_t *r, json_t *j) {
   json_key(j, "comparisons"), json_array(j);
   for (int i = 0; i < n; i++) {
     json_object(j);
-    json_key(j, "a"), json_string(j, key[rows[i].a]);
-    json_key(j, "b"), json_string(j, key[rows[i].b]);
+    json_key(j, "a"), json_string(j, report_key[rows[i].a]);
+    json_key(j, "b"), json_string(j, report_key[rows[i].b]);
     json_key(j, "metric"), json_string(j, rows[i].metric);
     json_key(j, "difference"), json_number(j, rows[i].c.difference);
     json_key(j, "ci_low"), json_number(j, rows[i].c.ci_low);
@@ -178,7 +178,7 @@ void report_print_table(const report_t *r, FILE *f) {
   for (int m = 0; m < 3; m++) {
     if (!r->have[m]) continue;
     summary_t s = summarise(r->result[m]);
-    fprintf(f, "%-22s %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %9.1f\n", title[m],
+    fprintf(f, "%-22s %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %9.1f\n", report_title[m],
             s.acc, s.acc_sd, s.vote, s.vote_sd, s.mean, s.mean_sd, s.top2, s.top2_sd, s.f1, s.f1_sd, s.seconds);
   }
   int fits = 0;
@@ -199,7 +199,7 @@ static int write_confusion(const report_t *r, int m, const char *dir, char *err,
   const cv_result_t *res = r->result[m];
   char name[64];
   outfile_t o;
-  snprintf(name, sizeof name, "confusion_%s.csv", key[m]);
+  snprintf(name, sizeof name, "confusion_%s.csv", report_key[m]);
   if (open_out(&o, dir, name, err, errlen)) return -1;
   csv_put_text(o.f, "true\\predicted", 1);
   for (int k = 0; k < r->K; k++) csv_put_text(o.f, r->labels[k], 0);
@@ -210,11 +210,11 @@ static int write_confusion(const report_t *r, int m, const char *dir, char *err,
     csv_end_row(o.f);
   }
   if (outfile_commit(&o, 0, err, errlen)) return -1;
-  snprintf(name, sizeof name, "confusion_%s.svg", key[m]);
+  snprintf(name, sizeof name, "confusion_%s.svg", report_key[m]);
   if (open_out(&o, dir, name, err, errlen)) return -1;
   summary_t s = summarise(res);
   char t[256];
-  snprintf(t, sizeof t, "%s: segment accuracy %.3f +- %.3f (summed over %d fold%s)", title[m], s.acc, s.acc_sd, res->folds,
+  snprintf(t, sizeof t, "%s: segment accuracy %.3f +- %.3f (summed over %d fold%s)", report_title[m], s.acc, s.acc_sd, res->folds,
            res->folds == 1 ? "" : "s");
   svg_confusion(o.f, res->segments.confusion, r->K, r->labels, t);
   return outfile_commit(&o, 0, err, errlen);
@@ -256,8 +256,8 @@ static int write_curves(const report_t *r, int m, const char *dir, char *err, si
   curve_t loss[3] = {{"training", tl, "#1f77b4", 0}, {"test fold", hl, "#d62728", 1}, {"validation", vl, "#2ca02c", 1}};
   curve_t acc[3] = {{"training", ta, "#1f77b4", 0}, {"test fold", ha, "#d62728", 1}, {"validation", va, "#2ca02c", 1}};
   char name[64], t[256];
-  snprintf(name, sizeof name, "curves_%s.svg", key[m]);
-  snprintf(t, sizeof t, "%s: mean over %d fold%s (training loss on augmented / mixed batches)", title[m], res->folds,
+  snprintf(name, sizeof name, "curves_%s.svg", report_key[m]);
+  snprintf(t, sizeof t, "%s: mean over %d fold%s (training loss on augmented / mixed batches)", report_title[m], res->folds,
            res->folds == 1 ? "" : "s");
   outfile_t o;
   int rc = open_out(&o, dir, name, err, errlen);
@@ -363,7 +363,7 @@ static int write_json(const report_t *r, const char *dir, char *err, size_t errl
   json_close(&j, 0);
   json_key(&j, "models"), json_object(&j);
   for (int m = 0; m < 3; m++)
-    if (r->have[m]) json_key(&j, key[m]), json_metrics(r, &j, m);
+    if (r->have[m]) json_key(&j, report_key[m]), json_metrics(r, &j, m);
   json_close(&j, 1);
   json_comparisons(r, &j);
   json_end(&j);
@@ -373,7 +373,7 @@ static int write_json(const report_t *r, const char *dir, char *err, size_t errl
   json_begin(&j, o.f);
   for (int m = 0; m < 3; m++) {
     if (!r->have[m]) continue;
-    json_key(&j, key[m]), json_object(&j);
+    json_key(&j, report_key[m]), json_object(&j);
     json_key(&j, "train_seconds_total"), json_number(&j, summarise(r->result[m]).seconds);
     json_key(&j, "train_seconds_per_fold"), json_array(&j);
     for (int f = 0; f < r->result[m]->folds; f++) json_number(&j, r->result[m]->fold[f].seconds);
@@ -402,7 +402,7 @@ static int write_predictions(const report_t *r, const char *dir, char *err, size
       int fold = res->fold_of_row[i];
       if (fold >= res->folds) continue; /* not evaluated (random split: the training side) */
       const real *p = res->probs + i * r->K;
-      csv_put_text(o.f, key[m], 1);
+      csv_put_text(o.f, report_key[m], 1);
       csv_put_integer(o.f, fold + 1, 0);
       csv_put_text(o.f, r->track_names[r->track[i]], 0);
       csv_put_text(o.f, r->names[i], 0);
@@ -498,7 +498,7 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
   for (int m = 0; m < 3; m++) {
     if (!r->have[m]) continue;
     summary_t s = summarise(r->result[m]);
-    fprintf(f, "| %s | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.1f s%s |\n", title[m], s.acc,
+    fprintf(f, "| %s | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.1f s%s |\n", report_title[m], s.acc,
             s.acc_sd, s.vote, s.vote_sd, s.mean, s.mean_sd, s.top2, s.top2_sd, s.f1, s.f1_sd, s.seconds,
             m == 2 ? " (both)" : "");
   }
@@ -523,7 +523,7 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
     summary_t s = summarise(r->result[m]);
     double chance = 1.0 / r->K;
     comparison_t ci = metric_ci(r->result[m], r->rows, CV_FIELD(accuracy));
-    fprintf(f, "- %s: %s chance (%.3f): segment accuracy %.3f ± %.3f", title[m],
+    fprintf(f, "- %s: %s chance (%.3f): segment accuracy %.3f ± %.3f", report_title[m],
             s.acc - 2 * s.acc_sd > chance ? "well above" : s.acc > chance ? "above, though not clearly," : "not above",
             chance, s.acc, s.acc_sd);
     if (!isnan(ci.ci_low)) fprintf(f, ", 95%% interval [%.3f, %.3f] (corrected resampled t over %d fits)", ci.ci_low,
@@ -534,11 +534,11 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
   md_comparisons(r, f);
   fprintf(f, "## Confusion matrices (summed over folds)\n\n");
   for (int m = 0; m < 3; m++)
-    if (r->have[m]) fprintf(f, "![%s](confusion_%s.svg)\n\n", title[m], key[m]);
+    if (r->have[m]) fprintf(f, "![%s](confusion_%s.svg)\n\n", report_title[m], report_key[m]);
   fprintf(f, "## Per-class scores (segments, pooled over folds)\n\n");
   for (int m = 0; m < 3; m++) {
     if (!r->have[m]) continue;
-    fprintf(f, "### %s\n\n", title[m]);
+    fprintf(f, "### %s\n\n", report_title[m]);
     per_class_table(r, f, m);
     fprintf(f, "\n");
   }
@@ -546,7 +546,7 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
   fprintf(f, "## Training curves (mean over folds)\n\nThe test fold's loss and accuracy are measured after every epoch "
              "to draw these curves; they never stop training or choose parameters.\n\n");
   for (int m = 0; m < 2; m++)
-    if (r->have[m]) fprintf(f, "![%s](curves_%s.svg)\n\n", title[m], key[m]);
+    if (r->have[m]) fprintf(f, "![%s](curves_%s.svg)\n\n", report_title[m], report_key[m]);
   fprintf(f, "## Files\n\n- `metrics.json`: every number above, per model and fold (`models.<name>.accuracy_mean`, "
              "`accuracy_std`, `track_accuracy_mean`, `top2_mean`, `confusion`, ...), and `labels`\n"
              "- `confusion_<model>.csv`: counts summed over folds, rows true, columns predicted\n"

@@ -21,6 +21,10 @@
 #include "cv.h"
 #include "split.h"
 
+/* The experiment's models by index (ANN, CNN, ensemble): their file and JSON
+ * key ("ann") and their title ("ANN (features)"). */
+extern const char *const report_key[3], *const report_title[3];
+
 typedef struct report {
   char *const *labels;
   int K;

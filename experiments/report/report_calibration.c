@@ -14,8 +14,6 @@
 #include "svg.h"
 #include "temperature.h"
 
-static const char *const key[3] = {"ann", "cnn", "ensemble"};
-static const char *const title[3] = {"ANN (features)", "CNN (log-mel)", "Ensemble (ANN + CNN)"};
 
 /* Model m's probabilities of row i (K of them) into q: raw, or with its fold's temperature. */
 static void row_probs(const cv_result_t *res, size_t i, size_t K, int calibrated, double *q) {
@@ -109,8 +107,8 @@ int report_write_reliability(const report_t *r, int m, const char *dir, char *er
   calibration_t seg, trk;
   if (report_calibration(r, m, 1, &seg, &trk)) return snprintf(err, errlen, "out of memory"), -1;
   char path[4400], t[200];
-  snprintf(path, sizeof path, "%s/reliability_%s.svg", dir, key[m]);
-  snprintf(t, sizeof t, "%s: reliability of %zu segments (ECE %.3f)", title[m], seg.n, seg.ece);
+  snprintf(path, sizeof path, "%s/reliability_%s.svg", dir, report_key[m]);
+  snprintf(t, sizeof t, "%s: reliability of %zu segments (ECE %.3f)", report_title[m], seg.n, seg.ece);
   outfile_t o;
   if (outfile_open(&o, path, err, errlen)) return -1;
   svg_reliability(o.f, t, seg.count, seg.confidence, seg.accuracy, CAL_BINS);
@@ -131,10 +129,10 @@ void report_md_calibration(const report_t *r, FILE *f) {
     calibration_t s, t, rs, rt;
     if (!r->have[m] || report_calibration(r, m, 1, &s, &t) || report_calibration(r, m, 0, &rs, &rt)) continue;
     if (m < 2)
-      fprintf(f, "| %s | %.3f | %.3f → %.3f | %.3f | %.3f | %.3f → %.3f | %.3f | %.3f |\n", title[m], report_temperature(r, m),
+      fprintf(f, "| %s | %.3f | %.3f → %.3f | %.3f | %.3f | %.3f → %.3f | %.3f | %.3f |\n", report_title[m], report_temperature(r, m),
               rs.ece, s.ece, s.brier, s.logloss, rt.ece, t.ece, t.brier, t.logloss);
     else
-      fprintf(f, "| %s | (its models') | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", title[m], s.ece, s.brier, s.logloss,
+      fprintf(f, "| %s | (its models') | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", report_title[m], s.ece, s.brier, s.logloss,
               t.ece, t.brier, t.logloss);
   }
   if (r->have[2])
@@ -142,5 +140,5 @@ void report_md_calibration(const report_t *r, FILE *f) {
             r->result[2]->segments.accuracy, raw_ensemble_accuracy(r));
   fprintf(f, "\n");
   for (int m = 0; m < 3; m++)
-    if (r->have[m]) fprintf(f, "![%s: reliability](reliability_%s.svg)\n\n", title[m], key[m]);
+    if (r->have[m]) fprintf(f, "![%s: reliability](reliability_%s.svg)\n\n", report_title[m], report_key[m]);
 }

@@ -69,7 +69,6 @@ static char *relative_link(const char *target, const char *report_dir) {
   return out;
 }
 
-static const char *const key[3] = {"ann", "cnn", "ensemble"};
 
 /* "tracks": name, true label, the audio file's link */
 static void js_tracks(const report_t *r, FILE *f, const char *dir) {
@@ -100,7 +99,7 @@ static void js_rows(const report_t *r, FILE *f) {
   for (int m = 0, first = 1; m < 3; m++) {
     if (!r->have[m]) continue;
     const cv_result_t *res = r->result[m];
-    fprintf(f, "%s\"%s\": [", first ? "" : ", ", key[m]), first = 0;
+    fprintf(f, "%s\"%s\": [", first ? "" : ", ", report_key[m]), first = 0;
     for (size_t i = 0; i < r->rows; i++)
       fprintf(f, "%s%d", i ? "," : "", res->fold_of_row[i] < res->folds ? argmax(res->probs + i * r->K, r->K) : -1);
     fputc(']', f);
@@ -128,37 +127,36 @@ static void js_files(const report_t *r, FILE *f, const char *dir) {
   for (int m = 0, first = 1; m < 3; m++)
     for (int kind = 0; r->have[m] && kind < (m == 2 ? 1 : 2); kind++) { /* no curves for the ensemble */
       char name[64];
-      snprintf(name, sizeof name, "%s_%s.svg", kind ? "curves" : "confusion", key[m]);
+      snprintf(name, sizeof name, "%s_%s.svg", kind ? "curves" : "confusion", report_key[m]);
       snprintf(path, sizeof path, "%s/%s", dir, name);
       fprintf(f, "%s\"%s\": ", first ? "" : ", ", name), first = 0;
       js_file(f, path);
     }
   for (int m = 0; m < 3; m++)
     if (r->have[m]) {
-      fprintf(f, ", \"reliability_%s.svg\": ", key[m]);
-      snprintf(path, sizeof path, "%s/reliability_%s.svg", dir, key[m]);
+      fprintf(f, ", \"reliability_%s.svg\": ", report_key[m]);
+      snprintf(path, sizeof path, "%s/reliability_%s.svg", dir, report_key[m]);
       js_file(f, path);
     }
   fputs("}", f);
 }
 
 static void js_data(const report_t *r, FILE *f, const char *dir) {
-  static const char *const title[3] = {"ANN (features)", "CNN (log-mel)", "Ensemble (ANN + CNN)"};
   fputs("{\"labels\": [", f);
   for (int k = 0; k < r->K; k++) fputs(k ? ", " : "", f), js_string(f, r->labels[k]);
   fputs("],\n\"models\": [", f);
   for (int m = 0, first = 1; m < 3; m++)
-    if (r->have[m]) fprintf(f, "%s{\"key\": \"%s\", \"title\": \"%s\"}", first ? "" : ", ", key[m], title[m]), first = 0;
+    if (r->have[m]) fprintf(f, "%s{\"key\": \"%s\", \"title\": \"%s\"}", first ? "" : ", ", report_key[m], report_title[m]), first = 0;
   fputs("],\n", f);
   js_tracks(r, f, dir);
   js_rows(r, f);
   fputs(",\n\"verdict\": {", f);
   for (int m = 0, first = 1; m < 3; m++)
-    if (r->have[m]) fprintf(f, "%s\"%s\": ", first ? "" : ", ", key[m]), js_verdicts(r, f, m), first = 0;
+    if (r->have[m]) fprintf(f, "%s\"%s\": ", first ? "" : ", ", report_key[m]), js_verdicts(r, f, m), first = 0;
   fputs("},\n\"p\": {", f);
   for (int m = 0, first = 1; m < 3; m++) {
     if (!r->have[m]) continue;
-    fprintf(f, "%s\"%s\": [", first ? "" : ", ", key[m]), first = 0;
+    fprintf(f, "%s\"%s\": [", first ? "" : ", ", report_key[m]), first = 0;
     for (size_t i = 0; i < r->rows * (size_t)r->K; i++) fprintf(f, "%s%.4g", i ? "," : "", (double)r->result[m]->probs[i]);
     fputc(']', f);
   }

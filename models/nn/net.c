@@ -666,23 +666,26 @@ static void backward_eval(net_t *n, layer_t *l, const real *in, real *din) {
   }
 }
 
-double net_log_odds(const real *z, int K, int cls) {
-  double top = -INFINITY, sum = 0;
+/* The largest of the other classes' logits, and the sum of exp(z - it) over them. */
+static double others(const real *z, int K, int cls, double *sum) {
+  double top = -INFINITY;
   for (int k = 0; k < K; k++)
     if (k != cls && z[k] > top) top = z[k];
+  *sum = 0;
   for (int k = 0; k < K; k++)
-    if (k != cls) sum += exp(z[k] - top);
+    if (k != cls) *sum += exp(z[k] - top);
+  return top;
+}
+
+double net_log_odds(const real *z, int K, int cls) {
+  double sum, top = others(z, K, cls, &sum);
   return z[cls] - top - log(sum);
 }
 
 void net_input_gradient(net_t *n, const real *x, int cls, real *dx) {
   const real *z = net_forward(n, x, 1, 0);
   int K = n->n_classes;
-  double top = -INFINITY, sum = 0;
-  for (int k = 0; k < K; k++)
-    if (k != cls && z[k] > top) top = z[k];
-  for (int k = 0; k < K; k++)
-    if (k != cls) sum += exp(z[k] - top);
+  double sum, top = others(z, K, cls, &sum);
   layer_t *last = &n->layer[n->n_layers - 1];
   for (int k = 0; k < K; k++) /* d log-odds / d logits: 1 for cls, minus the others' softmax */
     last->dout[k] = k == cls ? 1 : (real)(-exp(z[k] - top) / sum);
