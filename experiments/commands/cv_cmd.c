@@ -81,10 +81,11 @@ static int cv_run_kind(const model_kind_t *k, const char *cmd, const kind_data_t
   kind_common_t c = k->common(o);
   if (c.threads) *c.threads = threads; /* folds one after another, each batch split across the threads */
   else if (dist_size() > 1) threads = 1; /* the ranks share each fold's batches: folds one at a time */
-  fold_model_t ctx = {k, d, o, NULL, !c.train->calibrate_off};
+  fold_model_t ctx = {k, d, o, NULL, 0, NULL}; /* temperatures cross-fitted over the folds */
   cv_setup_t s = {.y = d->y, .group = d->group, .n_rows = d->n_rows, .n_groups = d->n_groups, .K = d->n_classes,
                   .folds = folds, .seed = c.train->seed, .val_fraction = *c.val_fraction,
-                  .threads = c.threads ? 1 : threads, .max_epochs = c.train->epochs, .fn = fold_model, .ctx = &ctx};
+                  .threads = c.threads ? 1 : threads, .max_epochs = c.train->epochs, .fn = fold_model, .ctx = &ctx,
+                  .cross_temperature = !c.train->calibrate_off};
   cv_result_t r;
   char err[1500];
   if (cv_run(&s, &r, err, sizeof err)) return fprintf(stderr, "genre %s: %s\n", cmd, err), 1;

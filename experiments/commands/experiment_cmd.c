@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "model_kind.h"
 #include "fold_part.h"
+#include "fold_why.h"
 #include "folds.h"
 #include "split.h"
 #include "dist.h"
@@ -295,6 +296,7 @@ typedef struct experiment {
   cv_result_t res[M_COUNT];               /* every repeat's folds; pooled figures of the first */
   int have[M_COUNT];
   char saved[2][4200];
+  fold_why_t why; /* the first repeat's explanations (K 0: none) */
 } experiment_t;
 
 /* The feature table and / or the spectrograms, and the segments both have. 0, or -1. */
@@ -392,6 +394,9 @@ static int split_select(experiment_t *e) {
   return 0;
 }
 
+/* 1 when the experiment evaluates one fold (a published or random split), else 0 */
+static int one_fold(const experiment_args_t *a) { return a->leaky || a->split_dir ? 1 : 0; }
+
 /* Cross-validation of each model on the same folds, then the ensemble: the
  * mean of both models' probabilities, per segment. 0, or -1. */
 /* The cross-validation setups of the models (the ensemble's scores only). */
@@ -400,10 +405,14 @@ static void make_setups(experiment_t *e, unsigned long seed, cv_setup_t *setup, 
   rows_t *rows = &e->rows;
   cv_setup_t base = {.y = rows->y, .group = rows->unit, .track = rows->track, .n_rows = rows->n, .n_groups = e->units,
                      .K = e->K, .folds = e->k_folds, .seed = seed, .fold_of_track = e->fold_of_unit,
-                     .run_folds = a->leaky || a->split_dir ? 1 : 0, .monitor_test = 1, .val_group = e->val_unit,
-                     .only_fold = a->only_fold};
-  ctx[M_ANN] = (fold_model_t){model_kind("ann"), &e->view[M_ANN], &a->ao, rows->ann_row, !a->no_calibrate};
-  ctx[M_CNN] = (fold_model_t){model_kind("cnn"), &e->view[M_CNN], &a->co, rows->mel_row, !a->no_calibrate};
+                     .run_folds = one_fold(a), .monitor_test = 1, .val_group = e->val_unit,
+                     .only_fold = a->only_fold, .cross_temperature = !a->no_calibrate && !one_fold(a)};
+  /* one fold (a published or random split) has no other folds to fit on: its
+   * model's own held-out share, or a twin's */
+  int own = !a->no_calibrate && one_fold(a);
+  fold_why_t *why = e->why.K && seed == a->seed && !a->only_fold ? &e->why : NULL; /* the first repeat's */
+  ctx[M_ANN] = (fold_model_t){model_kind("ann"), &e->view[M_ANN], &a->ao, rows->ann_row, own, why};
+  ctx[M_CNN] = (fold_model_t){model_kind("cnn"), &e->view[M_CNN], &a->co, rows->mel_row, own, why};
   a->ao.ann.train.seed = a->co.cnn.train.seed = seed;
   for (int m = 0; m < M_COUNT; m++) setup[m] = base;
   /* under a launcher every fold's batches are shared by the processes, which
@@ -476,6 +485,9 @@ static int merge_repeats(experiment_t *e) {
 /* Every repeat: its fold draw (repeat 0 draws with --seed itself) and every model on it. */
 static int run_repeats(experiment_t *e) {
   if (e->a.split_dir && split_select(e)) return -1;
+  int folds = e->a.leaky ? 5 : e->a.split_dir ? 2 : e->a.folds;
+  if (fold_why_init(&e->why, e->K, folds, e->rows.n, e->a.want[M_ANN] ? &e->table : NULL))
+    return fprintf(stderr, "genre experiment: out of memory\n"), -1;
   for (int r = 0; r < e->a.repeats; r++) {
     unsigned long seed = e->a.seed + 0x9E3779B9ul * (unsigned long)r;
     if (assign_folds(e, seed) || run_folds(e, r, seed)) return -1;
@@ -531,6 +543,7 @@ static int merge_folds(experiment_t *e) {
   for (int m = M_ANN; m <= M_CNN; m++) {
     if (!parts[m]) continue;
     for (size_t i = 0; i < e->rows.n; i++) res[m].fold[res[m].fold_of_row[i]].n_test++;
+    cv_cross_temperatures(&setup[m], &res[m]);
     cv_score(&setup[m], &res[m]);
   }
   if (e->a.want[M_ENS] && ensemble(e, res, &setup[M_ENS])) return -1;
@@ -578,9 +591,16 @@ static int save_model(experiment_t *e, int m, char *err, size_t errlen) {
   const kind_opts_t *o = m == M_ANN ? &e->a.ao : &e->a.co;
   double T = 1;
   size_t t_rows;
-  int fit = e->a.no_calibrate ? 0 : kind_temperature(k, &e->view[m], train, n_train, val, n_val, o, NULL, &T, &t_rows, err, errlen);
+  /* with folds, T is fitted on every out-of-fold row (the recipe's calibration
+   * on models trained on (k-1)/k of these tracks); else as in the fold */
+  int own = !e->a.no_calibrate && one_fold(&e->a), fit = 0;
+  if (!e->a.no_calibrate && !own) {
+    const cv_setup_t s = {.y = e->rows.y, .n_rows = n, .K = e->K};
+    T = cv_fold_temperature(&s, &e->runs[0][m], -1);
+  }
+  if (own) fit = kind_temperature(k, &e->view[m], train, n_train, val, n_val, o, NULL, &T, &t_rows, err, errlen);
   if (fit == 0) fit = k->fit(&e->view[m], train, n_train, val, n_val, o, &model, log, NULL, err, errlen);
-  if (fit == 0 && !e->a.no_calibrate &&
+  if (fit == 0 && own &&
       (fit = kind_temperature(k, &e->view[m], train, n_train, val, n_val, o, &model, &T, &t_rows, err, errlen)))
     model_free(&model);
   model.temperature = (float)T;
@@ -661,6 +681,7 @@ static int write_report(experiment_t *e, int argc, char **argv) {
   char **paths = track_paths(e);
   rep.track_paths = paths;
   rep.thin_classes = e->thin_classes;
+  rep.why = e->why.K ? &e->why : NULL;
   if (report_write(&rep, tmp, err, sizeof err) || swap_in(tmp, out, err, sizeof err)) {
     fprintf(stderr, "genre experiment: %s\n", err);
     if (remove_tree(tmp)) fprintf(stderr, "genre experiment: could not remove %s\n", tmp);
@@ -681,6 +702,7 @@ static void experiment_free(experiment_t *e) {
       if (e->runs[r][m].fold) cv_result_free(&e->runs[r][m]);
   for (int m = 0; m < M_COUNT; m++) free(e->res[m].fold); /* the rest is runs[0]'s */
   free(e->fold_of_unit), free(e->val_unit);
+  fold_why_free(&e->why);
   rows_free(&e->rows);
   dataset_free(&e->table);
   mel_dataset_free(&e->mel);

@@ -1,5 +1,5 @@
-/* genre explain: occlusion and gradient x input maps of a CNN's decisions
- * (experiments/predict/explain.c). */
+/* genre explain: occlusion and gradient x input maps of a CNN's decisions,
+ * or an ANN's feature attributions (experiments/predict/explain.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -22,13 +22,19 @@ static const char about[] =
     "                             standardised log-mel (members averaged)\n"
     "  DIR/STEM.K.png             the segment's log-mel with both maps over it (red: for\n"
     "                             the label, blue: against), axes in Hz and seconds\n"
+    "\n"
+    "With an ANN, the features that moved each segment most, for an audio FILE:\n"
+    "  DIR/STEM.features.csv      segment,start,end,label,p,rank,feature,value,training_mean,\n"
+    "                             attribution: every feature ranked by |attribution|, the\n"
+    "                             gradient of the label's log-odds times (value - training\n"
+    "                             mean), members averaged (positive: towards the label)\n"
     "\n";
 
 int explain_main(int argc, char **argv) {
   explain_args_t a = {.segment = -1};
   const char *model = NULL, *labels = NULL;
   const cli_option_t opts[] = {
-      OPT_STRING('m', "model", &model, "MODEL", "a CNN: a model file, or an ONNX graph of one"),
+      OPT_STRING('m', "model", &model, "MODEL", "a CNN or an ANN: a model file, or an ONNX graph of one"),
       OPT_STRING('o', "output", &a.out, "DIR", "where to write (created if needed)"),
       OPT_INT(0, "segment", &a.segment, 0, 1 << 20, "K", "only segment K (0-based; default: every one)"),
       OPT_STRING(0, "label", &a.label, "L", "the true label (default: FILE's folder, when it is a class)"),
@@ -50,7 +56,7 @@ int explain_main(int argc, char **argv) {
   char err[1500];
   if (model_open(model, labels, 128, &m, 1, &got, err, sizeof err)) return fprintf(stderr, "genre explain: %s\n", err), 1;
   int rc = 1;
-  if (m.kind != MODEL_CNN) fprintf(stderr, "genre explain: %s is not a CNN: the maps are over log-mel spectrograms\n", model);
+  if (m.kind != MODEL_CNN && m.kind != MODEL_ANN) fprintf(stderr, "genre explain: %s: not an ANN or a CNN\n", model);
   else rc = explain_run(&a, &m);
   model_free(&m);
   return rc;

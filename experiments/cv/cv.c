@@ -8,6 +8,7 @@
 
 #include "folds.h"
 #include "progress.h"
+#include "temperature.h"
 
 typedef struct cv_job {
   const cv_setup_t *s;
@@ -174,8 +175,30 @@ int cv_run(const cv_setup_t *s, cv_result_t *r, char *err, size_t errlen) {
     cv_result_free(r);
     return -1;
   }
-  if (!s->only_fold) cv_score(s, r);
+  if (!s->only_fold) cv_cross_temperatures(s, r), cv_score(s, r);
   return 0;
+}
+
+double cv_fold_temperature(const cv_setup_t *s, const cv_result_t *r, int fold) {
+  size_t K = (size_t)s->K, n = 0;
+  real *p = malloc(s->n_rows * K * sizeof *p);
+  int *y = malloc(s->n_rows * sizeof *y);
+  double T = 1;
+  if (p && y) {
+    for (size_t i = 0; i < s->n_rows; i++) {
+      int f = r->fold_of_row[i];
+      if (f < 0 || f >= r->folds || f == fold) continue;
+      memcpy(p + n * K, r->probs + i * K, K * sizeof *p), y[n++] = s->y[i];
+    }
+    if (n) T = temperature_fit(p, y, n, s->K);
+  }
+  free(p), free(y);
+  return T;
+}
+
+void cv_cross_temperatures(const cv_setup_t *s, cv_result_t *r) {
+  if (!s->cross_temperature || r->folds < 2) return;
+  for (int f = 0; f < r->folds; f++) r->fold[f].temperature = cv_fold_temperature(s, r, f);
 }
 
 void cv_result_free(cv_result_t *r) {

@@ -37,6 +37,7 @@ typedef struct cv_setup {
   int only_fold;         /* 0: every fold; k: fold k - 1 alone (a cluster job's share; no scores) */
   const unsigned char *val_group; /* optional, per group: the training part's validation tracks (a
                                      published split's); with val_fraction 0 they train instead */
+  int cross_temperature; /* each fold's temperature fitted on the other folds' out-of-fold rows */
 } cv_setup_t;
 
 typedef struct cv_fold {
@@ -68,6 +69,14 @@ int cv_run(const cv_setup_t *s, cv_result_t *r, char *err, size_t errlen);
 int cv_result_alloc(const cv_setup_t *s, cv_result_t *r);
 void cv_score(const cv_setup_t *s, cv_result_t *r);
 void cv_result_free(cv_result_t *r);
+
+/* Cross-fitted temperatures: fold f's T is fitted on the raw out-of-fold
+ * probabilities of every other evaluated fold -- rows fold f's model trained
+ * on, predicted by models that did not, so the fit never sees fold f's test
+ * rows and uses (k-1)/k of the corpus instead of a small held-out share. With
+ * fold < 0, on every fold's rows (for a model trained on all of them). */
+double cv_fold_temperature(const cv_setup_t *s, const cv_result_t *r, int fold);
+void cv_cross_temperatures(const cv_setup_t *s, cv_result_t *r);
 
 /* mean and population standard deviation of a field over the folds */
 void cv_mean_std(const cv_result_t *r, size_t offset, double *mean, double *std);

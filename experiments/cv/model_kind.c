@@ -9,6 +9,7 @@
 #include "dist.h"
 #include "folds.h"
 #include "json.h"
+#include "fold_why.h"
 #include "temperature.h"
 
 /* " on N processes" under a launcher that started several */
@@ -212,6 +213,20 @@ static void cnn_trained(const kind_data_t *k, const model_t *m, const epoch_log_
 
 /* --- the table --------------------------------------------------------------- */
 
+/* --- what a fold explains (fold_why.h) ---------------------------------------------------- */
+
+static int ann_why(fold_why_t *w, int fold, model_t *m, const kind_data_t *d, const size_t *engine,
+                   const size_t *rows, size_t n, const real *probs, unsigned long seed, char *err, size_t errlen) {
+  if (fold_why_ann(w, fold, m, d->d, engine, rows, n, probs, seed)) return snprintf(err, errlen, "out of memory"), -1;
+  return 0;
+}
+
+static int cnn_why(fold_why_t *w, int fold, model_t *m, const kind_data_t *d, const size_t *engine,
+                   const size_t *rows, size_t n, const real *probs, unsigned long seed, char *err, size_t errlen) {
+  (void)seed;
+  return fold_why_cnn(w, fold, m, d->d, engine, rows, n, probs, err, errlen);
+}
+
 const model_kind_t model_kinds[] = {
     {"ann", "ANN", "features", "CSV", "the table (ours or Kaggle's)", 10,
      "Trains the dense network on a feature table in the Kaggle schema (ours or\n"
@@ -230,7 +245,7 @@ const model_kind_t model_kinds[] = {
      "preset: default (ours), seed (the seeds' 512-256-128, dropout 0.2) or\n"
      "seed004 (seed 004's 1-D CNN over the feature vector)",
      ann_arch, ann_common, ann_options, ann_load, ann_view, ann_free, ann_fit_kind,
-     ann_predict_kind, ann_describe, ann_trained},
+     ann_predict_kind, ann_describe, ann_trained, ann_why},
     {"cnn", "CNN", "mel", "OUTDIR", "what genre extract wrote (or its mel/ directory)", 5,
      "Trains the CNN on the log-mel spectrograms of genre extract (OUTDIR/mel). Each\n"
      "mel band is standardised with statistics of the training spectrograms, stored\n"
@@ -245,7 +260,7 @@ const model_kind_t model_kinds[] = {
      "default (ours: batch norm, global pooling, 99 k weights),\n"
      "seed000 (5 x conv/pool/dropout, dense 64) or seed002 (2 convs, dense 128)",
      cnn_arch, cnn_common, cnn_options, cnn_load, cnn_view, cnn_free, cnn_fit_kind,
-     cnn_predict_kind, cnn_describe, cnn_trained},
+     cnn_predict_kind, cnn_describe, cnn_trained, cnn_why},
 };
 const int n_model_kinds = sizeof model_kinds / sizeof *model_kinds;
 
@@ -351,6 +366,7 @@ int fold_model(void *ctx, int fold, unsigned long seed, const size_t *train, siz
     rc = -1, model_free(&m);
   if (!rc) {
     rc = c->kind->predict(&m, c->d, r[2], n_test, &o, probs, err, errlen);
+    if (!rc && c->why) rc = c->kind->why(c->why, fold, &m, c->d, test, r[2], n_test, probs, seed, err, errlen);
     model_free(&m);
   }
   free(all);

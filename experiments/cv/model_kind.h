@@ -14,6 +14,8 @@
 #include "cv.h"
 #include "mel_dataset.h"
 
+struct fold_why;
+
 /* A kind's options (its presets fill them; the command line overrides). */
 typedef union kind_opts {
   ann_opts_t ann;
@@ -59,6 +61,10 @@ typedef struct model_kind {
   void (*describe)(const kind_data_t *d, const kind_opts_t *o, size_t n_train, size_t n_val);
   void (*trained)(const kind_data_t *d, const model_t *m, const epoch_log_t *log, int epochs, size_t n_train,
                   size_t n_val, double seconds, const char *out);
+  /* a fold's explanations (fold_why.h) of its test rows: engine[n] as the
+   * experiment numbers them, rows[n] as d does, their probabilities */
+  int (*why)(struct fold_why *w, int fold, model_t *m, const kind_data_t *d, const size_t *engine,
+             const size_t *rows, size_t n, const real *probs, unsigned long seed, char *err, size_t errlen);
 } model_kind_t;
 
 /* The kind's data at path, refused (after printing "genre CMD: ...") when it
@@ -92,6 +98,7 @@ typedef struct fold_model {
   const kind_opts_t *o;
   const size_t *map;
   int calibrate; /* fit the fold's temperature (on training rows) */
+  struct fold_why *why; /* NULL, or where the fold's explanations go */
 } fold_model_t;
 
 int fold_model(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train, const size_t *val,

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ann_explain.h"
 #include "audio.h"
 #include "cnn.h"
+#include "cnn_explain.h"
 #include "image.h"
 #include "mel.h"
 #include "names.h"
@@ -18,32 +20,39 @@
 #include "outfile.h"
 #include "predict.h"
 #include "recording.h"
+#include "scaler.h"
 #include "schema.h"
 
-#define PATCH_B 16 /* occlusion patch: bands */
-#define PATCH_T 10 /* and frames */
-#define PLANE ((size_t)MEL_BANDS * SEGMENT_FRAMES)
+#define PATCH_B CNN_PATCH_B
+#define PATCH_T CNN_PATCH_T
+#define PLANE CNN_PLANE
 
 typedef struct segments {
-  float *mel; /* [n][PLANE] */
+  float *mel;  /* [n][PLANE] (a CNN's) */
+  double *row; /* [n][FEATURE_COUNT] (an ANN's) */
   size_t n, cap;
 } segments_t;
 
 static int keep_segment(void *ctx, size_t k, const double *row, const float *mel) {
   segments_t *s = ctx;
-  (void)k, (void)row;
+  (void)k;
   if (s->n == s->cap) {
     size_t cap = s->cap ? 2 * s->cap : 16;
-    float *m = realloc(s->mel, cap * PLANE * sizeof *m);
-    if (!m) return -1;
-    s->mel = m, s->cap = cap;
+    float *m = mel ? realloc(s->mel, cap * PLANE * sizeof *m) : s->mel;
+    if (m) s->mel = m;
+    double *r = realloc(s->row, cap * FEATURE_COUNT * sizeof *r);
+    if (r) s->row = r;
+    if ((mel && !m) || !r) return -1;
+    s->cap = cap;
   }
-  memcpy(s->mel + s->n++ * PLANE, mel, PLANE * sizeof(float));
+  if (mel) memcpy(s->mel + s->n * PLANE, mel, PLANE * sizeof(float));
+  memcpy(s->row + s->n * FEATURE_COUNT, row, FEATURE_COUNT * sizeof(double));
+  s->n++;
   return 0;
 }
 
 /* The segments' log-mels of the input: decoded as predict does, or read from an extract .npy. */
-static int load_segments(const explain_args_t *a, segments_t *s, char *err, size_t errlen) {
+static int load_segments(const explain_args_t *a, int want_mel, segments_t *s, char *err, size_t errlen) {
   if (a->mel) {
     FILE *f = fopen(a->mel, "rb");
     size_t shape[NPY_MAX_DIMS];
@@ -64,68 +73,10 @@ static int load_segments(const explain_args_t *a, segments_t *s, char *err, size
   }
   recording_t *rec = recording_new(0, 0);
   recording_info_t info;
-  int rc = rec ? recording_run(rec, a->input, 1, NULL, keep_segment, s, &info, err, errlen) : RECORDING_FAILED;
+  int rc = rec ? recording_run(rec, a->input, want_mel, NULL, keep_segment, s, &info, err, errlen) : RECORDING_FAILED;
   recording_free(rec);
   if (rc != RECORDING_OK) return *err ? -1 : (snprintf(err, errlen, "out of memory"), -1);
   return s->n ? 0 : (snprintf(err, errlen, "%s: shorter than a 3-s segment", a->input), -1);
-}
-
-/* The members' mean log-odds of class cls for b inputs x[b][PLANE] into lo[b]. */
-static void log_odds(model_t *m, const real *x, int b, int cls, double *lo) {
-  for (int i = 0; i < b; i++) lo[i] = 0;
-  for (int k = 0; k < m->n_members; k++) {
-    model_use_member(m, k);
-    const real *z = net_forward(m->net, x, b, 0);
-    for (int i = 0; i < b; i++) lo[i] += net_log_odds(z + (size_t)i * m->n_classes, m->n_classes, cls) / m->n_members;
-  }
-  model_use_member(m, 0);
-}
-
-/* Occlusion: the drop in cls's log-odds for each patch masked to 0 (the
- * training mean once standardised), spread over its cells into map[PLANE].
- * Log-odds, not the probability: a confident model's probability barely
- * moves (1.00 stays 1.00), its log-odds do. */
-static int occlusion(model_t *m, const real *x, int cls, float *map) {
-  int rows = MEL_BANDS / PATCH_B, cols = (SEGMENT_FRAMES + PATCH_T - 1) / PATCH_T, n = rows * cols;
-  int B = m->net->max_batch;
-  real *batch = malloc((size_t)B * PLANE * sizeof *batch);
-  double *lo = malloc((size_t)B * sizeof *lo), base;
-  if (!batch || !lo) return free(batch), free(lo), -1;
-  log_odds(m, x, 1, cls, &base);
-  for (int start = 0; start < n; start += B) {
-    int b = n - start < B ? n - start : B;
-    for (int i = 0; i < b; i++) {
-      int pr = (start + i) / cols, pc = (start + i) % cols;
-      real *xi = batch + (size_t)i * PLANE;
-      memcpy(xi, x, PLANE * sizeof(real));
-      for (int r = pr * PATCH_B; r < (pr + 1) * PATCH_B; r++)
-        for (int t = pc * PATCH_T; t < (pc + 1) * PATCH_T && t < SEGMENT_FRAMES; t++) xi[(size_t)r * SEGMENT_FRAMES + t] = 0;
-    }
-    log_odds(m, batch, b, cls, lo);
-    for (int i = 0; i < b; i++) {
-      int pr = (start + i) / cols, pc = (start + i) % cols;
-      for (int r = pr * PATCH_B; r < (pr + 1) * PATCH_B; r++)
-        for (int t = pc * PATCH_T; t < (pc + 1) * PATCH_T && t < SEGMENT_FRAMES; t++)
-          map[(size_t)r * SEGMENT_FRAMES + t] = (float)(base - lo[i]);
-    }
-  }
-  free(batch), free(lo);
-  return 0;
-}
-
-/* Gradient x input of cls's log-odds, the members' gradients averaged. */
-static int grad_x_input(model_t *m, const real *x, int cls, float *map) {
-  real *dx = malloc(PLANE * sizeof *dx), *sum = calloc(PLANE, sizeof *sum);
-  if (!dx || !sum) return free(dx), free(sum), -1;
-  for (int k = 0; k < m->n_members; k++) {
-    model_use_member(m, k);
-    net_input_gradient(m->net, x, cls, dx);
-    for (size_t v = 0; v < PLANE; v++) sum[v] += dx[v];
-  }
-  model_use_member(m, 0);
-  for (size_t v = 0; v < PLANE; v++) map[v] = (float)(sum[v] / m->n_members * x[v]);
-  free(dx), free(sum);
-  return 0;
 }
 
 /* --- the picture ---------------------------------------------------------------------- */
@@ -133,66 +84,6 @@ static int grad_x_input(model_t *m, const real *x, int cls, float *map) {
 #define CELL 3 /* pixels per band and frame */
 #define PANEL_W (SEGMENT_FRAMES * CELL)
 #define PANEL_H (MEL_BANDS * CELL)
-
-static double band_hz(int b) { /* the centre of mel band b (librosa's Slaney bands, 0 to 11025 Hz) */
-  double lo = hz_to_mel(0), hi = hz_to_mel(AUDIO_SR / 2.0);
-  return mel_to_hz(lo + (b + 1) * (hi - lo) / (MEL_BANDS + 1));
-}
-
-static uint32_t diverging(double v) { /* -1 blue, +1 red */
-  return v >= 0 ? 0xd62728 : 0x1f5fbf;
-}
-
-/* One panel at (x0, y0): the log-mel in grey (low bands at the bottom), the
- * map over it, axes in Hz and seconds, a colour scale on the right. */
-static void panel(image_t *im, int x0, int y0, const float *mel, const float *map, const char *title) {
-  float lo = mel[0], hi = mel[0], top = 1e-12f;
-  for (size_t v = 0; v < PLANE; v++) {
-    lo = mel[v] < lo ? mel[v] : lo, hi = mel[v] > hi ? mel[v] : hi;
-    top = fabsf(map[v]) > top ? fabsf(map[v]) : top;
-  }
-  for (int b = 0; b < MEL_BANDS; b++)
-    for (int t = 0; t < SEGMENT_FRAMES; t++) {
-      float v = mel[(size_t)b * SEGMENT_FRAMES + t], m = map[(size_t)b * SEGMENT_FRAMES + t];
-      int g = (int)(40 + 200 * (v - lo) / (hi - lo > 0 ? hi - lo : 1));
-      int x = x0 + t * CELL, y = y0 + (MEL_BANDS - 1 - b) * CELL;
-      image_rect(im, x, y, CELL, CELL, (uint32_t)(g << 16 | g << 8 | g));
-      for (int j = 0; j < CELL; j++)
-        for (int i = 0; i < CELL; i++) image_blend(im, x + i, y + j, diverging(m), 0.8 * fabs(m) / top);
-    }
-  image_text(im, x0, y0 - 30, title, 0x000000, 1, 0);
-  static const double hz[] = {0, 500, 1000, 2000, 4000, 8000};
-  for (size_t i = 0; i < sizeof hz / sizeof *hz; i++) {
-    int b = 0;
-    while (b < MEL_BANDS - 1 && band_hz(b) < hz[i]) b++;
-    char s[16];
-    snprintf(s, sizeof s, hz[i] >= 1000 ? "%.0fk" : "%.0f", hz[i] >= 1000 ? hz[i] / 1000 : hz[i]);
-    int y = y0 + (MEL_BANDS - 1 - b) * CELL + 1;
-    image_rect(im, x0 - 4, y, 4, 1, 0x000000);
-    image_text(im, x0 - 6, y - 3, s, 0x000000, 1, 2);
-  }
-  image_text(im, x0 - 6, y0 - 14, "hz", 0x000000, 1, 2);
-  for (int sec = 0; sec <= 3; sec++) {
-    int x = x0 + (int)(sec * AUDIO_SR / 512.0 * CELL);
-    char s[8];
-    snprintf(s, sizeof s, "%d", sec);
-    image_rect(im, x, y0 + PANEL_H, 1, 4, 0x000000);
-    image_text(im, x, y0 + PANEL_H + 7, s, 0x000000, 1, 1);
-  }
-  image_text(im, x0 + PANEL_W / 2, y0 + PANEL_H + 20, "seconds", 0x000000, 1, 1);
-  int bx = x0 + PANEL_W + 10;
-  for (int y = 0; y < PANEL_H; y++) { /* the colour scale: +top at the top, -top at the bottom */
-    double v = 1 - 2.0 * y / (PANEL_H - 1);
-    image_rect(im, bx, y0 + y, 10, 1, 0xffffff);
-    for (int i = 0; i < 10; i++) image_blend(im, bx + i, y0 + y, diverging(v), 0.8 * fabs(v));
-  }
-  char s[32];
-  snprintf(s, sizeof s, "+%.2g", top);
-  image_text(im, bx, y0 - 10, s, 0x000000, 1, 0);
-  snprintf(s, sizeof s, "-%.2g", top);
-  image_text(im, bx, y0 + PANEL_H + 3, s, 0x000000, 1, 0);
-  image_text(im, bx + 13, y0 + PANEL_H / 2 - 3, "0", 0x000000, 1, 0);
-}
 
 static int write_png(const char *path, const char *head, const float *mel, const float *occ, const float *gxi,
                      const char *label, char *err, size_t errlen) {
@@ -203,8 +94,8 @@ static int write_png(const char *path, const char *head, const float *mel, const
   char t1[200], t2[200];
   snprintf(t1, sizeof t1, "occlusion: drop in the log-odds of %s (nats)", label);
   snprintf(t2, sizeof t2, "gradient x input of the log-odds of %s", label);
-  panel(&im, x0, y0, mel, occ, t1);
-  panel(&im, x0 + PANEL_W + gap, y0, mel, gxi, t2);
+  cnn_map_panel(&im, x0, y0, CELL, mel, occ, t1);
+  cnn_map_panel(&im, x0 + PANEL_W + gap, y0, CELL, mel, gxi, t2);
   int rc = image_write_png(&im, path, err, errlen);
   image_free(&im);
   return rc;
@@ -246,7 +137,7 @@ static void peak_text(const float *occ, char *out, size_t len) {
   for (size_t v = 1; v < PLANE; v++)
     if (occ[v] > occ[at]) at = v;
   int b0 = (int)(at / SEGMENT_FRAMES) / PATCH_B * PATCH_B, t0 = (int)(at % SEGMENT_FRAMES) / PATCH_T * PATCH_T;
-  snprintf(out, len, "%.0f-%.0f Hz, %.2f-%.2f s (log-odds -%.3f)", band_hz(b0), band_hz(b0 + PATCH_B - 1), t0 * 512.0 / AUDIO_SR,
+  snprintf(out, len, "%.0f-%.0f Hz, %.2f-%.2f s (log-odds -%.3f)", cnn_band_hz(b0), cnn_band_hz(b0 + PATCH_B - 1), t0 * 512.0 / AUDIO_SR,
            (t0 + PATCH_T) * 512.0 / AUDIO_SR, occ[at]);
 }
 
@@ -263,8 +154,8 @@ static int explain_segment(const explain_args_t *a, model_t *m, const float *mel
   }
   int cls = 0;
   for (int c = 1; c < K; c++) cls = p[c] > p[cls] ? c : cls;
-  if (!rc && (occlusion(m, x, cls, occ) || grad_x_input(m, x, cls, gxi) ||
-              (truth >= 0 && truth != cls && occlusion(m, x, truth, occ_t))))
+  if (!rc && (cnn_occlusion(m, x, cls, occ) || cnn_grad_x_input(m, x, cls, gxi) ||
+              (truth >= 0 && truth != cls && cnn_occlusion(m, x, truth, occ_t))))
     rc = (snprintf(err, errlen, "out of memory"), -1);
   char head[600], peak[200], png[4400];
   snprintf(head, sizeof head, "%s, segment %zu (%zu-%zu s): %s %.2f", stem, k, 3 * k, 3 * k + 3, m->labels[cls], p[cls]);
@@ -281,13 +172,72 @@ static int explain_segment(const explain_args_t *a, model_t *m, const float *mel
   return rc;
 }
 
+/* --- an ANN: the features that moved each segment ------------------------------------------ */
+
+/* Segment k's row: attributions towards the ANN's label, every feature ranked, into the CSV and a line on stdout. */
+static int explain_row(model_t *m, const int *col, const double *row, size_t k, const char *stem, FILE *csv) {
+  size_t F = m->n_features;
+  int K = m->n_classes, *order = malloc(F * sizeof *order);
+  real *x = malloc(F * sizeof *x), *z = malloc(F * sizeof *z), *attr = malloc(F * sizeof *attr), p[K];
+  int rc = order && x && z && attr ? 0 : -1;
+  for (size_t f = 0; !rc && f < F; f++) x[f] = (real)row[col[f]];
+  if (!rc) memcpy(z, x, F * sizeof *z), scaler_apply(z, 1, F, m->shift, m->scale), rc = model_predict(m, z, 1, p);
+  int cls = 0;
+  for (int c = 1; c < K; c++) cls = p[c] > p[cls] ? c : cls;
+  if (!rc) rc = ann_attribution(m, x, cls, attr);
+  if (!rc) {
+    ann_top_features(attr, F, (int)F, order);
+    printf("%s, segment %zu (%zu-%zu s): %s %.2f; pulled most by", stem, k, 3 * k, 3 * k + 3, m->labels[cls], p[cls]);
+    for (size_t r = 0; r < F; r++) {
+      size_t f = (size_t)order[r];
+      if (r < 3) printf("%s %s (%+.3f)", r ? "," : "", m->feature_names[f], attr[f]);
+      csv_put_integer(csv, (long long)k, 1), csv_put_integer(csv, (long long)(3 * k), 0);
+      csv_put_integer(csv, (long long)(3 * k + 3), 0), csv_put_text(csv, m->labels[cls], 0);
+      csv_put_number(csv, p[cls], 0), csv_put_integer(csv, (long long)r + 1, 0);
+      csv_put_text(csv, m->feature_names[f], 0), csv_put_number(csv, x[f], 0);
+      csv_put_number(csv, m->shift[f], 0), csv_put_number(csv, attr[f], 0), csv_end_row(csv);
+    }
+    printf("\n");
+  }
+  free(order), free(x), free(z), free(attr);
+  return rc;
+}
+
+/* genre explain with an ANN: DIR/STEM.features.csv, every segment's features ranked by |attribution|. */
+static int explain_ann(const explain_args_t *a, model_t *m, const segments_t *s, const char *stem) {
+  char err[4400], path[4400];
+  int *col = malloc(m->n_features * sizeof *col), rc = col ? 0 : 1;
+  for (size_t f = 0; !rc && f < m->n_features; f++) {
+    col[f] = -1;
+    for (int c = 0; c < FEATURE_COUNT; c++)
+      if (strcmp(feature_name(c), m->feature_names[f]) == 0) col[f] = c;
+    if (col[f] < 0) rc = 1, fprintf(stderr, "genre explain: the model's feature '%s' is not one genre extract computes\n", m->feature_names[f]);
+  }
+  snprintf(path, sizeof path, "%s/%s.features.csv", a->out, stem);
+  outfile_t o;
+  if (!rc && outfile_open(&o, path, err, sizeof err)) rc = 1, fprintf(stderr, "genre explain: %s\n", err);
+  if (rc) return free(col), rc;
+  fputs("segment,start,end,label,p,rank,feature,value,training_mean,attribution\n", o.f);
+  for (size_t k = 0; !rc && k < s->n; k++)
+    if ((a->segment < 0 || (size_t)a->segment == k) && explain_row(m, col, s->row + k * FEATURE_COUNT, k, stem, o.f))
+      rc = 1, fprintf(stderr, "genre explain: out of memory\n");
+  if (rc) outfile_abort(&o);
+  else if (outfile_commit(&o, 0, err, sizeof err)) rc = 1, fprintf(stderr, "genre explain: %s\n", err);
+  else printf("-> %s\n", path);
+  free(col);
+  return rc;
+}
+
 int explain_run(const explain_args_t *a, model_t *m) {
   char err[4400];
   segments_t s = {0};
-  if (load_segments(a, &s, err, sizeof err)) return free(s.mel), fprintf(stderr, "genre explain: %s\n", err), 1;
+  int ann = m->kind == MODEL_ANN;
+  if (ann && a->mel) return fprintf(stderr, "genre explain: an ANN explains an audio FILE (its features), not --mel\n"), 1;
+  if (load_segments(a, !ann, &s, err, sizeof err))
+    return free(s.mel), free(s.row), fprintf(stderr, "genre explain: %s\n", err), 1;
   if (a->segment >= 0 && (size_t)a->segment >= s.n) {
     fprintf(stderr, "genre explain: segment %d of %zu (0-based)\n", a->segment, s.n);
-    return free(s.mel), 1;
+    return free(s.mel), free(s.row), 1;
   }
   const char *base = strrchr(a->mel ? a->mel : a->input, '/');
   char stem[512];
@@ -295,9 +245,10 @@ int explain_run(const explain_args_t *a, model_t *m) {
   char *dot = strrchr(stem, '.');
   if (dot && dot != stem) *dot = 0;
   int rc = make_dirs(a->out, err, sizeof err) ? (fprintf(stderr, "genre explain: %s\n", err), 1) : 0, truth = true_class(a, m);
-  for (size_t k = 0; !rc && k < s.n; k++)
+  if (!rc && ann) rc = explain_ann(a, m, &s, stem);
+  for (size_t k = 0; !rc && !ann && k < s.n; k++)
     if ((a->segment < 0 || (size_t)a->segment == k) && explain_segment(a, m, s.mel + k * PLANE, k, stem, truth, err, sizeof err))
       rc = 1, fprintf(stderr, "genre explain: %s\n", err);
-  free(s.mel);
+  free(s.mel), free(s.row);
   return rc;
 }

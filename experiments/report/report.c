@@ -329,6 +329,7 @@ static void json_metrics(const report_t *r, json_t *j, int m) {
   json_counts(j, "confusion", res->segments.confusion, r->K, r->K);
   json_counts(j, "track_confusion", res->tracks.confusion, r->K, r->K);
   report_json_calibration(r, j, m);
+  if (m == 0) report_json_why(r, j);
   json_close(j, 1);
 }
 
@@ -543,6 +544,7 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
     fprintf(f, "\n");
   }
   report_md_calibration(r, f);
+  report_md_why(r, f);
   fprintf(f, "## Training curves (mean over folds)\n\nThe test fold's loss and accuracy are measured after every epoch "
              "to draw these curves; they never stop training or choose parameters.\n\n");
   for (int m = 0; m < 2; m++)
@@ -552,6 +554,8 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
              "- `confusion_<model>.csv`: counts summed over folds, rows true, columns predicted\n"
              "- `reliability_<model>.svg`: each model's reliability diagram; `calibration` in metrics.json: ECE, "
              "Brier score, log-loss and the 15 bins, per segment and per track\n"
+             "- `importance_ann.svg`: the ANN's permutation importance; `importance` in metrics.json: every feature's "
+             "accuracy drop and the largest confusions' features\n"
              "- `predictions.csv`: every test segment: model, fold, track, true and predicted label, probabilities\n"
              "- `timings.json`: training time per model and fold\n");
   return outfile_commit(&o, 0, err, errlen);
@@ -564,7 +568,7 @@ int report_write(const report_t *r, const char *dir, char *err, size_t errlen) {
     if (m < 2 && write_curves(r, m, dir, err, errlen)) return -1;
     if (report_write_reliability(r, m, dir, err, errlen)) return -1;
   }
-  if (write_json(r, dir, err, errlen) || write_predictions(r, dir, err, errlen) || write_markdown(r, dir, err, errlen) ||
+  if (report_write_importance(r, dir, err, errlen) || write_json(r, dir, err, errlen) || write_predictions(r, dir, err, errlen) || write_markdown(r, dir, err, errlen) ||
       report_write_html(r, dir, err, errlen))
     return -1;
   return 0;

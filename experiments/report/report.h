@@ -8,6 +8,7 @@
  *                             seed gives the same bytes)
  *   timings.json              training time per model and fold
  *   predictions.csv           per segment and model: fold, track, labels, probabilities
+ *   importance_ann.svg        the ANN's permutation importance, largest first
  *   report.html               all of report.md, interactive confusion matrices down to
  *                             the tracks and segments, one self-contained file */
 #ifndef GENRE_REPORT_H
@@ -47,6 +48,7 @@ typedef struct report {
   split_counts_t split;
   char *const *track_paths;   /* [tracks]: audio files (absolute; NULL entries or NULL: unknown) */
   int thin_classes;           /* classes with fewer tracks than folds (some folds test none of them) */
+  const struct fold_why *why; /* the folds' explanations (fold_why.h), or NULL (fold jobs merged) */
 } report_t;
 
 /* Writes every file into dir. 0, or -1 with the reason. */
@@ -66,6 +68,14 @@ double report_temperature(const report_t *r, int m); /* the mean over folds */
 void report_json_calibration(const report_t *r, struct json *j, int m);
 int report_write_reliability(const report_t *r, int m, const char *dir, char *err, size_t errlen);
 void report_md_calibration(const report_t *r, FILE *f);
+
+/* The explanations (report_why.c; nothing without r->why): metrics.json's
+ * "importance" in the ANN's object, importance_ann.svg, report.md's section,
+ * and report.html's "why". */
+void report_json_why(const report_t *r, struct json *j);
+int report_write_importance(const report_t *r, const char *dir, char *err, size_t errlen);
+void report_md_why(const report_t *r, FILE *f);
+void report_js_why(const report_t *r, FILE *f);
 
 /* The comparison table as text. */
 void report_print_table(const report_t *r, FILE *f);

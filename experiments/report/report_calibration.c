@@ -120,11 +120,16 @@ void report_md_calibration(const report_t *r, FILE *f) {
              "How far a probability can be taken at its word: the expected calibration error (ECE: the top label's "
              "confidence against its accuracy in 15 equal-width bins, weighted by their counts; 0 is perfect), the "
              "Brier score (squared error of the probability vector, 0 to 2) and the log-loss (mean -ln of the true "
-             "class's probability). Per track: the mean of its segments' probabilities. Each fold fits a temperature "
-             "T per model on its training tracks (p becomes p^(1/T), normalised: the arg-max, hence the accuracy, "
-             "stays) and the ensemble averages the calibrated probabilities; the tables above use the raw ones.\n\n"
+             "class's probability). Per track: the mean of its segments' probabilities. Each fold's model gets a "
+             "temperature T (p becomes p^(1/T), normalised: the arg-max, hence the accuracy, stays), fitted %s; the "
+             "ensemble averages the calibrated probabilities; the tables above use the raw ones.\n\n"
              "| model | T (mean over folds) | segment ECE, raw → calibrated | segment Brier | segment log-loss | "
-             "track ECE, raw → calibrated | track Brier | track log-loss |\n|---|---|---|---|---|---|---|---|\n");
+             "track ECE, raw → calibrated | track Brier | track log-loss |\n|---|---|---|---|---|---|---|---|\n",
+          r->folds > 1 && !r->leaky && !r->split_dir
+              ? "by log-loss on the other folds' out-of-fold probabilities (segments its model trained on, predicted "
+                "by models that did not; never its own test fold)"
+              : "by log-loss on tracks the model held out from training (its early-stopping share, or, for a preset "
+                "that holds none out, a twin trained on 90% of the training tracks and scored on the rest)");
   for (int m = 0; m < 3; m++) {
     calibration_t s, t, rs, rt;
     if (!r->have[m] || report_calibration(r, m, 1, &s, &t) || report_calibration(r, m, 0, &rs, &rt)) continue;

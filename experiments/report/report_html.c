@@ -89,11 +89,22 @@ static void js_tracks(const report_t *r, FILE *f, const char *dir) {
   free(truth);
 }
 
+/* The k of a segment named <stem>.<k>.<ext> (extract's names), else `fallback`. */
+static int segment_number(const char *name, int fallback) {
+  const char *ext = name ? strrchr(name, '.') : NULL, *dot = ext;
+  while (dot && dot > name && dot[-1] >= '0' && dot[-1] <= '9') dot--;
+  if (!ext || dot == ext || dot == name || dot[-1] != '.' || ext - dot > 6) return fallback;
+  return atoi(dot);
+}
+
 /* "rows" [track, segment, true]; "pred": each model's segment predictions (-1: not tested) */
 static void js_rows(const report_t *r, FILE *f) {
   int *seg = calloc(r->tracks ? r->tracks : 1, sizeof(int));
   fputs(",\n\"rows\": [", f);
-  for (size_t i = 0; i < r->rows; i++) fprintf(f, "%s[%d,%d,%d]", i ? "," : "", r->track[i], seg ? seg[r->track[i]]++ : 0, r->y[i]);
+  for (size_t i = 0; i < r->rows; i++) {
+    int k = seg ? seg[r->track[i]]++ : 0;
+    fprintf(f, "%s[%d,%d,%d]", i ? "," : "", r->track[i], segment_number(r->names ? r->names[i] : NULL, k), r->y[i]);
+  }
   free(seg);
   fputs("],\n\"pred\": {", f);
   for (int m = 0, first = 1; m < 3; m++) {
@@ -138,6 +149,8 @@ static void js_files(const report_t *r, FILE *f, const char *dir) {
       snprintf(path, sizeof path, "%s/reliability_%s.svg", dir, report_key[m]);
       js_file(f, path);
     }
+  snprintf(path, sizeof path, "%s/importance_ann.svg", dir);
+  if (access(path, R_OK) == 0) fputs(", \"importance_ann.svg\": ", f), js_file(f, path);
   fputs("}", f);
 }
 
@@ -161,6 +174,7 @@ static void js_data(const report_t *r, FILE *f, const char *dir) {
     fputc(']', f);
   }
   fputs("}", f);
+  report_js_why(r, f);
   js_files(r, f, dir);
   fputs("}\n", f);
 }

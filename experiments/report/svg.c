@@ -191,3 +191,32 @@ void svg_reliability(FILE *f, const char *title, const size_t *count, const doub
   fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\">bars: accuracy (count above); red dots: mean confidence; dashed: "
              "perfect calibration</text>\n</svg>\n", x0, y0 + h + 56);
 }
+
+void svg_bars(FILE *f, const char *title, char *const *names, const double *value, const double *spread, int n,
+              const char *axis) {
+  int x0 = 200, y0 = 50, w = 380, bar = 18, h = n * bar, width = x0 + w + 60, height = y0 + h + 60;
+  double top = 1e-12;
+  for (int i = 0; i < n; i++) top = fmax(top, fabs(value[i]) + (spread ? spread[i] : 0));
+  fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+             "font-family=\"Helvetica, Arial, sans-serif\">\n<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n",
+          width, height, width, height, width, height);
+  fprintf(f, "<text x=\"%d\" y=\"24\" font-size=\"14\" font-weight=\"bold\" text-anchor=\"middle\">", width / 2);
+  svg_text(f, title);
+  fprintf(f, "</text>\n<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n", x0, y0 - 4, x0, y0 + h + 4);
+  for (int i = 0; i < n; i++) {
+    double y = y0 + i * bar, len = fabs(value[i]) / top * w;
+    fprintf(f, "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">", x0 - 6, y + bar - 6);
+    svg_text(f, names[i]);
+    fprintf(f, "</text>\n<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>\n", x0, y + 2, len, bar - 4,
+            value[i] >= 0 ? "#4c78a8" : "#e45756");
+    if (spread && spread[i] > 0)
+      fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222\"/>\n", x0 + len - spread[i] / top * w,
+              y + bar / 2.0, x0 + len + spread[i] / top * w, y + bar / 2.0);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">%.3f</text>\n",
+            x0 + len + (spread ? spread[i] / top * w : 0) + 4, y + bar - 6, value[i]);
+  }
+  fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">", x0 + w / 2, y0 + h + 30);
+  svg_text(f, axis);
+  fprintf(f, "</text>\n</svg>\n");
+}

@@ -26,6 +26,11 @@ void svg_curves(FILE *f, const char *title, int epochs, const curve_t *loss, int
 void svg_reliability(FILE *f, const char *title, const size_t *count, const double *confidence, const double *accuracy,
                      int bins);
 
+/* Horizontal bars, one per name, longest first as given: value (with a
+ * +- spread whisker when spread is not NULL), the axis' caption below. */
+void svg_bars(FILE *f, const char *title, char *const *names, const double *value, const double *spread, int n,
+              const char *axis);
+
 /* text with &, <, >, " escaped */
 void svg_text(FILE *f, const char *s);
 

@@ -77,22 +77,54 @@ int image_text(image_t *im, int x, int y, const char *s, uint32_t rgb, int scale
   return width;
 }
 
-int image_write_png(const image_t *im, const char *path, char *err, size_t errlen) {
-  outfile_t o;
-  if (outfile_open(&o, path, err, errlen)) return -1;
+int image_png(const image_t *im, FILE *f) {
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
   png_infop info = png ? png_create_info_struct(png) : NULL;
   if (!png || !info || setjmp(png_jmpbuf(png))) {
     png_destroy_write_struct(&png, &info);
-    outfile_abort(&o);
-    return snprintf(err, errlen, "%s: libpng could not write the picture", path), -1;
+    return -1;
   }
-  png_init_io(png, o.f);
+  png_init_io(png, f);
   png_set_IHDR(png, info, (png_uint_32)im->w, (png_uint_32)im->h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_write_info(png, info);
   for (int y = 0; y < im->h; y++) png_write_row(png, im->rgb + (size_t)y * im->w * 3);
   png_write_end(png, NULL);
   png_destroy_write_struct(&png, &info);
+  return 0;
+}
+
+int image_write_png(const image_t *im, const char *path, char *err, size_t errlen) {
+  outfile_t o;
+  if (outfile_open(&o, path, err, errlen)) return -1;
+  if (image_png(im, o.f)) {
+    outfile_abort(&o);
+    return snprintf(err, errlen, "%s: libpng could not write the picture", path), -1;
+  }
   return outfile_commit(&o, 1, err, errlen);
+}
+
+/* "data:image/png;base64,..." (RFC 4648's alphabet, padded) */
+char *image_data_uri(const image_t *im) {
+  static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char *png = NULL;
+  size_t n = 0;
+  FILE *f = open_memstream(&png, &n);
+  if (!f) return NULL;
+  int bad = image_png(im, f);
+  if (fclose(f) || bad) return free(png), NULL;
+  static const char head[] = "data:image/png;base64,";
+  char *out = malloc(sizeof head + (n + 2) / 3 * 4), *o = out;
+  if (out) {
+    memcpy(o, head, sizeof head - 1), o += sizeof head - 1;
+    const unsigned char *p = (const unsigned char *)png;
+    for (size_t i = 0; i < n; i += 3) {
+      unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+      *o++ = b64[v >> 18 & 63], *o++ = b64[v >> 12 & 63];
+      *o++ = i + 1 < n ? b64[v >> 6 & 63] : '=', *o++ = i + 2 < n ? b64[v & 63] : '=';
+    }
+    *o = '\0';
+  }
+  free(png);
+  return out;
 }

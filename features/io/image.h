@@ -5,6 +5,7 @@
 #define GENRE_IMAGE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 typedef struct image {
@@ -21,7 +22,11 @@ void image_blend(image_t *im, int x, int y, uint32_t rgb, double alpha);
 /* Text with its top-left corner at (x, y), each glyph scale x 5 by 7 pixels
  * plus one column of space; returns the width drawn. align: 0 left, 1 centre, 2 right. */
 int image_text(image_t *im, int x, int y, const char *s, uint32_t rgb, int scale, int align);
-/* Writes the canvas as an 8-bit RGB PNG, atomically. 0, or -1 with the reason. */
+/* The canvas as an 8-bit RGB PNG to f (0, or -1), to a file atomically (0,
+ * or -1 with the reason), or as a data URI for HTML (malloc'd; NULL when out
+ * of memory). */
+int image_png(const image_t *im, FILE *f);
+char *image_data_uri(const image_t *im);
 int image_write_png(const image_t *im, const char *path, char *err, size_t errlen);
 
 #endif

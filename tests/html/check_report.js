@@ -29,6 +29,47 @@ function csv(text) { // RFC 4180: quoted fields may hold commas, quotes and newl
   return rows;
 }
 
+// the explanations: a confusion cell's separating features, a track's wrong
+// segments (as predictions.csv has them) with the CNN's map and a player jump
+async function whyChecks(page, pred, col) {
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready='1']");
+  const why = await page.evaluate(() => D.why ? { maps: Object.keys(D.why.maps).map(Number), pairs: Object.keys(D.why.pairs).length,
+    rows: D.rows, tracks: D.tracks.map(t => t.name), labels: D.labels } : null);
+  if (!why) return check(false, "report.html carries the explanations (why)");
+  console.log(`# ${why.maps.length} CNN maps, ${why.pairs} class pairs with their features`);
+  const wrong = {}; // track -> set of segments some model got wrong, from predictions.csv
+  for (const r of pred.slice(1)) if (r[col("true")] !== r[col("predicted")]) (wrong[r[col("track")]] ||= new Set()).add(r[col("segment")]);
+  const withMap = why.maps.length ? why.tracks[why.rows[why.maps[0]][0]] : Object.keys(wrong)[0];
+  if (!withMap) return check(true, "no wrong segment: nothing to explain");
+  await page.goto(`${url}#track=${encodeURIComponent(withMap)}`);
+  await page.waitForSelector("#track:not([hidden]) svg");
+  const seen = await page.$$eval("#track .seg", els => els.length);
+  check(seen === wrong[withMap].size, `#track=${withMap}: ${seen} wrong segments listed, as predictions.csv (${wrong[withMap].size})`);
+  if (why.maps.length) {
+    const img = await page.$eval("#track .seg img", im => ({ src: im.src.slice(0, 22), w: im.naturalWidth, h: im.naturalHeight }));
+    check(img.src === "data:image/png;base64," && img.w > 100 && img.h > 100, `the CNN's map is an inline PNG that decodes (${img.w}x${img.h})`);
+  }
+  const button = await page.$("#track button.play");
+  const hasAudio = await page.$("#track audio");
+  if (button && hasAudio) {
+    const t = await button.getAttribute("data-t");
+    await button.click();
+    const src = await page.$eval("#track audio", a => a.src);
+    check(src.endsWith(`#t=${t}`), `a wrong segment's button jumps the player to it (${src.slice(src.lastIndexOf("#"))})`);
+  }
+  if (why.pairs) {
+    const cell = await page.$$eval("table.matrix td", tds => tds.filter(td => td.dataset.true !== td.dataset.pred && +td.dataset.count > 0)
+      .map(td => [td.closest("table").dataset.model, td.dataset.true, td.dataset.pred])[0]);
+    if (cell) {
+      await page.goto(`${url}#cell=${cell.map(encodeURIComponent).join("/")}`);
+      await page.waitForSelector("#cell-tracks");
+      const text = await page.textContent("#cell");
+      check(text.includes(`Features that separate ${cell[1]} and ${cell[2]}`), `cell ${cell.join("/")} names the features that separate its classes`);
+    }
+  }
+}
+
 (async () => {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -105,6 +146,7 @@ function csv(text) { // RFC 4180: quoted fields may hold commas, quotes and newl
       await page.screenshot({ path: `${shots}-phone.png` });
     }
   }
+  await whyChecks(page, pred, col);
   const dis = await page.$$eval("#disagree [data-track]", els => els.length);
   console.log(`# ${dis} tracks in the disagreement view`);
   check(network.length === 0, `no network request (${network.length}${network.length ? ": " + network[0] : ""})`);
