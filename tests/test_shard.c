@@ -67,5 +67,10 @@ int main(void) {
   CHECK(run("cmp -s %s/whole/metrics.json %s/jobs/metrics.json && cmp -s %s/whole/predictions.csv %s/jobs/predictions.csv",
             dir, dir, dir, dir) == 0,
         "merged metrics.json and predictions.csv: byte for byte the one-process run's");
+  CHECK(run("cd %s && cmp -s whole/importance_ann.svg jobs/importance_ann.svg && "
+            "sed -n '/^\"pairs\": {/,/^\"md\": /p' whole/report.html | sed '$d' > why1 && "
+            "sed -n '/^\"pairs\": {/,/^\"md\": /p' jobs/report.html | sed '$d' > why2 && grep -q 'data:image/png' why1 && "
+            "cmp -s why1 why2", dir) == 0,
+        "and the explanations: the importance chart, the wrong segments' features and the CNN's maps");
   return check_summary();
 }

@@ -16,9 +16,11 @@
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
 /* Prints folds, mean +- std and the pooled confusion; writes the JSON. */
-static int report(const char *cmd, const cv_result_t *r, char *const *labels, size_t rows, size_t tracks, int segmented,
-                  const char *model, const char *arch, const char *data, unsigned long seed, int threads,
-                  const char *json_path) {
+static int report(const char *cmd, const cv_result_t *r, const kind_data_t *d, int calibrated, const char *model,
+                  const char *arch, const char *data, unsigned long seed, int threads, const char *json_path) {
+  char *const *labels = d->labels;
+  size_t rows = d->n_rows, tracks = d->n_groups;
+  int segmented = d->segmented;
   int folds = r->folds;
   printf("%d-fold cross-validation of the %s (%s) on %s: %zu rows, %zu tracks, %d labels%s\n", folds, model, arch,
          data, rows, tracks, r->K, segmented ? " (segments grouped by track)" : "");
@@ -41,7 +43,14 @@ static int report(const char *cmd, const cv_result_t *r, char *const *labels, si
   }
   printf("(mean +- std over %d folds; %.2f s with %d thread%s", folds, r->seconds, threads, threads == 1 ? "" : "s");
   if (dist_size() > 1) printf(" in each of %d processes", dist_size());
-  printf(")\n\npooled over folds:\n");
+  printf(")\n");
+  calibration_t raw, cal;
+  double T = 1;
+  calibrated = calibrated && !cv_calibration(r, d->y, rows, &raw, &cal, &T);
+  if (calibrated)
+    printf("calibration: ECE %.4f raw -> %.4f with each fold's temperature (fitted on the other folds' out-of-fold "
+           "rows; mean T %.3f), log-loss %.4f -> %.4f\n", raw.ece, cal.ece, T, raw.logloss, cal.logloss);
+  printf("\npooled over folds:\n");
   metrics_print(stdout, &r->segments, labels);
   if (!json_path || !dist_leader()) return 0; /* rank 0 writes */
   char err[1500];
@@ -61,6 +70,7 @@ static int report(const char *cmd, const cv_result_t *r, char *const *labels, si
   json_key(&j, "rows"), json_int(&j, (long long)rows);
   json_key(&j, "tracks"), json_int(&j, (long long)tracks);
   write_cv_json(&j, r, labels, segmented);
+  if (calibrated) write_cv_calibration(&j, &raw, &cal, T);
   json_end(&j);
   if (outfile_commit(&out, 1, err, sizeof err)) {
     fprintf(stderr, "genre %s: %s\n", cmd, err);
@@ -89,7 +99,7 @@ static int cv_run_kind(const model_kind_t *k, const char *cmd, const kind_data_t
   cv_result_t r;
   char err[1500];
   if (cv_run(&s, &r, err, sizeof err)) return fprintf(stderr, "genre %s: %s\n", cmd, err), 1;
-  int rc = report(cmd, &r, d->labels, d->n_rows, d->n_groups, d->segmented, k->title, c.arch, data, c.train->seed,
+  int rc = report(cmd, &r, d, !c.train->calibrate_off, k->title, c.arch, data, c.train->seed,
                   c.threads || threads < folds ? threads : folds, json_path);
   cv_result_free(&r);
   return rc;
@@ -110,7 +120,8 @@ static int cv_kind(const model_kind_t *k, int argc, char **argv) {
       OPT_STRING(0, "json", &json_path, "FILE",
                  "write the results as JSON: accuracy_mean, accuracy_std,\n"
                  "top2_mean, macro_f1_mean, track_accuracy_mean (segments),\n"
-                 "folds[] (per fold), labels, confusion (rows true)"),
+                 "folds[] (per fold), labels, confusion (rows true),\n"
+                 "calibration (ECE, Brier, log-loss raw and with temperatures)"),
       OPT_END()};
   const cli_option_t *tables[] = {own, k->options(&o), training_options(k, &o, &threads, &verbose), NULL};
   int first = cli_parse(cmd, argc, argv, tables, &help);

@@ -410,7 +410,7 @@ static void make_setups(experiment_t *e, unsigned long seed, cv_setup_t *setup, 
   /* one fold (a published or random split) has no other folds to fit on: its
    * model's own held-out share, or a twin's */
   int own = !a->no_calibrate && one_fold(a);
-  fold_why_t *why = e->why.K && seed == a->seed && !a->only_fold ? &e->why : NULL; /* the first repeat's */
+  fold_why_t *why = e->why.K && seed == a->seed ? &e->why : NULL; /* the first repeat's */
   ctx[M_ANN] = (fold_model_t){model_kind("ann"), &e->view[M_ANN], &a->ao, rows->ann_row, own, why};
   ctx[M_CNN] = (fold_model_t){model_kind("cnn"), &e->view[M_CNN], &a->co, rows->mel_row, own, why};
   a->ao.ann.train.seed = a->co.cnn.train.seed = seed;
@@ -483,11 +483,16 @@ static int merge_repeats(experiment_t *e) {
 }
 
 /* Every repeat: its fold draw (repeat 0 draws with --seed itself) and every model on it. */
-static int run_repeats(experiment_t *e) {
-  if (e->a.split_dir && split_select(e)) return -1;
+/* The explanations' store (fold_why.h), for every fold. 0, or -1. */
+static int why_init(experiment_t *e) {
   int folds = e->a.leaky ? 5 : e->a.split_dir ? 2 : e->a.folds;
   if (fold_why_init(&e->why, e->K, folds, e->rows.n, e->a.want[M_ANN] ? &e->table : NULL))
     return fprintf(stderr, "genre experiment: out of memory\n"), -1;
+  return 0;
+}
+
+static int run_repeats(experiment_t *e) {
+  if ((e->a.split_dir && split_select(e)) || why_init(e)) return -1;
   for (int r = 0; r < e->a.repeats; r++) {
     unsigned long seed = e->a.seed + 0x9E3779B9ul * (unsigned long)r;
     if (assign_folds(e, seed) || run_folds(e, r, seed)) return -1;
@@ -503,13 +508,14 @@ static void fold_part_path(const experiment_t *e, int fold, char *buf, size_t le
 /* --fold K: that fold of every model, written as a part for --merge. 0, or -1. */
 static int run_fold_job(experiment_t *e) {
   char path[4400], err[4500];
-  if (assign_folds(e, e->a.seed) || run_folds(e, 0, e->a.seed)) return -1;
+  if (why_init(e) || assign_folds(e, e->a.seed) || run_folds(e, 0, e->a.seed)) return -1;
   snprintf(path, sizeof path, "%s.parts", e->a.out);
   if (!dist_leader()) return 0; /* rank 0 writes */
   if (make_dirs(path, err, sizeof err)) return fprintf(stderr, "genre experiment: %s\n", err), -1;
   fold_part_path(e, e->a.only_fold - 1, path, sizeof path);
   cv_result_t *res[2] = {e->have[M_ANN] ? &e->runs[0][M_ANN] : NULL, e->have[M_CNN] ? &e->runs[0][M_CNN] : NULL};
-  if (fold_part_write(path, e->a.only_fold - 1, res, model_key, 2, e->rows.n, e->K, err, sizeof err))
+  if (fold_part_write(path, e->a.only_fold - 1, res, model_key, 2, e->rows.n, e->K, e->why.K ? &e->why : NULL, err,
+                      sizeof err))
     return fprintf(stderr, "genre experiment: %s\n", err), -1;
   printf("fold %d of %d -> %s; genre experiment --merge (the same options) writes the report once every fold is done\n",
          e->a.only_fold, e->k_folds, path);
@@ -519,7 +525,7 @@ static int run_fold_job(experiment_t *e) {
 /* --merge: every fold's part read back and scored as one process would. 0, or -1. */
 static int merge_folds(experiment_t *e) {
   char path[4400], err[4500];
-  if (assign_folds(e, e->a.seed)) return -1;
+  if (assign_folds(e, e->a.seed) || why_init(e)) return -1;
   fold_model_t ctx[2];
   cv_setup_t setup[M_COUNT];
   make_setups(e, e->a.seed, setup, ctx);
@@ -534,7 +540,7 @@ static int merge_folds(experiment_t *e) {
   }
   for (int f = 0; f < e->k_folds; f++) {
     fold_part_path(e, f, path, sizeof path);
-    if (fold_part_read(path, f, parts, model_key, 2, e->rows.n, e->K, max_epochs, err, sizeof err))
+    if (fold_part_read(path, f, parts, model_key, 2, e->rows.n, e->K, max_epochs, &e->why, err, sizeof err))
       fprintf(stderr, "genre experiment --merge: %s\n", err), missing++;
   }
   if (missing)

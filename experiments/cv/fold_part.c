@@ -8,7 +8,7 @@
 #include "outfile.h"
 
 int fold_part_write(const char *path, int fold, cv_result_t *const *res, const char *const *keys, int n_models,
-                    size_t rows, int K, char *err, size_t errlen) {
+                    size_t rows, int K, const fold_why_t *why, char *err, size_t errlen) {
   outfile_t o;
   if (outfile_open(&o, path, err, errlen)) return -1;
   fprintf(o.f, "#genre-fold 1 %d %zu %d\n", fold + 1, rows, K);
@@ -28,6 +28,11 @@ int fold_part_write(const char *path, int fold, cv_result_t *const *res, const c
       fputc('\n', o.f);
     }
   }
+  for (int m = 0; why && m < n_models; m++)
+    if (res[m]) {
+      fold_why_write(why, fold, res[m]->fold_of_row, o.f);
+      break;
+    }
   fputs("end\n", o.f);
   return outfile_commit(&o, 1, err, errlen);
 }
@@ -59,7 +64,7 @@ static int read_model(FILE *f, cv_result_t *r, int fold, size_t rows, int K, int
 }
 
 int fold_part_read(const char *path, int fold, cv_result_t *const *res, const char *const *keys, int n_models,
-                   size_t rows, int K, int *const max_epochs, char *err, size_t errlen) {
+                   size_t rows, int K, int *const max_epochs, fold_why_t *why, char *err, size_t errlen) {
   FILE *f = fopen(path, "r");
   if (!f) return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
   static char line[1 << 16];
@@ -78,6 +83,10 @@ int fold_part_read(const char *path, int fold, cv_result_t *const *res, const ch
     if (strcmp(line, "end\n") == 0) {
       rc = found == expected ? 0 : -1;
       break;
+    }
+    if (strncmp(line, "why-", 4) == 0) {
+      if (why && fold_why_read(why, fold, f, line, sizeof line)) break;
+      continue;
     }
     double T = 1;
     if (sscanf(line, "model %63s %d %la %la", key, &epochs, &seconds, &T) < 3) break;

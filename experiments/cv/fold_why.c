@@ -126,3 +126,114 @@ double fold_why_pair(const fold_why_t *w, size_t j, int a, int b) {
   double n0, n1, mixed0 = pooled(w, -1, -1, a, b, &n0), mixed1 = pooled(w, -1, (long)j, a, b, &n1);
   return n0 > 0 ? mixed1 / n1 - mixed0 / n0 : NAN;
 }
+
+/* --- a fold job's part (fold_part.h): exact, as hexadecimal float bits -------------------- */
+
+static uint32_t bits(float v) {
+  uint32_t u;
+  memcpy(&u, &v, sizeof u);
+  return u;
+}
+
+static float from_bits(uint32_t u) {
+  float v;
+  memcpy(&v, &u, sizeof v);
+  return v;
+}
+
+#define WORDS 1024 /* float bits per line of a map */
+
+static void write_plane(FILE *f, const char *tag, const float *v) {
+  for (size_t at = 0; at < CNN_PLANE; at += WORDS) {
+    fputs(tag, f);
+    for (size_t i = at; i < at + WORDS && i < CNN_PLANE; i++) fprintf(f, " %08x", bits(v[i]));
+    fputc('\n', f);
+  }
+}
+
+void fold_why_write(const fold_why_t *w, int fold, const int *fold_of_row, FILE *f) {
+  size_t KK = (size_t)w->K * w->K;
+  if (w->F && w->done[fold]) {
+    fputs("why-base", f);
+    for (size_t c = 0; c < KK; c++) fprintf(f, " %d", w->base[(size_t)fold * KK + c]);
+    for (size_t j = 0; j < w->F; j++) {
+      fprintf(f, "\nwhy-perm %zu", j);
+      for (size_t c = 0; c < KK; c++) fprintf(f, " %d", w->perm[((size_t)fold * w->F + j) * KK + c]);
+    }
+    fputc('\n', f);
+    for (size_t i = 0; i < w->rows; i++) {
+      if (fold_of_row[i] != fold || w->top[i * WHY_TOP] < 0) continue;
+      fprintf(f, "why-top %zu", i);
+      for (int t = 0; t < WHY_TOP; t++) fprintf(f, " %d %08x", w->top[i * WHY_TOP + t], bits(w->top_attr[i * WHY_TOP + t]));
+      fputc('\n', f);
+    }
+  }
+  for (size_t c = 0; c < KK; c++) {
+    const why_map_t *m = &w->cell[c];
+    if (m->row == SIZE_MAX || m->fold != fold) continue;
+    fprintf(f, "why-map %zu %zu %08x\n", c, m->row, bits(m->p));
+    write_plane(f, "why-mel", m->mel), write_plane(f, "why-occ", m->map);
+  }
+}
+
+/* A map's plane from its lines (tag then WORDS words each) into v (NULL: skipped). 0, or -1. */
+static int read_plane(FILE *f, const char *tag, float *v, char *line, size_t len) {
+  for (size_t at = 0; at < CNN_PLANE; at += WORDS) {
+    if (!fgets(line, (int)len, f) || strncmp(line, tag, strlen(tag)) != 0) return -1;
+    char *p = line + strlen(tag), *end;
+    for (size_t i = at; i < at + WORDS && i < CNN_PLANE; i++, p = end) {
+      unsigned long u = strtoul(p, &end, 16);
+      if (end == p) return -1;
+      if (v) v[i] = from_bits((uint32_t)u);
+    }
+  }
+  return 0;
+}
+
+/* "why-map" and its planes: the cell takes it when it is more confident than the cell's own (as one process would). */
+static int read_map(fold_why_t *w, int fold, FILE *f, char *line, size_t len) {
+  size_t c, row;
+  unsigned u;
+  if (sscanf(line, "why-map %zu %zu %x", &c, &row, &u) != 3 || c >= (size_t)w->K * w->K || row >= w->rows) return -1;
+  why_map_t *m = &w->cell[c];
+  float p = from_bits(u);
+  int take = m->row == SIZE_MAX || p > m->p;
+  if (take && !m->mel && !(m->mel = malloc(CNN_PLANE * sizeof *m->mel))) return -1;
+  if (take && !m->map && !(m->map = malloc(CNN_PLANE * sizeof *m->map))) return -1;
+  if (read_plane(f, "why-mel", take ? m->mel : NULL, line, len) || read_plane(f, "why-occ", take ? m->map : NULL, line, len))
+    return m->row = SIZE_MAX, -1;
+  if (take) m->row = row, m->fold = fold, m->p = p;
+  return 0;
+}
+
+/* count ints of line (after its tag) into v. 0, or -1. */
+static int read_ints(const char *p, int *v, size_t count) {
+  char *end;
+  for (size_t i = 0; i < count; i++, p = end) {
+    v[i] = (int)strtol(p, &end, 10);
+    if (end == p) return -1;
+  }
+  return 0;
+}
+
+int fold_why_read(fold_why_t *w, int fold, FILE *f, char *line, size_t len) {
+  size_t KK = (size_t)w->K * w->K, j, row;
+  if (strncmp(line, "why-map ", 8) == 0) return read_map(w, fold, f, line, len);
+  if (strncmp(line, "why-base ", 9) == 0) {
+    if (!w->F || read_ints(line + 9, w->base + (size_t)fold * KK, KK)) return -1;
+    return w->done[fold] = 1, 0;
+  }
+  if (sscanf(line, "why-perm %zu", &j) == 1)
+    return j < w->F ? read_ints(strchr(line + 9, ' '), w->perm + ((size_t)fold * w->F + j) * KK, KK) : -1;
+  if (sscanf(line, "why-top %zu", &row) == 1 && row < w->rows) {
+    char *p = strchr(line + 8, ' '), *end;
+    for (int t = 0; t < WHY_TOP; t++) {
+      long idx = strtol(p, &end, 10);
+      unsigned long u = end == p ? 0 : strtoul(end, &p, 16);
+      if (end == p || idx < 0 || (size_t)idx >= w->F) return -1;
+      w->top[row * WHY_TOP + t] = (int)idx, w->top_attr[row * WHY_TOP + t] = from_bits((uint32_t)u);
+    }
+    return 0;
+  }
+  return -1;
+}

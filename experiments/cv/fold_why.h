@@ -10,6 +10,7 @@
 #define GENRE_FOLD_WHY_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "dataset.h"
 #include "mel_dataset.h"
@@ -58,6 +59,14 @@ int fold_why_cnn(fold_why_t *w, int fold, model_t *m, const mel_dataset_t *d, co
  * a) per segment of a or b, pooled. */
 double fold_why_drop(const fold_why_t *w, size_t j, int fold);
 double fold_why_pair(const fold_why_t *w, size_t j, int a, int b);
+/* Fold `fold`'s explanations as lines of its part (fold_part.h: "why-..."
+ * lines, float bits in hexadecimal, so the merge is exact), and one such
+ * line read back (with the lines that follow it, for a map; maps are taken
+ * as fold_why_cnn takes them, so parts read in fold order give the
+ * one-process result). 0, or -1 when damaged. */
+void fold_why_write(const fold_why_t *w, int fold, const int *fold_of_row, FILE *f);
+int fold_why_read(fold_why_t *w, int fold, FILE *f, char *line, size_t len);
+
 /* The folds whose ANN importance is in. */
 int fold_why_folds(const fold_why_t *w);
 
