@@ -12,7 +12,8 @@
 
 /* Trains on rows train[] (validating on val[]) and writes the probabilities of
  * rows test[] to probs[n_test][K] (uncalibrated), and the temperature fitted
- * on training rows to *temperature (1: none); log[] gets one entry per epoch
+ * on training rows to *temperature (1: none; with cross_temperature, the
+ * engine fits every fold's after the folds instead); log[] gets one entry per epoch
  * run and *epochs their count. With monitor, the test rows are also evaluated
  * after every epoch for the log (and for nothing else). 0, or -1 with a reason. */
 typedef int (*fold_fn)(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train,

@@ -211,8 +211,6 @@ static void cnn_trained(const kind_data_t *k, const model_t *m, const epoch_log_
          d->n_rows * (double)d->bands * d->frames * sizeof(float) / 1e6);
 }
 
-/* --- the table --------------------------------------------------------------- */
-
 /* --- what a fold explains (fold_why.h) ---------------------------------------------------- */
 
 static int ann_why(fold_why_t *w, int fold, model_t *m, const kind_data_t *d, const size_t *engine,
@@ -226,6 +224,8 @@ static int cnn_why(fold_why_t *w, int fold, model_t *m, const kind_data_t *d, co
   (void)seed;
   return fold_why_cnn(w, fold, m, d->d, engine, rows, n, probs, err, errlen);
 }
+
+/* --- the table --------------------------------------------------------------- */
 
 const model_kind_t model_kinds[] = {
     {"ann", "ANN", "features", "CSV", "the table (ours or Kaggle's)", 10,

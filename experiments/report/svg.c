@@ -159,16 +159,22 @@ void svg_curves(FILE *f, const char *title, int epochs, const curve_t *loss, int
   fprintf(f, "</svg>\n");
 }
 
-void svg_reliability(FILE *f, const char *title, const size_t *count, const double *confidence, const double *accuracy,
-                     int bins) {
-  int x0 = 70, y0 = 50, w = 420, h = 320, width = x0 + w + 40, height = y0 + h + 70;
+/* The XML declaration, <svg> on a white ground, and the title centred on top. */
+static void svg_open(FILE *f, int width, int height, const char *title) {
   fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
   fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
              "font-family=\"Helvetica, Arial, sans-serif\">\n<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n",
           width, height, width, height, width, height);
   fprintf(f, "<text x=\"%d\" y=\"24\" font-size=\"14\" font-weight=\"bold\" text-anchor=\"middle\">", width / 2);
   svg_text(f, title);
-  fprintf(f, "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", x0, y0, w, h);
+  fputs("</text>\n", f);
+}
+
+void svg_reliability(FILE *f, const char *title, const size_t *count, const double *confidence, const double *accuracy,
+                     int bins) {
+  int x0 = 70, y0 = 50, w = 420, h = 320, width = x0 + w + 40, height = y0 + h + 70;
+  svg_open(f, width, height, title);
+  fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", x0, y0, w, h);
   for (int t = 0; t <= 5; t++) { /* ticks 0, 0.2, ... 1 on both axes */
     double v = t / 5.0;
     fprintf(f, "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.1f</text>\n", x0 - 6, y0 + h - v * h + 4, v);
@@ -197,13 +203,8 @@ void svg_bars(FILE *f, const char *title, char *const *names, const double *valu
   int x0 = 200, y0 = 50, w = 380, bar = 18, h = n * bar, width = x0 + w + 60, height = y0 + h + 60;
   double top = 1e-12;
   for (int i = 0; i < n; i++) top = fmax(top, fabs(value[i]) + (spread ? spread[i] : 0));
-  fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-             "font-family=\"Helvetica, Arial, sans-serif\">\n<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n",
-          width, height, width, height, width, height);
-  fprintf(f, "<text x=\"%d\" y=\"24\" font-size=\"14\" font-weight=\"bold\" text-anchor=\"middle\">", width / 2);
-  svg_text(f, title);
-  fprintf(f, "</text>\n<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n", x0, y0 - 4, x0, y0 + h + 4);
+  svg_open(f, width, height, title);
+  fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n", x0, y0 - 4, x0, y0 + h + 4);
   for (int i = 0; i < n; i++) {
     double y = y0 + i * bar, len = fabs(value[i]) / top * w;
     fprintf(f, "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">", x0 - 6, y + bar - 6);
