@@ -8,6 +8,7 @@
 #include "model_onnx.h"
 #include "scaler.h"
 #include "schema.h"
+#include "temperature.h"
 
 #define BATCH 64 /* segments per network call */
 
@@ -16,7 +17,7 @@ void classifier_free(classifier_t *c) {
     model_free(&c->model[i]);
     free(c->cols[i]), free(c->class_of[i]);
   }
-  free(c->batch), free(c->probs), free(c->whole);
+  free(c->batch), free(c->probs), free(c->whole), free(c->sums);
   memset(c, 0, sizeof *c);
 }
 
@@ -91,7 +92,9 @@ int classifier_load(classifier_t *c, char *const *paths, int n_paths, const char
   c->batch = malloc(c->batch_cap * sizeof(real));
   c->probs = malloc(c->probs_cap * sizeof(real));
   c->whole = malloc((size_t)c->K * sizeof(real));
-  if (!c->batch || !c->probs || !c->whole) return classifier_free(c), snprintf(err, errlen, "out of memory"), -1;
+  c->sums = calloc((size_t)c->n_models * c->K, sizeof *c->sums);
+  if (!c->batch || !c->probs || !c->whole || !c->sums)
+    return classifier_free(c), snprintf(err, errlen, "out of memory"), -1;
   return 0;
 }
 
@@ -115,7 +118,7 @@ static void prepare_batch(classifier_t *c, int i, const double *rows, const floa
 
 static int batch_of(const model_t *m) { return m->net->max_batch < BATCH ? m->net->max_batch : BATCH; }
 
-static int run_model(classifier_t *c, int i, const double *rows, const float *mel, size_t n, real *out) {
+static int run_model(classifier_t *c, int i, const double *rows, const float *mel, size_t n, real *out, double *sum) {
   model_t *m = &c->model[i];
   int K = c->K, B = batch_of(m);
   for (size_t start = 0; start < n; start += (size_t)B) {
@@ -123,7 +126,10 @@ static int run_model(classifier_t *c, int i, const double *rows, const float *me
     prepare_batch(c, i, rows, mel, start, b);
     if (model_predict(m, c->batch, b, c->probs)) return -1;
     for (int s = 0; s < b; s++)
-      for (int k = 0; k < K; k++) out[(start + (size_t)s) * K + (size_t)c->class_of[i][k]] += c->probs[(size_t)s * K + k];
+      for (int k = 0; k < K; k++) {
+        out[(start + (size_t)s) * K + (size_t)c->class_of[i][k]] += c->probs[(size_t)s * K + k];
+        if (sum) sum[c->class_of[i][k]] += c->probs[(size_t)s * K + k];
+      }
   }
   return 0;
 }
@@ -132,7 +138,7 @@ int classifier_segments(classifier_t *c, const double *rows, const float *mel, s
   if (!c->segment_models) return 0;
   memset(seg, 0, n * (size_t)c->K * sizeof(real));
   for (int i = 0; i < c->n_models; i++)
-    if (c->model[i].unit != MODEL_UNIT_TRACK && run_model(c, i, rows, mel, n, seg)) return -1;
+    if (c->model[i].unit != MODEL_UNIT_TRACK && run_model(c, i, rows, mel, n, seg, c->sums + (size_t)i * c->K)) return -1;
   /* the ensemble of segment models per segment, as experiment's: their mean */
   for (size_t v = 0; c->segment_models > 1 && v < n * (size_t)c->K; v++) seg[v] /= (real)c->segment_models;
   return 0;
@@ -144,10 +150,20 @@ int classifier_track(classifier_t *c, const double *whole, const real *seg, size
   for (int i = 0; i < c->n_models; i++) {
     if (c->model[i].unit != MODEL_UNIT_TRACK) continue;
     memset(c->whole, 0, (size_t)K * sizeof(real));
-    if (run_model(c, i, whole, NULL, 1, c->whole)) return -1;
+    if (run_model(c, i, whole, NULL, 1, c->whole, NULL)) return -1;
     for (int k = 0; k < K; k++) track[k] += c->whole[k];
   }
-  for (int k = 0; k < K && c->segment_models; k++) {
+  int tempered = 0;
+  for (int i = 0; i < c->n_models; i++)
+    tempered |= c->model[i].unit != MODEL_UNIT_TRACK && c->model[i].track_temperature > 0 && c->model[i].track_temperature != 1;
+  for (int i = 0; tempered && i < c->n_models; i++) { /* each segment model's mean, with its track temperature */
+    if (c->model[i].unit == MODEL_UNIT_TRACK) continue;
+    real q[K];
+    for (int k = 0; k < K; k++) q[k] = (real)(c->sums[(size_t)i * K + k] / (double)segments);
+    temperature_apply(q, 1, K, c->model[i].track_temperature);
+    for (int k = 0; k < K; k++) track[k] += q[k];
+  }
+  for (int k = 0; k < K && c->segment_models && !tempered; k++) {
     double sum = 0;
     for (size_t s = 0; s < segments; s++) sum += seg[s * K + k];
     track[k] += c->segment_models * (sum / (double)segments);
@@ -157,6 +173,7 @@ int classifier_track(classifier_t *c, const double *whole, const real *seg, size
 }
 
 int classifier_run(classifier_t *c, const double *rows, const float *mel, size_t segments, real *seg, double *track) {
+  classifier_begin(c);
   if (classifier_segments(c, rows + FEATURE_COUNT, mel, segments, seg)) return -1;
   return classifier_track(c, rows, seg, segments, track);
 }
@@ -200,5 +217,7 @@ int classifier_embed(classifier_t *c, int layer, const double *rows, const float
 }
 
 void classifier_uncalibrated(classifier_t *c) {
-  for (int i = 0; i < c->n_models; i++) c->model[i].temperature = 0;
+  for (int i = 0; i < c->n_models; i++) c->model[i].temperature = c->model[i].track_temperature = 0;
 }
+
+void classifier_begin(classifier_t *c) { memset(c->sums, 0, (size_t)c->n_models * c->K * sizeof *c->sums); }

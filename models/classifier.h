@@ -24,6 +24,7 @@ typedef struct classifier {
   int segment_models, track_models, mel_models;
   real *batch, *probs, *whole;          /* scratch: a batch of inputs, its probabilities, a track's */
   size_t batch_cap, probs_cap;
+  double *sums; /* [n_models][K]: each segment model's probabilities summed over the recording (classifier_begin) */
 } classifier_t;
 
 /* Loads the model files (ANN or CNN, any mix with the same labels; an ONNX
@@ -36,19 +37,23 @@ int classifier_load(classifier_t *c, char *const *paths, int n_paths, const char
 void classifier_free(classifier_t *c);
 /* --no-calibrate: every model's raw softmax (their temperatures set aside). */
 void classifier_uncalibrated(classifier_t *c);
+/* A new recording: its segments' sums start from zero (classifier_run does it). */
+void classifier_begin(classifier_t *c);
 
 /* rows[1 + segments][FEATURE_COUNT]: row 0 the whole recording, row 1 + s
  * segment s; mel[segments][MEL_BANDS][SEGMENT_FRAMES] (dB). Writes seg[segments][K]
  * (mean over the segment models; untouched when there are none) and
  * track[K]: the mean over all models of each one's probabilities for the
- * recording (a segment model's: the mean over its segments). segments must be
+ * recording (a segment model's: the mean over its segments, with the
+ * model's track temperature when it has one: temperature.h). segments must be
  * >= 1 when there are segment models. 0, or -1 when out of memory. */
 int classifier_run(classifier_t *c, const double *rows, const float *mel, size_t segments, real *seg, double *track);
 
 /* The two halves of classifier_run, for recordings analysed as they stream:
  * seg[n][K] for n segments' rows[n][FEATURE_COUNT] and mel[n][...] (the
  * segment models' mean; nothing when there are none); then track[K] from the
- * whole-recording row and all the segments' probabilities. 0, or -1. */
+ * whole-recording row and all the segments' probabilities (the segments
+ * classified since classifier_begin). 0, or -1. */
 int classifier_segments(classifier_t *c, const double *rows, const float *mel, size_t n, real *seg);
 int classifier_track(classifier_t *c, const double *whole, const real *seg, size_t segments, double *track);
 

@@ -12,7 +12,7 @@
 #include "temperature.h"
 
 #define MAGIC "GENRENN1"
-#define VERSION 4u
+#define VERSION 5u
 #define MAX_FILE ((long)1 << 31)
 #define MAX_NAMES 100000
 #define MAX_STR 4096
@@ -107,6 +107,7 @@ int model_save(const model_t *m, const char *path, char *err, size_t errlen) {
   put_u32(w, (uint32_t)m->unit);
   put_str(w, m->about ? m->about : "");
   put_f32(w, m->temperature > 0 ? m->temperature : 1.0f);
+  put_f32(w, m->track_temperature > 0 ? m->track_temperature : 1.0f);
   put_u32(w, (uint32_t)m->n_scale);
   for (size_t i = 0; i < m->n_scale; i++) put_f32(w, m->shift[i]);
   for (size_t i = 0; i < m->n_scale; i++) put_f32(w, m->scale[i]);
@@ -258,7 +259,9 @@ static int read_header(reader_t *r, model_t *m, uint32_t version, const char *pa
   if (m->unit < MODEL_UNIT_UNKNOWN || m->unit > MODEL_UNIT_TRACK) r->bad = 1;
   if (version >= 3 && !r->bad) m->about = get_str(r);
   m->temperature = version >= 4 ? get_f32(r) : 1.0f;
+  m->track_temperature = version >= 5 ? get_f32(r) : 1.0f;
   if (!(m->temperature >= 0.01f && m->temperature <= 100.0f)) r->bad = 1;
+  if (!(m->track_temperature >= 0.01f && m->track_temperature <= 100.0f)) r->bad = 1;
   return 0;
 }
 

@@ -1,7 +1,8 @@
 /* A trained model and its file.
  *
- * File format (little-endian, version 4; versions 1 (without `unit`), 2
- * (without `about`) and 3 (without `temperature`) load too):
+ * File format (little-endian, version 5; versions 1 (without `unit`), 2
+ * (without `about`), 3 (without `temperature`) and 4 (without
+ * `track_temperature`) load too):
  *   "GENRENN1"                          magic, 8 bytes
  *   u32 version, u32 kind (1 ANN, 2 CNN)
  *   u32 in_c, in_h, in_w, n_classes, n_layers
@@ -10,6 +11,7 @@
  *   u32 unit (1 3-s segments, 2 whole tracks)   what one input row was in training (version 2)
  *   str about                           how it was trained, a JSON object (version 3; may be empty)
  *   f32 temperature                     applied to the probabilities (version 4; before: 1)
+ *   f32 track_temperature               applied to a recording's mean probability (version 5; before: 1)
  *   u32 n_scale; f32 shift[n_scale], f32 scale[n_scale]   standardisation
  *   u32 n_features; str feature[n_features]               input columns (ANN)
  *   str label[n_classes]
@@ -49,6 +51,7 @@ typedef struct model {
   int n_members;
   char *about;            /* how it was trained: a JSON object's text (data, protocol, figures), or NULL */
   float temperature;      /* model_predict's p^(1/T) (temperature.h); 0 or 1: none */
+  float track_temperature; /* the same map on the mean of a recording's segment probabilities (classifier.h) */
   real *members;          /* [n_members][n_params + n_state]; NULL for a single member,
                              whose parameters are the network's own */
 } model_t;

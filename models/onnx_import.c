@@ -709,6 +709,11 @@ int model_open(const char *path, const char *labels, int max_batch, model_t *out
   int got = 0;
   if (!rc) rc = model_import_onnx(path, &h, max_batch, models, &got, err, errlen);
   if (!rc && got > max_out) rc = (snprintf(err, errlen, "%s: %d models, more than the %d left", path, got, max_out), -1);
+  const json_value_t *cards = json_get(&doc, "models"); /* each model's track temperature (outside the graph) */
+  for (int i = 0; !rc && cards && cards->type == JSON_ARRAY && cards->n == (size_t)got && i < got; i++) {
+    const json_value_t *t = json_get(&cards->items[i], "track_temperature");
+    if (t && t->type == JSON_NUMBER && t->number >= 0.01 && t->number <= 100) models[i].track_temperature = (float)t->number;
+  }
   for (int i = 0; i < got; i++) {
     if (rc) model_free(&models[i]);
     else out[i] = models[i];

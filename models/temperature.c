@@ -2,6 +2,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 
 /* One row scaled: exp(ln p / T), normalised (the largest first, so no overflow). */
 static void scale_row(const real *p, double *out, int K, double T) {
@@ -42,4 +43,25 @@ double temperature_fit(const real *p, const int *y, size_t n, int K) {
     else a = c, c = d, fc = fd, d = a + g * (b - a), fd = mean_loss(p, y, n, K, exp(d));
   }
   return exp((a + b) / 2);
+}
+
+size_t temperature_track_means(const real *p, const int *y, const int *track, const double *T, size_t n, size_t n_tracks,
+                               int K, real *means, int *labels) {
+  size_t *count = calloc(n_tracks ? n_tracks : 1, sizeof *count), *slot = malloc((n_tracks ? n_tracks : 1) * sizeof *slot);
+  double *sum = calloc((n_tracks ? n_tracks : 1) * (size_t)K, sizeof *sum);
+  size_t tracks = 0;
+  if (count && slot && sum) {
+    real q[K];
+    for (size_t i = 0; i < n; i++) {
+      size_t t = (size_t)track[i];
+      for (int k = 0; k < K; k++) q[k] = p[i * (size_t)K + k];
+      if (T) temperature_apply(q, 1, K, T[i]);
+      for (int k = 0; k < K; k++) sum[t * K + k] += q[k];
+      if (!count[t]++) labels[tracks] = y[i], slot[t] = tracks++;
+    }
+    for (size_t t = 0; t < n_tracks; t++)
+      for (int k = 0; count[t] && k < K; k++) means[slot[t] * K + k] = (real)(sum[t * K + k] / (double)count[t]);
+  }
+  free(count), free(slot), free(sum);
+  return tracks;
 }

@@ -17,4 +17,15 @@ void temperature_apply(real *p, int B, int K, double T);
  * with labels y[n] (golden-section search on log T). */
 double temperature_fit(const real *p, const int *y, size_t n, int K);
 
+/* A recording's probability is the mean of its segments'; a track
+ * temperature is the same map on that mean (a mean of tempered segments is
+ * less sure than the segments, which are not independent, warrant). The
+ * rows p[n][K] of tracks track[n] (ids below n_tracks; labels y[n]), each
+ * tempered by T[row] first (T NULL: as they are), averaged per track into
+ * means[tracks][K] with their labels, tracks in order of first row: their
+ * count. means and labels hold n_tracks rows (0 when out of memory). */
+#define TEMPERATURE_MIN_TRACKS 20 /* fewer tracks (or one row each) fit no track temperature (T = 1) */
+size_t temperature_track_means(const real *p, const int *y, const int *track, const double *T, size_t n, size_t n_tracks,
+                               int K, real *means, int *labels);
+
 #endif

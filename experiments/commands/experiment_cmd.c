@@ -440,8 +440,11 @@ static int ensemble(experiment_t *e, cv_result_t *res, const cv_setup_t *setup) 
   }
   memcpy(ens->fold_of_row, ann->fold_of_row, e->rows.n * sizeof(int));
   memcpy(ens->fold_of_track, ann->fold_of_track, e->units * sizeof(int));
-  for (int f = 0; f < ens->folds; f++)
+  for (int f = 0; f < ens->folds; f++) {
     ens->fold[f].seconds = ann->fold[f].seconds + cnn->fold[f].seconds, ens->fold[f].n_test = ann->fold[f].n_test;
+    ens->fold[f].temperature = ens->fold[f].track_temperature = 1; /* its members are calibrated */
+  }
+  if (setup->cross_temperature) cv_cross_track_temperatures(setup, ens); /* its track means are not */
   cv_score(setup, ens);
   e->have[M_ENS] = 1;
   return 0;
@@ -595,21 +598,21 @@ static int save_model(experiment_t *e, int m, char *err, size_t errlen) {
   fprintf(stderr, "genre experiment: training the %s on all %zu segments -> %s\n", model_key[m], n, e->saved[m]);
   const model_kind_t *k = model_kind(model_key[m]);
   const kind_opts_t *o = m == M_ANN ? &e->a.ao : &e->a.co;
-  double T = 1;
-  size_t t_rows;
+  double T[2] = {1, 1};
+  size_t t_rows[2];
   /* with folds, T is fitted on every out-of-fold row (the recipe's calibration
    * on models trained on (k-1)/k of these tracks); else as in the fold */
   int own = !e->a.no_calibrate && one_fold(&e->a), fit = 0;
   if (!e->a.no_calibrate && !own) {
-    const cv_setup_t s = {.y = e->rows.y, .n_rows = n, .K = e->K};
-    T = cv_fold_temperature(&s, &e->runs[0][m], -1);
+    const cv_setup_t s = {.y = e->rows.y, .group = e->rows.unit, .track = e->rows.track, .n_rows = n, .K = e->K};
+    T[0] = cv_fold_temperature(&s, &e->runs[0][m], -1), T[1] = cv_fold_track_temperature(&s, &e->runs[0][m], -1);
   }
-  if (own) fit = kind_temperature(k, &e->view[m], train, n_train, val, n_val, o, NULL, &T, &t_rows, err, errlen);
+  if (own) fit = kind_temperature(k, &e->view[m], train, n_train, val, n_val, o, NULL, T, t_rows, err, errlen);
   if (fit == 0) fit = k->fit(&e->view[m], train, n_train, val, n_val, o, &model, log, NULL, err, errlen);
   if (fit == 0 && own &&
-      (fit = kind_temperature(k, &e->view[m], train, n_train, val, n_val, o, &model, &T, &t_rows, err, errlen)))
+      (fit = kind_temperature(k, &e->view[m], train, n_train, val, n_val, o, &model, T, t_rows, err, errlen)))
     model_free(&model);
-  model.temperature = (float)T;
+  model.temperature = (float)T[0], model.track_temperature = (float)T[1];
   if (fit == 0) {
     model.about = experiment_about(e, m, n, groups);
     rc = dist_leader() ? model_save(&model, e->saved[m], err, errlen) : 0;

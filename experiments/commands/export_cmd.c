@@ -42,6 +42,7 @@ static void card_model(json_t *j, const model_t *m, const char *path) {
   json_key(j, "parameters"), json_int(j, (long long)m->net->n_params * m->n_members);
   json_key(j, "input"), json_string(j, m->kind == MODEL_CNN ? "logmel" : "features");
   json_key(j, "temperature"), json_number(j, m->temperature > 0 ? m->temperature : 1); /* inside the graph */
+  json_key(j, "track_temperature"), json_number(j, m->track_temperature > 0 ? m->track_temperature : 1); /* outside */
   if (m->about && m->about[0]) json_key(j, "training"), json_raw(j, m->about);
   json_close(j, 1);
 }
@@ -93,6 +94,9 @@ static char *card_text(const model_t *m, int n, char *const *paths, const char *
   json_key(&j, "shape"), json_array(&j), json_string(&j, "N"), json_int(&j, m[0].n_classes), json_close(&j, 0);
   json_key(&j, "meaning"), json_string(&j, n > 1 ? "class probabilities: the mean of the models' (each model's "
                                                    "members averaged first)" : "class probabilities (the members averaged)");
+  json_key(&j, "recording"), json_string(&j, "a recording's probabilities, as genre predict gives them: each model's "
+                                             "mean over the recording's 3-s segments, raised to 1/track_temperature "
+                                             "and normalised, then averaged over the models");
   json_close(&j, 1);
   json_key(&j, "models"), json_array(&j);
   for (int i = 0; i < n; i++) card_model(&j, &m[i], paths[i]);

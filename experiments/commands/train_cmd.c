@@ -9,6 +9,7 @@
 #include "dist.h"
 #include "folds.h"
 #include "model_kind.h"
+#include "temperature.h"
 #include "progress.h"
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
@@ -39,10 +40,10 @@ static int train_run(const model_kind_t *k, const char *cmd, const char *data_pa
   model_t m;
   int epochs = 0;
   double t0 = now_seconds();
-  double T = 1;
-  size_t t_rows = 0;
+  double T[2] = {1, 1};
+  size_t t_rows[2] = {0, 0};
   int calibrate = !k->common(o).train->calibrate_off;
-  if (calibrate && kind_temperature(k, d, train, n_train, val, n_val, o, NULL, &T, &t_rows, err, sizeof err)) {
+  if (calibrate && kind_temperature(k, d, train, n_train, val, n_val, o, NULL, T, t_rows, err, sizeof err)) {
     fprintf(stderr, "genre %s: the temperature's twin: %s\n", cmd, err);
     goto done;
   }
@@ -50,15 +51,18 @@ static int train_run(const model_kind_t *k, const char *cmd, const char *data_pa
     fprintf(stderr, "genre %s: %s\n", cmd, err);
     goto done;
   }
-  if (calibrate && kind_temperature(k, d, train, n_train, val, n_val, o, &m, &T, &t_rows, err, sizeof err)) {
+  if (calibrate && kind_temperature(k, d, train, n_train, val, n_val, o, &m, T, t_rows, err, sizeof err)) {
     fprintf(stderr, "genre %s: the temperature: %s\n", cmd, err);
     model_free(&m);
     goto done;
   }
-  m.temperature = (float)T;
-  if (t_rows)
-    fprintf(stderr, "temperature %.3f, fitted on %zu held-out rows%s\n", T, t_rows,
+  m.temperature = (float)T[0], m.track_temperature = (float)T[1];
+  if (t_rows[0]) {
+    fprintf(stderr, "temperature %.3f, fitted on %zu held-out rows%s; ", T[0], t_rows[0],
             n_val ? "" : " (the model holds none out: a twin trained on the other 90% of its tracks)");
+    if (t_rows[1] >= TEMPERATURE_MIN_TRACKS) fprintf(stderr, "track temperature %.3f, on their %zu tracks\n", T[1], t_rows[1]);
+    else fprintf(stderr, "no track temperature (%zu held-out tracks, fewer than %d)\n", t_rows[1], TEMPERATURE_MIN_TRACKS);
+  }
   char figures[200], protocol[300], command[96];
   int best = kind_best_epoch(log, epochs);
   if (n_val) snprintf(figures, sizeof figures, "{\"epochs\": %d, \"validation_accuracy\": %.4f}", epochs, log[best].val_acc);

@@ -46,10 +46,11 @@ static int run_fold(cv_job_t *job, int f) {
     split_validation(rest, n_rest, s->group, s->y, s->n_groups, s->val_fraction, seed, train, &n_train, val, &n_val);
   cv_fold_t *fold = &r->fold[f];
   double t0 = now_seconds();
-  fold->temperature = 1;
-  if (s->fn(s->ctx, f, seed, train, n_train, val, n_val, test, n_test, s->monitor_test, probs, &fold->temperature,
-            fold->log, &fold->epochs, err, sizeof err))
+  double T[2] = {1, 1};
+  if (s->fn(s->ctx, f, seed, train, n_train, val, n_val, test, n_test, s->monitor_test, probs, T, fold->log,
+            &fold->epochs, err, sizeof err))
     goto out;
+  fold->temperature = T[0], fold->track_temperature = T[1];
   fold->seconds = now_seconds() - t0;
   fold->n_test = n_test;
   for (size_t i = 0; i < n_test; i++) memcpy(r->probs + test[i] * s->K, probs + i * s->K, s->K * sizeof(real));
@@ -196,9 +197,36 @@ double cv_fold_temperature(const cv_setup_t *s, const cv_result_t *r, int fold) 
   return T;
 }
 
+double cv_fold_track_temperature(const cv_setup_t *s, const cv_result_t *r, int fold) {
+  size_t K = (size_t)s->K, n = 0;
+  const int *track = s->track ? s->track : s->group;
+  real *p = calloc(s->n_rows * K, sizeof *p), *means = malloc(s->n_rows * K * sizeof *means);
+  int *y = calloc(s->n_rows, sizeof *y), *labels = malloc(s->n_rows * sizeof *labels), *t = calloc(s->n_rows, sizeof *t);
+  double *T = calloc(s->n_rows, sizeof *T), fitted = 1;
+  if (p && means && y && labels && t && T) {
+    for (size_t i = 0; i < s->n_rows; i++) {
+      int f = r->fold_of_row[i];
+      if (f < 0 || f >= r->folds || f == fold) continue;
+      memcpy(p + n * K, r->probs + i * K, K * sizeof *p);
+      y[n] = s->y[i], t[n] = track[i], T[n++] = r->fold[f].temperature;
+    }
+    size_t tracks = temperature_track_means(p, y, t, T, n, s->n_rows, s->K, means, labels);
+    if (tracks >= TEMPERATURE_MIN_TRACKS && tracks < n) /* (one row a track: its T is the segments') */
+      fitted = temperature_fit(means, labels, tracks, s->K);
+  }
+  free(p), free(means), free(y), free(labels), free(t), free(T);
+  return fitted;
+}
+
+void cv_cross_track_temperatures(const cv_setup_t *s, cv_result_t *r) {
+  if (r->folds < 2) return;
+  for (int f = 0; f < r->folds; f++) r->fold[f].track_temperature = cv_fold_track_temperature(s, r, f);
+}
+
 void cv_cross_temperatures(const cv_setup_t *s, cv_result_t *r) {
   if (!s->cross_temperature || r->folds < 2) return;
   for (int f = 0; f < r->folds; f++) r->fold[f].temperature = cv_fold_temperature(s, r, f);
+  cv_cross_track_temperatures(s, r);
 }
 
 void cv_result_free(cv_result_t *r) {

@@ -11,14 +11,15 @@
 #include "train.h"
 
 /* Trains on rows train[] (validating on val[]) and writes the probabilities of
- * rows test[] to probs[n_test][K] (uncalibrated), and the temperature fitted
- * on training rows to *temperature (1: none; with cross_temperature, the
- * engine fits every fold's after the folds instead); log[] gets one entry per epoch
+ * rows test[] to probs[n_test][K] (uncalibrated), and the temperatures fitted
+ * on training rows to temperature[0] (segments) and [1] (tracks) (1: none;
+ * with cross_temperature, the engine fits every fold's after the folds
+ * instead); log[] gets one entry per epoch
  * run and *epochs their count. With monitor, the test rows are also evaluated
  * after every epoch for the log (and for nothing else). 0, or -1 with a reason. */
 typedef int (*fold_fn)(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train,
                        const size_t *val, size_t n_val, const size_t *test, size_t n_test, int monitor,
-                       real *probs, double *temperature, epoch_log_t *log, int *epochs, char *err, size_t errlen);
+                       real *probs, double temperature[2], epoch_log_t *log, int *epochs, char *err, size_t errlen);
 
 typedef struct cv_setup {
   const int *y, *group;  /* per row: label, and the unit folds are drawn over (a track) */
@@ -45,6 +46,7 @@ typedef struct cv_fold {
   size_t n_test, n_tracks;
   double accuracy, top2, macro_f1, track_vote, track_mean, seconds;
   double temperature; /* fitted on the fold's training rows (1: none) */
+  double track_temperature; /* the same for the mean of a track's tempered segments (temperature.h) */
   int epochs;
   epoch_log_t *log; /* [max_epochs] */
 } cv_fold_t;
@@ -77,7 +79,13 @@ void cv_result_free(cv_result_t *r);
  * rows and uses (k-1)/k of the corpus instead of a small held-out share. With
  * fold < 0, on every fold's rows (for a model trained on all of them). */
 double cv_fold_temperature(const cv_setup_t *s, const cv_result_t *r, int fold);
+/* The track temperature the same way: on the other folds' tracks, each the
+ * mean of its segments tempered by their fold's temperature. */
+double cv_fold_track_temperature(const cv_setup_t *s, const cv_result_t *r, int fold);
+/* Every fold's temperature then track temperature (with cross_temperature);
+ * the track temperatures alone (an ensemble of calibrated members). */
 void cv_cross_temperatures(const cv_setup_t *s, cv_result_t *r);
+void cv_cross_track_temperatures(const cv_setup_t *s, cv_result_t *r);
 
 /* mean and population standard deviation of a field over the folds */
 void cv_mean_std(const cv_result_t *r, size_t offset, double *mean, double *std);

@@ -15,7 +15,7 @@ int fold_part_write(const char *path, int fold, cv_result_t *const *res, const c
   for (int m = 0; m < n_models; m++) {
     if (!res[m]) continue;
     const cv_fold_t *fd = &res[m]->fold[fold];
-    fprintf(o.f, "model %s %d %a %a\n", keys[m], fd->epochs, fd->seconds, fd->temperature);
+    fprintf(o.f, "model %s %d %a %a %a\n", keys[m], fd->epochs, fd->seconds, fd->temperature, fd->track_temperature);
     for (int e = 0; e < fd->epochs; e++) {
       const epoch_log_t *l = &fd->log[e];
       fprintf(o.f, "log %a %a %a %a %a %a %a\n", l->train_loss, l->train_acc, l->val_loss, l->val_acc, l->test_loss,
@@ -88,12 +88,13 @@ int fold_part_read(const char *path, int fold, cv_result_t *const *res, const ch
       if (why && fold_why_read(why, fold, f, line, sizeof line)) break;
       continue;
     }
-    double T = 1;
-    if (sscanf(line, "model %63s %d %la %la", key, &epochs, &seconds, &T) < 3) break;
+    double T = 1, Tt = 1;
+    if (sscanf(line, "model %63s %d %la %la %la", key, &epochs, &seconds, &T, &Tt) < 3) break;
     int m = 0;
     while (m < n_models && strcmp(keys[m], key) != 0) m++;
     if (m == n_models || !res[m] || epochs < 0 || epochs > max_epochs[m]) break;
     res[m]->fold[fold].epochs = epochs, res[m]->fold[fold].seconds = seconds, res[m]->fold[fold].temperature = T;
+    res[m]->fold[fold].track_temperature = Tt;
     if (read_model(f, res[m], fold, rows, K, max_epochs[m], line, sizeof line)) break;
     found++;
   }

@@ -342,7 +342,7 @@ static size_t *translate(const size_t *map, const size_t *const rows[3], const s
 }
 
 int fold_model(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train, const size_t *val,
-               size_t n_val, const size_t *test, size_t n_test, int monitor, real *probs, double *temperature,
+               size_t n_val, const size_t *test, size_t n_test, int monitor, real *probs, double temperature[2],
                epoch_log_t *log, int *epochs, char *err, size_t errlen) {
   const fold_model_t *c = ctx;
   const size_t *const rows[3] = {train, val, test}, n[3] = {n_train, n_val, n_test};
@@ -356,13 +356,13 @@ int fold_model(void *ctx, int fold, unsigned long seed, const size_t *train, siz
   snprintf(tag, sizeof tag, "fold %d", fold + 1);
   t->tag = tag;
   model_t m;
-  size_t fitted;
+  size_t fitted[2];
   kind_opts_t twin = o;
   c->kind->common(&twin).train->monitor = NULL; /* the twin never looks at the test fold */
-  int rc = c->calibrate ? kind_temperature(c->kind, c->d, r[0], n_train, r[1], n_val, &twin, NULL, temperature, &fitted, err, errlen) : 0;
+  int rc = c->calibrate ? kind_temperature(c->kind, c->d, r[0], n_train, r[1], n_val, &twin, NULL, temperature, fitted, err, errlen) : 0;
   if (!rc) rc = c->kind->fit(c->d, r[0], n_train, r[1], n_val, &o, &m, log, epochs, err, errlen);
   if (!rc && c->calibrate && n_val &&
-      kind_temperature(c->kind, c->d, r[0], n_train, r[1], n_val, &o, &m, temperature, &fitted, err, errlen))
+      kind_temperature(c->kind, c->d, r[0], n_train, r[1], n_val, &o, &m, temperature, fitted, err, errlen))
     rc = -1, model_free(&m);
   if (!rc) {
     rc = c->kind->predict(&m, c->d, r[2], n_test, &o, probs, err, errlen);
@@ -392,25 +392,33 @@ char *model_about(const char *command, const char *data, size_t rows, size_t tra
 
 /* --- temperature ------------------------------------------------------------------ */
 
-/* T fitted on model m's probabilities of rows[n]. 0, or -1. */
+/* T[0] fitted on model m's probabilities of rows[n], T[1] on their tracks'
+ * means (when there are TEMPERATURE_MIN_TRACKS tracks; else 1); *tracks their count. 0, or -1. */
 static int fit_on(const model_kind_t *k, const kind_data_t *d, model_t *m, const size_t *rows, size_t n,
-                  const kind_opts_t *o, double *T, char *err, size_t errlen) {
-  real *p = malloc((n ? n : 1) * (size_t)d->n_classes * sizeof *p);
-  int *y = malloc((n ? n : 1) * sizeof *y);
+                  const kind_opts_t *o, double T[2], size_t *tracks, char *err, size_t errlen) {
+  size_t K = (size_t)d->n_classes, N = n ? n : 1;
+  real *p = malloc(N * K * sizeof *p), *means = malloc(N * K * sizeof *means);
+  int *y = malloc(N * sizeof *y), *t = malloc(N * sizeof *t), *labels = malloc(N * sizeof *labels);
+  double *Tr = malloc(N * sizeof *Tr);
   float keep = m->temperature;
   m->temperature = 0; /* the raw probabilities */
-  int rc = p && y ? k->predict(m, d, rows, n, o, p, err, errlen) : (snprintf(err, errlen, "out of memory"), -1);
+  int rc = p && means && y && t && labels && Tr ? k->predict(m, d, rows, n, o, p, err, errlen)
+                                                : (snprintf(err, errlen, "out of memory"), -1);
   m->temperature = keep;
-  for (size_t i = 0; !rc && i < n; i++) y[i] = d->y[rows[i]];
-  if (!rc) *T = temperature_fit(p, y, n, d->n_classes);
-  free(p), free(y);
+  for (size_t i = 0; !rc && i < n; i++) y[i] = d->y[rows[i]], t[i] = d->group[rows[i]];
+  if (!rc) T[0] = temperature_fit(p, y, n, d->n_classes);
+  for (size_t i = 0; !rc && i < n; i++) Tr[i] = T[0];
+  *tracks = rc ? 0 : temperature_track_means(p, y, t, Tr, n, d->n_groups, d->n_classes, means, labels);
+  /* (with one row a track, the segments' T already is the tracks') */
+  T[1] = *tracks >= TEMPERATURE_MIN_TRACKS && *tracks < n ? temperature_fit(means, labels, *tracks, d->n_classes) : 1;
+  free(p), free(means), free(y), free(t), free(labels), free(Tr);
   return rc;
 }
 
 int kind_temperature(const model_kind_t *k, const kind_data_t *d, const size_t *train, size_t n_train,
-                     const size_t *val, size_t n_val, const kind_opts_t *o, model_t *m, double *T, size_t *rows,
+                     const size_t *val, size_t n_val, const kind_opts_t *o, model_t *m, double T[2], size_t rows[2],
                      char *err, size_t errlen) {
-  if (n_val && m) return *rows = n_val, fit_on(k, d, m, val, n_val, o, T, err, errlen);
+  if (n_val && m) return rows[0] = n_val, fit_on(k, d, m, val, n_val, o, T, &rows[1], err, errlen);
   if (n_val || m) return 0; /* the other half of the pair of calls */
   kind_opts_t twin_o = *o;
   train_opts_t *t = k->common(&twin_o).train;
@@ -421,10 +429,10 @@ int kind_temperature(const model_kind_t *k, const kind_data_t *d, const size_t *
   model_t twin;
   t->verbose = 0, t->tag = "calibration twin", t->monitor = NULL, t->n_monitor = 0;
   if (!rc && nb && !(rc = k->fit(d, a, na, b, 0, &twin_o, &twin, log, &epochs, err, errlen))) {
-    rc = fit_on(k, d, &twin, b, nb, &twin_o, T, err, errlen);
+    rc = fit_on(k, d, &twin, b, nb, &twin_o, T, &rows[1], err, errlen);
     model_free(&twin);
   }
-  *rows = nb;
+  rows[0] = nb;
   free(a), free(b), free(log);
   return rc;
 }

@@ -102,7 +102,7 @@ typedef struct fold_model {
 } fold_model_t;
 
 int fold_model(void *ctx, int fold, unsigned long seed, const size_t *train, size_t n_train, const size_t *val,
-               size_t n_val, const size_t *test, size_t n_test, int monitor, real *probs, double *temperature,
+               size_t n_val, const size_t *test, size_t n_test, int monitor, real *probs, double temperature[2],
                epoch_log_t *log, int *epochs, char *err, size_t errlen);
 
 /* The temperature of a model (model.h, temperature.h), fitted on rows no
@@ -112,9 +112,11 @@ int fold_model(void *ctx, int fold, unsigned long seed, const size_t *train, siz
  * network at a time is alive: memory stays the model's); after it (m the
  * model), when it holds val[] out, the model is scored on val[]. The other two
  * calls leave *T and *rows. The model itself is trained as without: the same
- * weights, the same accuracy. *rows: how many rows T was fitted on. 0, or -1. */
+ * weights, the same accuracy. T[0]: the segments' temperature, T[1] the
+ * tracks' (temperature.h; 1 with fewer than TEMPERATURE_MIN_TRACKS held-out tracks);
+ * rows[0], rows[1]: how many segments and tracks they were fitted on. 0, or -1. */
 int kind_temperature(const model_kind_t *k, const kind_data_t *d, const size_t *train, size_t n_train,
-                     const size_t *val, size_t n_val, const kind_opts_t *o, model_t *m, double *T, size_t *rows,
+                     const size_t *val, size_t n_val, const kind_opts_t *o, model_t *m, double T[2], size_t rows[2],
                      char *err, size_t errlen);
 
 #endif

@@ -107,6 +107,7 @@ static void file_work(void *ctx, void *state, size_t i) {
   double whole[FEATURE_COUNT];
   recording_info_t info;
   w->done = w->in_batch = 0;
+  classifier_begin(&w->c);
   int rc = recording_run(w->rec, in->path, job->mel_models > 0, job->track_models ? whole : NULL,
                          job->segment_models ? on_segment : NULL, w, &info, why, sizeof why);
   if (rc == RECORDING_OK && flush_batch(w)) rc = RECORDING_FAILED, snprintf(why, sizeof why, "out of memory");

@@ -64,7 +64,7 @@ int report_write_html(const report_t *r, const char *dir, char *err, size_t errl
 struct calibration;
 struct json;
 int report_calibration(const report_t *r, int m, int calibrated, struct calibration *seg, struct calibration *trk);
-double report_temperature(const report_t *r, int m); /* the mean over folds */
+double report_temperature(const report_t *r, int m, int track); /* the segments' (track 0) or tracks' mean over folds */
 void report_json_calibration(const report_t *r, struct json *j, int m);
 int report_write_reliability(const report_t *r, int m, const char *dir, char *err, size_t errlen);
 void report_md_calibration(const report_t *r, FILE *f);

@@ -24,10 +24,10 @@ static void row_probs(const cv_result_t *res, size_t i, size_t K, int calibrated
   for (size_t k = 0; k < K; k++) q[k] = p[k];
 }
 
-double report_temperature(const report_t *r, int m) {
+double report_temperature(const report_t *r, int m, int track) {
   const cv_result_t *res = r->result[m];
   double sum = 0;
-  for (int f = 0; f < res->folds; f++) sum += res->fold[f].temperature;
+  for (int f = 0; f < res->folds; f++) sum += track ? res->fold[f].track_temperature : res->fold[f].temperature;
   return res->folds ? sum / res->folds : 1;
 }
 
@@ -37,20 +37,27 @@ int report_calibration(const report_t *r, int m, int calibrated, calibration_t *
   double *p = malloc(r->rows * K * sizeof *p), *tp = calloc(r->tracks * K, sizeof *tp);
   int *ty = malloc(r->tracks * sizeof *ty);
   size_t *tn = calloc(r->tracks, sizeof *tn);
+  int *tfold = calloc(r->tracks, sizeof *tfold);
   unsigned char *tested = calloc(r->rows, 1), *ttested = calloc(r->tracks, 1);
-  int rc = p && tp && ty && tn && tested && ttested ? 0 : -1;
+  int rc = p && tp && ty && tn && tfold && tested && ttested ? 0 : -1;
   for (size_t i = 0; !rc && i < r->rows; i++) {
     tested[i] = res->fold_of_row[i] < res->folds;
     row_probs(res, i, K, calibrated && m < 2, p + i * K);
     if (!tested[i]) continue;
     size_t t = (size_t)r->track[i];
     for (size_t k = 0; k < K; k++) tp[t * K + k] += p[i * K + k];
-    tn[t]++, ty[t] = r->y[i], ttested[t] = 1;
+    tn[t]++, ty[t] = r->y[i], ttested[t] = 1, tfold[t] = res->fold_of_row[i];
   }
-  for (size_t t = 0; !rc && t < r->tracks; t++)
+  for (size_t t = 0; !rc && t < r->tracks; t++) {
     for (size_t k = 0; tn[t] && k < K; k++) tp[t * K + k] /= (double)tn[t];
+    if (!tn[t] || !calibrated) continue;
+    real q[K]; /* the mean, with its fold's track temperature */
+    for (size_t k = 0; k < K; k++) q[k] = (real)tp[t * K + k];
+    temperature_apply(q, 1, (int)K, res->fold[tfold[t]].track_temperature);
+    for (size_t k = 0; k < K; k++) tp[t * K + k] = q[k];
+  }
   if (!rc) calibration_measure(p, r->y, tested, r->rows, r->K, seg), calibration_measure(tp, ty, ttested, r->tracks, r->K, trk);
-  free(p), free(tp), free(ty), free(tn), free(tested), free(ttested);
+  free(p), free(tp), free(ty), free(tn), free(tfold), free(tested), free(ttested);
   return rc;
 }
 
@@ -89,7 +96,8 @@ void report_json_calibration(const report_t *r, json_t *j, int m) {
   calibration_t seg, trk, raw_seg, raw_trk;
   if (report_calibration(r, m, 1, &seg, &trk) || report_calibration(r, m, 0, &raw_seg, &raw_trk)) return;
   json_key(j, "calibration"), json_object(j);
-  if (m < 2) json_key(j, "temperature_mean"), json_number(j, report_temperature(r, m));
+  if (m < 2) json_key(j, "temperature_mean"), json_number(j, report_temperature(r, m, 0));
+  json_key(j, "track_temperature_mean"), json_number(j, report_temperature(r, m, 1));
   json_one(j, "segment", &seg);
   json_one(j, "track", &trk);
   if (m < 2) {
@@ -122,23 +130,27 @@ void report_md_calibration(const report_t *r, FILE *f) {
              "Brier score (squared error of the probability vector, 0 to 2) and the log-loss (mean -ln of the true "
              "class's probability). Per track: the mean of its segments' probabilities. Each fold's model gets a "
              "temperature T (p becomes p^(1/T), normalised: the arg-max, hence the accuracy, stays), fitted %s; the "
-             "ensemble averages the calibrated probabilities; the tables above use the raw ones.\n\n"
-             "| model | T (mean over folds) | segment ECE, raw → calibrated | segment Brier | segment log-loss | "
-             "track ECE, raw → calibrated | track Brier | track log-loss |\n|---|---|---|---|---|---|---|---|\n",
+             "ensemble averages the calibrated probabilities. A track's mean of calibrated segments is less sure "
+             "than its segments, which are not independent, warrant: a track temperature (the same map on the mean, "
+             "fitted the same way on tracks, when there are %d or more; else 1) calibrates it, for the ensemble "
+             "too. The tables above use the raw probabilities.\n\n"
+             "| model | T (mean over folds) | track T | segment ECE, raw → calibrated | segment Brier | segment "
+             "log-loss | track ECE, raw → calibrated | track Brier | track log-loss |\n|---|---|---|---|---|---|---|---|---|\n",
           r->folds > 1 && !r->leaky && !r->split_dir
               ? "by log-loss on the other folds' out-of-fold probabilities (segments its model trained on, predicted "
                 "by models that did not; never its own test fold)"
               : "by log-loss on tracks the model held out from training (its early-stopping share, or, for a preset "
-                "that holds none out, a twin trained on 90% of the training tracks and scored on the rest)");
+                "that holds none out, a twin trained on 90% of the training tracks and scored on the rest)",
+          TEMPERATURE_MIN_TRACKS);
   for (int m = 0; m < 3; m++) {
     calibration_t s, t, rs, rt;
     if (!r->have[m] || report_calibration(r, m, 1, &s, &t) || report_calibration(r, m, 0, &rs, &rt)) continue;
-    if (m < 2)
-      fprintf(f, "| %s | %.3f | %.3f → %.3f | %.3f | %.3f | %.3f → %.3f | %.3f | %.3f |\n", report_title[m], report_temperature(r, m),
-              rs.ece, s.ece, s.brier, s.logloss, rt.ece, t.ece, t.brier, t.logloss);
-    else
-      fprintf(f, "| %s | (its models') | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", report_title[m], s.ece, s.brier, s.logloss,
-              t.ece, t.brier, t.logloss);
+    char T[16] = "(its models')";
+    if (m < 2) snprintf(T, sizeof T, "%.3f", report_temperature(r, m, 0));
+    fprintf(f, "| %s | %s | %.3f | ", report_title[m], T, report_temperature(r, m, 1));
+    if (m < 2) fprintf(f, "%.3f → ", rs.ece);
+    fprintf(f, "%.3f | %.3f | %.3f | %.3f → %.3f | %.3f | %.3f |\n", s.ece, s.brier, s.logloss, rt.ece, t.ece, t.brier,
+            t.logloss);
   }
   if (r->have[2])
     fprintf(f, "\nThe ensemble of calibrated probabilities: segment accuracy %.4f; of the raw ones, %.4f.\n",
