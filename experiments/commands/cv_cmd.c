@@ -15,6 +15,36 @@
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
+/* --json FILE: the results and, when fitted, the calibration. 0, or 1 after printing. */
+static int write_json(const char *cmd, const cv_result_t *r, const kind_data_t *d, const calibration_t *raw,
+                      const calibration_t *cal, double T, const char *model, const char *arch, const char *data,
+                      unsigned long seed, const char *json_path) {
+  char err[1500];
+  outfile_t out;
+  if (outfile_open(&out, json_path, err, sizeof err)) {
+    fprintf(stderr, "genre %s: %s\n", cmd, err);
+    return 1;
+  }
+  json_t j;
+  json_begin(&j, out.f);
+  json_key(&j, "model"), json_string(&j, model);
+  json_key(&j, "arch"), json_string(&j, arch);
+  json_key(&j, "data"), json_string(&j, data);
+  json_key(&j, "protocol"), json_string(&j, d->segmented ? "stratified k-fold grouped by track" : "stratified k-fold");
+  json_key(&j, "k"), json_int(&j, r->folds);
+  json_key(&j, "seed"), json_int(&j, (long long)seed);
+  json_key(&j, "rows"), json_int(&j, (long long)d->n_rows);
+  json_key(&j, "tracks"), json_int(&j, (long long)d->n_groups);
+  write_cv_json(&j, r, d->labels, d->segmented);
+  if (raw) write_cv_calibration(&j, raw, cal, T);
+  json_end(&j);
+  if (outfile_commit(&out, 1, err, sizeof err)) {
+    fprintf(stderr, "genre %s: %s\n", cmd, err);
+    return 1;
+  }
+  return 0;
+}
+
 /* Prints folds, mean +- std and the pooled confusion; writes the JSON. */
 static int report(const char *cmd, const cv_result_t *r, const kind_data_t *d, int calibrated, const char *model,
                   const char *arch, const char *data, unsigned long seed, int threads, const char *json_path) {
@@ -53,30 +83,7 @@ static int report(const char *cmd, const cv_result_t *r, const kind_data_t *d, i
   printf("\npooled over folds:\n");
   metrics_print(stdout, &r->segments, labels);
   if (!json_path || !dist_leader()) return 0; /* rank 0 writes */
-  char err[1500];
-  outfile_t out;
-  if (outfile_open(&out, json_path, err, sizeof err)) {
-    fprintf(stderr, "genre %s: %s\n", cmd, err);
-    return 1;
-  }
-  json_t j;
-  json_begin(&j, out.f);
-  json_key(&j, "model"), json_string(&j, model);
-  json_key(&j, "arch"), json_string(&j, arch);
-  json_key(&j, "data"), json_string(&j, data);
-  json_key(&j, "protocol"), json_string(&j, segmented ? "stratified k-fold grouped by track" : "stratified k-fold");
-  json_key(&j, "k"), json_int(&j, folds);
-  json_key(&j, "seed"), json_int(&j, (long long)seed);
-  json_key(&j, "rows"), json_int(&j, (long long)rows);
-  json_key(&j, "tracks"), json_int(&j, (long long)tracks);
-  write_cv_json(&j, r, labels, segmented);
-  if (calibrated) write_cv_calibration(&j, &raw, &cal, T);
-  json_end(&j);
-  if (outfile_commit(&out, 1, err, sizeof err)) {
-    fprintf(stderr, "genre %s: %s\n", cmd, err);
-    return 1;
-  }
-  return 0;
+  return write_json(cmd, r, d, calibrated ? &raw : NULL, &cal, T, model, arch, data, seed, json_path);
 }
 
 static void usage(FILE *f, const model_kind_t *k, const cli_option_t *const *tables) {
