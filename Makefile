@@ -146,7 +146,8 @@ python-deps:
 	  $(call apt,python3-numpy,the tests' independent .npy reader,echo "the np.load checks will skip"); \
 	fi
 
-$(ONNX_PB).c $(ONNX_PB).h: $(ONNX_PROTO)
+# after deps (order only): under make -j the install comes before protoc-c and the compiler
+$(ONNX_PB).c $(ONNX_PB).h: $(ONNX_PROTO) | deps
 	@mkdir -p $(GEN)
 	protoc-c --c_out=$(GEN) --proto_path=$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
 
@@ -160,7 +161,7 @@ onnx-deps:
 	  $(call apt,python3-onnx python3-opencv python3-torch,test_onnx's independent readers,echo "test_onnx's Python checks will skip"); \
 	fi
 
-$(BUILD)/%.o: %.c | $(ONNX_PB).h
+$(BUILD)/%.o: %.c | deps $(ONNX_PB).h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 

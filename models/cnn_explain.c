@@ -86,7 +86,8 @@ void cnn_map_panel(image_t *im, int x0, int y0, int cell, const float *mel, cons
   for (int b = 0; b < MEL_BANDS; b++)
     for (int t = 0; t < SEGMENT_FRAMES; t++) {
       float v = mel[(size_t)b * SEGMENT_FRAMES + t], m = map[(size_t)b * SEGMENT_FRAMES + t];
-      int g = (int)(40 + 200 * (v - lo) / (hi - lo > 0 ? hi - lo : 1));
+      float shade = 40 + 200 * (v - lo) / (hi - lo > 0 ? hi - lo : 1);
+      int g = shade >= 0 && shade <= 255 ? (int)shade : 0; /* NaN: black */
       int x = x0 + t * cell, y = y0 + (MEL_BANDS - 1 - b) * cell;
       image_rect(im, x, y, cell, cell, (uint32_t)(g << 16 | g << 8 | g));
       for (int j = 0; j < cell; j++)

@@ -1,4 +1,5 @@
 #include "model.h"
+#include "infile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -181,9 +182,10 @@ static char *get_str(reader_t *r) {
 
 /* The whole file; NULL with the reason */
 static unsigned char *read_whole(const char *path, size_t *len, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
+  const char *why;
+  FILE *f = fopen_regular(path, &why);
   if (!f) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    snprintf(err, errlen, "%s: %s", path, why);
     return NULL;
   }
   struct stat st;

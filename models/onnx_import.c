@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model_onnx.h"
+#include "infile.h"
+#include "infile.h"
 #include "json.h"
 #include "onnx_graph.h"
 #include "schema.h"
@@ -16,6 +19,7 @@
   "MatMul + Add, Flatten, Reshape, Dropout, Identity, Softmax, Constant, Sub/Div/Mul/Add on the input, Mean, Sum + Div"
 #define MAX_CHAINS 256
 #define MAX_GROUP 64
+#define MAX_CLASSES 65536
 
 typedef struct op {
   layer_spec_t spec;
@@ -629,7 +633,8 @@ int model_import_onnx(const char *path, const onnx_hints_t *hints, int max_batch
 int model_is_onnx(const char *path) {
   size_t n = strlen(path);
   if (n >= 5 && strcmp(path + n - 5, ".onnx") == 0) return 1;
-  FILE *f = fopen(path, "rb");
+  const char *why;
+  FILE *f = fopen_regular(path, &why);
   unsigned char head[8] = {0};
   size_t got = f ? fread(head, 1, 8, f) : 0;
   if (f) fclose(f);
@@ -652,7 +657,10 @@ static int strings_of(const json_value_t *a, char ***out, int *n) {
 
 /* The card's classes, unit and inputs into h (pointing into doc). 0, or -1 with the reason. */
 static int card_hints(const json_value_t *doc, const char *card, onnx_hints_t *h, char *err, size_t errlen) {
-  if (strings_of(json_get(doc, "classes"), &h->labels, &h->n_labels) || h->n_labels < 2)
+  const json_value_t *classes = json_get(doc, "classes");
+  if (classes && classes->type == JSON_ARRAY && classes->n > MAX_CLASSES)
+    return snprintf(err, errlen, "%s: %zu classes, more than %d", card, classes->n, MAX_CLASSES), -1;
+  if (strings_of(classes, &h->labels, &h->n_labels) || h->n_labels < 2)
     return snprintf(err, errlen, "%s: no list of two or more classes", card), -1;
   const json_value_t *unit = json_get(doc, "unit"), *inputs = json_get(doc, "inputs");
   h->unit = unit && unit->type == JSON_STRING && !strcmp(unit->string, "whole recording") ? MODEL_UNIT_TRACK : MODEL_UNIT_SEGMENT;
@@ -677,15 +685,54 @@ static int card_hints(const json_value_t *doc, const char *card, onnx_hints_t *h
   return 0;
 }
 
-/* The text of a small file (a card), or NULL with errno. */
-static char *read_text(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  char *t = malloc(1 << 20);
-  size_t n = t ? fread(t, 1, (1 << 20) - 1, f) : 0;
+#define CARD_MAX_BYTES ((long)1 << 20)
+
+/* The text of a card into *text: 1; 0 when there is none; -1 with the reason. */
+static int read_card(const char *path, char **text, char *err, size_t errlen) {
+  const char *why;
+  *text = NULL;
+  if (access(path, F_OK) != 0) return 0;
+  FILE *f = fopen_regular(path, &why);
+  if (!f) return snprintf(err, errlen, "%s: %s", path, why), -1;
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  rewind(f);
+  char *t = size >= 0 && size <= CARD_MAX_BYTES ? malloc((size_t)size + 1) : NULL;
+  size_t n = t ? fread(t, 1, (size_t)size, f) : 0;
   fclose(f);
-  if (t) t[n] = 0;
-  return t;
+  if (size > CARD_MAX_BYTES) return snprintf(err, errlen, "%s: %ld bytes, more than a card's 1 MiB", path, size), -1;
+  if (!t || n != (size_t)size) return free(t), snprintf(err, errlen, "%s: cannot be read", path), -1;
+  t[n] = 0;
+  *text = t;
+  return 1;
+}
+
+/* --labels a,b,c into h (list is the copy its names point into). 0, or -1 with the reason. */
+static int labels_hints(const char *labels, char **list, onnx_hints_t *h, char *err, size_t errlen) {
+  if (!labels) return 0;
+  if (!*labels) return snprintf(err, errlen, "--labels is empty: give the class names, as in --labels blues,jazz,rock"), -1;
+  if (!(*list = strdup(labels)) || !(h->labels = calloc(strlen(labels) / 2 + 2, sizeof *h->labels)))
+    return snprintf(err, errlen, "out of memory"), -1;
+  for (char *t = *list, *end; t; t = end ? end + 1 : NULL) {
+    if ((end = strchr(t, ','))) *end = '\0';
+    if (!*t) return snprintf(err, errlen, "--labels '%s': an empty class name", labels), -1;
+    h->labels[h->n_labels++] = t;
+  }
+  return 0;
+}
+
+/* Each model's track temperature from the card (outside the graph). 0, or -1 with the reason. */
+static int card_track_temperatures(const json_value_t *doc, const char *card, model_t *models, int got, char *err,
+                                   size_t errlen) {
+  const json_value_t *cards = json_get(doc, "models");
+  for (int i = 0; cards && cards->type == JSON_ARRAY && cards->n == (size_t)got && i < got; i++) {
+    const json_value_t *t = json_get(&cards->items[i], "track_temperature");
+    if (!t) continue;
+    if (t->type != JSON_NUMBER || !(t->number >= 0.01 && t->number <= 100))
+      return snprintf(err, errlen, "%s: model %d's track_temperature is not a number in [0.01, 100]", card, i + 1), -1;
+    models[i].track_temperature = (float)t->number;
+  }
+  return 0;
 }
 
 int model_open(const char *path, const char *labels, int max_batch, model_t *out, int max_out, int *n_out, char *err,
@@ -697,23 +744,16 @@ int model_open(const char *path, const char *labels, int max_batch, model_t *out
   snprintf(card, sizeof card, "%.*s.json", (int)(n > 5 && !strcmp(path + n - 5, ".onnx") ? n - 5 : n), path);
   onnx_hints_t h = {0};
   json_value_t doc = {0};
-  char *text = read_text(card), *list = NULL, why[600];
-  int rc = 0;
-  if (text && json_parse(text, &doc, why, sizeof why)) rc = (snprintf(err, errlen, "%s: not JSON: %s", card, why), -1);
-  else if (text) rc = card_hints(&doc, card, &h, err, errlen);
-  else if (labels && (list = strdup(labels))) {
-    h.labels = calloc(strlen(list) / 2 + 2, sizeof *h.labels);
-    for (char *t = strtok(list, ","); t && h.labels; t = strtok(NULL, ",")) h.labels[h.n_labels++] = t;
-  }
+  char *text, *list = NULL, why[600];
+  int rc = read_card(card, &text, err, errlen);
+  if (rc > 0) rc = json_parse(text, &doc, why, sizeof why) ? (snprintf(err, errlen, "%s: not JSON: %s", card, why), -1)
+                                                          : card_hints(&doc, card, &h, err, errlen);
+  else if (rc == 0) rc = labels_hints(labels, &list, &h, err, errlen);
   model_t models[ONNX_MAX_MODELS];
   int got = 0;
   if (!rc) rc = model_import_onnx(path, &h, max_batch, models, &got, err, errlen);
   if (!rc && got > max_out) rc = (snprintf(err, errlen, "%s: %d models, more than the %d left", path, got, max_out), -1);
-  const json_value_t *cards = json_get(&doc, "models"); /* each model's track temperature (outside the graph) */
-  for (int i = 0; !rc && cards && cards->type == JSON_ARRAY && cards->n == (size_t)got && i < got; i++) {
-    const json_value_t *t = json_get(&cards->items[i], "track_temperature");
-    if (t && t->type == JSON_NUMBER && t->number >= 0.01 && t->number <= 100) models[i].track_temperature = (float)t->number;
-  }
+  if (!rc) rc = card_track_temperatures(&doc, card, models, got, err, errlen);
   for (int i = 0; i < got; i++) {
     if (rc) model_free(&models[i]);
     else out[i] = models[i];

@@ -1,6 +1,8 @@
 #include "fold_part.h"
+#include "infile.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,36 +39,56 @@ int fold_part_write(const char *path, int fold, cv_result_t *const *res, const c
   return outfile_commit(&o, 1, err, errlen);
 }
 
-/* One model's block: its log lines and rows, until the next "model" or "end". */
-static int read_model(FILE *f, cv_result_t *r, int fold, size_t rows, int K, int max_epochs, char *line, size_t len) {
+/* One row line's K probabilities into p: finite, in [0, 1], summing to 1. 0, or -1 with the reason. */
+static int read_row(const char *p, int K, real *out, char *why, size_t whylen) {
+  char *end;
+  double sum = 0;
+  for (int k = 0; k < K; k++, p = end) {
+    double v = strtod(p, &end);
+    if (end == p) return snprintf(why, whylen, "%d probabilities expected, %d found", K, k), -1;
+    if (!(v >= 0 && v <= 1)) return snprintf(why, whylen, "probability %d is %g, not in [0, 1]", k + 1, v), -1;
+    out[k] = (real)v, sum += v;
+  }
+  if (strspn(p, " \r\n") != strlen(p)) return snprintf(why, whylen, "more than %d probabilities", K), -1;
+  if (fabs(sum - 1) > 1e-3) return snprintf(why, whylen, "probabilities summing to %.6g, not 1", sum), -1;
+  return 0;
+}
+
+/* One model's block: its log lines and rows (each of the fold's test rows
+ * exactly once), until the next "model" or "end". 0, or -1 with the reason. */
+static int read_model(FILE *f, cv_result_t *r, int fold, size_t rows, int K, int max_epochs, char *line, size_t len,
+                      char *why, size_t whylen) {
   cv_fold_t *fd = &r->fold[fold];
   for (int e = 0; e < fd->epochs; e++) {
     epoch_log_t *l = &fd->log[e];
     if (e >= max_epochs || !fgets(line, (int)len, f) ||
         sscanf(line, "log %la %la %la %la %la %la %la", &l->train_loss, &l->train_acc, &l->val_loss, &l->val_acc,
                &l->test_loss, &l->test_acc, &l->seconds) != 7)
-      return -1;
+      return snprintf(why, whylen, "epoch %d's log line is missing or damaged", e + 1), -1;
   }
+  unsigned char *seen = calloc(rows ? rows : 1, 1);
+  size_t want = 0, got = 0;
+  for (size_t i = 0; i < rows; i++) want += r->fold_of_row[i] == fold;
   long at = ftell(f);
-  while (fgets(line, (int)len, f) && strncmp(line, "row ", 4) == 0) {
-    char *p = line + 4, *end;
+  int rc = seen ? 0 : (snprintf(why, whylen, "out of memory"), -1);
+  while (!rc && fgets(line, (int)len, f) && strncmp(line, "row ", 4) == 0) {
+    char *p = line + 4, *end, row_why[200];
     size_t i = strtoul(p, &end, 10);
-    if (end == p || i >= rows || r->fold_of_row[i] != fold) return -1;
-    for (int k = 0; k < K; k++) {
-      p = end;
-      double v = strtod(p, &end);
-      if (end == p) return -1;
-      r->probs[i * (size_t)K + (size_t)k] = (real)v;
-    }
-    at = ftell(f);
+    if (end == p || i >= rows || r->fold_of_row[i] != fold) rc = -1, snprintf(why, whylen, "row '%.40s' is not a test row of this fold", p);
+    else if (seen[i]) rc = -1, snprintf(why, whylen, "row %zu appears twice", i);
+    else if (read_row(end, K, r->probs + i * (size_t)K, row_why, sizeof row_why)) rc = -1, snprintf(why, whylen, "row %zu: %s", i, row_why);
+    else seen[i] = 1, got++, at = ftell(f);
   }
-  return fseek(f, at, SEEK_SET);
+  free(seen);
+  if (!rc && got != want) rc = -1, snprintf(why, whylen, "%zu of the fold's %zu test rows", got, want);
+  return rc ? rc : fseek(f, at, SEEK_SET);
 }
 
 int fold_part_read(const char *path, int fold, cv_result_t *const *res, const char *const *keys, int n_models,
                    size_t rows, int K, int *const max_epochs, fold_why_t *why, char *err, size_t errlen) {
-  FILE *f = fopen(path, "r");
-  if (!f) return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+  const char *open_why;
+  FILE *f = fopen_regular(path, &open_why);
+  if (!f) return snprintf(err, errlen, "%s: %s", path, open_why), -1;
   static char line[1 << 16];
   int v, at_fold, k, found = 0, expected = 0, rc = -1;
   for (int m = 0; m < n_models; m++) expected += res[m] != NULL;
@@ -76,12 +98,14 @@ int fold_part_read(const char *path, int fold, cv_result_t *const *res, const ch
     snprintf(err, errlen, "%s: not fold %d of this experiment (%zu segments, %d labels)", path, fold + 1, rows, K);
     goto out;
   }
-  while (fgets(line, sizeof line, f)) {
+  char block_why[300] = "", *done = calloc((size_t)n_models + 1, 1);
+  while (done && fgets(line, sizeof line, f)) {
     char key[64];
     int epochs;
     double seconds;
     if (strcmp(line, "end\n") == 0) {
       rc = found == expected ? 0 : -1;
+      if (rc) snprintf(block_why, sizeof block_why, "%d of the %d models' blocks", found, expected);
       break;
     }
     if (strncmp(line, "why-", 4) == 0) {
@@ -92,13 +116,19 @@ int fold_part_read(const char *path, int fold, cv_result_t *const *res, const ch
     if (sscanf(line, "model %63s %d %la %la %la", key, &epochs, &seconds, &T, &Tt) < 3) break;
     int m = 0;
     while (m < n_models && strcmp(keys[m], key) != 0) m++;
+    if (m < n_models && done[m]) {
+      snprintf(block_why, sizeof block_why, "model '%s' appears twice", key);
+      break;
+    }
     if (m == n_models || !res[m] || epochs < 0 || epochs > max_epochs[m]) break;
     res[m]->fold[fold].epochs = epochs, res[m]->fold[fold].seconds = seconds, res[m]->fold[fold].temperature = T;
     res[m]->fold[fold].track_temperature = Tt;
-    if (read_model(f, res[m], fold, rows, K, max_epochs[m], line, sizeof line)) break;
-    found++;
+    if (read_model(f, res[m], fold, rows, K, max_epochs[m], line, sizeof line, block_why, sizeof block_why)) break;
+    done[m] = 1, found++;
   }
-  if (rc) snprintf(err, errlen, "%s: damaged or incomplete fold part", path);
+  free(done);
+  if (rc && *block_why) snprintf(err, errlen, "%s: damaged fold part: %s", path, block_why);
+  else if (rc) snprintf(err, errlen, "%s: damaged or incomplete fold part", path);
 out:
   fclose(f);
   return rc;

@@ -1,5 +1,6 @@
 #include "fold_why.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -183,7 +184,7 @@ static int read_plane(FILE *f, const char *tag, float *v, char *line, size_t len
     char *p = line + strlen(tag), *end;
     for (size_t i = at; i < at + WORDS && i < CNN_PLANE; i++, p = end) {
       unsigned long u = strtoul(p, &end, 16);
-      if (end == p) return -1;
+      if (end == p || u > UINT32_MAX || !isfinite(from_bits((uint32_t)u))) return -1;
       if (v) v[i] = from_bits((uint32_t)u);
     }
   }
@@ -209,11 +210,12 @@ static int read_map(fold_why_t *w, int fold, FILE *f, char *line, size_t len) {
 /* count ints of line (after its tag) into v. 0, or -1. */
 static int read_ints(const char *p, int *v, size_t count) {
   char *end;
-  for (size_t i = 0; i < count; i++, p = end) {
-    v[i] = (int)strtol(p, &end, 10);
-    if (end == p) return -1;
+  for (size_t i = 0; p && i < count; i++, p = end) {
+    long x = strtol(p, &end, 10);
+    if (end == p || x < 0 || x > INT_MAX) return -1;
+    v[i] = (int)x;
   }
-  return 0;
+  return p ? 0 : -1;
 }
 
 int fold_why_read(fold_why_t *w, int fold, FILE *f, char *line, size_t len) {
@@ -226,14 +228,15 @@ int fold_why_read(fold_why_t *w, int fold, FILE *f, char *line, size_t len) {
   if (sscanf(line, "why-perm %zu", &j) == 1)
     return j < w->F ? read_ints(strchr(line + 9, ' '), w->perm + ((size_t)fold * w->F + j) * KK, KK) : -1;
   if (sscanf(line, "why-top %zu", &row) == 1 && row < w->rows) {
-    char *p = strchr(line + 8, ' '), *end;
-    for (int t = 0; t < WHY_TOP; t++) {
+    char *p = strchr(line + 8, ' '), *end, *after;
+    for (int t = 0; p && t < WHY_TOP; t++, p = after) {
       long idx = strtol(p, &end, 10);
-      unsigned long u = end == p ? 0 : strtoul(end, &p, 16);
       if (end == p || idx < 0 || (size_t)idx >= w->F) return -1;
+      unsigned long u = strtoul(end, &after, 16);
+      if (after == end || u > UINT32_MAX || !isfinite(from_bits((uint32_t)u))) return -1;
       w->top[row * WHY_TOP + t] = (int)idx, w->top_attr[row * WHY_TOP + t] = from_bits((uint32_t)u);
     }
-    return 0;
+    return p ? 0 : -1;
   }
   return -1;
 }

@@ -1,16 +1,19 @@
 #include "split.h"
+#include "infile.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { TRAIN, VALID, TEST };
 
 /* One list: marks the tracks it names; counts those absent. 0, or -1. */
 static int read_list(const char *path, int which, char *const *tracks, const char *const *labels, size_t n, int *part,
                      size_t *absent, char *err, size_t errlen) {
-  FILE *f = fopen(path, "r");
-  if (!f) return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+  const char *why;
+  FILE *f = fopen_regular(path, &why);
+  if (!f) return snprintf(err, errlen, "%s: %s", path, why), -1;
   char line[4200];
   size_t at = 0;
   while (fgets(line, sizeof line, f)) {
@@ -48,9 +51,7 @@ int split_assign(const char *dir, char *const *tracks, const char *const *labels
   for (int k = TRAIN; k <= TEST; k++) {
     char path[4300];
     snprintf(path, sizeof path, "%s/%s", dir, names[k]);
-    FILE *probe = k == VALID ? fopen(path, "r") : NULL;
-    if (k == VALID && !probe) continue; /* valid.txt is optional */
-    if (probe) fclose(probe);
+    if (k == VALID && access(path, F_OK) != 0) continue; /* valid.txt is optional */
     if (read_list(path, k, tracks, labels, n_tracks, fold, &counts->absent, err, errlen)) return -1;
   }
   for (size_t t = 0; t < n_tracks; t++) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ann_explain.h"
+#include "infile.h"
 #include "audio.h"
 #include "cnn.h"
 #include "cnn_explain.h"
@@ -54,10 +55,11 @@ static int keep_segment(void *ctx, size_t k, const double *row, const float *mel
 /* The segments' log-mels of the input: decoded as predict does, or read from an extract .npy. */
 static int load_segments(const explain_args_t *a, int want_mel, segments_t *s, char *err, size_t errlen) {
   if (a->mel) {
-    FILE *f = fopen(a->mel, "rb");
+    const char *why;
+    FILE *f = fopen_regular(a->mel, &why);
     size_t shape[NPY_MAX_DIMS];
     int nd, elem;
-    if (!f) return snprintf(err, errlen, "%s: cannot open", a->mel), -1;
+    if (!f) return snprintf(err, errlen, "%s: %s", a->mel, why), -1;
     fseek(f, 0, SEEK_END);
     long size = ftell(f);
     rewind(f);

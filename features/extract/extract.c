@@ -1,4 +1,5 @@
 #include "extract.h"
+#include "infile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -103,7 +104,8 @@ static int part_reuse(const job_t *job, const input_t *in, const struct stat *st
   int ok = key && part_check_file(path, key, key_len, &samples, &segments) == 0;
   free(key);
   part_path(path, sizeof path, job, in, "npy");
-  FILE *f = ok ? fopen(path, "rb") : NULL;
+  const char *why_open;
+  FILE *f = ok ? fopen_regular(path, &why_open) : NULL;
   if (!f) return 0;
   size_t shape[NPY_MAX_DIMS];
   int nd;

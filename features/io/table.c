@@ -1,4 +1,5 @@
 #include "table.h"
+#include "infile.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -54,9 +55,10 @@ static void on_row(int c, void *data) {
 
 int table_read(const char *path, table_t *t, char *err, size_t errlen) {
   memset(t, 0, sizeof *t);
-  FILE *f = fopen(path, "rb");
+  const char *why;
+  FILE *f = fopen_regular(path, &why);
   if (!f) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    snprintf(err, errlen, "%s: %s", path, why);
     return -1;
   }
   struct csv_parser p;
@@ -164,8 +166,9 @@ static void scan_row(int c, void *data) {
 }
 
 int table_scan(const char *path, table_row_fn on_row, void *ctx, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+  const char *why;
+  FILE *f = fopen_regular(path, &why);
+  if (!f) return snprintf(err, errlen, "%s: %s", path, why), -1;
   struct csv_parser p;
   if (csv_init(&p, CSV_APPEND_NULL) != 0) {
     fclose(f);

@@ -1,4 +1,5 @@
 #include "mel_dataset.h"
+#include "infile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,10 +38,11 @@ static int open_npy(const char *dir, const char *index, size_t row, const char *
   char path[2400];
   struct stat st;
   snprintf(path, sizeof path, "%s/%s", dir, file);
-  FILE *f = fopen(path, "rb");
-  if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+  const char *open_why = "";
+  FILE *f = fopen_regular(path, &open_why);
+  if (!f || fstat(fileno(f), &st) != 0) {
     if (f) fclose(f);
-    snprintf(err, errlen, "%s: cannot open (listed in %s)", path, index);
+    snprintf(err, errlen, "%s: cannot open: %s (listed in %s)", path, open_why, index);
     return -1;
   }
   size_t shape[NPY_MAX_DIMS];

@@ -1,4 +1,5 @@
 #include "onnx_graph.h"
+#include "infile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -204,8 +205,9 @@ int onnx_write(onnx_builder_t *b, const char *path, char *err, size_t errlen) {
 
 int onnx_read(const char *path, Onnx__ModelProto **out, char *err, size_t errlen) {
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+  const char *why;
+  FILE *f = fopen_regular(path, &why);
+  if (!f) return snprintf(err, errlen, "%s: %s", path, why), -1;
   struct stat st;
   if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > ONNX_MAX_BYTES) {
     fclose(f);
