@@ -359,6 +359,61 @@ static int read_network(reader_t *r, model_t *m, int max_batch, const char *path
   return 0;
 }
 
+static int compare_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The first class name that is empty or repeated (NULL: none). */
+static const char *bad_label(const model_t *m, int *empty) {
+  char **sorted = malloc((size_t)m->n_classes * sizeof *sorted);
+  const char *bad = NULL;
+  *empty = 0;
+  if (!sorted) return NULL;
+  memcpy(sorted, m->labels, (size_t)m->n_classes * sizeof *sorted);
+  qsort(sorted, (size_t)m->n_classes, sizeof *sorted, compare_names);
+  for (int i = 0; i < m->n_classes && !bad; i++)
+    if (!*sorted[i]) bad = sorted[i], *empty = 1;
+    else if (i && strcmp(sorted[i], sorted[i - 1]) == 0) bad = sorted[i];
+  free(sorted);
+  return bad;
+}
+
+/* 0 when every member's values are finite and every batch norm's variance is not negative. */
+static int bad_values(const model_t *m, char *why, size_t whylen) {
+  const net_t *n = m->net;
+  for (int k = 0; k < m->n_members; k++) {
+    const real *p = m->members ? member(m, k) : n->params, *state = m->members ? p + n->n_params : n->state;
+    for (size_t i = 0; i < n->n_params + n->n_state; i++)
+      if (!isfinite(i < n->n_params ? p[i] : state[i - n->n_params]))
+        return snprintf(why, whylen, "member %d: value %zu is not finite", k + 1, i), -1;
+    for (int i = 0; i < n->n_layers; i++) {
+      const layer_t *l = &n->layer[i];
+      for (int c = 0; l->spec.kind == LAYER_BATCHNORM && c < l->c; c++)
+        if (state[l->run_var - n->state + c] < 0)
+          return snprintf(why, whylen, "member %d: layer %d's batch-norm variance is negative", k + 1, i + 1), -1;
+    }
+  }
+  return 0;
+}
+
+int model_check(const model_t *m, const char *path, char *err, size_t errlen) {
+  size_t F = (size_t)m->in_c * m->in_h * m->in_w;
+  char why[200];
+  int empty;
+  if (m->kind == MODEL_ANN && (m->n_features != m->n_scale || F != m->n_features))
+    return snprintf(err, errlen, "%s: %zu features, %zu scaler entries, input of %zu", path, m->n_features, m->n_scale, F), -1;
+  if (m->kind == MODEL_CNN && m->n_scale != (size_t)m->in_h)
+    return snprintf(err, errlen, "%s: a scaler of %zu values for an input of %d mel bands", path, m->n_scale, m->in_h), -1;
+  if (m->kind == MODEL_CNN && m->unit == MODEL_UNIT_TRACK)
+    return snprintf(err, errlen, "%s: a spectrogram model marked as trained on whole recordings (a CNN reads 3-s segments)",
+                    path), -1;
+  for (size_t i = 0; i < m->n_scale; i++)
+    if (!isfinite(m->shift[i]) || !isfinite(m->scale[i]) || m->scale[i] == 0)
+      return snprintf(err, errlen, "%s: standardisation entry %zu is zero or not finite", path, i), -1;
+  const char *bad = bad_label(m, &empty);
+  if (bad) return snprintf(err, errlen, empty ? "%s: an empty class name" : "%s: the class '%.200s' is named twice", path, bad), -1;
+  if (bad_values(m, why, sizeof why)) return snprintf(err, errlen, "%s: %s", path, why), -1;
+  return 0;
+}
+
 int model_load(const char *path, int max_batch, model_t *m, char *err, size_t errlen) {
   memset(m, 0, sizeof *m);
   size_t len;
@@ -367,13 +422,7 @@ int model_load(const char *path, int max_batch, model_t *m, char *err, size_t er
   reader_t r = {buf, len, 0, 0};
   uint32_t version = read_envelope(&r, path, err, errlen);
   int rc = !version || read_header(&r, m, version, path, err, errlen) || read_scaler_names(&r, m, path, err, errlen) ||
-           read_network(&r, m, max_batch, path, err, errlen);
-  if (!rc && m->kind == MODEL_ANN &&
-      (m->n_features != m->n_scale || (size_t)m->in_c * m->in_h * m->in_w != m->n_features)) {
-    snprintf(err, errlen, "%s: %zu features, %zu scaler entries, input of %d", path, m->n_features, m->n_scale,
-             m->in_c * m->in_h * m->in_w);
-    rc = 1;
-  }
+           read_network(&r, m, max_batch, path, err, errlen) || model_check(m, path, err, errlen);
   free(buf);
   if (rc) model_free(m);
   return rc ? -1 : 0;

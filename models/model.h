@@ -69,6 +69,13 @@ int model_save(const model_t *m, const char *path, char *err, size_t errlen);
  * size does not account for, beyond MODEL_MAX_ACTIVATIONS. */
 int model_load(const char *path, int max_batch, model_t *m, char *err, size_t errlen);
 
+/* What every model must be, read from a model file or an ONNX graph: a
+ * scaler as long as its input (features, or mel bands), scales finite and
+ * not zero, distinct non-empty class names, finite values, batch norms'
+ * variances not negative, no spectrogram model on whole recordings. 0, or -1
+ * with the reason (naming path). */
+int model_check(const model_t *m, const char *path, char *err, size_t errlen);
+
 void model_free(model_t *m);
 
 /* Loads member k's parameters into m->net. */

@@ -24,6 +24,7 @@
 typedef struct op {
   layer_spec_t spec;
   const float *w, *b, *mean, *var; /* into the importer's constants (NULL: zeros) */
+  size_t nw, nb;                   /* how many values w and b hold */
   int transpose;                   /* dense weights given as [I][O] */
   float eps_add;                   /* batchnorm: added to var (the graph's epsilon less ours) */
 } op_t;
@@ -69,6 +70,8 @@ typedef struct importer {
   int n_chains;
   value_t *groups;      /* V_GROUP values, by index */
   int n_groups;
+  size_t *slot;         /* names to values (index + 1; 0: empty), open addressing */
+  size_t n_slot;        /* a power of two, at least twice the names */
   char *err;
   size_t errlen;
   const char *path;
@@ -82,10 +85,22 @@ static int refuse(importer_t *im, const Onnx__NodeProto *n, const char *fmt, con
   return -1;
 }
 
+static size_t name_hash(const char *s) {
+  size_t h = 1469598103934665603u;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return h;
+}
+
+/* The slot of name: where it is, or the empty one where it would go. */
+static size_t *slot_of(const importer_t *im, const char *name) {
+  size_t i = name_hash(name) & (im->n_slot - 1);
+  while (im->slot[i] && strcmp(im->v[im->slot[i] - 1].name, name) != 0) i = (i + 1) & (im->n_slot - 1);
+  return &im->slot[i];
+}
+
 static value_t *find(importer_t *im, const char *name) {
-  for (size_t i = im->n_v; i-- > 0;)
-    if (strcmp(im->v[i].name, name) == 0) return &im->v[i];
-  return NULL;
+  size_t at = *slot_of(im, name);
+  return at ? &im->v[at - 1] : NULL;
 }
 
 static value_t *add_value(importer_t *im, const char *name, int kind) {
@@ -98,6 +113,7 @@ static value_t *add_value(importer_t *im, const char *name, int kind) {
   value_t *v = &im->v[im->n_v++];
   memset(v, 0, sizeof *v);
   v->name = name, v->kind = kind;
+  *slot_of(im, name) = im->n_v; /* names are unique: graph_check */
   return v;
 }
 
@@ -118,6 +134,74 @@ static int add_const(importer_t *im, const Onnx__TensorProto *t, const char *nam
   else v->data = onnx_tensor_floats(t, &v->n, why, sizeof why);
   if (!v->ints && !v->data) return snprintf(im->err, im->errlen, "%s: %s", im->path, why), -1;
   return 0;
+}
+
+/* --- what every graph must be, before it is walked --------------------------------- */
+
+#define OPSET_MIN 11 /* Softmax over [N,K], Pad's pads as an input */
+#define OPSET_MAX 17 /* ReduceMean's axes an attribute (an input since 18) */
+
+static int opset_check(const Onnx__ModelProto *mp, const char *path, char *err, size_t errlen) {
+  for (size_t i = 0; i < mp->n_opset_import; i++) {
+    const Onnx__OperatorSetIdProto *o = mp->opset_import[i];
+    if (o->domain && *o->domain && strcmp(o->domain, "ai.onnx") != 0) continue;
+    if (o->version >= OPSET_MIN && o->version <= OPSET_MAX) return 0;
+    return snprintf(err, errlen, "%s: opset %lld; this reader takes ONNX opsets %d to %d (torch.onnx.export(..., "
+                    "opset_version=13))", path, (long long)o->version, OPSET_MIN, OPSET_MAX), -1;
+  }
+  return snprintf(err, errlen, "%s: no opset of ONNX's default domain", path), -1;
+}
+
+/* Records name as defined once (a set of n_slot names). 0, or -1 when defined before. */
+static int define_once(const char **set, size_t n_slot, const char *name) {
+  size_t i = name_hash(name) & (n_slot - 1);
+  for (; set[i]; i = (i + 1) & (n_slot - 1))
+    if (!strcmp(set[i], name)) return -1;
+  set[i] = name;
+  return 0;
+}
+
+/* Every name present and defined once (an initializer may be listed as an input too). */
+static int names_check(importer_t *im, const char **set, size_t n_slot) {
+  const Onnx__GraphProto *g = im->g;
+  for (size_t i = 0; i < g->n_initializer; i++)
+    if (!g->initializer[i]->name || !*g->initializer[i]->name || define_once(set, n_slot, g->initializer[i]->name))
+      return snprintf(im->err, im->errlen, "%s: initializer %zu: %s", im->path, i + 1,
+                      g->initializer[i]->name && *g->initializer[i]->name ? "a name defined twice" : "no name"), -1;
+  for (size_t i = 0; i < g->n_input + g->n_output; i++) {
+    const Onnx__ValueInfoProto *v = i < g->n_input ? g->input[i] : g->output[i - g->n_input];
+    if (!v->name || !*v->name) return snprintf(im->err, im->errlen, "%s: graph %s %zu has no name", im->path,
+                                               i < g->n_input ? "input" : "output", i < g->n_input ? i + 1 : i - g->n_input + 1), -1;
+    if (i < g->n_input && define_once(set, n_slot, v->name) && !find(im, v->name))
+      return snprintf(im->err, im->errlen, "%s: input '%s' is defined twice", im->path, v->name), -1;
+  }
+  for (size_t i = 0; i < g->n_node; i++) {
+    const Onnx__NodeProto *n = g->node[i];
+    if (!n->op_type || !*n->op_type) return refuse(im, n, "%s", "no operator type");
+    if (n->n_output < 1) return refuse(im, n, "%s", "no outputs");
+    if (n->n_input > MAX_GROUP) return refuse(im, n, "more than %s inputs", "64");
+    for (size_t k = 0; k < n->n_output; k++)
+      if (*n->output[k] && define_once(set, n_slot, n->output[k]))
+        return refuse(im, n, "output '%s' is a name defined before (ONNX names each value once)", n->output[k]);
+  }
+  return 0;
+}
+
+/* The opset and the names; sizes the importer's name table. 0, or -1 with the reason. */
+static int graph_check(importer_t *im, const Onnx__ModelProto *mp) {
+  if (opset_check(mp, im->path, im->err, im->errlen)) return -1;
+  size_t names = im->g->n_initializer + im->g->n_input;
+  for (size_t i = 0; i < im->g->n_node; i++) names += im->g->node[i]->n_output;
+  for (im->n_slot = 16; im->n_slot < 2 * names; im->n_slot *= 2) {}
+  const char **set = calloc(im->n_slot, sizeof *set);
+  if (!set || !(im->slot = calloc(im->n_slot, sizeof *im->slot))) return free(set), snprintf(im->err, im->errlen, "out of memory"), -1;
+  for (size_t i = 0; i < im->g->n_initializer; i++) /* for names_check's find of initializers listed as inputs */
+    if (im->g->initializer[i]->name && *im->g->initializer[i]->name && !find(im, im->g->initializer[i]->name) &&
+        add_const(im, im->g->initializer[i], im->g->initializer[i]->name))
+      return free(set), -1;
+  int rc = names_check(im, set, im->n_slot);
+  free(set);
+  return rc;
 }
 
 /* --- the graph's inputs --------------------------------------------------------- */
@@ -205,8 +289,21 @@ static int pad_kind(int64_t in, int64_t k, int64_t s, int64_t lead, int64_t trai
   return lead == p / 2 && trail == p - p / 2 ? PAD_SAME : -1;
 }
 
+/* An ints attribute's values all within [lo, hi] (or absent). */
+static int ints_within(const Onnx__NodeProto *n, const char *name, int64_t lo, int64_t hi) {
+  const Onnx__AttributeProto *a = onnx_attr(n, name);
+  for (size_t i = 0; a && i < a->n_ints; i++)
+    if (a->ints[i] < lo || a->ints[i] > hi) return 0;
+  return !a || a->n_ints <= 4;
+}
+
 static int op_conv(importer_t *im, const Onnx__NodeProto *n, chain_t *c, const value_t *w, const value_t *b) {
   if (!w || !w->data || (w->n_dims != 4 && w->n_dims != 3)) return refuse(im, n, "%s", "weights not a constant of 3 or 4 dimensions");
+  for (int i = 0; i < w->n_dims; i++)
+    if (w->dims[i] < 1 || w->dims[i] > 65536) return refuse(im, n, "%s", "a weight dimension outside [1, 65536]");
+  if (!ints_within(n, "strides", 1, 64) || !ints_within(n, "pads", 0, 64) || !ints_within(n, "kernel_shape", 1, 64) ||
+      !ints_within(n, "dilations", 1, 64))
+    return refuse(im, n, "%s", "strides, kernel or dilations outside [1, 64] or pads outside [0, 64]");
   int one_d = w->n_dims == 3 || (w->dims[2] == 1 && c->h == 1);
   int64_t co = w->dims[0], ci = w->dims[1], kh = w->n_dims == 4 ? w->dims[2] : 1, kw = w->dims[w->n_dims - 1];
   const Onnx__AttributeProto *st = onnx_attr(n, "strides"), *pads = onnx_attr(n, "pads");
@@ -228,7 +325,7 @@ static int op_conv(importer_t *im, const Onnx__NodeProto *n, chain_t *c, const v
   if (!o) return -1;
   o->spec = (layer_spec_t){.kind = one_d ? LAYER_CONV1D : LAYER_CONV2D, .size = (int)co, .kernel = (int)kw,
                            .stride = (int)s, .pad = kind_w};
-  o->w = w->data, o->b = b ? b->data : NULL;
+  o->w = w->data, o->b = b ? b->data : NULL, o->nw = w->n, o->nb = b ? b->n : 0;
   if (b && (!b->data || b->n != (size_t)co)) return refuse(im, n, "%s", "a bias that is not one value per filter");
   int64_t ho = one_d ? 1 : kind_h == PAD_VALID ? (c->h - kh) / s + 1 : (c->h + s - 1) / s;
   int64_t wo = kind_w == PAD_VALID ? (c->w - kw) / s + 1 : (c->w + s - 1) / s;
@@ -244,8 +341,11 @@ static int op_batchnorm(importer_t *im, const Onnx__NodeProto *n, chain_t *c, va
   if (!o) return -1;
   const Onnx__AttributeProto *e = onnx_attr(n, "epsilon");
   float eps = e && e->has_f ? e->f : 1e-5f;
+  if (!(eps >= 0 && eps < 1)) return refuse(im, n, "%s", "an epsilon that is negative, not finite or 1 or more");
+  for (size_t i = 0; i < in[4]->n; i++)
+    if (!(in[4]->data[i] >= 0 && isfinite(in[4]->data[i]))) return refuse(im, n, "%s", "a variance that is negative or not finite");
   o->spec = (layer_spec_t){.kind = LAYER_BATCHNORM};
-  o->w = in[1]->data, o->b = in[2]->data, o->mean = in[3]->data, o->var = in[4]->data;
+  o->w = in[1]->data, o->b = in[2]->data, o->mean = in[3]->data, o->var = in[4]->data, o->nw = o->nb = in[1]->n;
   o->eps_add = eps == eps_ours ? 0 : eps - eps_ours; /* 1/sqrt(var + eps) with our eps */
   return 0;
 }
@@ -253,6 +353,8 @@ static int op_batchnorm(importer_t *im, const Onnx__NodeProto *n, chain_t *c, va
 static int op_pool(importer_t *im, const Onnx__NodeProto *n, chain_t *c) {
   const Onnx__AttributeProto *k = onnx_attr(n, "kernel_shape"), *s = onnx_attr(n, "strides");
   int64_t kk = k && k->n_ints ? k->ints[k->n_ints - 1] : 0;
+  if (!ints_within(n, "kernel_shape", 1, 64) || !ints_within(n, "strides", 1, 64))
+    return refuse(im, n, "%s", "a window or stride outside [1, 64]");
   int one_d = k && (k->n_ints == 1 || (k->n_ints == 2 && k->ints[0] == 1 && c->h == 1));
   int ok = k && kk >= 1 && s && s->n_ints == k->n_ints && ints_all(n, "pads", 0) && attr_i(n, "ceil_mode", 0) == 0 &&
            ints_all(n, "dilations", 1);
@@ -275,7 +377,7 @@ static int op_dense(importer_t *im, const Onnx__NodeProto *n, chain_t *c, const 
   op_t *o = new_op(im, n, c);
   if (!o) return -1;
   o->spec = (layer_spec_t){.kind = LAYER_DENSE, .size = (int)out};
-  o->w = w->data, o->b = b ? b->data : NULL, o->transpose = !trans_b;
+  o->w = w->data, o->b = b ? b->data : NULL, o->transpose = !trans_b, o->nw = w->n, o->nb = b ? b->n : 0;
   c->c = out, c->h = c->w = 1, c->rank = 2, c->after_gap = 0;
   return 0;
 }
@@ -292,13 +394,15 @@ static int op_flatten(importer_t *im, const Onnx__NodeProto *n, chain_t *c) {
 
 static int op_reshape(importer_t *im, const Onnx__NodeProto *n, chain_t *c, const value_t *shape) {
   if (!shape || !shape->ints || shape->n < 2 || shape->n > 4) return refuse(im, n, "%s", "a shape that is not a constant of 2 to 4 values");
-  int64_t d[4] = {1, 1, 1, 1}, known = 1, free_at = -1;
+  int64_t d[4] = {1, 1, 1, 1}, known = 1, free_at = shape->ints[0] == -1 ? 0 : -1;
+  if (shape->ints[0] != -1 && shape->ints[0] != 0) return refuse(im, n, "%s", "a shape whose first (batch) size is not -1 or 0");
   for (size_t i = 1; i < shape->n; i++) {
     d[i] = shape->ints[i];
     if (d[i] == -1 && free_at < 0) free_at = (int64_t)i;
-    else if (d[i] < 1) return refuse(im, n, "%s", "a shape with zeros or several -1");
-    else known *= d[i];
+    else if (d[i] < 1 || d[i] > (1 << 24)) return refuse(im, n, "%s", "a shape with zeros, sizes past 2^24 or several -1");
+    else if ((known *= d[i]) > ((int64_t)1 << 40)) return refuse(im, n, "%s", "a shape of more than 2^40 values");
   }
+  if (free_at == 0) free_at = -1; /* the batch is the -1: the others are all known */
   if (free_at > 0) d[free_at] = (int64_t)elems(c) / known, known *= d[free_at];
   if ((size_t)known != elems(c)) return refuse(im, n, "%s", "a shape of another size than its input");
   if (shape->n == 2) return op_flatten(im, n, c);
@@ -383,10 +487,12 @@ static int chain_op(importer_t *im, const Onnx__NodeProto *n, chain_t *c, value_
     if (!k || k->kind != V_CONST) return refuse(im, n, "%s", "arithmetic between two computed values");
     if (c->stage < 3) return op_scaler(im, n, c, k);
     if (!strcmp(op, "Add") && last && last->spec.kind == LAYER_DENSE && !last->b && k->data && k->n == (size_t)last->spec.size)
-      return last->b = k->data, 0; /* MatMul + Add */
+      return last->b = k->data, last->nb = k->n, 0; /* MatMul + Add */
     if (!strcmp(op, "Div") && last && last->spec.kind == LAYER_DENSE && !c->temperature && k->data && k->n == 1 &&
         k->data[0] >= 0.01f && k->data[0] <= 100.0f)
       return c->temperature = k->data[0], 0; /* the logits over a temperature, before the Softmax */
+    if (!strcmp(op, "Div") && last && last->spec.kind == LAYER_DENSE && !c->temperature && k->data && k->n == 1)
+      return refuse(im, n, "%s", "a temperature (the logits' divisor) outside [0.01, 100]");
     return refuse(im, n, "%s", "arithmetic inside the network (only the input's scaler and a dense layer's bias)");
   }
   if (c->temperature && strcmp(op, "Softmax") && strcmp(op, "Identity") && strcmp(op, "Dropout"))
@@ -418,10 +524,10 @@ static int chain_op(importer_t *im, const Onnx__NodeProto *n, chain_t *c, value_
 }
 
 static int walk_node(importer_t *im, const Onnx__NodeProto *n) {
-  if (!n->op_type || n->n_output < 1 || (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0))
+  if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0)
     return refuse(im, n, "%s", "an operator outside ONNX's default domain");
   value_t *in[MAX_GROUP] = {0};
-  int n_in = (int)(n->n_input < MAX_GROUP ? n->n_input : MAX_GROUP);
+  int n_in = (int)n->n_input; /* at most MAX_GROUP: graph_check */
   for (int i = 0; i < n_in; i++)
     if (n->input[i][0] && !(in[i] = find(im, n->input[i]))) return refuse(im, n, "input '%s' is computed by nothing before it", n->input[i]);
   if (!strcmp(n->op_type, "Constant")) {
@@ -463,6 +569,18 @@ static int same_chain(const chain_t *a, const chain_t *b) {
          (!a->scale_n || !memcmp(a->scale, b->scale, (size_t)a->scale_n * sizeof(float)));
 }
 
+/* Every operator's constants as many as the layer it became takes. 0, or -1 with the reason. */
+static int counts_check(importer_t *im, const net_t *net, const chain_t *c) {
+  for (int i = 0; i < net->n_layers; i++) {
+    const layer_t *l = &net->layer[i];
+    const op_t *o = &c->ops[i];
+    if ((o->w && o->nw != l->nw) || (o->b && o->nb != l->nb))
+      return snprintf(im->err, im->errlen, "%s: layer %d (%s): the graph gives %zu weights and %zu biases, the layer takes %zu and %zu",
+                      im->path, i + 1, layer_kind_name(l->spec.kind), o->w ? o->nw : l->nw, o->b ? o->nb : l->nb, l->nw, l->nb), -1;
+  }
+  return 0;
+}
+
 /* One member's values into the network's layers. */
 static void fill_member(net_t *net, const chain_t *c) {
   for (int i = 0; i < net->n_layers; i++) {
@@ -484,15 +602,19 @@ static int model_frame(importer_t *im, const chain_t *c, model_t *m) {
   int mel = c->in_rank == 4 && c->in_c == 1 && c->in_h == MEL_BANDS && c->in_w == SEGMENT_FRAMES;
   if (h->feature_input && !strcmp(h->feature_input, in->name)) mel = 0;
   if (h->mel_input && !strcmp(h->mel_input, in->name)) mel = 1;
-  if (mel && h->mel_shape[0] && (h->mel_shape[0] != c->in_c || h->mel_shape[1] != c->in_h || h->mel_shape[2] != c->in_w))
-    return snprintf(im->err, im->errlen, "%s: the card gives '%s' as [N,%lld,%lld,%lld], the graph takes [N,%lld,%lld,%lld]",
-                    im->path, in->name, (long long)h->mel_shape[0], (long long)h->mel_shape[1], (long long)h->mel_shape[2],
-                    (long long)c->in_c, (long long)c->in_h, (long long)c->in_w), -1;
+  if (mel && h->mel_shape[0] && (c->in_rank != 4 || h->mel_shape[0] != c->in_c || h->mel_shape[1] != c->in_h || h->mel_shape[2] != c->in_w)) {
+    char shape[80];
+    if (c->in_rank == 4) snprintf(shape, sizeof shape, "[N,%lld,%lld,%lld]", (long long)c->in_c, (long long)c->in_h, (long long)c->in_w);
+    else if (c->in_rank == 3) snprintf(shape, sizeof shape, "[N,%lld,%lld]", (long long)c->in_c, (long long)c->in_w);
+    else snprintf(shape, sizeof shape, "[N,%lld]", (long long)c->in_c);
+    return snprintf(im->err, im->errlen, "%s: the card gives '%s' as [N,%lld,%lld,%lld], the graph takes %s", im->path,
+                    in->name, (long long)h->mel_shape[0], (long long)h->mel_shape[1], (long long)h->mel_shape[2], shape), -1;
+  }
   if (!mel && h->n_features && h->n_features != c->in_c * c->in_h * c->in_w)
     return snprintf(im->err, im->errlen, "%s: the card gives '%s' %lld columns, the graph takes %lld", im->path, in->name,
                     (long long)h->n_features, (long long)(c->in_c * c->in_h * c->in_w)), -1;
-  const op_t *last = &c->ops[c->n_ops - 1];
-  if (!c->n_ops || last->spec.kind != LAYER_DENSE)
+  const op_t *last = c->n_ops ? &c->ops[c->n_ops - 1] : NULL;
+  if (!last || last->spec.kind != LAYER_DENSE)
     return snprintf(im->err, im->errlen, "%s: the branch from input '%s' does not end in a dense layer (Gemm)", im->path, in->name), -1;
   m->kind = mel ? MODEL_CNN : MODEL_ANN;
   snprintf(m->arch, sizeof m->arch, "onnx");
@@ -509,6 +631,9 @@ static int model_frame(importer_t *im, const chain_t *c, model_t *m) {
   m->n_features = mel ? 0 : F;
   m->feature_names = mel ? calloc(1, sizeof(char *)) : strings_copy(h->columns, F);
   m->n_scale = mel ? (size_t)m->in_h : F;
+  if ((c->shift && c->shift_n != 1 && (size_t)c->shift_n != m->n_scale) || (c->scale && c->scale_n != 1 && (size_t)c->scale_n != m->n_scale))
+    return snprintf(im->err, im->errlen, "%s: the input's scaler holds %d values; input '%s' needs one or %zu", im->path,
+                    c->shift && c->shift_n != 1 ? c->shift_n : c->scale_n, in->name, m->n_scale), -1;
   m->shift = malloc(m->n_scale * sizeof(float)), m->scale = malloc(m->n_scale * sizeof(float));
   if (!m->labels || !m->feature_names || !m->shift || !m->scale) return snprintf(im->err, im->errlen, "out of memory"), -1;
   for (size_t i = 0; i < m->n_scale; i++) {
@@ -527,6 +652,7 @@ static int build_model(importer_t *im, const int *chains, int n, int max_batch, 
     if (!same_chain(c, &im->chains[chains[k]]))
       return snprintf(im->err, im->errlen, "%s: an average of branches with different layers nested in another", im->path), -1;
   if (model_frame(im, c, m)) return -1;
+  if (c->n_ops > NET_MAX_LAYERS) return snprintf(im->err, im->errlen, "%s: more than %d layers", im->path, NET_MAX_LAYERS), -1;
   m->n_layers = c->n_ops;
   for (int i = 0; i < c->n_ops; i++) m->spec[i] = c->ops[i].spec;
   net_size_t size;
@@ -541,6 +667,8 @@ static int build_model(importer_t *im, const int *chains, int n, int max_batch, 
   m->n_members = n;
   size_t per = m->net->n_params + m->net->n_state;
   if (n > 1 && !(m->members = malloc((size_t)n * per * sizeof(real)))) return snprintf(im->err, im->errlen, "out of memory"), -1;
+  for (int k = 0; k < n; k++)
+    if (counts_check(im, m->net, &im->chains[chains[k]])) return -1;
   for (int k = 0; k < n; k++) {
     fill_member(m->net, &im->chains[chains[k]]);
     if (m->members) memcpy(m->members + (size_t)k * per, m->net->params, m->net->n_params * sizeof(real)),
@@ -552,7 +680,7 @@ static int build_model(importer_t *im, const int *chains, int n, int max_batch, 
 
 static int make_model(importer_t *im, const int *chains, int n, double T, int max_batch, model_t *m) {
   memset(m, 0, sizeof *m);
-  int rc = build_model(im, chains, n, max_batch, m);
+  int rc = build_model(im, chains, n, max_batch, m) || model_check(m, im->path, im->err, im->errlen) ? -1 : 0;
   if (rc) model_free(m);
   else m->temperature = (float)(T ? T : n == 1 ? im->chains[chains[0]].temperature : 0);
   return rc;
@@ -606,7 +734,7 @@ int model_import_onnx(const char *path, const onnx_hints_t *hints, int max_batch
   importer_t im = {.g = mp->graph, .hints = hints, .err = err, .errlen = errlen, .path = path};
   im.chains = malloc(MAX_CHAINS * sizeof *im.chains), im.groups = malloc(MAX_CHAINS * sizeof *im.groups);
   int rc = im.chains && im.groups ? 0 : (snprintf(err, errlen, "out of memory"), -1);
-  for (size_t i = 0; !rc && i < im.g->n_initializer; i++) rc = add_const(&im, im.g->initializer[i], im.g->initializer[i]->name);
+  if (!rc) rc = graph_check(&im, mp);
   if (!rc) rc = add_inputs(&im);
   const char *named[2] = {hints->feature_input, hints->mel_input};
   for (int i = 0; i < 2 && !rc; i++) {
@@ -625,7 +753,7 @@ int model_import_onnx(const char *path, const onnx_hints_t *hints, int max_batch
     for (int i = 0; i < *n_out; i++) model_free(&out[i]);
   if (rc) *n_out = 0;
   for (size_t i = 0; i < im.n_v; i++) free(im.v[i].data), free(im.v[i].ints);
-  free(im.v), free(im.chains), free(im.groups);
+  free(im.v), free(im.chains), free(im.groups), free(im.slot);
   onnx__model_proto__free_unpacked(mp, NULL);
   return rc;
 }

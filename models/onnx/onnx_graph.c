@@ -202,6 +202,95 @@ int onnx_write(onnx_builder_t *b, const char *path, char *err, size_t errlen) {
 
 /* ONNX files past this are refused (external data is not read either) */
 #define ONNX_MAX_BYTES ((long)1 << 31)
+/* protobuf-c unpacks a nested message by recursion, and allocates for every
+ * element: both are bounded on the wire before it runs. Our graphs nest 4
+ * deep (model, graph, node, attribute, tensor); a subgraph or a type adds a
+ * few levels. */
+#define ONNX_MAX_DEPTH 32
+#define ONNX_SLACK_BYTES ((size_t)64 << 20)
+
+typedef struct wire {
+  const uint8_t *p, *end;
+  size_t memory; /* what unpacking will allocate, at most */
+  int depth_error;
+} wire_t;
+
+static int varint(wire_t *w, uint64_t *v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && w->p < w->end; shift += 7) {
+    uint8_t b = *w->p++;
+    *v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) return 0;
+  }
+  return -1;
+}
+
+/* The memory a packed run of n bytes unpacks to. */
+static size_t packed_memory(const ProtobufCFieldDescriptor *f, const uint8_t *p, size_t n) {
+  switch (f->type) {
+  case PROTOBUF_C_TYPE_FLOAT: case PROTOBUF_C_TYPE_FIXED32: case PROTOBUF_C_TYPE_SFIXED32:
+  case PROTOBUF_C_TYPE_DOUBLE: case PROTOBUF_C_TYPE_FIXED64: case PROTOBUF_C_TYPE_SFIXED64:
+    return n;
+  default: {
+    size_t values = 0; /* varints: one ends at each byte under 0x80, 4 or 8 bytes each unpacked */
+    for (size_t i = 0; i < n; i++) values += p[i] < 0x80;
+    return values * 8;
+  }
+  }
+}
+
+/* One message of descriptor d over [w->p, end): its fields, nested messages
+ * walked depth levels down. 0, or -1 (malformed, or too deep). */
+static int wire_walk(wire_t *w, const uint8_t *end, const ProtobufCMessageDescriptor *d, int depth) {
+  if (depth > ONNX_MAX_DEPTH) return w->depth_error = 1, -1;
+  w->memory += d->sizeof_message + 16;
+  while (w->p < end) {
+    uint64_t tag, len;
+    const uint8_t *save_end = w->end;
+    if (varint(w, &tag)) return -1;
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3));
+    int repeated = f && f->label == PROTOBUF_C_LABEL_REPEATED;
+    w->memory += repeated ? 8 : 0;
+    switch (tag & 7) {
+    case 0: if (varint(w, &len)) return -1; break;
+    case 1: if (end - w->p < 8) return -1; w->p += 8; break;
+    case 5: if (end - w->p < 4) return -1; w->p += 4; break;
+    case 2:
+      if (varint(w, &len) || len > (uint64_t)(end - w->p)) return -1;
+      if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        w->end = w->p + len;
+        if (wire_walk(w, w->p + len, f->descriptor, depth + 1)) return -1;
+        w->end = save_end;
+        continue;
+      }
+      w->memory += f && repeated && f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_BYTES
+                       ? packed_memory(f, w->p, len) : len + 48; /* a string, bytes, or a field we do not know */
+      w->p += len;
+      break;
+    default: return -1; /* groups: not in ONNX */
+    }
+    if (!f) w->memory += 48;
+  }
+  return w->p == end ? 0 : -1;
+}
+
+/* Unpacks buf after the wire walk. NULL with the reason. */
+static Onnx__ModelProto *unpack(const uint8_t *buf, size_t n, const char *path, char *err, size_t errlen) {
+  wire_t w = {buf, buf + n, 0, 0};
+  if (wire_walk(&w, w.end, &onnx__model_proto__descriptor, 0)) {
+    if (w.depth_error) snprintf(err, errlen, "%s: messages nested more than %d deep (not a graph we read)", path, ONNX_MAX_DEPTH);
+    else snprintf(err, errlen, "%s: not an ONNX model (protobuf: truncated or foreign bytes)", path);
+    return NULL;
+  }
+  if (w.memory > 2 * n + ONNX_SLACK_BYTES) {
+    snprintf(err, errlen, "%s: would take %zu MB to read, more than twice its size and 64 MB (millions of empty entries?)",
+             path, w.memory >> 20);
+    return NULL;
+  }
+  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, n, buf);
+  if (!m) snprintf(err, errlen, "%s: not an ONNX model (protobuf: truncated or foreign bytes)", path);
+  return m;
+}
 
 int onnx_read(const char *path, Onnx__ModelProto **out, char *err, size_t errlen) {
   *out = NULL;
@@ -209,9 +298,9 @@ int onnx_read(const char *path, Onnx__ModelProto **out, char *err, size_t errlen
   FILE *f = fopen_regular(path, &why);
   if (!f) return snprintf(err, errlen, "%s: %s", path, why), -1;
   struct stat st;
-  if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > ONNX_MAX_BYTES) {
+  if (fstat(fileno(f), &st) || st.st_size <= 0 || st.st_size > ONNX_MAX_BYTES) {
     fclose(f);
-    return snprintf(err, errlen, "%s: %s", path, st.st_size <= 0 ? "empty, not an ONNX model" : "not a regular file of at most 2 GB"), -1;
+    return snprintf(err, errlen, "%s: %s", path, st.st_size <= 0 ? "empty, not an ONNX model" : "larger than 2 GB"), -1;
   }
   uint8_t *buf = malloc((size_t)st.st_size);
   size_t got = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
@@ -220,9 +309,9 @@ int onnx_read(const char *path, Onnx__ModelProto **out, char *err, size_t errlen
     free(buf);
     return snprintf(err, errlen, "%s: %s", path, buf ? "could not be read whole" : "out of memory"), -1;
   }
-  *out = onnx__model_proto__unpack(NULL, got, buf);
+  *out = unpack(buf, got, path, err, errlen);
   free(buf);
-  if (!*out) return snprintf(err, errlen, "%s: not an ONNX model (protobuf: truncated or foreign bytes)", path), -1;
+  if (!*out) return -1;
   if (!(*out)->graph || !(*out)->graph->n_node) {
     onnx__model_proto__free_unpacked(*out, NULL);
     *out = NULL;
@@ -250,14 +339,17 @@ float *onnx_tensor_floats(const Onnx__TensorProto *t, size_t *n, char *err, size
   *n = elements(t);
   if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
     return snprintf(err, errlen, "tensor '%s' is of ONNX type %d, not float", t->name ? t->name : "", t->data_type), NULL;
-  if (t->n_external_data) return snprintf(err, errlen, "tensor '%s' is stored outside the file", t->name), NULL;
+  if (t->n_external_data) return snprintf(err, errlen, "tensor '%s' is stored outside the file (save with all tensors inside it)", t->name), NULL;
   size_t have = t->has_raw_data ? t->raw_data.len / 4 : t->n_float_data;
-  if (*n == (size_t)-1 || have != *n || (t->has_raw_data && t->raw_data.len % 4))
+  if (t->has_raw_data && t->raw_data.len % 4)
+    return snprintf(err, errlen, "tensor '%s': %zu bytes of raw data, not a whole number of 4-byte floats", t->name,
+                    t->raw_data.len), NULL;
+  if (*n == (size_t)-1 || have != *n)
     return snprintf(err, errlen, "tensor '%s' holds %zu values for its shape's %zu", t->name, have, *n), NULL;
   float *v = malloc((*n ? *n : 1) * sizeof *v);
   if (!v) return snprintf(err, errlen, "out of memory"), NULL;
-  if (t->has_raw_data) memcpy(v, t->raw_data.data, *n * 4); /* little-endian, as ONNX stores it */
-  else memcpy(v, t->float_data, *n * sizeof *v);
+  if (*n && t->has_raw_data) memcpy(v, t->raw_data.data, *n * 4); /* little-endian, as ONNX stores it */
+  else if (*n) memcpy(v, t->float_data, *n * sizeof *v);
   return v;
 }
 
@@ -266,11 +358,14 @@ int64_t *onnx_tensor_ints(const Onnx__TensorProto *t, size_t *n, char *err, size
   if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
     return snprintf(err, errlen, "tensor '%s' is of ONNX type %d, not int64", t->name ? t->name : "", t->data_type), NULL;
   size_t have = t->has_raw_data ? t->raw_data.len / 8 : t->n_int64_data;
+  if (t->has_raw_data && t->raw_data.len % 8)
+    return snprintf(err, errlen, "tensor '%s': %zu bytes of raw data, not a whole number of 8-byte integers", t->name,
+                    t->raw_data.len), NULL;
   if (*n == (size_t)-1 || have != *n)
     return snprintf(err, errlen, "tensor '%s' holds %zu values for its shape's %zu", t->name, have, *n), NULL;
   int64_t *v = malloc((*n ? *n : 1) * sizeof *v);
   if (!v) return snprintf(err, errlen, "out of memory"), NULL;
-  if (t->has_raw_data) memcpy(v, t->raw_data.data, *n * 8);
-  else memcpy(v, t->int64_data, *n * sizeof *v);
+  if (*n && t->has_raw_data) memcpy(v, t->raw_data.data, *n * 8);
+  else if (*n) memcpy(v, t->int64_data, *n * sizeof *v);
   return v;
 }
