@@ -146,6 +146,21 @@ static void full_disk(void) {
   run("umount %s", mnt);
 }
 
+/* experiment -o replaces its directory whole: only a new or empty one or an
+ * earlier report, never one holding the data or other files. */
+static void output_dirs(void) {
+  char path[4300];
+  snprintf(path, sizeof path, "%s/rep/err2.log", dir);
+  int rc = run("cd %s/rep && %s experiment --data f --epochs 1 -o . > /dev/null 2> err2.log", dir, g);
+  CHECK(rc == 1 && contains(path, "holds the data") && run("test -s %s/rep/f/features_3_sec.csv", dir) == 0,
+        "-o the folder holding --data: refused, the data untouched (exit %d)", rc);
+  rc = run("cd %s/rep && %s experiment --data f --epochs 1 -o g > /dev/null 2> err2.log", dir, g);
+  CHECK(rc == 1 && contains(path, "not an earlier report") && run("test -d %s/rep/g/rock", dir) == 0,
+        "-o a folder of audio: refused, naming what is in the way (exit %d)", rc);
+  rc = run("cd %s/rep && echo x > afile && %s experiment --data f --epochs 1 -o afile > /dev/null 2> err2.log", dir, g);
+  CHECK(rc == 1 && contains(path, "a file is in the way"), "-o a file: refused (exit %d)", rc);
+}
+
 /* report.md escapes a label Markdown would take as HTML; report.html's audio
  * link is a URL whatever the file name; the report says when a class has
  * fewer tracks than folds, and a McNemar test with nothing discordant says so */
@@ -160,12 +175,14 @@ static void reports(void) {
   }
   snprintf(path, sizeof path, "%s/rep/g/rock/a#b?c%%d\\e.wav", dir); /* a#b?c%d\e.wav */
   run("cp %s/c/genres_original/techno/techno.00003.wav '%s'", dir, path);
-  int rc = run("cd %s/rep && %s extract -o f --no-progress g > /dev/null 2>&1 && %s experiment --data f --models cnn "
-               "--cnn-epochs 1 --folds 4 -o out > out.log 2> err.log", dir, g, g);
+  int rc = run("cd %s/rep && %s extract -o f --no-progress g > /dev/null 2>&1 && %s experiment --data f "
+               "--ann-epochs 5 --cnn-epochs 1 --folds 4 -o out > out.log 2> err.log", dir, g, g);
   CHECK(rc == 0, "an experiment over a label folder named %s (exit %d)", evil, rc);
   snprintf(path, sizeof path, "%s/rep/out/report.md", dir);
-  CHECK(!contains(path, "<img") && contains(path, "&lt;img src=x onerror=alert(1)&gt;"),
-        "report.md writes the label as text (&lt;img ...&gt;), not as HTML");
+  CHECK(!contains(path, "<img") && contains(path, "&lt;img src=x onerror=alert(1)&gt;") &&
+            contains(path, "| &lt;img src=x onerror=alert(1)&gt; → rock |"),
+        "report.md writes the label as text (&lt;img ...&gt;), not as HTML, the largest confusions' table too");
+  output_dirs();
   snprintf(path, sizeof path, "%s/rep/out/report.html", dir);
   CHECK(contains(path, "a%23b%3Fc%25d%5Ce.wav\""), "report.html's audio src is percent-encoded (a%%23b%%3Fc%%25d%%5Ce.wav)");
   snprintf(path, sizeof path, "%s/rep/err.log", dir);

@@ -207,8 +207,9 @@ static void test_deep_and_large(void) {
   for (size_t i = 0; i < n; i += 2) buf[m + i] = 0x0a, buf[m + i + 1] = 0;
   write_bytes(at("empty_nodes.onnx"), buf, n + m);
   free(buf);
-  int rc = run("bash -c 'ulimit -v 1000000; exec %s predict -m %s --labels a,b,c %s' > /dev/null 2> %s", g,
-               at("empty_nodes.onnx"), wav, at("err"));
+  /* the sanitizers reserve terabytes of address space: the bound is make test's to prove */
+  int rc = run("bash -c '%s exec %s predict -m %s --labels a,b,c %s' > /dev/null 2> %s", memcheck() ? "" : "ulimit -v 1000000;",
+               g, at("empty_nodes.onnx"), wav, at("err"));
   CHECK(rc == 1 && contains(at("err"), "would take"),
         "10 million empty nodes in 20 MB: refused before unpacking, within 1 GB of address space (exit %d)", rc);
   /* 40,000 initializers also listed as graph inputs (an older exporter's habit) */

@@ -722,6 +722,10 @@ int experiment_main(int argc, char **argv) {
   int parsed = experiment_parse_args(argc, argv, &e.a);
   if (parsed) return parsed > 0 ? 0 : 1;
   if (cli_args_only) return 0;
+  char err[4500];
+  if (!e.a.only_fold && (report_dir_check(e.a.out, e.a.data ? e.a.data : e.a.features, err, sizeof err) ||
+                         (e.a.split_dir && report_dir_check(e.a.out, e.a.split_dir, err, sizeof err))))
+    return fprintf(stderr, "genre experiment: %s\n", err), 1;
   if (dist_start("experiment")) return 1;
   if (openblas_set_num_threads) openblas_set_num_threads(1);
   int rc = load_data(&e) ||

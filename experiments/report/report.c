@@ -117,7 +117,7 @@ static summary_t summarise(const cv_result_t *r) {
 /* Text in Markdown (a table cell too): one line, valid UTF-8, no bare '|',
  * and nothing a renderer would take as HTML (Markdown passes inline HTML
  * through): <, > and & as entities. */
-static void md_text(FILE *f, const char *s) {
+void report_md_text(FILE *f, const char *s) {
   for (s = shown(s, 2); *s; s++) {
     if (*s == '<') fputs("&lt;", f);
     else if (*s == '>') fputs("&gt;", f);
@@ -131,7 +131,7 @@ static void md_text(FILE *f, const char *s) {
 
 /* A code span of s (paths, commands): inside one, Markdown reads no HTML; its
  * fence is one backtick longer than the longest run in s (CommonMark). */
-static void md_code(FILE *f, const char *s) {
+void report_md_code(FILE *f, const char *s) {
   s = shown(s, 2);
   int longest = 0;
   for (const char *p = s; *p;) {
@@ -427,7 +427,7 @@ static void per_class_table(const report_t *r, FILE *f, int m) {
     long support = 0;
     for (int j = 0; j < r->K; j++) support += s->confusion[(size_t)k * r->K + j];
     fputs("| ", f);
-    md_text(f, r->labels[k]);
+    report_md_text(f, r->labels[k]);
     fprintf(f, " | %.3f | %.3f | %.3f | %ld |\n", s->precision[k], s->recall[k], s->f1[k], support);
   }
 }
@@ -435,7 +435,7 @@ static void per_class_table(const report_t *r, FILE *f, int m) {
 /* report.md's opening list: the data, protocol, seed, command and presets */
 static void md_setup(const report_t *r, FILE *f) {
   fprintf(f, "- **Data**: ");
-  md_code(f, r->data);
+  report_md_code(f, r->data);
   fprintf(f, " — %zu segments of 3 s from %zu tracks, %d labels (chance %.3f)\n", r->rows, r->tracks, r->K, 1.0 / r->K);
   if (r->leaky)
     fprintf(f, "- **Protocol: random 80/20 split of segments — LEAKY.** Segments of one track land on both sides "
@@ -444,7 +444,7 @@ static void md_setup(const report_t *r, FILE *f) {
                "models.\n");
   else if (r->split_dir) {
     fprintf(f, "- **Protocol**: the published split in ");
-    md_code(f, r->split_dir);
+    report_md_code(f, r->split_dir);
     fprintf(f, ": trained on its %zu train tracks (its %zu validation tracks "
                "stop early the models that stop early, and train the others), tested on its %zu test tracks. %zu listed "
                "tracks are not in the data; %zu tracks of the data are not listed and were left out.\n",
@@ -474,7 +474,7 @@ static void md_setup(const report_t *r, FILE *f) {
   FILE *c = open_memstream(&cmd, &cmd_len);
   if (c) command_line(r, c), fclose(c);
   fprintf(f, "- **Command**: ");
-  md_code(f, cmd ? cmd : "genre experiment");
+  report_md_code(f, cmd ? cmd : "genre experiment");
   fprintf(f, "\n");
   free(cmd);
   char aug[128];
@@ -509,14 +509,14 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
     char use[9000] = "genre predict";
     for (int m = 0; m < 2; m++)
       if (r->saved[m]) {
-        fputc(' ', f), md_code(f, r->saved[m]);
+        fputc(' ', f), report_md_code(f, r->saved[m]);
         size_t n = strlen(use);
         snprintf(use + n, sizeof use - n, " -m %s", r->saved[m]);
       }
     fprintf(f, ". Use them: ");
     size_t n = strlen(use);
     snprintf(use + n, sizeof use - n, " song.wav");
-    md_code(f, use);
+    report_md_code(f, use);
     fprintf(f, "%s.\n\n", r->saved[0] && r->saved[1] ? " (both: the ensemble)" : "");
   }
   for (int m = 0; m < 3; m++) {

@@ -51,6 +51,17 @@ typedef struct report {
   const struct fold_why *why; /* the folds' explanations (fold_why.h), or NULL (fold jobs merged) */
 } report_t;
 
+/* Whether out may receive a report (which replaces the directory whole): it
+ * does not exist, or is empty, or is an earlier report (metrics.json and
+ * report.md), and does not hold data (the --data folder or --features
+ * table; NULL: none). 0, or -1 with the reason (naming what is in the way). */
+int report_dir_check(const char *out, const char *data, char *err, size_t errlen);
+
+/* Text in Markdown, a table cell too (one line, no bare '|', no HTML), and a
+ * code span (its fence longer than any run of backticks inside). */
+void report_md_text(FILE *f, const char *s);
+void report_md_code(FILE *f, const char *s);
+
 /* Writes every file into dir. 0, or -1 with the reason. */
 int report_write(const report_t *r, const char *dir, char *err, size_t errlen);
 

@@ -151,9 +151,10 @@ static void md_pairs(const report_t *r, FILE *f) {
     long count = 0;
     for (int k = 0; k < w->folds; k++) count += w->done[k] ? w->base[(size_t)k * w->K * w->K + cell[c]] : 0;
     size_t *po = pair_features(w, a, b, rise);
-    fprintf(f, "| %s → %s | %ld |", r->labels[a], r->labels[b], count);
+    fputs("| ", f), report_md_text(f, r->labels[a]), fputs(" → ", f), report_md_text(f, r->labels[b]);
+    fprintf(f, " | %ld |", count);
     for (int t = 0; po && t < PAIR_TOP && (size_t)t < w->F; t++)
-      fprintf(f, "%s `%s` (%+.3f)", t ? "," : "", w->features[po[t]], rise[po[t]]);
+      fputs(t ? ", " : " ", f), report_md_code(f, w->features[po[t]]), fprintf(f, " (%+.3f)", rise[po[t]]);
     fprintf(f, " |\n");
     free(po);
   }
@@ -176,8 +177,10 @@ void report_md_why(const report_t *r, FILE *f) {
              "track's wrong segments the features that pulled each one (gradient × (value − training mean) of the "
              "predicted label's log-odds).\n\n| rank | feature | accuracy drop | ± sd over folds |\n|---|---|---|---|\n",
           WHY_REPEATS, fold_why_folds(w));
-  for (size_t i = 0; i < w->F && i < SHOWN; i++)
-    fprintf(f, "| %zu | `%s` | %.4f | %.4f |\n", i + 1, w->features[order[i]], drop[order[i]], sd[order[i]]);
+  for (size_t i = 0; i < w->F && i < SHOWN; i++) {
+    fprintf(f, "| %zu | ", i + 1), report_md_code(f, w->features[order[i]]);
+    fprintf(f, " | %.4f | %.4f |\n", drop[order[i]], sd[order[i]]);
+  }
   md_pairs(r, f);
   fprintf(f, "\n![ANN: permutation importance](importance_ann.svg)\n\n");
   free(drop), free(sd), free(order);
