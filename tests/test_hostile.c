@@ -171,7 +171,7 @@ static void reports(void) {
   for (int k = 0; k < 3; k++) {
     snprintf(path, sizeof path, "%s/rep/g/%s/e%d.wav", dir, evil, k), put_audio(path, k);
     snprintf(path, sizeof path, "%s/rep/g/rock/r%d.wav", dir, k);
-    run("cp %s/c/genres_original/techno/techno.0000%d.wav %s", dir, k, path);
+    run("cp %s/c/genres_original/ambient/ambient.0000%d.wav %s", dir, k + 1, path); /* the same music: confusions */
   }
   snprintf(path, sizeof path, "%s/rep/g/rock/a#b?c%%d\\e.wav", dir); /* a#b?c%d\e.wav */
   run("cp %s/c/genres_original/techno/techno.00003.wav '%s'", dir, path);

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "dataset.h"
+#include "fold_part.h"
+#include "fold_why.h"
 #include "model.h"
 #include "onnx_graph.h"
 
@@ -381,6 +384,101 @@ static void test_native(void) {
             contains(at("err"), "/dev/zero: not a regular file"), "/dev/zero as the model: refused at once");
 }
 
+/* --- fold parts ------------------------------------------------------------------------ */
+
+#define PART_ROWS 6
+#define PART_K 3
+
+typedef struct part_fixture {
+  cv_result_t res[2];
+  cv_result_t *ptr[2];
+  dataset_t ann;
+  fold_why_t why;
+} part_fixture_t;
+
+static void fixture(part_fixture_t *x) {
+  static char *names[2] = {"f0", "f1"};
+  memset(x, 0, sizeof *x);
+  for (int m = 0; m < 2; m++) {
+    cv_result_t *r = &x->res[m];
+    r->folds = r->folds_allocated = 2, r->K = PART_K;
+    r->fold = calloc(2, sizeof *r->fold);
+    for (int f = 0; f < 2; f++) r->fold[f].log = calloc(4, sizeof(epoch_log_t)), r->fold[f].epochs = 2;
+    r->probs = calloc(PART_ROWS * PART_K, sizeof(real));
+    r->fold_of_row = malloc(PART_ROWS * sizeof(int));
+    for (int i = 0; i < PART_ROWS; i++) {
+      r->fold_of_row[i] = i % 2;
+      r->probs[i * PART_K] = 0.5f, r->probs[i * PART_K + 1] = 0.25f, r->probs[i * PART_K + 2] = 0.25f;
+    }
+    x->ptr[m] = r;
+  }
+  x->ann.n_features = 2, x->ann.feature_names = names;
+  fold_why_init(&x->why, PART_K, 2, PART_ROWS, &x->ann);
+}
+
+static void fixture_free(part_fixture_t *x) {
+  for (int m = 0; m < 2; m++) {
+    for (int f = 0; f < 2; f++) free(x->res[m].fold[f].log);
+    free(x->res[m].fold), free(x->res[m].probs), free(x->res[m].fold_of_row);
+  }
+  fold_why_free(&x->why);
+}
+
+/* The part at dir/name read back as fold 1 (0-based 0); its error in err. */
+static int read_part(const char *name, char *err, size_t errlen) {
+  part_fixture_t x;
+  fixture(&x);
+  static const char *const keys[2] = {"ann", "cnn"};
+  int max_epochs[2] = {4, 4};
+  int rc = fold_part_read(at(name), 0, x.ptr, keys, 2, PART_ROWS, PART_K, max_epochs, &x.why, err, errlen);
+  fixture_free(&x);
+  return rc;
+}
+
+/* A copy of good.part through sed, refused with want. */
+static void damaged(const char *sed, const char *want, const char *what) {
+  char err[600] = "";
+  run("sed %s %s > %s", sed, at("good.part"), at("bad.part"));
+  int rc = read_part("bad.part", err, sizeof err);
+  CHECK(rc == -1 && strstr(err, want) && strstr(err, "bad.part"), "%s: refused: %s", what, err);
+}
+
+static void test_fold_parts(void) {
+  part_fixture_t x;
+  fixture(&x);
+  static const char *const keys[2] = {"ann", "cnn"};
+  char err[600] = "";
+  CHECK(fold_part_write(at("good.part"), 0, x.ptr, keys, 2, PART_ROWS, PART_K, &x.why, err, sizeof err) == 0, "a part written");
+  fixture_free(&x);
+  CHECK(read_part("good.part", err, sizeof err) == 0, "and read back (%s)", err);
+  damaged("'0,/^row 2 /{/^row 2 /d}'", "2 of the fold's 3 test rows", "a row line deleted");
+  damaged("'0,/^row 2 /{s/^row 2 /row 0 /}'", "row 0 appears twice", "a row given twice");
+  damaged("'s/^model cnn/model ann/'", "model 'ann' appears twice", "the ANN's block twice, no CNN block");
+  damaged("'0,/^row 0 /{s/^row 0 [^ ]*/row 0 nan/}'", "not in [0, 1]", "a probability of nan");
+  damaged("'0,/^row 0 /{s/^row 0 [^ ]*/row 0 -5/}'", "not in [0, 1]", "a probability of -5");
+  damaged("'0,/^row 0 /{s/^row 0 [^ ]*/row 0 1e308/}'", "not in [0, 1]", "a probability of 1e308");
+  damaged("'0,/^row 0 /{s/^row 0 [^ ]*/row 0 0x1p-3/}'", "summing to", "probabilities that do not sum to 1");
+  damaged("'s/^end$/why-perm 1\\nend/'", "bad.part", "a bare why-perm line");
+  damaged("'s/^end$/why-top 1\\nend/'", "bad.part", "a bare why-top line");
+  damaged("'s/^end$/why-top 1 0 zz 1\\nend/'", "bad.part", "a why-top line of other words");
+  mkfifo(at("fifo.part"), 0600);
+  CHECK(read_part("fifo.part", err, sizeof err) == -1 && strstr(err, "not a regular file"), "a FIFO as a part: refused at once: %s", err);
+}
+
+/* Spectrograms and split lists that are not files. */
+static void test_fifo_inputs(void) {
+  char feat[800];
+  snprintf(feat, sizeof feat, "%s/feat", dir);
+  CHECK(run("%s extract -o %s --no-progress %s/syn/genres_original > /dev/null 2>&1", g, feat, dir) == 0, "extract");
+  run("mkdir -p %s/split && mkfifo %s/split/train.txt && touch %s/split/test.txt", dir, dir, dir);
+  int rc = run("timeout 60 %s experiment --data %s --protocol split:%s/split -o %s/rep > /dev/null 2> %s", g, feat, dir, dir,
+           at("err"));
+  CHECK(rc == 1 && contains(at("err"), "train.txt: not a regular file"), "a FIFO as split:DIR/train.txt: refused (exit %d)", rc);
+  run("cd %s/mel && f=$(ls *.npy | head -n 1) && rm $f && mkfifo $f", feat);
+  rc = run("timeout 60 %s train cnn --mel %s -o %s --epochs 1 > /dev/null 2> %s", g, feat, at("x.model"), at("err"));
+  CHECK(rc == 1 && contains(at("err"), "not a regular file"), "a FIFO listed in mel/index.csv: refused, no hang (exit %d)", rc);
+}
+
 static void setup(void) {
   dir = scratch_dir(), g = genre_bin();
   CHECK(run("%s synth -o %s/syn -n 1 -s 4 > /dev/null 2>&1", g, dir) == 0, "a 4-s recording");
@@ -397,6 +495,8 @@ int main(void) {
   RUN(test_values);
   RUN(test_structure);
   RUN(test_native);
+  RUN(test_fold_parts);
+  RUN(test_fifo_inputs);
   run("rm -rf %s", dir);
   return check_summary();
 }
