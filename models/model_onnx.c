@@ -112,9 +112,11 @@ static const char *export_member(onnx_builder_t *b, const model_t *m, const char
 
 /* The model's scaler on its raw input: (x - shift) / scale, per column or per band. */
 static const char *export_scaler(onnx_builder_t *b, const model_t *m, const char *input) {
-  int64_t dims[4] = {1, 1, (int64_t)m->n_scale, 1};
-  int nd = m->kind == MODEL_CNN ? 4 : 1;
-  const int64_t *d = m->kind == MODEL_CNN ? dims : dims + 2;
+  /* [128, 1] against [N, 1, 128, 130] broadcasts along the bands (numpy's
+   * rules); shaped [1, 1, 128, 1], OpenCV 4.6's dnn fails on batches of N > 1 */
+  int64_t dims[3] = {1, (int64_t)m->n_scale, 1};
+  int nd = m->kind == MODEL_CNN ? 3 : 1;
+  const int64_t *d = m->kind == MODEL_CNN ? dims : dims + 1;
   const char *sub[2] = {input, onnx_tensor(b, "shift", m->shift, NULL, d, nd)};
   const char *div[2] = {onnx_node(b, "Sub", sub, 2, NULL, NULL, 0), onnx_tensor(b, "scale", m->scale, NULL, d, nd)};
   return onnx_node(b, "Div", div, 2, NULL, NULL, 0);

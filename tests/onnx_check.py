@@ -7,7 +7,7 @@ Checks the graph with onnx.checker, then runs it in OpenCV's dnn module on
 what genre extract wrote in OUTDIR (feature rows in the card's column order,
 mel/<stem>.npy segments) and compares the probabilities with genre predict's
 (PREDICTIONS.csv: --segments --format csv, or one row per file for a
-whole-recording model). Prints one line: rows, worst |difference|, the
+whole-recording model), in batches of 10 rows. Prints one line: rows, worst |difference|, the
 worst row, and the bar: 1e-5, divided by the smallest temperature below 1
 (a temperature T multiplies the network's float differences by up to 1/T).
 Exit 0 when it ran (the caller judges the figure), 1 on an error.
@@ -18,6 +18,8 @@ import os
 import sys
 
 import numpy as np
+
+BATCH = 10
 
 
 def rows_of(path):
@@ -57,28 +59,31 @@ def main():
 
     import cv2
     net = cv2.dnn.readNetFromONNX(onnx_path)
-    worst, worst_row, n = 0.0, "", 0
+    keys, blobs, wants = [], {}, []
     for row in preds:
         src = os.path.basename(row[fcol])
         stem, ext = os.path.splitext(src)
-        blobs = {}
         if "features" in inputs:
             key = "%s.%s%s" % (stem, row[scol], ext) if segment else src
-            blobs["features"] = feats[key][None, :]
+            blobs.setdefault("features", []).append(feats[key])
         if "logmel" in inputs:
-            blobs["logmel"] = np.load(mels[src])[int(row[scol])][None, None, :, :].astype(np.float32)
-        for name, blob in blobs.items():
-            net.setInput(blob, name)
-        p = net.forward("probabilities")[0]
-        want = np.array([float(row[c]) for c in pcols])
-        d = float(np.max(np.abs(p - want)))
-        n += 1
-        if d > worst:
-            worst, worst_row = d, "%s segment %s" % (src, row[scol] if segment else "-")
+            blobs.setdefault("logmel", []).append(np.load(mels[src])[int(row[scol])][None, :, :].astype(np.float32))
+        wants.append(np.array([float(row[c]) for c in pcols]))
+        keys.append("%s segment %s" % (src, row[scol] if segment else "-"))
+    # batches of BATCH rows, as a runtime serving many segments feeds them
+    worst, worst_row, n = 0.0, "", len(wants)
+    for at in range(0, n, BATCH):
+        for name, rows in blobs.items():
+            net.setInput(np.stack(rows[at:at + BATCH]), name)
+        p = net.forward("probabilities")
+        for i in range(p.shape[0]):
+            d = float(np.max(np.abs(p[i] - wants[at + i])))
+            if d > worst:
+                worst, worst_row = d, keys[at + i]
     # a temperature T < 1 (p^(1/T)) multiplies the network's float differences by up to 1/T
     t_min = min([float(m.get("temperature", 1)) for m in card["models"]] + [1.0])
-    print("%d rows, worst |difference| %.3g (%s); bar %.3g (1e-5 / min(1, T) with T %.3g)"
-          % (n, worst, worst_row or "none", 1e-5 / t_min, t_min))
+    print("%d rows in batches of %d, worst |difference| %.3g (%s); bar %.3g (1e-5 / min(1, T) with T %.3g)"
+          % (n, BATCH, worst, worst_row or "none", 1e-5 / t_min, t_min))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
  * wrong, without a signal, a read out of bounds (make test SAN=1), a hang or
  * a silent answer. The graphs are made here with protobuf-c's own types (no
  * Python needed); the native files with model_save. */
+#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,9 @@ static const char *dir, *g;
 static char wav[700];
 
 static const char *at(const char *name) {
-  static char buf[4][800];
+  static char buf[8][800]; /* one command names up to 8 */
   static int k;
-  k = (k + 1) % 4;
+  k = (k + 1) % 8;
   snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
   return buf[k];
 }
@@ -479,6 +480,51 @@ static void test_fifo_inputs(void) {
   CHECK(rc == 1 && contains(at("err"), "not a regular file"), "a FIFO listed in mel/index.csv: refused, no hang (exit %d)", rc);
 }
 
+/* in repeated `times` times into out (a longer recording of the same 22050 Hz mono). */
+static int repeat_wav(const char *in, const char *out, int times) {
+  SF_INFO info = {0};
+  SNDFILE *r = sf_open(in, SFM_READ, &info);
+  if (!r) return -1;
+  short *x = malloc((size_t)info.frames * info.channels * sizeof *x);
+  sf_count_t n = x ? sf_readf_short(r, x, info.frames) : 0;
+  sf_close(r);
+  SNDFILE *w = sf_open(out, SFM_WRITE, &info);
+  for (int i = 0; w && i < times; i++) sf_writef_short(w, x, n);
+  if (w) sf_close(w);
+  free(x);
+  return w && n > 0 ? 0 : -1;
+}
+
+/* Peak RSS (MB) of genre explain --segment 0 on wav; -1 when it failed. */
+static double explain_peak(const char *model, const char *in) {
+  if (run("/usr/bin/time -f %%M -o %s %s explain -m %s --segment 0 -o %s %s > /dev/null 2> %s", at("rss"), g, model,
+          at("why"), in, at("err")) != 0)
+    return -1;
+  char *t = slurp(at("rss"), NULL);
+  double kb = t ? atof(t) : -1;
+  free(t);
+  return kb / 1024;
+}
+
+/* explain holds one segment's log-mel at a time: 30 s and 30 min peak alike. */
+static void test_explain_memory(void) {
+  if (run("test -x /usr/bin/time") != 0) {
+    printf("SKIP explain's memory: no /usr/bin/time\n");
+    return;
+  }
+  int minutes = memcheck() ? 5 : 30;
+  CHECK(repeat_wav(wav, at("short.wav"), 8) == 0 && repeat_wav(wav, at("long.wav"), minutes * 15) == 0,
+        "a 32-s and a %d-min recording", minutes);
+  double a = explain_peak(at("good.model"), at("short.wav")), b = explain_peak(at("good.model"), at("long.wav"));
+  if (memcheck()) {
+    CHECK(a > 0 && b > 0, "explain --segment 0 on 32 s and %d min: %.0f and %.0f MB (the bound is make test's)", minutes, a, b);
+    return;
+  }
+  printf("explain --segment 0, peak RSS: %.0f MB on 32 s, %.0f MB on 30 min\n", a, b);
+  CHECK(a > 0 && b > 0 && b - a < 16, "explain --segment 0: peak %.0f MB on 32 s, %.0f MB on 30 min (a log-mel is 66 kB a segment)", a, b);
+  unlink(at("long.wav"));
+}
+
 static void setup(void) {
   dir = scratch_dir(), g = genre_bin();
   CHECK(run("%s synth -o %s/syn -n 1 -s 4 > /dev/null 2>&1", g, dir) == 0, "a 4-s recording");
@@ -495,6 +541,7 @@ int main(void) {
   RUN(test_values);
   RUN(test_structure);
   RUN(test_native);
+  RUN(test_explain_memory);
   RUN(test_fold_parts);
   RUN(test_fifo_inputs);
   run("rm -rf %s", dir);

@@ -28,56 +28,73 @@
 #define PATCH_T CNN_PATCH_T
 #define PLANE CNN_PLANE
 
+/* A CNN's segments are explained as they are decoded (one log-mel held at a
+ * time, whatever the recording's length); an ANN's rows are kept (a few
+ * hundred bytes a segment) and explained at the end. */
 typedef struct segments {
-  float *mel;  /* [n][PLANE] (a CNN's) */
   double *row; /* [n][FEATURE_COUNT] (an ANN's) */
   size_t n, cap;
+  const explain_args_t *a;
+  model_t *m;  /* a CNN's: explained here */
+  const char *stem;
+  int truth;
+  char *err;
+  size_t errlen;
 } segments_t;
+
+static int explain_segment(const explain_args_t *a, model_t *m, const float *mel, size_t k, const char *stem, int truth,
+                           char *err, size_t errlen);
 
 static int keep_segment(void *ctx, size_t k, const double *row, const float *mel) {
   segments_t *s = ctx;
-  (void)k;
+  if (s->m) {
+    s->n++;
+    if (s->a->segment >= 0 && (size_t)s->a->segment != k) return 0;
+    return explain_segment(s->a, s->m, mel, k, s->stem, s->truth, s->err, s->errlen);
+  }
   if (s->n == s->cap) {
     size_t cap = s->cap ? 2 * s->cap : 16;
-    float *m = mel ? realloc(s->mel, cap * PLANE * sizeof *m) : s->mel;
-    if (m) s->mel = m;
     double *r = realloc(s->row, cap * FEATURE_COUNT * sizeof *r);
-    if (r) s->row = r;
-    if ((mel && !m) || !r) return -1;
-    s->cap = cap;
+    if (!r) return -1;
+    s->row = r, s->cap = cap;
   }
-  if (mel) memcpy(s->mel + s->n * PLANE, mel, PLANE * sizeof(float));
   memcpy(s->row + s->n * FEATURE_COUNT, row, FEATURE_COUNT * sizeof(double));
   s->n++;
   return 0;
 }
 
+/* An extract .npy's segments, one plane at a time, through keep_segment. 0, or -1 with the reason. */
+static int npy_segments(const char *path, segments_t *s, char *err, size_t errlen) {
+  const char *why;
+  FILE *f = fopen_regular(path, &why);
+  size_t shape[NPY_MAX_DIMS];
+  int nd, elem;
+  if (!f) return snprintf(err, errlen, "%s: %s", path, why), -1;
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  rewind(f);
+  int rc = npy_read_header_any(f, size, shape, &nd, &elem, err, errlen);
+  if (!rc && (nd != 3 || shape[1] != MEL_BANDS || shape[2] != SEGMENT_FRAMES || elem != NPY_F32))
+    rc = (snprintf(err, errlen, "%s: not float32 [segments, %d, %d] log-mels", path, MEL_BANDS, SEGMENT_FRAMES), -1);
+  float *plane = rc ? NULL : malloc(PLANE * sizeof *plane);
+  if (!rc && !plane) rc = (snprintf(err, errlen, "out of memory"), -1);
+  for (size_t k = 0; !rc && k < shape[0]; k++) {
+    if (fread(plane, sizeof(float), PLANE, f) != PLANE) rc = (snprintf(err, errlen, "%s: truncated", path), -1);
+    else if (keep_segment(s, k, NULL, plane)) rc = -1;
+  }
+  free(plane);
+  fclose(f);
+  return rc;
+}
+
 /* The segments' log-mels of the input: decoded as predict does, or read from an extract .npy. */
 static int load_segments(const explain_args_t *a, int want_mel, segments_t *s, char *err, size_t errlen) {
-  if (a->mel) {
-    const char *why;
-    FILE *f = fopen_regular(a->mel, &why);
-    size_t shape[NPY_MAX_DIMS];
-    int nd, elem;
-    if (!f) return snprintf(err, errlen, "%s: %s", a->mel, why), -1;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    rewind(f);
-    int rc = npy_read_header_any(f, size, shape, &nd, &elem, err, errlen);
-    if (!rc && (nd != 3 || shape[1] != MEL_BANDS || shape[2] != SEGMENT_FRAMES || elem != NPY_F32))
-      rc = (snprintf(err, errlen, "%s: not float32 [segments, %d, %d] log-mels", a->mel, MEL_BANDS, SEGMENT_FRAMES), -1);
-    if (!rc && !(s->mel = malloc((shape[0] ? shape[0] : 1) * PLANE * sizeof(float)))) rc = -1;
-    if (!rc && fread(s->mel, sizeof(float), shape[0] * PLANE, f) != shape[0] * PLANE)
-      rc = (snprintf(err, errlen, "%s: truncated", a->mel), -1);
-    fclose(f);
-    s->n = rc ? 0 : shape[0];
-    return rc;
-  }
+  if (a->mel) return npy_segments(a->mel, s, err, errlen);
   recording_t *rec = recording_new(0, 0);
   recording_info_t info;
   int rc = rec ? recording_run(rec, a->input, want_mel, NULL, keep_segment, s, &info, err, errlen) : RECORDING_FAILED;
   recording_free(rec);
-  if (rc != RECORDING_OK) return *err ? -1 : (snprintf(err, errlen, "out of memory"), -1);
+  if (rc != RECORDING_OK) return *err || (s->err && *s->err) ? -1 : (snprintf(err, errlen, "out of memory"), -1);
   return s->n ? 0 : (snprintf(err, errlen, "%s: shorter than a 3-s segment", a->input), -1);
 }
 
@@ -139,7 +156,7 @@ static void peak_text(const float *occ, char *out, size_t len) {
   for (size_t v = 1; v < PLANE; v++)
     if (occ[v] > occ[at]) at = v;
   int b0 = (int)(at / SEGMENT_FRAMES) / PATCH_B * PATCH_B, t0 = (int)(at % SEGMENT_FRAMES) / PATCH_T * PATCH_T;
-  snprintf(out, len, "%.0f-%.0f Hz, %.2f-%.2f s (log-odds -%.3f)", cnn_band_hz(b0), cnn_band_hz(b0 + PATCH_B - 1), t0 * 512.0 / AUDIO_SR,
+  snprintf(out, len, "%.0f-%.0f Hz, %.2f-%.2f s (the log-odds drop %.3f)", cnn_band_hz(b0), cnn_band_hz(b0 + PATCH_B - 1), t0 * 512.0 / AUDIO_SR,
            (t0 + PATCH_T) * 512.0 / AUDIO_SR, occ[at]);
 }
 
@@ -231,26 +248,21 @@ static int explain_ann(const explain_args_t *a, model_t *m, const segments_t *s,
 }
 
 int explain_run(const explain_args_t *a, model_t *m) {
-  char err[4400];
-  segments_t s = {0};
+  char err[4400] = "", seg_err[4400] = "";
   int ann = m->kind == MODEL_ANN;
   if (ann && a->mel) return fprintf(stderr, "genre explain: an ANN explains an audio FILE (its features), not --mel\n"), 1;
-  if (load_segments(a, !ann, &s, err, sizeof err))
-    return free(s.mel), free(s.row), fprintf(stderr, "genre explain: %s\n", err), 1;
-  if (a->segment >= 0 && (size_t)a->segment >= s.n) {
-    fprintf(stderr, "genre explain: segment %d of %zu (0-based)\n", a->segment, s.n);
-    return free(s.mel), free(s.row), 1;
-  }
   const char *base = strrchr(a->mel ? a->mel : a->input, '/');
   char stem[512];
   snprintf(stem, sizeof stem, "%s", base ? base + 1 : a->mel ? a->mel : a->input);
   char *dot = strrchr(stem, '.');
   if (dot && dot != stem) *dot = 0;
-  int rc = make_dirs(a->out, err, sizeof err) ? (fprintf(stderr, "genre explain: %s\n", err), 1) : 0, truth = true_class(a, m);
+  if (make_dirs(a->out, err, sizeof err)) return fprintf(stderr, "genre explain: %s\n", err), 1;
+  segments_t s = {.a = a, .m = ann ? NULL : m, .stem = stem, .truth = true_class(a, m), .err = seg_err, .errlen = sizeof seg_err};
+  int rc = load_segments(a, !ann, &s, err, sizeof err) ? 1 : 0;
+  if (rc) fprintf(stderr, "genre explain: %s\n", *seg_err ? seg_err : err);
+  if (!rc && a->segment >= 0 && (size_t)a->segment >= s.n)
+    rc = 1, fprintf(stderr, "genre explain: segment %d of %zu (0-based)\n", a->segment, s.n);
   if (!rc && ann) rc = explain_ann(a, m, &s, stem);
-  for (size_t k = 0; !rc && !ann && k < s.n; k++)
-    if ((a->segment < 0 || (size_t)a->segment == k) && explain_segment(a, m, s.mel + k * PLANE, k, stem, truth, err, sizeof err))
-      rc = 1, fprintf(stderr, "genre explain: %s\n", err);
-  free(s.mel), free(s.row);
+  free(s.row);
   return rc;
 }
