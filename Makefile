@@ -67,7 +67,7 @@ TEST_SCRIPTS := $(wildcard tests/test_*.sh)
 NN64_SRC := $(MODELS_SRC)
 NN64_OBJ := $(NN64_SRC:%.c=$(BUILD)/nn64/%.o)
 # the fuzz targets, replayed by test_fuzz over their kept corpora
-FUZZ_TARGETS := audio table npy model cli
+FUZZ_TARGETS := audio table npy model cli onnx card part split index pcm
 FUZZ_REPLAY_OBJ := $(patsubst %,$(BUILD)/fuzz-replay/tests/fuzz/fuzz_%.o,$(FUZZ_TARGETS) common)
 # programs the tests launch under mpirun
 TEST_HELPERS := $(BUILD)/tests/mpi_step $(BUILD)/tests/mel_corpus $(BUILD)/tests/feature_table
@@ -272,6 +272,12 @@ FUZZ_MAX_LEN_table := 4096
 FUZZ_MAX_LEN_npy := 70000
 FUZZ_MAX_LEN_model := 16384
 FUZZ_MAX_LEN_cli := 1024
+FUZZ_MAX_LEN_onnx := 16384
+FUZZ_MAX_LEN_card := 4096
+FUZZ_MAX_LEN_part := 8192
+FUZZ_MAX_LEN_split := 2048
+FUZZ_MAX_LEN_index := 2048
+FUZZ_MAX_LEN_pcm := 65536
 FUZZ_DEB := clang libclang-rt-dev
 
 fuzz-deps:
@@ -301,7 +307,9 @@ fuzz: deps fuzz-deps
 	printf '%s\n' $(FUZZ_TARGETS) | xargs -P 2 -I{} bash -c ' \
 	  t={}; rm -rf $(FUZZ_BUILD)/findings/$$t; mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/findings/$$t; \
 	  case $$t in audio) m=$(FUZZ_MAX_LEN_audio);; table) m=$(FUZZ_MAX_LEN_table);; npy) m=$(FUZZ_MAX_LEN_npy);; \
-	    model) m=$(FUZZ_MAX_LEN_model);; *) m=$(FUZZ_MAX_LEN_cli);; esac; \
+	    model) m=$(FUZZ_MAX_LEN_model);; onnx) m=$(FUZZ_MAX_LEN_onnx);; card) m=$(FUZZ_MAX_LEN_card);; \
+	    part) m=$(FUZZ_MAX_LEN_part);; split) m=$(FUZZ_MAX_LEN_split);; index) m=$(FUZZ_MAX_LEN_index);; \
+	    pcm) m=$(FUZZ_MAX_LEN_pcm);; *) m=$(FUZZ_MAX_LEN_cli);; esac; \
 	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$$m -timeout=20 -rss_limit_mb=4096 \
 	    -print_final_stats=1 -close_fd_mask=1 -artifact_prefix=$(FUZZ_BUILD)/findings/$$t/ \
 	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t > $(FUZZ_BUILD)/log/$$t.log 2>&1 || true; \

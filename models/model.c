@@ -251,7 +251,8 @@ static int read_header(reader_t *r, model_t *m, uint32_t version, const char *pa
     s->kind = (int)get_u32(r), s->size = (int)get_u32(r), s->kernel = (int)get_u32(r);
     s->stride = (int)get_u32(r), s->rate = get_f32(r), s->pad = (int)get_u32(r);
     if (s->size < 0 || s->size > 65536 || s->kernel < 0 || s->kernel > 64 || s->stride < 0 || s->stride > 64 ||
-        (s->pad != PAD_SAME && s->pad != PAD_VALID) || !(s->rate >= 0 && s->rate < 1))
+        (s->pad != PAD_SAME && s->pad != PAD_VALID && (s->pad < PAD_ZEROS || s->pad > PAD_ZEROS_MAX)) ||
+        !(s->rate >= 0 && s->rate < 1))
       r->bad = 1;
   }
   char *arch = get_str(r);

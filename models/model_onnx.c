@@ -47,6 +47,8 @@ static void export_conv(exporter_t *e, const layer_t *l) {
   int bottom = (s->ho - 1) * s->stride + s->kh - s->hi - s->pad_h, right = (s->wo - 1) * s->stride + s->kw - s->wi - s->pad_w;
   int64_t kernel[2] = {s->kh, s->kw}, strides[2] = {l->spec.kind == LAYER_CONV1D ? 1 : s->stride, s->stride};
   int64_t pads[4] = {s->pad_h, s->pad_w, bottom > 0 ? bottom : 0, right > 0 ? right : 0};
+  if (l->spec.pad >= PAD_ZEROS) /* p on every side, as PyTorch writes it (the output is floor'd alike) */
+    pads[0] = pads[2] = s->pad_h, pads[1] = pads[3] = s->pad_w;
   const char *in[3] = {e->x, weights(e->b, "w", l->weight, wd, 4), weights(e->b, "b", l->bias, bd, 1)};
   onnx_attr_t a[3] = {ONNX_INTS("kernel_shape", kernel, 2), ONNX_INTS("strides", strides, 2), ONNX_INTS("pads", pads, 4)};
   e->x = onnx_node(e->b, "Conv", in, 3, NULL, a, 3);
@@ -63,6 +65,20 @@ static void export_layer(exporter_t *e, const net_t *n, const layer_t *l) {
     break;
   }
   case LAYER_RELU: node1(e, "Relu", NULL, 0); break;
+  case LAYER_SIGMOID: node1(e, "Sigmoid", NULL, 0); break;
+  case LAYER_TANH: node1(e, "Tanh", NULL, 0); break;
+  case LAYER_LEAKYRELU: {
+    onnx_attr_t a[1] = {ONNX_FLOAT("alpha", l->spec.rate)};
+    node1(e, "LeakyRelu", a, 1);
+    break;
+  }
+  case LAYER_AVGPOOL2D: {
+    to_image(e, l);
+    int64_t kernel[2] = {k, k};
+    onnx_attr_t a[2] = {ONNX_INTS("kernel_shape", kernel, 2), ONNX_INTS("strides", kernel, 2)};
+    node1(e, "AveragePool", a, 2);
+    break;
+  }
   case LAYER_DROPOUT: break; /* inference: the identity */
   case LAYER_BATCHNORM: {
     const char *in[5] = {e->x, weights(e->b, "gamma", l->weight, c, 1), weights(e->b, "beta", l->bias, c, 1),

@@ -20,6 +20,8 @@
 #define MAX_CHAINS 256
 #define MAX_GROUP 64
 #define MAX_CLASSES 65536
+#define MAX_SCALER 4
+#define DIM_BATCH INT64_MIN /* the batch's size in a shape computed from a value: N */
 
 typedef struct op {
   layer_spec_t spec;
@@ -31,10 +33,13 @@ typedef struct op {
 
 typedef struct chain {
   int input;            /* graph input */
-  int stage;            /* scaler: 0 none, 1 shifted, 2 scaled; 3 layers began */
-  const float *shift, *scale;
-  int shift_n, scale_n; /* 1: one value for every column / band */
-  int scale_inverse;    /* scale given as a multiplier */
+  int stage;            /* 0: the raw input (or its scaler); 3: layers began */
+  struct {
+    char op;            /* '+', '-', '*', '/' by a constant: the input's affine scaler */
+    const float *v;
+    int n;              /* 1: one value for every column / band */
+  } sc[MAX_SCALER];
+  int n_sc;
   int n_ops;
   op_t ops[NET_MAX_LAYERS];
   int rank;             /* values' rank in the graph, with N */
@@ -268,17 +273,13 @@ static int op_scaler(importer_t *im, const Onnx__NodeProto *n, chain_t *c, const
   if (!k->data || (k->n != 1 && k->n != per)) return refuse(im, n, "a scaler constant of %s values: one, or one per column or band", "other");
   for (int i = 0; c->rank == 4 && k->n > 1 && i < k->n_dims; i++) /* [128,1], [1,1,128,1]: along H */
     if (k->dims[i] != 1 && !(k->dims[i] == c->h && i == k->n_dims - 2)) return refuse(im, n, "%s", "a scaler constant along another axis than the mel bands");
-  int is_sub = strcmp(op, "Sub") == 0, is_add = strcmp(op, "Add") == 0;
-  if ((is_sub || is_add) && c->stage == 0) {
-    if (is_add) return refuse(im, n, "%s", "Add on the input (a negative shift): write it as Sub");
-    c->shift = k->data, c->shift_n = n_k, c->stage = 1;
-    return 0;
-  }
-  if ((strcmp(op, "Div") == 0 || strcmp(op, "Mul") == 0) && c->stage <= 1) {
-    c->scale = k->data, c->scale_n = n_k, c->scale_inverse = op[0] == 'M', c->stage = 2;
-    return 0;
-  }
-  return refuse(im, n, "%s", "a scaler other than (x - shift) / scale (or * 1/scale) on the input");
+  if (c->n_sc == MAX_SCALER) return refuse(im, n, "%s", "more than 4 arithmetic steps on the input (an affine scaler takes two)");
+  if (!strcmp(op, "Div"))
+    for (int i = 0; i < n_k; i++)
+      if (k->data[i] == 0) return refuse(im, n, "%s", "a division of the input by zero");
+  c->sc[c->n_sc].op = op[0] == 'S' ? '-' : op[0] == 'A' ? '+' : op[0] == 'M' ? '*' : '/';
+  c->sc[c->n_sc].v = k->data, c->sc[c->n_sc].n = n_k, c->n_sc++;
+  return 0;
 }
 
 /* Pads of an axis as our layers do them: "same" or "valid". */
@@ -320,15 +321,21 @@ static int op_conv(importer_t *im, const Onnx__NodeProto *n, chain_t *c, const v
   int kind_w, kind_h = PAD_VALID;
   if (pads && pads->n_ints == 2) kind_w = pad_kind(c->w, kw, s, p[0], p[1]); /* 1-D: begin, end */
   else kind_w = pad_kind(c->w, kw, s, p[1], p[3]), kind_h = one_d ? (p[0] || p[2] ? -1 : kind_w) : pad_kind(c->h, kh, s, p[0], p[2]);
-  if (kind_w < 0 || kind_h != kind_w) return refuse(im, n, "%s", "pads that are neither 'same' nor 'valid'");
+  int zeros = pads && pads->n_ints == 2 ? p[0] == p[1] : p[1] == p[3] && (one_d ? !p[0] && !p[2] : p[0] == p[2] && p[0] == p[1]);
+  if ((kind_w < 0 || kind_h != kind_w) && zeros) /* PyTorch's padding=p: p zeros on every side */
+    kind_w = kind_h = PAD_ZEROS + (int)(pads->n_ints == 2 ? p[0] : p[1]);
+  if (kind_w < 0 || kind_h != kind_w)
+    return refuse(im, n, "%s", "pads that are neither 'same', 'valid' nor the same on every side");
   op_t *o = new_op(im, n, c);
   if (!o) return -1;
   o->spec = (layer_spec_t){.kind = one_d ? LAYER_CONV1D : LAYER_CONV2D, .size = (int)co, .kernel = (int)kw,
                            .stride = (int)s, .pad = kind_w};
   o->w = w->data, o->b = b ? b->data : NULL, o->nw = w->n, o->nb = b ? b->n : 0;
   if (b && (!b->data || b->n != (size_t)co)) return refuse(im, n, "%s", "a bias that is not one value per filter");
-  int64_t ho = one_d ? 1 : kind_h == PAD_VALID ? (c->h - kh) / s + 1 : (c->h + s - 1) / s;
-  int64_t wo = kind_w == PAD_VALID ? (c->w - kw) / s + 1 : (c->w + s - 1) / s;
+  int64_t z = kind_w >= PAD_ZEROS ? kind_w - PAD_ZEROS : 0;
+  int64_t ho = one_d ? 1 : kind_h == PAD_SAME ? (c->h + s - 1) / s : (c->h + 2 * z - kh) / s + 1;
+  int64_t wo = kind_w == PAD_SAME ? (c->w + s - 1) / s : (c->w + 2 * z - kw) / s + 1;
+  if ((!one_d && c->h + 2 * z < kh) || c->w + 2 * z < kw) return refuse(im, n, "%s", "a kernel larger than its input");
   if (ho < 1 || wo < 1) return refuse(im, n, "%s", "a kernel larger than its input");
   c->c = co, c->h = ho, c->w = wo;
   return 0;
@@ -359,13 +366,36 @@ static int op_pool(importer_t *im, const Onnx__NodeProto *n, chain_t *c) {
   int ok = k && kk >= 1 && s && s->n_ints == k->n_ints && ints_all(n, "pads", 0) && attr_i(n, "ceil_mode", 0) == 0 &&
            ints_all(n, "dilations", 1);
   for (size_t i = 0; ok && i < k->n_ints; i++) ok = s->ints[i] == k->ints[i] && (one_d ? (i + 1 == k->n_ints || k->ints[i] == 1) : k->ints[i] == kk);
-  if (!ok) return refuse(im, n, "%s", "pooling other than k x k (or 1 x k) windows with stride k and no padding");
+  int average = !strcmp(n->op_type, "AveragePool");
+  if (!ok || (average && one_d)) return refuse(im, n, "%s", "pooling other than k x k (or, for MaxPool, 1 x k) windows with stride k and no padding");
   op_t *o = new_op(im, n, c);
   if (!o) return -1;
-  o->spec = (layer_spec_t){.kind = one_d ? LAYER_MAXPOOL1D : LAYER_MAXPOOL, .size = (int)kk};
+  o->spec = (layer_spec_t){.kind = average ? LAYER_AVGPOOL2D : one_d ? LAYER_MAXPOOL1D : LAYER_MAXPOOL, .size = (int)kk};
   c->h = one_d ? c->h : c->h / kk, c->w /= kk;
   if (c->h < 1 || c->w < 1) return refuse(im, n, "%s", "a window larger than its input");
   return 0;
+}
+
+static int op_activation(importer_t *im, const Onnx__NodeProto *n, chain_t *c) {
+  const Onnx__AttributeProto *a = onnx_attr(n, "alpha");
+  float alpha = a && a->has_f ? a->f : 0.01f;
+  if (n->op_type[0] == 'L' && !(alpha >= 0 && alpha < 1)) return refuse(im, n, "%s", "a slope (alpha) outside [0, 1)");
+  op_t *o = new_op(im, n, c);
+  if (!o) return -1;
+  o->spec = (layer_spec_t){.kind = n->op_type[0] == 'L' ? LAYER_LEAKYRELU : n->op_type[0] == 'S' ? LAYER_SIGMOID : LAYER_TANH,
+                           .rate = n->op_type[0] == 'L' ? alpha : 0};
+  return 0;
+}
+
+/* Pad: only of nothing (PyTorch writes one before AvgPool2d); padding belongs to the convolution. */
+static int op_pad(importer_t *im, const Onnx__NodeProto *n, const chain_t *c, value_t *const *in, int n_in) {
+  (void)c;
+  const value_t *pads = n_in > 1 ? in[1] : NULL;
+  int zero = pads && pads->ints;
+  for (size_t i = 0; zero && i < pads->n; i++) zero = pads->ints[i] == 0;
+  const Onnx__AttributeProto *mode = onnx_attr(n, "mode");
+  if (mode && mode->has_s && mode->s.len && strncmp((const char *)mode->s.data, "constant", mode->s.len) != 0) zero = 0;
+  return zero ? 0 : refuse(im, n, "%s", "padding that is not zero everywhere: give it to the Conv (padding=p)");
 }
 
 static int op_dense(importer_t *im, const Onnx__NodeProto *n, chain_t *c, const value_t *w, const value_t *b, int trans_b) {
@@ -395,7 +425,8 @@ static int op_flatten(importer_t *im, const Onnx__NodeProto *n, chain_t *c) {
 static int op_reshape(importer_t *im, const Onnx__NodeProto *n, chain_t *c, const value_t *shape) {
   if (!shape || !shape->ints || shape->n < 2 || shape->n > 4) return refuse(im, n, "%s", "a shape that is not a constant of 2 to 4 values");
   int64_t d[4] = {1, 1, 1, 1}, known = 1, free_at = shape->ints[0] == -1 ? 0 : -1;
-  if (shape->ints[0] != -1 && shape->ints[0] != 0) return refuse(im, n, "%s", "a shape whose first (batch) size is not -1 or 0");
+  if (shape->ints[0] != -1 && shape->ints[0] != 0 && shape->ints[0] != DIM_BATCH)
+    return refuse(im, n, "%s", "a shape whose first (batch) size is not -1, 0 or the input's");
   for (size_t i = 1; i < shape->n; i++) {
     d[i] = shape->ints[i];
     if (d[i] == -1 && free_at < 0) free_at = (int64_t)i;
@@ -476,6 +507,52 @@ static int op_temperature(importer_t *im, const Onnx__NodeProto *n, value_t *con
   return out->logp = 0, 0;
 }
 
+/* --- shapes computed in the graph (PyTorch's x.view(x.size(0), -1)) --------------------- */
+
+
+static int64_t *ints_new(importer_t *im, size_t n) {
+  int64_t *v = malloc((n ? n : 1) * sizeof *v);
+  if (!v) snprintf(im->err, im->errlen, "out of memory");
+  return v;
+}
+
+/* Shape of a chain: [N, C(, H), W] as its values are laid out. */
+static int op_shape(importer_t *im, const chain_t *c, value_t *out) {
+  if (!(out->ints = ints_new(im, 4))) return -1;
+  out->kind = V_CONST, out->n = (size_t)c->rank, out->n_dims = 1, out->dims[0] = c->rank;
+  out->ints[0] = DIM_BATCH, out->ints[1] = c->c;
+  if (c->rank == 3) out->ints[2] = c->w;
+  if (c->rank == 4) out->ints[2] = c->h, out->ints[3] = c->w;
+  return 0;
+}
+
+/* Gather (axis 0), Unsqueeze and Concat of integer constants: 0, or -1 with the reason. */
+static int op_ints(importer_t *im, const Onnx__NodeProto *n, value_t *const *in, int n_in, value_t *out) {
+  const char *op = n->op_type;
+  for (int i = 0; i < n_in; i++)
+    if (!in[i] || in[i]->kind != V_CONST || !in[i]->ints) return refuse(im, n, "%s", "shape arithmetic on values that are not integer constants");
+  size_t total = 0;
+  for (int i = 0; i < n_in; i++) total += in[i]->n;
+  if (!strcmp(op, "Gather")) {
+    if (n_in != 2 || attr_i(n, "axis", 0) != 0 || in[0]->n_dims > 1) return refuse(im, n, "%s", "a Gather other than of a shape's sizes");
+    if (!(out->ints = ints_new(im, in[1]->n))) return -1;
+    for (size_t i = 0; i < in[1]->n; i++) {
+      int64_t k = in[1]->ints[i], len = (int64_t)in[0]->n;
+      if (k < -len || k >= len) return refuse(im, n, "%s", "an index outside the shape");
+      out->ints[i] = in[0]->ints[k < 0 ? k + len : k];
+    }
+    out->n = in[1]->n, out->n_dims = in[1]->n_dims, out->dims[0] = (int64_t)out->n;
+  } else {
+    if (!strcmp(op, "Unsqueeze")) total = in[0]->n, n_in = 1; /* opset 13: axes is the second input */
+    if (!(out->ints = ints_new(im, total))) return -1;
+    out->n = 0, out->n_dims = 1;
+    for (int i = 0; i < n_in; i++) memcpy(out->ints + out->n, in[i]->ints, in[i]->n * sizeof *out->ints), out->n += in[i]->n;
+    out->dims[0] = (int64_t)out->n;
+  }
+  out->kind = V_CONST;
+  return 0;
+}
+
 /* --- the walk ------------------------------------------------------------------------ */
 
 /* The chain operators on chain c (a fork of the input's). 0, or -1 after saying why. */
@@ -503,7 +580,12 @@ static int chain_op(importer_t *im, const Onnx__NodeProto *n, chain_t *c, value_
     op_t *o = new_op(im, n, c);
     return o ? (o->spec = (layer_spec_t){.kind = LAYER_RELU}, 0) : -1;
   }
-  if (!strcmp(op, "MaxPool")) return op_pool(im, n, c);
+  if (!strcmp(op, "MaxPool") || !strcmp(op, "AveragePool")) return op_pool(im, n, c);
+  if (!strcmp(op, "LeakyRelu") || !strcmp(op, "Sigmoid") || !strcmp(op, "Tanh")) return op_activation(im, n, c);
+  if (!strcmp(op, "Pad")) return op_pad(im, n, c, in, n_in);
+  if (!strcmp(op, "Erf"))
+    return refuse(im, n, "%s", "GELU (exported before opset 20 as Div, Erf, Add, Mul, Mul) is not among our layers: "
+                               "ReLU, LeakyReLU, Sigmoid and Tanh are");
   if (!strcmp(op, "GlobalAveragePool") || !strcmp(op, "ReduceMean")) return op_gap(im, n, c);
   if (!strcmp(op, "Gemm")) {
     const Onnx__AttributeProto *al = onnx_attr(n, "alpha"), *be = onnx_attr(n, "beta");
@@ -535,7 +617,12 @@ static int walk_node(importer_t *im, const Onnx__NodeProto *n) {
     return a && a->t ? add_const(im, a->t, n->output[0]) : refuse(im, n, "%s", "a constant other than a tensor");
   }
   value_t out = {0};
-  if (!strcmp(n->op_type, "Log") || (in[0] && in[0]->logp && (!strcmp(n->op_type, "Div") || !strcmp(n->op_type, "Softmax")))) {
+  if (!strcmp(n->op_type, "Shape")) {
+    if (!in[0] || in[0]->kind != V_CHAIN) return refuse(im, n, "%s", "the shape of a value that is not computed from a graph input");
+    if (op_shape(im, &im->chains[in[0]->chain], &out)) return -1;
+  } else if (!strcmp(n->op_type, "Gather") || !strcmp(n->op_type, "Unsqueeze") || !strcmp(n->op_type, "Concat")) {
+    if (op_ints(im, n, in, n_in, &out)) return free(out.ints), -1;
+  } else if (!strcmp(n->op_type, "Log") || (in[0] && in[0]->logp && (!strcmp(n->op_type, "Div") || !strcmp(n->op_type, "Softmax")))) {
     if (op_temperature(im, n, in, n_in, &out)) return -1;
   } else if (in[0] && in[0]->logp) {
     return refuse(im, n, "%s", "an operation on log-probabilities other than a temperature");
@@ -560,13 +647,39 @@ static int walk_node(importer_t *im, const Onnx__NodeProto *n) {
 /* --- models from chains ------------------------------------------------------------- */
 
 static int same_chain(const chain_t *a, const chain_t *b) {
-  if (a->input != b->input || a->n_ops != b->n_ops || a->shift_n != b->shift_n || a->scale_n != b->scale_n ||
-      a->scale_inverse != b->scale_inverse)
-    return 0;
+  if (a->input != b->input || a->n_ops != b->n_ops || a->n_sc != b->n_sc) return 0;
   for (int i = 0; i < a->n_ops; i++)
     if (memcmp(&a->ops[i].spec, &b->ops[i].spec, sizeof a->ops[i].spec) != 0) return 0;
-  return (!a->shift_n || !memcmp(a->shift, b->shift, (size_t)a->shift_n * sizeof(float))) &&
-         (!a->scale_n || !memcmp(a->scale, b->scale, (size_t)a->scale_n * sizeof(float)));
+  for (int i = 0; i < a->n_sc; i++)
+    if (a->sc[i].op != b->sc[i].op || a->sc[i].n != b->sc[i].n || memcmp(a->sc[i].v, b->sc[i].v, (size_t)a->sc[i].n * sizeof(float)))
+      return 0;
+  return 1;
+}
+
+/* Column or band i of the input's scaler as (x - shift) / scale. Ours, (x - s) / c
+ * (or * 1/c), maps straight back; any other chain of + - * / (PyTorch's
+ * (x + 20) / 20, x * 0.05 - 1) is composed as x * a + b in double. */
+static void scaler_at(const chain_t *c, size_t i, float *shift, float *scale) {
+  int j = 0;
+  *shift = 0, *scale = 1;
+  if (j < c->n_sc && (c->sc[j].op == '-' || c->sc[j].op == '+'))
+    *shift = c->sc[j].op == '-' ? c->sc[j].v[c->sc[j].n == 1 ? 0 : i] : -c->sc[j].v[c->sc[j].n == 1 ? 0 : i], j++;
+  if (j < c->n_sc && (c->sc[j].op == '/' || c->sc[j].op == '*')) {
+    float v = c->sc[j].v[c->sc[j].n == 1 ? 0 : i];
+    *scale = c->sc[j].op == '/' ? v : 1 / v, j++;
+  }
+  if (j == c->n_sc) return;
+  double a = 1, b = 0;
+  for (j = 0; j < c->n_sc; j++) {
+    double v = c->sc[j].v[c->sc[j].n == 1 ? 0 : i];
+    switch (c->sc[j].op) {
+    case '+': b += v; break;
+    case '-': b -= v; break;
+    case '*': a *= v, b *= v; break;
+    default: a /= v, b /= v; break;
+    }
+  }
+  *shift = (float)(-b / a), *scale = (float)(1 / a);
 }
 
 /* Every operator's constants as many as the layer it became takes. 0, or -1 with the reason. */
@@ -631,15 +744,14 @@ static int model_frame(importer_t *im, const chain_t *c, model_t *m) {
   m->n_features = mel ? 0 : F;
   m->feature_names = mel ? calloc(1, sizeof(char *)) : strings_copy(h->columns, F);
   m->n_scale = mel ? (size_t)m->in_h : F;
-  if ((c->shift && c->shift_n != 1 && (size_t)c->shift_n != m->n_scale) || (c->scale && c->scale_n != 1 && (size_t)c->scale_n != m->n_scale))
-    return snprintf(im->err, im->errlen, "%s: the input's scaler holds %d values; input '%s' needs one or %zu", im->path,
-                    c->shift && c->shift_n != 1 ? c->shift_n : c->scale_n, in->name, m->n_scale), -1;
+  for (int j = 0; j < c->n_sc; j++)
+    if (c->sc[j].n != 1 && (size_t)c->sc[j].n != m->n_scale)
+      return snprintf(im->err, im->errlen, "%s: the input's scaler holds %d values; input '%s' needs one or %zu", im->path,
+                      c->sc[j].n, in->name, m->n_scale), -1;
   m->shift = malloc(m->n_scale * sizeof(float)), m->scale = malloc(m->n_scale * sizeof(float));
   if (!m->labels || !m->feature_names || !m->shift || !m->scale) return snprintf(im->err, im->errlen, "out of memory"), -1;
   for (size_t i = 0; i < m->n_scale; i++) {
-    m->shift[i] = c->shift ? c->shift[c->shift_n == 1 ? 0 : i] : 0;
-    float s = c->scale ? c->scale[c->scale_n == 1 ? 0 : i] : 1;
-    m->scale[i] = c->scale_inverse ? 1 / s : s;
+    scaler_at(c, i, &m->shift[i], &m->scale[i]);
     if (!isfinite(m->shift[i]) || !isfinite(m->scale[i]) || m->scale[i] == 0)
       return snprintf(im->err, im->errlen, "%s: the input's scaler has a zero or non-finite value", im->path), -1;
   }

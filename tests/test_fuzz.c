@@ -14,11 +14,19 @@ int fuzz_table(const uint8_t *data, size_t size);
 int fuzz_npy(const uint8_t *data, size_t size);
 int fuzz_model(const uint8_t *data, size_t size);
 int fuzz_cli(const uint8_t *data, size_t size);
+int fuzz_onnx(const uint8_t *data, size_t size);
+int fuzz_card(const uint8_t *data, size_t size);
+int fuzz_part(const uint8_t *data, size_t size);
+int fuzz_split(const uint8_t *data, size_t size);
+int fuzz_index(const uint8_t *data, size_t size);
+int fuzz_pcm(const uint8_t *data, size_t size);
 
 static const struct {
   const char *name;
   int (*fn)(const uint8_t *, size_t);
-} targets[] = {{"audio", fuzz_audio}, {"table", fuzz_table}, {"npy", fuzz_npy}, {"model", fuzz_model}, {"cli", fuzz_cli}};
+} targets[] = {{"audio", fuzz_audio}, {"table", fuzz_table}, {"npy", fuzz_npy}, {"model", fuzz_model}, {"cli", fuzz_cli},
+               {"onnx", fuzz_onnx}, {"card", fuzz_card}, {"part", fuzz_part}, {"split", fuzz_split},
+               {"index", fuzz_index}, {"pcm", fuzz_pcm}};
 
 static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 

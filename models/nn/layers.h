@@ -30,6 +30,14 @@ void relu_backward(real *restrict din, const real *restrict dout, const real *re
 /* inverted dropout: out = in * mask, mask[i] = 0 or 1/(1-rate), drawn by the caller */
 void dropout_forward(real *out, const real *in, const real *restrict mask, size_t n); /* out may be in */
 void dropout_backward(real *restrict din, const real *restrict dout, const real *restrict mask, size_t n);
+/* LeakyReLU (slope alpha below zero), the logistic sigmoid and tanh; their
+ * backward passes read the input (LeakyReLU) or the output */
+void leaky_relu_forward(real *out, const real *in, size_t n, real alpha);
+void leaky_relu_backward(real *din, const real *dout, const real *in, size_t n, real alpha);
+void sigmoid_forward(real *out, const real *in, size_t n);
+void sigmoid_backward(real *din, const real *dout, const real *out, size_t n);
+void tanh_forward(real *out, const real *in, size_t n);
+void tanh_backward(real *din, const real *dout, const real *out, size_t n);
 
 /* Batch normalisation over channels: x[B][C][S] (S = H*W, 1 after a dense
  * layer). Training: batch mean and biased variance; xhat[B][C][S] and
@@ -92,6 +100,10 @@ void maxpool_backward_planes(real *din, const real *dout, const int *argmax, int
  * PyTorch's MaxPool1d(k)); planes [p0, p1) */
 void maxpool1d_forward_planes(real *out, int *argmax, const real *in, int W, int k, int p0, int p1);
 void maxpool1d_backward_planes(real *din, const real *dout, const int *argmax, int W, int k, int p0, int p1);
+
+/* average pooling k x k, stride k (floor mode), over planes [P][H][W] (PyTorch's AvgPool2d(k)) */
+void avgpool2d_forward(real *out, const real *in, int P, int H, int W, int k);
+void avgpool2d_backward(real *din, const real *dout, int P, int H, int W, int k);
 
 /* global average pooling: out[B][C] = mean over H*W of in[B][C][H*W] */
 void avgpool_forward(real *out, const real *in, int B, int C, int S);

@@ -23,6 +23,10 @@ const char *layer_kind_name(int kind) {
   case LAYER_FLATTEN: return "flatten";
   case LAYER_CONV1D: return "conv1d";
   case LAYER_MAXPOOL1D: return "maxpool1d";
+  case LAYER_LEAKYRELU: return "leakyrelu";
+  case LAYER_SIGMOID: return "sigmoid";
+  case LAYER_TANH: return "tanh";
+  case LAYER_AVGPOOL2D: return "avgpool2d";
   }
   return "?";
 }
@@ -51,6 +55,7 @@ void net_free(net_t *n) {
  * split as TensorFlow does). -1 when the kernel does not fit. */
 static int conv_axis(int in, int k, int s, int pad_kind, int *pad) {
   if (pad_kind == PAD_VALID) return *pad = 0, in < k ? -1 : (in - k) / s + 1;
+  if (pad_kind >= PAD_ZEROS) return *pad = pad_kind - PAD_ZEROS, in + 2 * *pad < k ? -1 : (in + 2 * *pad - k) / s + 1;
   int out = (in + s - 1) / s, p = (out - 1) * s + k - in;
   *pad = p > 0 ? p / 2 : 0;
   return out;
@@ -60,7 +65,9 @@ static int conv_axis(int in, int k, int s, int pad_kind, int *pad) {
  * input has h 1). 0; -1 when it does not fit its input; -2 when too big. */
 static int plan_conv(layer_t *l, const layer_spec_t *sp, int c, int h, int w, int one_d) {
   int k = sp->kernel, s = sp->stride > 0 ? sp->stride : 1, kh = one_d ? 1 : k;
-  if ((one_d && h != 1) || k < 1 || k > 64 || s > 64 || sp->size < 1 || sp->size > 65536) return -1;
+  if ((one_d && h != 1) || k < 1 || k > 64 || s > 64 || sp->size < 1 || sp->size > 65536 ||
+      (sp->pad != PAD_SAME && sp->pad != PAD_VALID && (sp->pad < PAD_ZEROS || sp->pad > PAD_ZEROS_MAX)))
+    return -1;
   conv_shape_t *cs = &l->conv;
   cs->ci = c, cs->hi = h, cs->wi = w, cs->co = sp->size, cs->kh = kh, cs->kw = k, cs->stride = s;
   cs->ho = one_d ? 1 : conv_axis(h, k, s, sp->pad, &cs->pad_h);
@@ -101,6 +108,11 @@ static int plan(net_t *n, const layer_spec_t *spec, int n_layers, int in_c, int 
       break;
     }
     case LAYER_RELU:
+    case LAYER_SIGMOID:
+    case LAYER_TANH:
+      break;
+    case LAYER_LEAKYRELU:
+      if (!(spec[i].rate >= 0 && spec[i].rate < 1)) goto bad;
       break;
     case LAYER_DROPOUT:
       if (!(spec[i].rate >= 0 && spec[i].rate < 1)) goto bad;
@@ -117,7 +129,8 @@ static int plan(net_t *n, const layer_spec_t *spec, int n_layers, int in_c, int 
       c = l->conv.co, h = l->conv.ho, w = l->conv.wo;
       break;
     }
-    case LAYER_MAXPOOL: {
+    case LAYER_MAXPOOL:
+    case LAYER_AVGPOOL2D: {
       int k = spec[i].size;
       if (k < 1 || h / k < 1 || w / k < 1) goto bad;
       h /= k, w /= k;
@@ -531,6 +544,10 @@ const real *net_forward(net_t *n, const real *x, int B, int train) {
     case LAYER_MAXPOOL: workers_run(w, pool_fwd_work, &job, B * l->ic); break;
     case LAYER_MAXPOOL1D: maxpool1d_forward_planes(l->out, l->argmax, in, l->iw, l->spec.size, 0, B * l->ic); break;
     case LAYER_AVGPOOL: avgpool_forward(l->out, in, B, l->ic, l->ih * l->iw); break;
+    case LAYER_AVGPOOL2D: avgpool2d_forward(l->out, in, B * l->ic, l->ih, l->iw, l->spec.size); break;
+    case LAYER_LEAKYRELU: leaky_relu_forward(l->out, in, count, (real)l->spec.rate); break;
+    case LAYER_SIGMOID: sigmoid_forward(l->out, in, count); break;
+    case LAYER_TANH: tanh_forward(l->out, in, count); break;
     case LAYER_FLATTEN:
       if (l->out != in) memcpy(l->out, in, count * sizeof(real));
       break;
@@ -578,6 +595,10 @@ static void backward_layers(net_t *n, const real *x, int B) {
     case LAYER_MAXPOOL: if (din) workers_run(w, pool_bwd_work, &job, B * l->ic); break;
     case LAYER_MAXPOOL1D: if (din) maxpool1d_backward_planes(din, l->dout, l->argmax, l->iw, l->spec.size, 0, B * l->ic); break;
     case LAYER_AVGPOOL: if (din) avgpool_backward(din, l->dout, B, l->ic, l->ih * l->iw); break;
+    case LAYER_AVGPOOL2D: if (din) avgpool2d_backward(din, l->dout, B * l->ic, l->ih, l->iw, l->spec.size); break;
+    case LAYER_LEAKYRELU: if (din) leaky_relu_backward(din, l->dout, in, count, (real)l->spec.rate); break;
+    case LAYER_SIGMOID: if (din) sigmoid_backward(din, l->dout, l->out, count); break;
+    case LAYER_TANH: if (din) tanh_backward(din, l->dout, l->out, count); break;
     case LAYER_FLATTEN: if (din) memcpy(din, l->dout, count * sizeof(real)); break;
     }
   }
@@ -663,6 +684,10 @@ static void backward_eval(net_t *n, layer_t *l, const real *in, real *din) {
   case LAYER_MAXPOOL: maxpool_backward(din, l->dout, l->argmax, 1, l->ic, l->ih, l->iw, l->spec.size); break;
   case LAYER_MAXPOOL1D: maxpool1d_backward_planes(din, l->dout, l->argmax, l->iw, l->spec.size, 0, l->ic); break;
   case LAYER_AVGPOOL: avgpool_backward(din, l->dout, 1, l->ic, l->ih * l->iw); break;
+  case LAYER_AVGPOOL2D: avgpool2d_backward(din, l->dout, l->ic, l->ih, l->iw, l->spec.size); break;
+  case LAYER_LEAKYRELU: leaky_relu_backward(din, l->dout, in, count, (real)l->spec.rate); break;
+  case LAYER_SIGMOID: sigmoid_backward(din, l->dout, l->out, count); break;
+  case LAYER_TANH: tanh_backward(din, l->dout, l->out, count); break;
   }
 }
 

@@ -20,6 +20,10 @@ typedef enum layer_kind {
   LAYER_FLATTEN,   /* [C][H][W] -> [C*H*W] (C, H, W order, as PyTorch) */
   LAYER_CONV1D,    /* over W of [C][1][W] (PyTorch Conv1d): size filters, kernel taps, stride, pad */
   LAYER_MAXPOOL1D, /* over W of [C][1][W]: size k (stride k, as PyTorch MaxPool1d) */
+  LAYER_LEAKYRELU, /* rate: the slope below zero (PyTorch's LeakyReLU negative_slope) */
+  LAYER_SIGMOID,
+  LAYER_TANH,
+  LAYER_AVGPOOL2D, /* size: k (k x k windows, stride k, floor mode: PyTorch's AvgPool2d(k)) */
 } layer_kind_t;
 
 typedef struct layer_spec {
@@ -28,10 +32,13 @@ typedef struct layer_spec {
   int kernel;
   int stride;
   float rate;
-  int pad; /* conv2d: PAD_SAME or PAD_VALID */
+  int pad; /* conv2d: PAD_SAME, PAD_VALID, or PAD_ZEROS + p */
 } layer_spec_t;
 
-enum { PAD_SAME = 0, PAD_VALID = 1 };
+/* "same" (Keras: the output ceil(in / stride), zeros split with the odd one at
+ * the end), "valid" (none), or PAD_ZEROS + p: p zeros on every side, the output
+ * floor((in + 2p - k) / stride) + 1 (PyTorch's padding=p, up to 64) */
+enum { PAD_SAME = 0, PAD_VALID = 1, PAD_ZEROS = 16, PAD_ZEROS_MAX = PAD_ZEROS + 64 };
 
 /* Table entries, so a preset reads as its architecture */
 #define DENSE(units) ((layer_spec_t){.kind = LAYER_DENSE, .size = (units)})

@@ -67,6 +67,36 @@ void maxpool_backward_planes(real *din, const real *dout, const int *argmax, int
   }
 }
 
+void avgpool2d_forward(real *out, const real *in, int P, int H, int W, int k) {
+  int Ho = H / k, Wo = W / k;
+  for (int p = 0; p < P; p++) {
+    const real *x = in + (size_t)p * H * W;
+    real *y = out + (size_t)p * Ho * Wo;
+    for (int i = 0; i < Ho; i++)
+      for (int j = 0; j < Wo; j++) {
+        double sum = 0;
+        for (int a = 0; a < k; a++)
+          for (int b = 0; b < k; b++) sum += x[(size_t)(i * k + a) * W + j * k + b];
+        y[i * Wo + j] = (real)(sum / (k * k));
+      }
+  }
+}
+
+void avgpool2d_backward(real *din, const real *dout, int P, int H, int W, int k) {
+  int Ho = H / k, Wo = W / k;
+  for (size_t i = 0; i < (size_t)P * H * W; i++) din[i] = 0;
+  for (int p = 0; p < P; p++) {
+    real *dx = din + (size_t)p * H * W;
+    const real *dy = dout + (size_t)p * Ho * Wo;
+    for (int i = 0; i < Ho; i++)
+      for (int j = 0; j < Wo; j++) {
+        real g = dy[i * Wo + j] / (real)(k * k);
+        for (int a = 0; a < k; a++)
+          for (int b = 0; b < k; b++) dx[(size_t)(i * k + a) * W + j * k + b] = g;
+      }
+  }
+}
+
 void avgpool_forward(real *out, const real *in, int B, int C, int S) {
   for (int bc = 0; bc < B * C; bc++) {
     const real *x = in + (size_t)bc * S;

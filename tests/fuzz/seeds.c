@@ -10,7 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dataset.h"
+#include "fold_part.h"
+#include "fold_why.h"
 #include "fuzz.h"
+#include "onnx_graph.h"
 #include "model.h"
 #include "npy.h"
 #include "outfile.h"
@@ -122,10 +126,11 @@ static void model_seed(const char *name, int kind, const layer_spec_t *spec, int
   memcpy(m.spec, spec, (size_t)n_layers * sizeof *spec);
   m.labels = labels;
   size_t in = (size_t)c * h * w;
-  m.n_scale = kind == MODEL_ANN ? in : 1;
+  m.n_scale = kind == MODEL_ANN ? in : (size_t)h; /* a CNN's: one per band */
   m.n_features = kind == MODEL_ANN ? in : 0;
   m.feature_names = features;
-  float shift[3] = {0.3f, 0.1f, 120.0f}, scale[3] = {10.0f, 5.0f, 0.05f};
+  float shift[16] = {0.3f, 0.1f, 120.0f}, scale[16] = {10.0f, 5.0f, 0.05f};
+  for (int i = 3; i < 16; i++) shift[i] = -40, scale[i] = 20;
   m.shift = shift, m.scale = scale;
   char err[300];
   m.net = net_new(spec, n_layers, c, h, w, 3, 1, err, sizeof err);
@@ -197,6 +202,133 @@ static void cli_seeds(void) {
   CLI("help", "--help");
 }
 
+/* --- the readers added with the ONNX importer and the fold jobs --------------------- */
+
+static void onnx_put(onnx_builder_t *b, const char *name) {
+  char err[300];
+  if (onnx_write(b, at("onnx", name), err, sizeof err)) {
+    fprintf(stderr, "%s\n", err);
+    exit(1);
+  }
+  onnx_builder_free(b);
+}
+
+/* [N,1,128,130] through a per-band scaler, Conv 3x3, Relu, MaxPool 2, global pooling, Gemm: a branch's output */
+static const char *onnx_branch(onnx_builder_t *b, int k, const char *out) {
+  float sh[128], sc[128], w[18], bias[2] = {0.1f, -0.1f}, dw[6], db[3] = {0, 0, 0};
+  for (int i = 0; i < 128; i++) sh[i] = -40, sc[i] = 20;
+  for (int i = 0; i < 18; i++) w[i] = (float)((i * 5 + k) % 7 - 3) / 4;
+  for (int i = 0; i < 6; i++) dw[i] = (float)((i + k) % 3 - 1);
+  int64_t bd[3] = {1, 128, 1}, wd[4] = {2, 1, 3, 3}, cb[1] = {2}, gd[2] = {3, 2}, gb[1] = {3}, pads[4] = {1, 1, 1, 1}, two[2] = {2, 2};
+  const char *x = "logmel";
+  const char *sub[2] = {x, onnx_tensor(b, "shift", sh, NULL, bd, 3)};
+  x = onnx_node(b, "Sub", sub, 2, NULL, NULL, 0);
+  const char *div[2] = {x, onnx_tensor(b, "scale", sc, NULL, bd, 3)};
+  x = onnx_node(b, "Div", div, 2, NULL, NULL, 0);
+  onnx_attr_t ca[1] = {ONNX_INTS("pads", pads, 4)};
+  const char *conv[3] = {x, onnx_tensor(b, "w", w, NULL, wd, 4), onnx_tensor(b, "b", bias, NULL, cb, 1)};
+  x = onnx_node(b, "Conv", conv, 3, NULL, ca, 1);
+  x = onnx_node(b, "Relu", &x, 1, NULL, NULL, 0);
+  onnx_attr_t pa[2] = {ONNX_INTS("kernel_shape", two, 2), ONNX_INTS("strides", two, 2)};
+  x = onnx_node(b, "MaxPool", &x, 1, NULL, pa, 2);
+  x = onnx_node(b, "GlobalAveragePool", &x, 1, NULL, NULL, 0);
+  x = onnx_node(b, "Flatten", &x, 1, NULL, NULL, 0);
+  onnx_attr_t t[1] = {ONNX_INT("transB", 1)};
+  const char *g[3] = {x, onnx_tensor(b, "dw", dw, NULL, gd, 2), onnx_tensor(b, "db", db, NULL, gb, 1)};
+  x = onnx_node(b, "Gemm", g, 3, NULL, t, 1);
+  return onnx_node(b, "Softmax", &x, 1, out, NULL, 0);
+}
+
+static void onnx_seeds(void) {
+  int64_t in[4] = {-1, 1, 128, 130}, out[2] = {-1, 3};
+  for (int members = 1; members <= 2; members++) {
+    onnx_builder_t b;
+    onnx_builder_init(&b, "seed", "fuzz");
+    onnx_value(&b, 0, "logmel", in, 4, NULL);
+    const char *p[2] = {onnx_branch(&b, 0, members > 1 ? NULL : "probabilities"),
+                        members > 1 ? onnx_branch(&b, 1, NULL) : NULL};
+    if (members > 1) onnx_node(&b, "Mean", p, 2, "probabilities", NULL, 0);
+    onnx_value(&b, 1, "probabilities", out, 2, NULL);
+    onnx_put(&b, members > 1 ? "cnn-mean.onnx" : "cnn.onnx");
+  }
+  onnx_builder_t b;
+  onnx_builder_init(&b, "seed", "fuzz");
+  float w[9] = {1, 0, -1, 0.5f, 2, 0, 0, -1, 1}, bias[3] = {0, 0, 0}, sh[3] = {0.3f, 0.1f, 120}, sc[3] = {10, 5, 0.05f};
+  int64_t fin[2] = {-1, 3}, wd[2] = {3, 3}, bd[1] = {3}, reshape[2] = {0, -1};
+  onnx_value(&b, 0, "features", fin, 2, NULL);
+  const char *sub[2] = {"features", onnx_tensor(&b, "shift", sh, NULL, bd, 1)};
+  const char *x = onnx_node(&b, "Sub", sub, 2, NULL, NULL, 0);
+  const char *mul[2] = {x, onnx_tensor(&b, "scale", sc, NULL, bd, 1)};
+  x = onnx_node(&b, "Mul", mul, 2, NULL, NULL, 0);
+  const char *rs[2] = {x, onnx_tensor_i64(&b, "shape", reshape, 2)};
+  x = onnx_node(&b, "Reshape", rs, 2, NULL, NULL, 0);
+  const char *mm[2] = {x, onnx_tensor(&b, "w", w, NULL, wd, 2)};
+  x = onnx_node(&b, "MatMul", mm, 2, NULL, NULL, 0);
+  const char *add[2] = {x, onnx_tensor(&b, "b", bias, NULL, bd, 1)};
+  x = onnx_node(&b, "Add", add, 2, NULL, NULL, 0);
+  float T[1] = {1.5f};
+  int64_t one[1] = {1};
+  const char *dv[2] = {x, onnx_tensor(&b, "T", T, NULL, one, 1)};
+  x = onnx_node(&b, "Div", dv, 2, NULL, NULL, 0);
+  onnx_node(&b, "Softmax", &x, 1, "probabilities", NULL, 0);
+  onnx_value(&b, 1, "probabilities", fin, 2, NULL);
+  onnx_put(&b, "ann.onnx");
+}
+
+static void card_seeds(void) {
+  static const char card[] =
+      "{\"classes\": [\"a\", \"b\"], \"unit\": \"3-s segment\", \"inputs\": [{\"name\": \"features\", "
+      "\"shape\": [\"N\", 3], \"columns\": [\"x\", \"y\", \"z\"]}], \"models\": [{\"temperature\": 1, "
+      "\"track_temperature\": 1.5}]}\n";
+  put("card", "card.json", card, sizeof card - 1);
+  static const char bare[] = "{\"classes\": [\"a\", \"b\"], \"unit\": \"whole recording\"}";
+  put("card", "whole.json", bare, sizeof bare - 1);
+}
+
+static void part_seeds(void) {
+  static char *names[2] = {"f0", "f1"};
+  static const char *const keys[2] = {"ann", "cnn"};
+  cv_result_t res[2];
+  cv_result_t *ptr[2] = {&res[0], &res[1]};
+  epoch_log_t logs[2][2][4] = {0};
+  cv_fold_t folds[2][2] = {0};
+  real probs[2][18];
+  int fold_of_row[6] = {0, 1, 0, 1, 0, 1};
+  memset(res, 0, sizeof res);
+  for (int m = 0; m < 2; m++) {
+    res[m].folds = res[m].folds_allocated = 2, res[m].K = 3, res[m].fold = folds[m];
+    res[m].probs = probs[m], res[m].fold_of_row = fold_of_row;
+    for (int f = 0; f < 2; f++) folds[m][f].log = logs[m][f], folds[m][f].epochs = 2 - m, folds[m][f].temperature = 1.5;
+    for (int i = 0; i < 6; i++) probs[m][3 * i] = 0.5f, probs[m][3 * i + 1] = 0.25f, probs[m][3 * i + 2] = 0.25f;
+  }
+  dataset_t ann = {.n_features = 2, .feature_names = names};
+  fold_why_t why;
+  char err[300];
+  if (fold_why_init(&why, 3, 2, 6, &ann)) exit(1);
+  for (int i = 0; i < 6 * WHY_TOP; i++) why.top[i] = i % 2, why.top_attr[i] = 0.25f;
+  why.done[0] = 1, why.base[1] = 2, why.perm[3] = 1;
+  if (fold_part_write(at("part", "fold-1.part"), 0, ptr, keys, 2, 6, 3, &why, err, sizeof err)) {
+    fprintf(stderr, "%s\n", err);
+    exit(1);
+  }
+  fold_why_free(&why);
+}
+
+static void small_seeds(void) {
+  static const char split[] = "blues/blues.00000.wav\nrock/rock.00000.wav\n\0blues/blues.00001.wav\nrock/rock.00001.wav\n";
+  put("split", "lists", split, sizeof split - 1);
+  static const char index[] = "file,label,segments,source\na.npy,blues,1,a.wav\nb.npy,rock,2,b.wav\n";
+  put("index", "index.csv", index, sizeof index - 1);
+  static unsigned char pcm[2 + 2 * 22050];
+  for (int i = 0; i < 22050; i++) {
+    short v = (short)(8000 * sin(2 * M_PI * 440 * i / 22050.0));
+    pcm[2 + 2 * i] = (unsigned char)(v & 0xff), pcm[3 + 2 * i] = (unsigned char)((v >> 8) & 0xff);
+  }
+  put("pcm", "s16-mono-22050", pcm, sizeof pcm);
+  pcm[0] = 3, pcm[1] = 1; /* f32, 2 channels, 44100 Hz: the same bytes read otherwise */
+  put("pcm", "f32-stereo-44100", pcm, 4002);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: fuzz_seeds DIR\n");
@@ -208,5 +340,9 @@ int main(int argc, char **argv) {
   npy_seeds();
   model_seeds();
   cli_seeds();
+  onnx_seeds();
+  card_seeds();
+  part_seeds();
+  small_seeds();
   return 0;
 }
