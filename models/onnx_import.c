@@ -183,6 +183,9 @@ static int names_check(importer_t *im, const char **set, size_t n_slot) {
   for (size_t i = 0; i < g->n_node; i++) {
     const Onnx__NodeProto *n = g->node[i];
     if (!n->op_type || !*n->op_type) return refuse(im, n, "%s", "no operator type");
+    if (!strcmp(n->op_type, "Erf")) /* before the Div that comes first, so the message names the real cause */
+      return refuse(im, n, "%s", "GELU (exported before opset 20 as Div, Erf, Add, Mul, Mul) is not among our layers: "
+                                 "ReLU, LeakyReLU, Sigmoid and Tanh are");
     if (n->n_output < 1) return refuse(im, n, "%s", "no outputs");
     if (n->n_input > MAX_GROUP) return refuse(im, n, "more than %s inputs", "64");
     for (size_t k = 0; k < n->n_output; k++)
@@ -583,9 +586,6 @@ static int chain_op(importer_t *im, const Onnx__NodeProto *n, chain_t *c, value_
   if (!strcmp(op, "MaxPool") || !strcmp(op, "AveragePool")) return op_pool(im, n, c);
   if (!strcmp(op, "LeakyRelu") || !strcmp(op, "Sigmoid") || !strcmp(op, "Tanh")) return op_activation(im, n, c);
   if (!strcmp(op, "Pad")) return op_pad(im, n, c, in, n_in);
-  if (!strcmp(op, "Erf"))
-    return refuse(im, n, "%s", "GELU (exported before opset 20 as Div, Erf, Add, Mul, Mul) is not among our layers: "
-                               "ReLU, LeakyReLU, Sigmoid and Tanh are");
   if (!strcmp(op, "GlobalAveragePool") || !strcmp(op, "ReduceMean")) return op_gap(im, n, c);
   if (!strcmp(op, "Gemm")) {
     const Onnx__AttributeProto *al = onnx_attr(n, "alpha"), *be = onnx_attr(n, "beta");

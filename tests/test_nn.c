@@ -186,6 +186,24 @@ static void test_reference_conv1d(void) {
   check_reference("tests/reference/nn/conv1d.txt", spec, 8, 2, 1, 13, layers, names, 3);
 }
 
+/* PyTorch's stride-2 padding-1 convolution, LeakyReLU, AvgPool2d, Tanh and
+ * Sigmoid: the layers the ONNX importer takes from ordinary PyTorch models
+ * (tests/reference/make_activations.py) */
+static void test_reference_activations(void) {
+  layer_spec_t spec[] = {{.kind = LAYER_CONV2D, .size = 3, .kernel = 3, .stride = 2, .pad = PAD_ZEROS + 1},
+                         {.kind = LAYER_LEAKYRELU, .rate = 0.125f},
+                         {.kind = LAYER_AVGPOOL2D, .size = 2},
+                         CONV(4, 3, 1),
+                         {.kind = LAYER_TANH},
+                         FLATTEN,
+                         DENSE(5),
+                         {.kind = LAYER_SIGMOID},
+                         DENSE_CLASSES};
+  int layers[] = {0, 3, 6, 8};
+  const char *names[] = {"conv1", "conv2", "fc1", "fc2"};
+  check_reference("tests/reference/nn/activations.txt", spec, 9, 1, 9, 10, layers, names, 4);
+}
+
 /* --- finite differences (double only: float32 differences are noise) ---- */
 
 #ifdef NN_DOUBLE
@@ -298,6 +316,11 @@ static void test_finite_differences(void) {
   layer_spec_t one_d[] = {CONV1D(3, 3), RELU, MAXPOOL1D(2), (layer_spec_t){.kind = LAYER_CONV1D, .size = 4, .kernel = 5,
                           .stride = 2}, MAXPOOL1D(3), FLATTEN, DROPOUT(0.3f), DENSE_CLASSES};
   finite_differences("conv1d 3 and 5/2, maxpool1d 2 and 3, dropout, flatten", one_d, 8, 2, 1, 23);
+  layer_spec_t acts[] = {{.kind = LAYER_CONV2D, .size = 3, .kernel = 3, .stride = 2, .pad = PAD_ZEROS + 1},
+                         {.kind = LAYER_LEAKYRELU, .rate = 0.1f}, {.kind = LAYER_AVGPOOL2D, .size = 2},
+                         {.kind = LAYER_TANH}, FLATTEN, DENSE(4), {.kind = LAYER_SIGMOID}, DENSE_CLASSES};
+  finite_differences("conv 3x3/2 padding 1, leakyrelu, avgpool2d, tanh, sigmoid", acts, 8, 2, 9, 10);
+  input_differences("conv 3x3/2 padding 1, leakyrelu, avgpool2d, tanh, sigmoid", acts, 8, 2, 9, 10);
   input_differences("conv, batchnorm, relu, maxpool, avgpool, dense", conv, 7, 2, 8, 9);
   input_differences("conv, dropout, flatten", flat, 4, 1, 5, 6);
   input_differences("dense, relu, dropout, batchnorm 1-D", dense, 6, 7, 1, 1);
@@ -310,6 +333,7 @@ int main(void) {
   RUN(test_reference_batchnorm);
   RUN(test_reference_cnn);
   RUN(test_reference_conv1d);
+  RUN(test_reference_activations);
 #ifdef NN_DOUBLE
   RUN(test_finite_differences);
 #endif

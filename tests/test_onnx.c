@@ -198,7 +198,42 @@ static void test_pytorch(void) {
   free(labels);
 }
 
-/* A graph of one Gemm and a Tanh (not one of ours), written with the builder. */
+/* Ordinary PyTorch models as torch.onnx.export writes them (tests/onnx_torch_variants.py):
+ * each imports and gives PyTorch's probabilities, or (GELU) is refused saying what to use. */
+static void test_pytorch_variants(void) {
+  if (!have_torch) return;
+  CHECK(run("/usr/bin/python3 tests/onnx_torch_variants.py %s %s > %s/variants.log 2>&1", feat, dir, dir) == 0,
+        "PyTorch exports nine variants (tests/onnx_torch_variants.py)");
+  static const char *const variants[] = {"add", "affine", "leaky", "sigmoid", "tanh", "avgpool", "stride2", "view"};
+  char *labels = slurp(at_dir("labels.txt"), NULL), extra[1200], model[900], probs[1000], pred[900];
+  snprintf(extra, sizeof extra, "--labels %s", labels ? labels : "none");
+  static prows_t want, got;
+  for (size_t i = 0; i < sizeof variants / sizeof *variants; i++) {
+    snprintf(model, sizeof model, "-m %s/torch_%s.onnx", dir, variants[i]);
+    snprintf(probs, sizeof probs, "%s/torch_%s_probs.csv", dir, variants[i]);
+    snprintf(pred, sizeof pred, "%s/torch_%s_pred.csv", dir, variants[i]);
+    int rc = predict(model, extra, pred);
+    read_probs(probs, 0, 1, 2, 0, &want);
+    read_probs(pred, 0, 1, 6, 0, &got);
+    int matched;
+    double worst = worst_gap(&got, &want, "", &matched);
+    char errpath[920], *why;
+    snprintf(errpath, sizeof errpath, "%s.err", pred);
+    why = rc ? slurp(errpath, NULL) : NULL;
+    CHECK(rc == 0 && matched == got.n && got.n > 0 && worst <= 1e-5,
+          "torch.onnx.export of the %s variant: read, PyTorch's probabilities within 1e-5 (%d segments, worst %.3g)%s%s",
+          variants[i], matched, worst, why ? ": " : "", why ? why : "");
+    free(why);
+  }
+  snprintf(model, sizeof model, "-m %s/torch_gelu.onnx", dir);
+  snprintf(pred, sizeof pred, "%s/torch_gelu_pred.csv", dir);
+  snprintf(probs, sizeof probs, "%s.err", pred);
+  CHECK(predict(model, extra, pred) == 1 && contains(probs, "GELU") && contains(probs, "ReLU, LeakyReLU, Sigmoid and Tanh are"),
+        "a GELU network: refused, naming the operator and what to write instead");
+  free(labels);
+}
+
+/* A graph of one Gemm and an Elu (not one of ours), written with the builder. */
 static void write_tanh_graph(const char *path) {
   onnx_builder_t b;
   onnx_builder_init(&b, "tanh", "test");
@@ -208,10 +243,10 @@ static void write_tanh_graph(const char *path) {
   const char *gemm_in[3] = {"features", onnx_tensor(&b, "w", w, NULL, wd, 2), onnx_tensor(&b, "b", bias, NULL, bd, 1)};
   onnx_attr_t t[1] = {ONNX_INT("transB", 1)};
   const char *x = onnx_node(&b, "Gemm", gemm_in, 3, NULL, t, 1);
-  onnx_node(&b, "Tanh", &x, 1, "probabilities", NULL, 0);
+  onnx_node(&b, "Elu", &x, 1, "probabilities", NULL, 0);
   onnx_value(&b, 1, "probabilities", out_dims, 2, NULL);
   char err[300];
-  CHECK(onnx_write(&b, path, err, sizeof err) == 0, "a Tanh graph written (%s)", err);
+  CHECK(onnx_write(&b, path, err, sizeof err) == 0, "an Elu graph written (%s)", err);
   onnx_builder_free(&b);
 }
 
@@ -234,8 +269,8 @@ static void test_bad_inputs(void) {
   CHECK(predict_bad(at_dir("foreign.onnx"), "--labels a,b") == 1 && contains(err, "foreign.onnx: not an ONNX model"),
         "a WAV named .onnx: refused");
   write_tanh_graph(at_dir("tanh.onnx"));
-  CHECK(predict_bad(at_dir("tanh.onnx"), "--labels a,b") == 1 && contains(err, "(Tanh): not supported") &&
-            contains(err, "node 'Tanh_"), "an operator outside the set: refused with the node's name and op");
+  CHECK(predict_bad(at_dir("tanh.onnx"), "--labels a,b") == 1 && contains(err, "(Elu): not supported") &&
+            contains(err, "node 'Elu_"), "an operator outside the set: refused with the node's name and op");
   run("cp %s/cnn.onnx %s/nocard.onnx", dir, dir);
   CHECK(predict_bad(at_dir("nocard.onnx"), "") == 1 && contains(err, "no --labels"), "no card and no --labels: refused");
   CHECK(predict_bad(at_dir("nocard.onnx"), "--labels a,b,c") == 1 && contains(err, "the graph gives"),
@@ -348,6 +383,7 @@ int main(void) {
   RUN(setup);
   RUN(test_presets);
   RUN(test_pytorch);
+  RUN(test_pytorch_variants);
   RUN(test_bad_inputs);
   RUN(test_embed);
   return check_summary();
