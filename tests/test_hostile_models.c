@@ -294,6 +294,19 @@ static void test_values(void) {
   o.temperature = 1e-9f;
   graph(&o, "div0.onnx");
   refused(at("div0.onnx"), "--labels a,b,c", "a temperature (the logits' divisor) outside [0.01, 100]", "a temperature of 1e-9");
+  onnx_builder_t b; /* a 2-D input named as the card's log-mel */
+  onnx_builder_init(&b, "flat", "test");
+  float w[95 * 3] = {0}, bias[3] = {0};
+  int64_t in[2] = {-1, 95}, wd[2] = {3, 95}, bd[1] = {3}, out[2] = {-1, 3};
+  onnx_value(&b, 0, "logmel", in, 2, NULL);
+  const char *gemm[3] = {"logmel", onnx_tensor(&b, "w", w, NULL, wd, 2), onnx_tensor(&b, "b", bias, NULL, bd, 1)};
+  onnx_attr_t t[1] = {ONNX_INT("transB", 1)};
+  const char *x = onnx_node(&b, "Gemm", gemm, 3, NULL, t, 1);
+  onnx_node(&b, "Softmax", &x, 1, "probabilities", NULL, 0);
+  onnx_value(&b, 1, "probabilities", out, 2, NULL);
+  write_graph(&b, "flat.onnx");
+  write_card("flat.json", "\"a\", \"b\", \"c\"", "");
+  refused(at("flat.onnx"), "", "the graph takes [N,95]", "a 2-D input the card calls a log-mel: its shape as the graph has it");
   o = plain(), o.h = 4, o.w = 4, o.scaler = 4;
   graph(&o, "small.onnx");
   write_card("small.json", "\"a\", \"b\", \"c\"", "");
@@ -516,6 +529,9 @@ static void test_explain_memory(void) {
   CHECK(repeat_wav(wav, at("short.wav"), 8) == 0 && repeat_wav(wav, at("long.wav"), minutes * 15) == 0,
         "a 32-s and a %d-min recording", minutes);
   double a = explain_peak(at("good.model"), at("short.wav")), b = explain_peak(at("good.model"), at("long.wav"));
+  CHECK(run("%s explain -m %s --segment 0 -o %s %s > %s 2>&1", g, at("good.model"), at("why"), at("short.wav"), at("log")) == 0 &&
+            contains(at("log"), "(the log-odds drop ") && !contains(at("log"), "--"),
+        "explain prints the occlusion's drop with its sign once (no '--0.005')");
   if (memcheck()) {
     CHECK(a > 0 && b > 0, "explain --segment 0 on 32 s and %d min: %.0f and %.0f MB (the bound is make test's)", minutes, a, b);
     return;
