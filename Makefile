@@ -6,7 +6,7 @@
 #   make bench   print speed and memory figures
 #   make deps    install the build's missing Debian packages (apt-get as root, else print the
 #                command): the libraries (protobuf-c among them) and Open MPI. make test-deps (run by make test): Chromium,
-#                npm and playwright-core, Slurm and munge, numpy, python3-onnx/-opencv/-torch: each
+#                npm and playwright-core, Slurm and munge, numpy, python3-onnx/-opencv/-torch/-sklearn: each
 #                test that needs one skips without it
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds (clang; findings kept in tests/fuzz)
 #   make valgrind         the test suite's binaries under valgrind memcheck
@@ -84,7 +84,7 @@ ifeq ($(SAN),1)
   GENRE := $(BUILD)/genre
 endif
 
-.PHONY: all deps test-deps browser-deps cluster-deps python-deps onnx-deps report-screenshots run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
+.PHONY: all deps test-deps browser-deps cluster-deps python-deps onnx-deps sklearn-deps report-screenshots run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
 .SECONDARY:
 
 all: deps $(GENRE)
@@ -121,7 +121,7 @@ deps:
 # What only the tests use, one after another (apt takes one lock): without
 # any of it, the tests that need it skip with a message.
 test-deps: deps
-	@$(MAKE) --no-print-directory browser-deps cluster-deps python-deps onnx-deps
+	@$(MAKE) --no-print-directory browser-deps cluster-deps python-deps onnx-deps sklearn-deps
 
 # report.html's browser tests: Debian's Chromium and playwright-core (from npm,
 # no browser download) in tests/html/node_modules.
@@ -150,6 +150,12 @@ python-deps:
 $(ONNX_PB).c $(ONNX_PB).h: $(ONNX_PROTO) | deps
 	@mkdir -p $(GEN)
 	protoc-c --c_out=$(GEN) --proto_path=$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
+
+# test_classic's peer: scikit-learn (Debian's python3-sklearn 1.2) on the same rows
+sklearn-deps:
+	@if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then \
+	  $(call apt,python3-sklearn,test_classic's scikit-learn parity,echo "test_classic's parity checks will skip"); \
+	fi
 
 $(ONNX_PB).o: $(ONNX_PB).c
 	$(CC) $(CFLAGS) -w -c $< -o $@

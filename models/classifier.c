@@ -116,7 +116,7 @@ static void prepare_batch(classifier_t *c, int i, const double *rows, const floa
   else scaler_apply(c->batch, (size_t)b, in, m->shift, m->scale);
 }
 
-static int batch_of(const model_t *m) { return m->net->max_batch < BATCH ? m->net->max_batch : BATCH; }
+static int batch_of(const model_t *m) { return m->net && m->net->max_batch < BATCH ? m->net->max_batch : BATCH; }
 
 static int run_model(classifier_t *c, int i, const double *rows, const float *mel, size_t n, real *out, double *sum) {
   model_t *m = &c->model[i];
@@ -187,6 +187,7 @@ int classifier_argmax(const double *p, int K) {
 
 int classifier_embed_layer(const classifier_t *c, int layer) {
   const net_t *n = c->model[0].net;
+  if (!n) return -1; /* a classical kind: no layers */
   if (layer >= 0) return layer < n->n_layers ? layer : -1;
   for (int i = n->n_layers - 1; i > 0; i--)
     if (n->layer[i].spec.kind == LAYER_DENSE) return i - 1; /* the input of the classifier */

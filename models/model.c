@@ -9,11 +9,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "classic.h"
 #include "outfile.h"
 #include "temperature.h"
 
 #define MAGIC "GENRENN1"
 #define VERSION 5u
+#define VERSION_CLASSIC 6u /* a classical kind (kNN): written only for one */
 #define MAX_FILE ((long)1 << 31)
 #define MAX_NAMES 100000
 #define MAX_STR 4096
@@ -38,6 +40,7 @@ void model_free(model_t *m) {
   strings_free(m->feature_names, m->n_features);
   free(m->shift), free(m->scale), free(m->members), free(m->about);
   net_free(m->net);
+  classic_free(m->classic);
   memset(m, 0, sizeof *m);
 }
 
@@ -95,7 +98,7 @@ int model_save(const model_t *m, const char *path, char *err, size_t errlen) {
   if (outfile_open(&o, path, err, errlen)) return -1;
   writer_t wr = {o.f, FNV_OFFSET}, *w = &wr;
   put(w, MAGIC, 8);
-  put_u32(w, VERSION);
+  put_u32(w, m->classic ? VERSION_CLASSIC : VERSION); /* networks keep the version older builds read */
   put_u32(w, (uint32_t)m->kind);
   put_u32(w, (uint32_t)m->in_c), put_u32(w, (uint32_t)m->in_h), put_u32(w, (uint32_t)m->in_w);
   put_u32(w, (uint32_t)m->n_classes), put_u32(w, (uint32_t)m->n_layers);
@@ -115,6 +118,16 @@ int model_save(const model_t *m, const char *path, char *err, size_t errlen) {
   put_u32(w, (uint32_t)m->n_features);
   for (size_t i = 0; i < m->n_features; i++) put_str(w, m->feature_names[i]);
   for (int i = 0; i < m->n_classes; i++) put_str(w, m->labels[i]);
+  if (m->classic) {
+    size_t size = classic_size(m->classic);
+    unsigned char *blob = malloc(size);
+    if (!blob) return outfile_abort(&o), snprintf(err, errlen, "%s: out of memory", path), -1;
+    classic_write(m->classic, blob);
+    put_u32(w, 0), put_u64(w, size), put(w, blob, size); /* no members: the classical state */
+    free(blob);
+    put_u64(w, wr.hash);
+    return outfile_commit(&o, 1, err, errlen);
+  }
   const net_t *n = m->net;
   int members = m->n_members > 0 ? m->n_members : 1;
   put_u32(w, (uint32_t)members);
@@ -218,8 +231,8 @@ static uint32_t read_envelope(reader_t *r, const char *path, char *err, size_t e
     return 0;
   }
   uint32_t version = get_u32(r);
-  if (version < 1 || version > VERSION) {
-    snprintf(err, errlen, "%s: model format version %u, this build reads versions 1 to %u", path, version, VERSION);
+  if (version < 1 || version > VERSION_CLASSIC) {
+    snprintf(err, errlen, "%s: model format version %u, this build reads versions 1 to %u", path, version, VERSION_CLASSIC);
     return 0;
   }
   /* the checksum covers everything before its last 8 bytes */
@@ -237,11 +250,12 @@ static int read_header(reader_t *r, model_t *m, uint32_t version, const char *pa
   m->kind = (int)get_u32(r);
   m->in_c = (int)get_u32(r), m->in_h = (int)get_u32(r), m->in_w = (int)get_u32(r);
   m->n_classes = (int)get_u32(r), m->n_layers = (int)get_u32(r);
-  if (r->bad || (m->kind != MODEL_ANN && m->kind != MODEL_CNN) || m->in_c < 1 || m->in_h < 1 || m->in_w < 1 ||
+  int classic = m->kind == MODEL_KNN && version >= VERSION_CLASSIC;
+  if (r->bad || (m->kind != MODEL_ANN && m->kind != MODEL_CNN && !classic) || m->in_c < 1 || m->in_h < 1 || m->in_w < 1 ||
       m->in_c > (1 << 24) || m->in_h > (1 << 24) || m->in_w > (1 << 24) ||
       (uint64_t)m->in_c * (uint64_t)m->in_h > (1u << 24) ||
       (uint64_t)m->in_c * (uint64_t)m->in_h * (uint64_t)m->in_w > (1u << 24) || m->n_classes < 2 || m->n_classes > MAX_NAMES ||
-      m->n_layers < 1 || m->n_layers > NET_MAX_LAYERS) {
+      (classic ? m->n_layers != 0 : m->n_layers < 1) || m->n_layers > NET_MAX_LAYERS) {
     snprintf(err, errlen, "%s: implausible header (kind %d, input %dx%dx%d, %d classes, %d layers)", path, m->kind,
              m->in_c, m->in_h, m->in_w, m->n_classes, m->n_layers);
     return -1;
@@ -328,7 +342,21 @@ static int read_member(reader_t *r, const net_t *n, real *p, real *state, int k,
 }
 
 /* The network built from the layer table, and every member's values. 0, or -1 with the reason. */
+/* A classical kind's state (no members, a length and its bytes). 0, or -1 with the reason. */
+static int read_classic(reader_t *r, model_t *m, const char *path, char *err, size_t errlen) {
+  char why[300];
+  uint32_t members = get_u32(r);
+  uint64_t size = get_u64(r);
+  if (r->bad || members != 0 || size != r->len - r->at)
+    return snprintf(err, errlen, "%s: a %zu-byte classical model does not fill the file", path, (size_t)size), -1;
+  m->classic = classic_read(r->p + r->at, (size_t)size, m->n_features, m->n_classes, why, sizeof why);
+  if (!m->classic) return snprintf(err, errlen, "%s: %s", path, why), -1;
+  m->n_members = 1;
+  return 0;
+}
+
 static int read_network(reader_t *r, model_t *m, int max_batch, const char *path, char *err, size_t errlen) {
+  if (m->kind == MODEL_KNN) return read_classic(r, m, path, err, errlen);
   /* the network's size first: its parameters must be in the file before
    * anything is allocated for them, and the batch is cut to keep its
    * activations within MODEL_MAX_ACTIVATIONS */
@@ -399,7 +427,7 @@ int model_check(const model_t *m, const char *path, char *err, size_t errlen) {
   size_t F = (size_t)m->in_c * m->in_h * m->in_w;
   char why[200];
   int empty;
-  if (m->kind == MODEL_ANN && (m->n_features != m->n_scale || F != m->n_features))
+  if ((m->kind == MODEL_ANN || m->kind == MODEL_KNN) && (m->n_features != m->n_scale || F != m->n_features))
     return snprintf(err, errlen, "%s: %zu features, %zu scaler entries, input of %zu", path, m->n_features, m->n_scale, F), -1;
   if (m->kind == MODEL_CNN && m->n_scale != (size_t)m->in_h)
     return snprintf(err, errlen, "%s: a scaler of %zu values for an input of %d mel bands", path, m->n_scale, m->in_h), -1;
@@ -411,7 +439,9 @@ int model_check(const model_t *m, const char *path, char *err, size_t errlen) {
       return snprintf(err, errlen, "%s: standardisation entry %zu is zero or not finite", path, i), -1;
   const char *bad = bad_label(m, &empty);
   if (bad) return snprintf(err, errlen, empty ? "%s: an empty class name" : "%s: the class '%.200s' is named twice", path, bad), -1;
-  if (bad_values(m, why, sizeof why)) return snprintf(err, errlen, "%s: %s", path, why), -1;
+  if (m->kind == MODEL_KNN && (!m->classic || m->n_features != m->n_scale || m->classic->F != m->n_features))
+    return snprintf(err, errlen, "%s: a kNN of %zu features, %zu scaler entries", path, m->n_features, m->n_scale), -1;
+  if (m->net && bad_values(m, why, sizeof why)) return snprintf(err, errlen, "%s: %s", path, why), -1;
   return 0;
 }
 
@@ -444,6 +474,11 @@ int model_predict(model_t *m, const real *x, int B, real *probs) {
   /* one network: its temperature on the logits, softmax(z / T), which stays
    * exact for tiny probabilities; several: on their averaged probabilities */
   double T = m->temperature > 0 ? m->temperature : 1;
+  if (m->classic) { /* its probabilities, then the temperature on them */
+    if (classic_predict(m->classic, K, x, B, probs)) return -1;
+    if (T != 1) temperature_apply(probs, B, K, m->temperature);
+    return 0;
+  }
   if (m->n_members == 1) return net_predict_t(m->net, x, B, T, probs), 0;
   for (int k = 0; k < m->n_members; k++) {
     if (m->n_members > 1) model_use_member(m, k);

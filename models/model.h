@@ -17,6 +17,8 @@
  *   str label[n_classes]
  *   u32 n_members (an ensemble averages its members' probabilities)
  *   n_members x {u64 n_params; f32 params[n_params]; u64 n_state; f32 state[n_state]}
+ *     (version 6, kind 3 (kNN): no layers, n_members 0, then u64 size and the
+ *     kind's state, classic.h; networks are still written as version 5)
  *   u64 FNV-1a checksum of every byte before it
  * where str = u16 length + bytes. Loading validates every count against the
  * file size and the network the table describes before allocating, so a
@@ -29,7 +31,8 @@
 
 #include "net.h"
 
-enum { MODEL_ANN = 1, MODEL_CNN = 2 };
+enum { MODEL_ANN = 1, MODEL_CNN = 2, MODEL_KNN = 3 };
+struct classic;
 /* The unit a model was trained on: a 3-s segment (features_3_sec.csv rows,
  * spectrograms) or a whole track (features_30_sec.csv rows). 0: not recorded
  * (a version-1 file). */
@@ -54,6 +57,7 @@ typedef struct model {
   float track_temperature; /* the same map on the mean of a recording's segment probabilities (classifier.h) */
   real *members;          /* [n_members][n_params + n_state]; NULL for a single member,
                              whose parameters are the network's own */
+  struct classic *classic; /* a classical kind's state (classic.h): net is NULL then */
 } model_t;
 
 /* Writes atomically (temporary file, renamed). 0, or -1 with the reason. */

@@ -9,15 +9,17 @@
 #include "commands.h"
 #include "metrics.h"
 #include "model_onnx.h"
+#include "outfile.h"
 
 static const char usage[] =
-    "usage: genre evaluate --model MODEL --features CSV     (an ANN)\n"
+    "usage: genre evaluate --model MODEL --features CSV     (an ANN or a kNN)\n"
     "       genre evaluate --model MODEL --mel OUTDIR       (a CNN)\n"
     "\n"
     "Prints accuracy, top-2 accuracy, per-class precision / recall / F1 and the\n"
     "confusion matrix (rows true, columns predicted). When the rows are 3-s segments\n"
     "(<stem>.<k>.wav), also the accuracy per track by majority vote.\n"
-    "The table must have the model's feature columns and only labels it knows.\n\n";
+    "The table must have the model's feature columns and only labels it knows.\n"
+    "--predictions writes every row's true and predicted label and probabilities.\n\n";
 
 /* Metrics of probs against y, per row and per track. */
 static void print_results(const char *model_path, const char *arch, const char *data, size_t rows, const real *probs,
@@ -43,7 +45,28 @@ static void print_results(const char *model_path, const char *arch, const char *
   free(vote), free(mean), free(truth);
 }
 
-static int evaluate_cnn(model_t *m, const char *model_path, const char *mel) {
+/* --predictions: name,label,predicted,p_<label>... per row, written whole or not at all. 0, or 1 after saying why. */
+static int write_predictions(const char *path, char *const *names, const int *y, const real *probs, size_t rows, int K,
+                             char *const *labels) {
+  outfile_t o;
+  char err[4400];
+  if (outfile_open(&o, path, err, sizeof err)) return fprintf(stderr, "genre evaluate: %s\n", err), 1;
+  fputs("name,label,predicted", o.f);
+  for (int k = 0; k < K; k++) fprintf(o.f, ",p_"), fputs(labels[k], o.f);
+  csv_end_row(o.f);
+  for (size_t i = 0; i < rows; i++) {
+    const real *p = probs + i * (size_t)K;
+    int best = 0;
+    for (int k = 1; k < K; k++) best = p[k] > p[best] ? k : best;
+    csv_put_text(o.f, names[i], 1), csv_put_text(o.f, labels[y[i]], 0), csv_put_text(o.f, labels[best], 0);
+    for (int k = 0; k < K; k++) csv_put_number(o.f, p[k], 0);
+    csv_end_row(o.f);
+  }
+  if (outfile_commit(&o, 0, err, sizeof err)) return fprintf(stderr, "genre evaluate: %s\n", err), 1;
+  return 0;
+}
+
+static int evaluate_cnn(model_t *m, const char *model_path, const char *mel, const char *predictions) {
   char err[1500];
   mel_dataset_t d;
   if (mel_dataset_load(mel, m->labels, m->n_classes, &d, err, sizeof err)) {
@@ -63,18 +86,19 @@ static int evaluate_cnn(model_t *m, const char *model_path, const char *mel) {
     for (size_t i = 0; i < d.n_rows; i++) idx[i] = i;
     if (cnn_predict(m, &d, idx, d.n_rows, CNN_READ_AHEAD, probs, err, sizeof err) == 0) {
       print_results(model_path, m->arch, mel, d.n_rows, probs, d.y, d.group, d.n_groups, 1, m->n_classes, m->labels);
-      rc = 0;
+      rc = predictions ? write_predictions(predictions, d.names, d.y, probs, d.n_rows, m->n_classes, m->labels) : 0;
+      if (rc) *err = 0;
     }
   } else {
     snprintf(err, sizeof err, "out of memory");
   }
-  if (rc) fprintf(stderr, "genre evaluate: %s\n", err);
+  if (rc && *err) fprintf(stderr, "genre evaluate: %s\n", err);
   free(idx), free(probs);
   mel_dataset_free(&d);
   return rc;
 }
 
-static int evaluate_ann(model_t *m, const char *model_path, const char *features) {
+static int evaluate_ann(model_t *m, const char *model_path, const char *features, const char *predictions) {
   char err[1500];
   dataset_t d;
   if (dataset_load(features, m->labels, m->n_classes, m->feature_names, m->n_features, &d, err, sizeof err)) {
@@ -92,7 +116,7 @@ static int evaluate_ann(model_t *m, const char *model_path, const char *features
   ann_predict(m, &d, idx, d.n_rows, probs);
   print_results(model_path, m->arch, features, d.n_rows, probs, d.y, d.group, d.n_groups, d.segmented, m->n_classes,
                 m->labels);
-  rc = 0;
+  rc = predictions ? write_predictions(predictions, d.names, d.y, probs, d.n_rows, m->n_classes, m->labels) : 0;
 out:
   free(idx), free(probs);
   dataset_free(&d);
@@ -101,13 +125,15 @@ out:
 
 int evaluate_main(int argc, char **argv) {
   const char *model_path = NULL, *features = NULL, *mel = NULL;
-  const char *labels = NULL;
+  const char *labels = NULL, *predictions = NULL;
   int raw = 0;
   const cli_option_t opts[] = {OPT_STRING('m', "model", &model_path, "MODEL", "the model file, or an ONNX graph of one model"),
                                OPT_STRING(0, "labels", &labels, "L1,L2,...", "an ONNX graph's classes when it has no card"),
                                OPT_FLAG(0, "no-calibrate", &raw, 1, "the model's raw softmax, without its temperature"),
                                OPT_STRING(0, "features", &features, "CSV", "a feature table (an ANN's)"),
-                               OPT_STRING(0, "mel", &mel, "OUTDIR", "what genre extract wrote (a CNN's)"), OPT_END()};
+                               OPT_STRING(0, "mel", &mel, "OUTDIR", "what genre extract wrote (a CNN's)"),
+                               OPT_STRING(0, "predictions", &predictions, "CSV", "every row's labels and probabilities"),
+                               OPT_END()};
   const cli_option_t *tables[] = {opts, NULL};
   int help, first = cli_parse("evaluate", argc, argv, tables, &help);
   if (help) return fputs(usage, stdout), cli_help(stdout, tables), 0;
@@ -126,12 +152,12 @@ int evaluate_main(int argc, char **argv) {
   }
   if (raw) m.temperature = 0;
   if ((m.kind == MODEL_CNN) != (mel != NULL)) {
-    fprintf(stderr, "genre evaluate: %s is %s model: give %s\n", model_path, m.kind == MODEL_CNN ? "a CNN" : "an ANN",
+    fprintf(stderr, "genre evaluate: %s is %s model: give %s\n", model_path, m.kind == MODEL_CNN ? "a CNN" : "a feature-row",
             m.kind == MODEL_CNN ? "--mel OUTDIR" : "--features CSV");
     model_free(&m);
     return 1;
   }
-  int rc = mel ? evaluate_cnn(&m, model_path, mel) : evaluate_ann(&m, model_path, features);
+  int rc = mel ? evaluate_cnn(&m, model_path, mel, predictions) : evaluate_ann(&m, model_path, features, predictions);
   model_free(&m);
   return rc;
 }

@@ -56,7 +56,9 @@ int explain_main(int argc, char **argv) {
   char err[1500];
   if (model_open(model, labels, 128, &m, 1, &got, err, sizeof err)) return fprintf(stderr, "genre explain: %s\n", err), 1;
   int rc = 1;
-  if (m.kind != MODEL_CNN && m.kind != MODEL_ANN) fprintf(stderr, "genre explain: %s: not an ANN or a CNN\n", model);
+  if (m.kind != MODEL_CNN && m.kind != MODEL_ANN)
+    fprintf(stderr, "genre explain: %s: explain reads an ANN or a CNN (gradients and occlusion), not a %s model\n",
+            model, m.kind == MODEL_KNN ? "kNN" : "foreign");
   else rc = explain_run(&a, &m);
   model_free(&m);
   return rc;

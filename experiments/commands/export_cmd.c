@@ -132,8 +132,14 @@ static int export_run(char *const *paths, int n, const char *out) {
     return fprintf(stderr, "genre export: -o names the graph NAME.onnx (the card goes to NAME.json), not '%s'\n", out), 1;
   model_t m[ONNX_MAX_MODELS];
   int loaded = 0, rc = 1;
-  for (; loaded < n; loaded++)
+  for (; loaded < n; loaded++) {
     if (model_load(paths[loaded], 1, &m[loaded], err, sizeof err)) break;
+    if (!m[loaded].net) { /* a classical kind: no layers to write as ONNX operators */
+      snprintf(err, sizeof err, "%s: a kNN model; the kinds that export to ONNX are ann and cnn", paths[loaded]);
+      model_free(&m[loaded]);
+      break;
+    }
+  }
   char *card = loaded == n ? card_text(m, n, paths, name) : NULL;
   outfile_t o;
   if (loaded < n) fprintf(stderr, "genre export: %s\n", err);

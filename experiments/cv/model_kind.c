@@ -6,6 +6,8 @@
 #include <sys/resource.h>
 
 #include "augment.h"
+#include "classic.h"
+#include "progress.h"
 #include "dist.h"
 #include "folds.h"
 #include "json.h"
@@ -225,10 +227,88 @@ static int cnn_why(fold_why_t *w, int fold, model_t *m, const kind_data_t *d, co
   return fold_why_cnn(w, fold, m, d->d, engine, rows, n, probs, err, errlen);
 }
 
+/* --- k nearest neighbours on a feature table ------------------------------------ */
+
+static int knn_arch(const char *cmd, const char *arg, void *o) {
+  return knn_preset(arg, o) ? bad(cmd, "--arch wants default or distance", arg) : 0;
+}
+
+static int knn_weights(const char *cmd, const char *arg, void *value) {
+  int *w = value;
+  if (strcmp(arg, "uniform") == 0) *w = KNN_UNIFORM;
+  else if (strcmp(arg, "distance") == 0) *w = KNN_DISTANCE;
+  else return bad(cmd, "--weights wants uniform or distance", arg);
+  return 0;
+}
+
+static const cli_option_t *knn_options(kind_opts_t *ko) {
+  knn_opts_t *o = &ko->knn;
+  static cli_option_t t[3];
+  const cli_option_t opts[] = {
+      OPT_INT(0, "k", &o->k, 1, 100000, "K", "neighbours (default 5, as scikit-learn)"),
+      OPT_CALL(0, "weights", &o->weights, knn_weights, "W", "uniform (default) or distance (votes of 1/d)"), OPT_END()};
+  memcpy(t, opts, sizeof opts);
+  return t;
+}
+
+static kind_common_t knn_common(kind_opts_t *o) {
+  return (kind_common_t){o->knn.arch, &o->knn.train, &o->knn.val_fraction, NULL};
+}
+
+/* The share of rows whose most probable class is their label. */
+static double accuracy_of(const real *p, const int *y, const size_t *rows, size_t n, int K) {
+  size_t right = 0;
+  for (size_t i = 0; i < n; i++) {
+    int best = 0;
+    for (int k = 1; k < K; k++) best = p[i * K + k] > p[i * K + best] ? k : best;
+    right += best == y[rows[i]];
+  }
+  return n ? (double)right / n : 0;
+}
+
+static int knn_fit_kind(const kind_data_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
+                        const kind_opts_t *o, model_t *m, epoch_log_t *log, int *epochs, char *err, size_t errlen) {
+  double t0 = now_seconds();
+  if (knn_fit(d->d, train, n_train, val, n_val, &o->knn, m, err, errlen)) return -1;
+  real *p = malloc((n_train + n_val ? n_train + n_val : 1) * (size_t)d->n_classes * sizeof *p);
+  if (!p || ann_predict(m, d->d, train, n_train, p) || (n_val && ann_predict(m, d->d, val, n_val, p + n_train * d->n_classes)))
+    return free(p), model_free(m), snprintf(err, errlen, "out of memory"), -1;
+  memset(log, 0, sizeof *log); /* one "epoch": the accuracy on the training rows (each its own neighbour) and held out */
+  log[0].train_acc = accuracy_of(p, d->y, train, n_train, d->n_classes);
+  log[0].val_acc = accuracy_of(p + n_train * d->n_classes, d->y, val, n_val, d->n_classes);
+  log[0].seconds = now_seconds() - t0;
+  free(p);
+  if (epochs) *epochs = 1;
+  return 0;
+}
+
+static int knn_predict_kind(model_t *m, const kind_data_t *d, const size_t *rows, size_t n, const kind_opts_t *o,
+                            real *probs, char *err, size_t errlen) {
+  (void)o;
+  if (ann_predict(m, d->d, rows, n, probs)) return snprintf(err, errlen, "out of memory"), -1;
+  return 0;
+}
+
+static void knn_describe(const kind_data_t *k, const kind_opts_t *o, size_t n_train, size_t n_val) {
+  const dataset_t *d = k->d;
+  fprintf(stderr, "k nearest neighbours (k %d, %s votes) on %zu rows (%zu tracks, %d labels, %zu features)%s\n", o->knn.k,
+          o->knn.weights == KNN_DISTANCE ? "1/d" : "uniform", n_train, d->n_groups, d->n_classes, d->n_features,
+          n_val ? ", some held out" : "");
+}
+
+static void knn_trained(const kind_data_t *d, const model_t *m, const epoch_log_t *log, int epochs, size_t n_train,
+                        size_t n_val, double seconds, const char *out) {
+  (void)d, (void)epochs;
+  printf("kept %zu rows of %zu features for %s (k %d) in %.2f s; training accuracy %.4f", n_train, m->n_features,
+         m->arch, m->classic ? ((const classic_t *)m->classic)->k : 0, seconds, log[0].train_acc);
+  if (n_val) printf(", held-out accuracy %.4f", log[0].val_acc);
+  printf(" -> %s\n", out);
+}
+
 /* --- the table --------------------------------------------------------------- */
 
 const model_kind_t model_kinds[] = {
-    {"ann", "ANN", "features", "CSV", "the table (ours or Kaggle's)", 10,
+    {"ann", "ANN", "features", "CSV", "the table (ours or Kaggle's)", 10, 1,
      "Trains the dense network on a feature table in the Kaggle schema (ours or\n"
      "Kaggle's): `label` is the class, `filename` and `length` are not features,\n"
      "every other column is. Features are standardised with statistics of the\n"
@@ -246,7 +326,7 @@ const model_kind_t model_kinds[] = {
      "seed004 (seed 004's 1-D CNN over the feature vector)",
      ann_arch, ann_common, ann_options, ann_load, ann_view, ann_free, ann_fit_kind,
      ann_predict_kind, ann_describe, ann_trained, ann_why},
-    {"cnn", "CNN", "mel", "OUTDIR", "what genre extract wrote (or its mel/ directory)", 5,
+    {"cnn", "CNN", "mel", "OUTDIR", "what genre extract wrote (or its mel/ directory)", 5, 1,
      "Trains the CNN on the log-mel spectrograms of genre extract (OUTDIR/mel). Each\n"
      "mel band is standardised with statistics of the training spectrograms, stored\n"
      "in the model. Augmentations apply to training batches only. Under mpirun or\n"
@@ -261,6 +341,18 @@ const model_kind_t model_kinds[] = {
      "seed000 (5 x conv/pool/dropout, dense 64) or seed002 (2 convs, dense 128)",
      cnn_arch, cnn_common, cnn_options, cnn_load, cnn_view, cnn_free, cnn_fit_kind,
      cnn_predict_kind, cnn_describe, cnn_trained, cnn_why},
+    {"knn", "kNN", "features", "CSV", "the table (ours or Kaggle's)", 10, 0,
+     "Keeps the rows of a feature table in the Kaggle schema (ours or Kaggle's) for\n"
+     "k nearest neighbours, as scikit-learn's KNeighborsClassifier: Euclidean\n"
+     "distance on features standardised with statistics of the training rows\n"
+     "(stored in the model, as the ANN's), a class's probability the share of the k\n"
+     "votes (or of the 1/d-weighted votes). Nothing is held out unless asked.\n",
+     "Stratified K-fold cross-validation of k nearest neighbours; folds over tracks\n"
+     "when the rows are 3-s segments, as for the ANN.\n",
+     "preset: default (k 5, uniform votes, scikit-learn's defaults) or distance\n"
+     "(k 5, votes weighted by 1/d)",
+     knn_arch, knn_common, knn_options, ann_load, ann_view, ann_free, knn_fit_kind,
+     knn_predict_kind, knn_describe, knn_trained, NULL},
 };
 const int n_model_kinds = sizeof model_kinds / sizeof *model_kinds;
 
@@ -295,6 +387,22 @@ const cli_option_t *training_options(const model_kind_t *k, kind_opts_t *o, int 
   train_opts_t *tr = c.train;
   cli_option_t arch = OPT_CALL(0, "arch", o, k->arch, "NAME", k->arch_help);
   arch.flags = CLI_FIRST; /* the preset first, then what the command line changes in it */
+  if (!k->networks) { /* nothing is trained by epochs: no optimiser's options to take and ignore */
+    const cli_option_t few[] = {
+        arch,
+        OPT_NUMBER(CLI_ULONG, 0, "seed", &tr->seed, 0, 0, 0, "S", "a non-negative integer",
+                   "seeds every random choice (the held-out tracks, the temperature's twin)"),
+        OPT_NUMBER(CLI_DOUBLE, 0, "val-fraction", c.val_fraction, 0, 0.9, CLI_OPEN_HI, "F", "0 <= F < 0.9",
+                   "tracks held out of the model (scored, and the temperature's) (default 0)"),
+        OPT_NUMBER(CLI_INT, 0, "threads", threads, 1, 64, 0, "T", "1 to 64", "threads (default: all cores)"),
+        OPT_FLAG(0, "quiet", verbose, 0, "no progress lines"),
+        OPT_FLAG(0, "no-calibrate", &tr->calibrate_off, 1,
+                 "fit no temperature: keep the raw vote shares (by default one is fitted on held-out\n"
+                 "training tracks, or on a twin's when none are held out)"),
+        OPT_END()};
+    memcpy(t, few, sizeof few);
+    return t;
+  }
   const cli_option_t opts[] = {
       arch,
       OPT_NUMBER(CLI_FLOAT, 0, "mixup", &tr->mixup, 0, 10, 0, "A", "an alpha >= 0", "mixup with Beta(A, A) mixing (0: off)"),
@@ -366,7 +474,7 @@ int fold_model(void *ctx, int fold, unsigned long seed, const size_t *train, siz
     rc = -1, model_free(&m);
   if (!rc) {
     rc = c->kind->predict(&m, c->d, r[2], n_test, &o, probs, err, errlen);
-    if (!rc && c->why) rc = c->kind->why(c->why, fold, &m, c->d, test, r[2], n_test, probs, seed, err, errlen);
+    if (!rc && c->why && c->kind->why) rc = c->kind->why(c->why, fold, &m, c->d, test, r[2], n_test, probs, seed, err, errlen);
     model_free(&m);
   }
   free(all);

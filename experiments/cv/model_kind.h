@@ -11,6 +11,7 @@
 #include "ann.h"
 #include "cli.h"
 #include "cnn.h"
+#include "knn.h"
 #include "cv.h"
 #include "mel_dataset.h"
 
@@ -20,6 +21,7 @@ struct fold_why;
 typedef union kind_opts {
   ann_opts_t ann;
   cnn_opts_t cnn;
+  knn_opts_t knn;
 } kind_opts_t;
 
 /* What every kind's options share. */
@@ -44,6 +46,7 @@ typedef struct model_kind {
   const char *data_option;       /* "features": --features CSV */
   const char *data_arg, *data_help;
   int default_folds;
+  int networks;                  /* trained by epochs: the optimiser's options apply (not to kNN) */
   const char *train_about, *cv_about; /* the usages' paragraphs */
   const char *arch_help;         /* --arch's help: the presets */
   /* the preset `arch` into o (a kind_opts_t): 0, or -1 after printing the presets */

@@ -199,6 +199,8 @@ static int publish(embed_job_t *job, char *err, size_t errlen) {
 int embed_run(const embed_args_t *a, const classifier_t *c) {
   embed_job_t job = {.a = a, .layer = classifier_embed_layer(c, a->layer)};
   char err[4400];
+  if (!c->model[0].net)
+    return fprintf(stderr, "genre embed: %s: a classical model (kNN) has no layers to take activations from\n", a->model), 1;
   if (job.layer < 0)
     return fprintf(stderr, "genre embed: %s: no layer %d (it has %d; a model ending in a dense layer has a default)\n",
                    a->model, a->layer + 1, c->model[0].net->n_layers), 1;

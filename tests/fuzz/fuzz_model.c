@@ -22,7 +22,7 @@ FUZZ_TARGET(model) {
   if (fd < 0) return 0;
   model_t m;
   if (model_load(path, 4, &m, err, sizeof err) == 0) {
-    FUZZ_REQUIRE(m.net && m.n_members >= 1 && m.n_classes >= 2 && m.net->max_batch >= 1);
+    FUZZ_REQUIRE((m.net ? m.net->max_batch >= 1 : m.classic != NULL) && m.n_members >= 1 && m.n_classes >= 2);
     for (int k = 0; k < m.n_classes; k++) FUZZ_REQUIRE(m.labels[k] != NULL);
     size_t in = (size_t)m.in_c * m.in_h * m.in_w;
     real *x = calloc(in, sizeof *x), *probs = calloc((size_t)m.n_classes, sizeof *probs);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "classic.h"
 #include "dataset.h"
 #include "fold_part.h"
 #include "fold_why.h"
@@ -157,6 +158,25 @@ static void model_seed(const char *name, int kind, const layer_spec_t *spec, int
   free(m.members);
 }
 
+/* a kNN of 4 rows of the 3 features (model file version 6) */
+static void knn_seed(void) {
+  static char *labels[] = {"blues", "jazz", "rock"}, *features[] = {"chroma_stft_mean", "rms_mean", "tempo"};
+  float shift[3] = {0.3f, 0.1f, 120.0f}, scale[3] = {10.0f, 5.0f, 0.05f};
+  real x[12] = {0, 1, 2, 1, 0, -1, 2, 2, 0, -1, -1, 1};
+  int y[4] = {0, 1, 2, 1};
+  size_t rows[4] = {0, 1, 2, 3};
+  char err[300];
+  model_t m = {.kind = MODEL_KNN, .in_c = 3, .in_h = 1, .in_w = 1, .n_classes = 3, .n_members = 1, .unit = MODEL_UNIT_SEGMENT,
+               .labels = labels, .feature_names = features, .n_features = 3, .n_scale = 3, .shift = shift, .scale = scale};
+  snprintf(m.arch, sizeof m.arch, "default");
+  m.classic = knn_store(x, y, rows, 4, 3, 3, KNN_UNIFORM, err, sizeof err);
+  if (!m.classic || model_save(&m, at("model", "knn"), err, sizeof err)) {
+    fprintf(stderr, "knn: %s\n", err);
+    exit(1);
+  }
+  classic_free(m.classic);
+}
+
 static void model_seeds(void) {
   layer_spec_t ann[] = {DENSE(4), BATCHNORM, RELU, DROPOUT(0.5f), DENSE_CLASSES};
   model_seed("ann", MODEL_ANN, ann, 5, 1, 1, 3, 1);
@@ -165,6 +185,7 @@ static void model_seeds(void) {
   model_seed("cnn", MODEL_CNN, cnn, 9, 1, 8, 10, 2);
   layer_spec_t strided[] = {CONV(2, 3, 2), RELU, FLATTEN, DENSE(3), DENSE_CLASSES};
   model_seed("strided", MODEL_CNN, strided, 5, 2, 5, 4, 1);
+  knn_seed();
 }
 
 static void cli(const char *name, const char *const *args, int n) {

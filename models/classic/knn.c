@@ -1,0 +1,141 @@
+/* Exact k nearest neighbours, as scikit-learn's KNeighborsClassifier (brute
+ * force, Euclidean): squared distances as |a|^2 + |b|^2 - 2 a.b with one GEMM
+ * per block of queries, the k smallest kept by insertion (stable: of equal
+ * distances the earlier training row wins), then the votes. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+#include "classic.h"
+
+#define QUERY_BLOCK 64 /* queries per GEMM: 64 x n doubles of distances */
+
+static void norms(classic_t *c) {
+  for (size_t i = 0; i < c->n; i++) {
+    double s = 0;
+    for (size_t f = 0; f < c->F; f++) s += c->x[i * c->F + f] * c->x[i * c->F + f];
+    c->norm[i] = s;
+  }
+}
+
+static classic_t *knn_new(size_t n, size_t F, int k, int weights) {
+  classic_t *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->n = n, c->F = F, c->k = k, c->weights = weights;
+  c->x = malloc((n ? n : 1) * F * sizeof *c->x), c->norm = malloc((n ? n : 1) * sizeof *c->norm);
+  c->y = malloc((n ? n : 1) * sizeof *c->y);
+  if (!c->x || !c->norm || !c->y) return classic_free(c), NULL;
+  return c;
+}
+
+classic_t *knn_store(const real *x, const int *y, const size_t *rows, size_t n, size_t F, int k, int weights, char *err,
+                   size_t errlen) {
+  if (k < 1 || (size_t)k > n) return snprintf(err, errlen, "k = %d neighbours among %zu training rows", k, n), NULL;
+  classic_t *c = knn_new(n, F, k, weights);
+  if (!c) return snprintf(err, errlen, "out of memory"), NULL;
+  for (size_t i = 0; i < n; i++) {
+    for (size_t f = 0; f < F; f++) c->x[i * F + f] = x[rows[i] * F + f];
+    c->y[i] = y[rows[i]];
+  }
+  norms(c);
+  return c;
+}
+
+/* The k nearest of one query's distances d[n] into at[k] (nearest first). */
+static void nearest(const double *d, size_t n, int k, size_t *at, double *dist) {
+  int have = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (have == k && !(d[i] < dist[k - 1])) continue;
+    int j = have < k ? have++ : k - 1;
+    while (j > 0 && d[i] < dist[j - 1]) dist[j] = dist[j - 1], at[j] = at[j - 1], j--;
+    dist[j] = d[i], at[j] = i;
+  }
+}
+
+static void vote(const classic_t *c, int K, const size_t *at, const double *dist, real *p) {
+  double w[K > 0 ? K : 1], total = 0;
+  memset(w, 0, sizeof w);
+  int exact = 0;
+  for (int j = 0; c->weights == KNN_DISTANCE && j < c->k; j++) exact += dist[j] == 0;
+  for (int j = 0; j < c->k; j++) {
+    double v = c->weights == KNN_UNIFORM ? 1 : exact ? dist[j] == 0 : 1 / sqrt(dist[j]);
+    w[c->y[at[j]]] += v, total += v;
+  }
+  for (int k = 0; k < K; k++) p[k] = (real)(w[k] / total);
+}
+
+int classic_predict(const classic_t *c, int K, const real *x, int B, real *probs) {
+  size_t n = c->n, F = c->F;
+  double *q = malloc((size_t)QUERY_BLOCK * F * sizeof *q), *d = malloc((size_t)QUERY_BLOCK * n * sizeof *d);
+  double *dist = malloc((size_t)c->k * sizeof *dist);
+  size_t *at = malloc((size_t)c->k * sizeof *at);
+  int rc = q && d && dist && at ? 0 : -1;
+  for (int b0 = 0; !rc && b0 < B; b0 += QUERY_BLOCK) {
+    int nb = B - b0 < QUERY_BLOCK ? B - b0 : QUERY_BLOCK;
+    for (size_t i = 0; i < (size_t)nb * F; i++) q[i] = x[(size_t)b0 * F + i];
+    /* d[i][j] = -2 q_i . x_j, then + |q_i|^2 + |x_j|^2 */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, (int)n, (int)F, -2.0, q, (int)F, c->x, (int)F, 0.0, d,
+                (int)n);
+    for (int i = 0; i < nb; i++) {
+      double qq = 0;
+      for (size_t f = 0; f < F; f++) qq += q[(size_t)i * F + f] * q[(size_t)i * F + f];
+      double *row = d + (size_t)i * n;
+      for (size_t j = 0; j < n; j++) row[j] = fmax(row[j] + qq + c->norm[j], 0);
+      nearest(row, n, c->k, at, dist);
+      vote(c, K, at, dist, probs + (size_t)(b0 + i) * K);
+    }
+  }
+  free(q), free(d), free(dist), free(at);
+  return rc;
+}
+
+size_t classic_size(const classic_t *c) { return 4 * 4 + c->n * c->F * 8 + c->n * 4; }
+
+static void put32(unsigned char **p, uint32_t v) {
+  for (int i = 0; i < 4; i++) *(*p)++ = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char **p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; i++) v |= (uint32_t)*(*p)++ << (8 * i);
+  return v;
+}
+
+/* u32 k, u32 weights, u32 n, u32 F; f64 x[n][F]; u32 y[n] (little-endian) */
+void classic_write(const classic_t *c, unsigned char *out) {
+  put32(&out, (uint32_t)c->k), put32(&out, (uint32_t)c->weights), put32(&out, (uint32_t)c->n), put32(&out, (uint32_t)c->F);
+  for (size_t i = 0; i < c->n * c->F; i++) {
+    uint64_t bits;
+    memcpy(&bits, &c->x[i], 8);
+    put32(&out, (uint32_t)bits), put32(&out, (uint32_t)(bits >> 32));
+  }
+  for (size_t i = 0; i < c->n; i++) put32(&out, (uint32_t)c->y[i]);
+}
+
+classic_t *classic_read(const unsigned char *p, size_t n_bytes, size_t F, int K, char *err, size_t errlen) {
+  if (n_bytes < 16) return snprintf(err, errlen, "a truncated kNN"), NULL;
+  int k = (int)get32(&p), weights = (int)get32(&p);
+  size_t n = get32(&p), f = get32(&p);
+  if (f != F || n > (size_t)1 << 26 || n_bytes != 16 + n * F * 8 + n * 4 || k < 1 || (size_t)k > n ||
+      (weights != KNN_UNIFORM && weights != KNN_DISTANCE))
+    return snprintf(err, errlen, "a kNN of %zu rows of %zu features, k = %d: not what its %zu bytes and the model's %zu "
+                    "features say", n, f, k, n_bytes, F), NULL;
+  classic_t *c = knn_new(n, F, k, weights);
+  if (!c) return snprintf(err, errlen, "out of memory"), NULL;
+  for (size_t i = 0; i < n * F; i++) {
+    uint64_t bits = get32(&p);
+    bits |= (uint64_t)get32(&p) << 32;
+    memcpy(&c->x[i], &bits, 8);
+    if (!isfinite(c->x[i])) return classic_free(c), snprintf(err, errlen, "a kNN row value is not finite"), NULL;
+  }
+  for (size_t i = 0; i < n; i++)
+    if ((c->y[i] = (int)get32(&p)) < 0 || c->y[i] >= K) return classic_free(c), snprintf(err, errlen, "a kNN label out of range"), NULL;
+  norms(c);
+  return c;
+}
+
+void classic_free(classic_t *c) {
+  if (!c) return;
+  free(c->x), free(c->norm), free(c->y), free(c);
+}

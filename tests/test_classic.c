@@ -1,0 +1,114 @@
+/* The classical kinds (k nearest neighbours so far) through the model-kind
+ * table: train, cv, evaluate, predict, the model file (version 6) and its
+ * refusals, and scikit-learn beside it on the same rows (tests/classic_check.py,
+ * Debian's python3-sklearn; skipped with a message where it is absent). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+static const char *dir, *g;
+
+static const char *at(const char *name) {
+  static char buf[8][800];
+  static int k;
+  k = (k + 1) % 8;
+  snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+  return buf[k];
+}
+
+static void setup(void) {
+  dir = scratch_dir(), g = genre_bin();
+  CHECK(run("%s synth -o %s/syn -n 6 -s 9 > /dev/null 2>&1 && %s extract -o %s/feat --no-progress %s/syn/genres_original "
+            "> /dev/null 2>&1", g, dir, g, dir, dir) == 0, "a synthetic corpus of 60 tracks and its features");
+  /* tracks 0, 2, 4 of each genre to train on, 1, 3, 5 to test */
+  CHECK(run("cd %s && awk -F, 'NR == 1 || $1 ~ /\\.0000[024]\\./' feat/features_3_sec.csv > train.csv && "
+            "awk -F, 'NR == 1 || $1 ~ /\\.0000[135]\\./' feat/features_3_sec.csv > test.csv", dir) == 0,
+        "the table split by track");
+}
+
+/* genre train knn (extra options) on train.csv, then evaluate on test.csv with --predictions. */
+static int train_and_evaluate(const char *extra, const char *name) {
+  char model[900];
+  snprintf(model, sizeof model, "%s.model", at(name));
+  return run("%s train knn --features %s -o %s --no-calibrate %s > %s.train 2>&1 && "
+             "%s evaluate -m %s --features %s --predictions %s.csv > %s.eval 2>&1",
+             g, at("train.csv"), model, extra, at(name), g, model, at("test.csv"), at(name), at(name));
+}
+
+/* scikit-learn on the same rows: 1 when every label agrees and the probabilities within 1e-6. */
+static void sklearn_agrees(const char *name, int k, const char *weights) {
+  if (run("/usr/bin/python3 -c 'import sklearn' > /dev/null 2>&1") != 0) {
+    printf("SKIP scikit-learn parity (%s): /usr/bin/python3 lacks sklearn (make test-deps installs python3-sklearn)\n", name);
+    return;
+  }
+  char out[900];
+  snprintf(out, sizeof out, "%s.sklearn", at(name));
+  int rc = run("/usr/bin/python3 tests/classic_check.py knn %d %s %s %s %s.csv > %s 2>&1", k, weights, at("train.csv"),
+               at("test.csv"), at(name), out);
+  char *text = slurp(out, NULL);
+  long rows = -1, agree = -2;
+  double worst = 1;
+  if (text) sscanf(text, "%ld rows, %ld labels agree, worst |difference| of the probabilities %lf", &rows, &agree, &worst);
+  printf("  %s: %s", name, text ? text : "(no output)\n");
+  CHECK(rc == 0 && rows > 0 && agree == rows && worst <= 1e-6,
+        "%s: KNeighborsClassifier(%d, %s)'s label on every test row, its probabilities within 1e-6: %s", name, k,
+        weights, text ? text : "(no output)");
+  free(text);
+}
+
+static void test_knn(void) {
+  CHECK(train_and_evaluate("", "knn") == 0 && contains(at("knn.train"), "kept ") &&
+            contains(at("knn.eval"), "accuracy"), "train knn, evaluate --predictions");
+  sklearn_agrees("knn", 5, "uniform");
+  CHECK(train_and_evaluate("--arch distance --k 7", "knn7") == 0, "train knn --arch distance --k 7");
+  sklearn_agrees("knn7", 7, "distance");
+  CHECK(run("head -c 8 %s.model | grep -q GENRENN1 && od -An -tu4 -j8 -N4 %s.model | grep -q ' 6$'", at("knn"),
+            at("knn")) == 0, "a kNN's model file is version 6 (networks stay at version 5)");
+}
+
+static void test_commands(void) {
+  int rc = run("%s cv knn --features %s/feat/features_3_sec.csv --folds 3 > %s 2>&1", g, dir, at("cv.log"));
+  CHECK(rc == 0 && contains(at("cv.log"), "3-fold cross-validation of the kNN") && contains(at("cv.log"), "track accuracy"),
+        "cv knn: grouped folds, segment and track accuracy (exit %d)", rc);
+  rc = run("%s predict -m %s.model --format csv %s/syn/genres_original > %s 2>&1", g, at("knn"), dir, at("pred.csv"));
+  CHECK(rc == 0 && run("[ $(grep -c '\\.wav,' %s) = 60 ]", at("pred.csv")) == 0, "predict with a kNN: 60 recordings (exit %d)", rc);
+  rc = run("%s predict -m %s.model --segments --format csv %s/syn/genres_original/waltz > %s 2>&1", g, at("knn"), dir,
+           at("seg.csv"));
+  CHECK(rc == 0 && contains(at("seg.csv"), "segment"), "predict --segments with a kNN");
+  rc = run("%s export -m %s.model -o %s > /dev/null 2> %s", g, at("knn"), at("knn.onnx"), at("err"));
+  CHECK(rc == 1 && contains(at("err"), "the kinds that export to ONNX are ann and cnn") && run("test -e %s", at("knn.onnx")) != 0,
+        "export of a kNN: refused, naming the kinds that export, nothing written");
+  rc = run("%s embed -m %s.model -o %s %s/syn/genres_original > /dev/null 2> %s", g, at("knn"), at("emb"), dir, at("err"));
+  CHECK(rc == 1 && contains(at("err"), "no layers"), "embed with a kNN: refused");
+  rc = run("%s explain -m %s.model -o %s %s/syn/genres_original/waltz/waltz.00000.wav > /dev/null 2> %s", g, at("knn"),
+           at("why"), dir, at("err"));
+  CHECK(rc == 1 && contains(at("err"), "not a kNN model"), "explain with a kNN: refused");
+  rc = run("%s train knn --features %s -o %s --k 1000 > /dev/null 2> %s", g, at("train.csv"), at("big.model"), at("err"));
+  CHECK(rc == 1 && contains(at("err"), "k = 1000 neighbours among"), "k larger than the training rows: refused");
+  rc = run("%s train knn --features %s -o %s --epochs 3 > /dev/null 2> %s", g, at("train.csv"), at("e.model"), at("err"));
+  CHECK(rc == 1, "train knn --epochs: not an option of a kind trained without epochs");
+}
+
+static void test_damaged(void) {
+  /* the kNN's rows changed after the checksum is recomputed: refused by what they claim */
+  size_t n;
+  char *bytes = slurp(at("knn.model"), &n);
+  CHECK(bytes && n > 200, "the kNN model read");
+  if (!bytes) return;
+  write_bytes(at("cut.model"), bytes, n - 20);
+  int rc = run("%s predict -m %s %s/syn/genres_original/waltz/waltz.00000.wav > /dev/null 2> %s", g, at("cut.model"),
+               dir, at("err"));
+  CHECK(rc == 1 && contains(at("err"), "cut.model"), "a kNN model cut short: refused by name (exit %d)", rc);
+  free(bytes);
+}
+
+int main(void) {
+  RUN(setup);
+  RUN(test_knn);
+  RUN(test_commands);
+  RUN(test_damaged);
+  run("rm -rf %s", dir);
+  return check_summary();
+}
