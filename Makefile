@@ -17,7 +17,7 @@ SHELL := /bin/bash
 # --- dependencies ------------------------------------------------------------
 DEB_PACKAGES := pkg-config libaubio-dev libfftw3-dev libgsl-dev libsndfile1-dev libcsv-dev \
                 libprotobuf-c-dev protobuf-c-compiler libpng-dev \
-                libsoxr-dev libopenblas-dev libopenmpi-dev openmpi-bin
+                libsoxr-dev libopenblas-dev libopenmpi-dev openmpi-bin libsvm-dev
 PC_MODULES := aubio fftw3 gsl sndfile soxr openblas ompi-c libprotobuf-c libpng
 
 # --- build flags ---------------------------------------------------------------
@@ -39,7 +39,7 @@ CFLAGS ?= $(OPT)
 # every multi-versioned path (see features/dsp/simd.h) bit-identical.
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-psabi -g -pthread -fno-math-errno -fno-trapping-math -ffp-contract=off $(INCLUDES) \
           $(PC_CFLAGS) -MMD -MP
-LDLIBS += $(PC_LIBS) -lcsv -lm -pthread
+LDLIBS += $(PC_LIBS) -lcsv -lsvm -lm -pthread
 LDFLAGS += $(SAN_LDFLAGS)
 
 # Sources and include directories are found by folder (the rooms of README's
@@ -101,7 +101,7 @@ else echo "run:  sudo apt-get install -y $(1)   ($(2))"; $(3); fi
 endef
 
 # The build's libraries (what make, make run and make bench need), checked
-# with pkg-config (libcsv ships no .pc file: its header).
+# with pkg-config (libcsv and libsvm ship no .pc file: their headers).
 deps:
 	@missing=""; \
 	command -v pkg-config >/dev/null || missing="pkg-config"; \
@@ -109,6 +109,7 @@ deps:
 	  for m in $(PC_MODULES); do pkg-config --exists $$m || missing="$$missing $$m"; done; \
 	fi; \
 	[ -f /usr/include/csv.h ] || missing="$$missing libcsv"; \
+	[ -f /usr/include/libsvm/svm.h ] || missing="$$missing libsvm"; \
 	command -v mpirun >/dev/null || missing="$$missing mpirun"; \
 	command -v protoc-c >/dev/null || missing="$$missing protoc-c"; \
 	if [ -n "$$missing" ]; then \
@@ -116,6 +117,7 @@ deps:
 	  $(call apt,$(DEB_PACKAGES),the build's libraries,exit 1); \
 	  pkg-config --exists $(PC_MODULES) || { echo "pkg-config still cannot find: $(PC_MODULES)"; exit 1; }; \
 	  [ -f /usr/include/csv.h ] || { echo "libcsv-dev did not install csv.h"; exit 1; }; \
+	  [ -f /usr/include/libsvm/svm.h ] || { echo "libsvm-dev did not install libsvm/svm.h"; exit 1; }; \
 	fi
 
 # What only the tests use, one after another (apt takes one lock): without
@@ -265,7 +267,7 @@ FUZZ_BUILD ?= build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) -std=c11 -D_GNU_SOURCE -pthread \
               -Wall -Wextra -Wno-unknown-warning-option -Wno-psabi -fno-math-errno -fno-trapping-math -ffp-contract=off \
-              $(INCLUDES) $(PC_CFLAGS)
+              $(INCLUDES) $(PC_CFLAGS) -MMD -MP
 # signal processing and network kernels: sanitized and optimised, but without
 # coverage feedback (it slows their loops tenfold and guides nothing)
 FUZZ_NOCOV_SRC := features/analysis.c $(call src_in,features/dsp) $(filter-out models/nn/net.c models/nn/dist.c,$(call src_in,models/nn))

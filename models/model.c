@@ -15,7 +15,7 @@
 
 #define MAGIC "GENRENN1"
 #define VERSION 5u
-#define VERSION_CLASSIC 6u /* a classical kind (kNN): written only for one */
+#define VERSION_CLASSIC 6u /* a classical kind (kNN, SVM): written only for one */
 #define MAX_FILE ((long)1 << 31)
 #define MAX_NAMES 100000
 #define MAX_STR 4096
@@ -250,7 +250,7 @@ static int read_header(reader_t *r, model_t *m, uint32_t version, const char *pa
   m->kind = (int)get_u32(r);
   m->in_c = (int)get_u32(r), m->in_h = (int)get_u32(r), m->in_w = (int)get_u32(r);
   m->n_classes = (int)get_u32(r), m->n_layers = (int)get_u32(r);
-  int classic = m->kind == MODEL_KNN && version >= VERSION_CLASSIC;
+  int classic = model_is_classic(m->kind) && version >= VERSION_CLASSIC;
   if (r->bad || (m->kind != MODEL_ANN && m->kind != MODEL_CNN && !classic) || m->in_c < 1 || m->in_h < 1 || m->in_w < 1 ||
       m->in_c > (1 << 24) || m->in_h > (1 << 24) || m->in_w > (1 << 24) ||
       (uint64_t)m->in_c * (uint64_t)m->in_h > (1u << 24) ||
@@ -349,14 +349,14 @@ static int read_classic(reader_t *r, model_t *m, const char *path, char *err, si
   uint64_t size = get_u64(r);
   if (r->bad || members != 0 || size != r->len - r->at)
     return snprintf(err, errlen, "%s: a %zu-byte classical model does not fill the file", path, (size_t)size), -1;
-  m->classic = classic_read(r->p + r->at, (size_t)size, m->n_features, m->n_classes, why, sizeof why);
+  m->classic = classic_read(m->kind, r->p + r->at, (size_t)size, m->n_features, m->n_classes, why, sizeof why);
   if (!m->classic) return snprintf(err, errlen, "%s: %s", path, why), -1;
   m->n_members = 1;
   return 0;
 }
 
 static int read_network(reader_t *r, model_t *m, int max_batch, const char *path, char *err, size_t errlen) {
-  if (m->kind == MODEL_KNN) return read_classic(r, m, path, err, errlen);
+  if (model_is_classic(m->kind)) return read_classic(r, m, path, err, errlen);
   /* the network's size first: its parameters must be in the file before
    * anything is allocated for them, and the batch is cut to keep its
    * activations within MODEL_MAX_ACTIVATIONS */
@@ -427,7 +427,7 @@ int model_check(const model_t *m, const char *path, char *err, size_t errlen) {
   size_t F = (size_t)m->in_c * m->in_h * m->in_w;
   char why[200];
   int empty;
-  if ((m->kind == MODEL_ANN || m->kind == MODEL_KNN) && (m->n_features != m->n_scale || F != m->n_features))
+  if (m->kind != MODEL_CNN && (m->n_features != m->n_scale || F != m->n_features))
     return snprintf(err, errlen, "%s: %zu features, %zu scaler entries, input of %zu", path, m->n_features, m->n_scale, F), -1;
   if (m->kind == MODEL_CNN && m->n_scale != (size_t)m->in_h)
     return snprintf(err, errlen, "%s: a scaler of %zu values for an input of %d mel bands", path, m->n_scale, m->in_h), -1;
@@ -439,8 +439,8 @@ int model_check(const model_t *m, const char *path, char *err, size_t errlen) {
       return snprintf(err, errlen, "%s: standardisation entry %zu is zero or not finite", path, i), -1;
   const char *bad = bad_label(m, &empty);
   if (bad) return snprintf(err, errlen, empty ? "%s: an empty class name" : "%s: the class '%.200s' is named twice", path, bad), -1;
-  if (m->kind == MODEL_KNN && (!m->classic || m->n_features != m->n_scale || m->classic->F != m->n_features))
-    return snprintf(err, errlen, "%s: a kNN of %zu features, %zu scaler entries", path, m->n_features, m->n_scale), -1;
+  if (model_is_classic(m->kind) && (!m->classic || m->classic->kind != m->kind || m->classic->F != m->n_features))
+    return snprintf(err, errlen, "%s: a classical model of %zu features that holds another", path, m->n_features), -1;
   if (m->net && bad_values(m, why, sizeof why)) return snprintf(err, errlen, "%s: %s", path, why), -1;
   return 0;
 }

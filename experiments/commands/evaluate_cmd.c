@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "ann.h"
+#include "classical.h"
 #include "cnn.h"
 #include "commands.h"
 #include "metrics.h"
@@ -19,7 +20,9 @@ static const char usage[] =
     "confusion matrix (rows true, columns predicted). When the rows are 3-s segments\n"
     "(<stem>.<k>.wav), also the accuracy per track by majority vote.\n"
     "The table must have the model's feature columns and only labels it knows.\n"
-    "--predictions writes every row's true and predicted label and probabilities.\n\n";
+    "--predictions writes every row's true and predicted label (the most probable)\n"
+    "and probabilities; for an SVM also `vote`, libsvm's one-against-one decision\n"
+    "(what scikit-learn's SVC.predict gives).\n\n";
 
 /* Metrics of probs against y, per row and per track. */
 static void print_results(const char *model_path, const char *arch, const char *data, size_t rows, const real *probs,
@@ -47,12 +50,13 @@ static void print_results(const char *model_path, const char *arch, const char *
 
 /* --predictions: name,label,predicted,p_<label>... per row, written whole or not at all. 0, or 1 after saying why. */
 static int write_predictions(const char *path, char *const *names, const int *y, const real *probs, size_t rows, int K,
-                             char *const *labels) {
+                             char *const *labels, const int *votes) {
   outfile_t o;
   char err[4400];
   if (outfile_open(&o, path, err, sizeof err)) return fprintf(stderr, "genre evaluate: %s\n", err), 1;
   fputs("name,label,predicted", o.f);
   for (int k = 0; k < K; k++) fprintf(o.f, ",p_"), fputs(labels[k], o.f);
+  if (votes) fputs(",vote", o.f); /* an SVM's one-against-one decision */
   csv_end_row(o.f);
   for (size_t i = 0; i < rows; i++) {
     const real *p = probs + i * (size_t)K;
@@ -60,6 +64,7 @@ static int write_predictions(const char *path, char *const *names, const int *y,
     for (int k = 1; k < K; k++) best = p[k] > p[best] ? k : best;
     csv_put_text(o.f, names[i], 1), csv_put_text(o.f, labels[y[i]], 0), csv_put_text(o.f, labels[best], 0);
     for (int k = 0; k < K; k++) csv_put_number(o.f, p[k], 0);
+    if (votes) csv_put_text(o.f, labels[votes[i]], 0);
     csv_end_row(o.f);
   }
   if (outfile_commit(&o, 0, err, sizeof err)) return fprintf(stderr, "genre evaluate: %s\n", err), 1;
@@ -86,7 +91,7 @@ static int evaluate_cnn(model_t *m, const char *model_path, const char *mel, con
     for (size_t i = 0; i < d.n_rows; i++) idx[i] = i;
     if (cnn_predict(m, &d, idx, d.n_rows, CNN_READ_AHEAD, probs, err, sizeof err) == 0) {
       print_results(model_path, m->arch, mel, d.n_rows, probs, d.y, d.group, d.n_groups, 1, m->n_classes, m->labels);
-      rc = predictions ? write_predictions(predictions, d.names, d.y, probs, d.n_rows, m->n_classes, m->labels) : 0;
+      rc = predictions ? write_predictions(predictions, d.names, d.y, probs, d.n_rows, m->n_classes, m->labels, NULL) : 0;
       if (rc) *err = 0;
     }
   } else {
@@ -116,7 +121,10 @@ static int evaluate_ann(model_t *m, const char *model_path, const char *features
   ann_predict(m, &d, idx, d.n_rows, probs);
   print_results(model_path, m->arch, features, d.n_rows, probs, d.y, d.group, d.n_groups, d.segmented, m->n_classes,
                 m->labels);
-  rc = predictions ? write_predictions(predictions, d.names, d.y, probs, d.n_rows, m->n_classes, m->labels) : 0;
+  int *votes = predictions && m->kind == MODEL_SVM ? malloc(d.n_rows * sizeof *votes) : NULL;
+  if (votes && svm_votes(m, &d, idx, d.n_rows, votes)) free(votes), votes = NULL;
+  rc = predictions ? write_predictions(predictions, d.names, d.y, probs, d.n_rows, m->n_classes, m->labels, votes) : 0;
+  free(votes);
 out:
   free(idx), free(probs);
   dataset_free(&d);

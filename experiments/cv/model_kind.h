@@ -11,7 +11,7 @@
 #include "ann.h"
 #include "cli.h"
 #include "cnn.h"
-#include "knn.h"
+#include "classical.h"
 #include "cv.h"
 #include "mel_dataset.h"
 
@@ -22,6 +22,7 @@ typedef union kind_opts {
   ann_opts_t ann;
   cnn_opts_t cnn;
   knn_opts_t knn;
+  svm_opts_t svm;
 } kind_opts_t;
 
 /* What every kind's options share. */

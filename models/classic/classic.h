@@ -1,6 +1,8 @@
 /* The classical kinds' fitted state, held by a model_t in place of a network
- * (model.h: MODEL_KNN; net is NULL). Their rows arrive standardised by the
- * model's own z-score scaler, as an ANN's do. */
+ * (model.h: MODEL_KNN, MODEL_SVM; net is NULL then). Their rows arrive
+ * standardised by the model's own z-score scaler, as an ANN's do; each kind
+ * lives in a file of its own (knn.c, svm.c) and reaches its library through
+ * it; this header and classic.c dispatch on the kind. */
 #ifndef GENRE_CLASSIC_H
 #define GENRE_CLASSIC_H
 
@@ -9,32 +11,71 @@
 
 #include "real.h"
 
+enum { CLASSIC_KNN = 3, CLASSIC_SVM = 4 }; /* the model file's kinds (model.h) */
 enum { KNN_UNIFORM = 0, KNN_DISTANCE = 1 };
+enum { SVM_RBF = 0, SVM_LINEAR = 1 };
+
+struct svm_model;
 
 typedef struct classic {
-  int k, weights;  /* kNN: neighbours; KNN_UNIFORM or KNN_DISTANCE (1/d, scikit-learn's 'distance') */
-  size_t n, F;     /* stored rows, features */
+  int kind;        /* CLASSIC_* */
+  size_t F;        /* features */
+  int K;           /* classes */
+  /* kNN */
+  int k, weights;  /* neighbours; KNN_UNIFORM or KNN_DISTANCE (1/d, scikit-learn's 'distance') */
+  size_t n;        /* stored rows */
   double *x;       /* [n][F] the training rows, standardised */
   double *norm;    /* [n] their squared norms (computed, not stored) */
   int *y;          /* [n] class indices */
+  /* SVM */
+  struct svm_model *svm; /* libsvm's, self-contained (its support vectors its own) */
 } classic_t;
 
 /* kNN "fitted" on rows[n] of x[][F] (standardised) and their labels: a copy
  * of the rows. NULL with the reason. */
 classic_t *knn_store(const real *x, const int *y, const size_t *rows, size_t n, size_t F, int k, int weights, char *err,
-                   size_t errlen);
+                     size_t errlen);
 
-/* Class probabilities probs[B][K] of x[B][F] (standardised): exact k nearest
- * neighbours by Euclidean distance (BLAS), ties in distance to the earlier
- * stored row, uniform or 1/d votes (a row at distance 0 takes all the vote,
- * as scikit-learn's). 0, or -1 when out of memory. */
+/* libsvm's C-SVC on rows[n] of x[][F] (standardised) with labels y of K
+ * classes: RBF (gamma <= 0: scikit-learn's 'scale', 1 / (F var(x))) or
+ * linear, C, Platt's probabilities (libsvm's 5-fold fit, its draws from
+ * srand(seed)). NULL with the reason. */
+classic_t *svm_store(const real *x, const int *y, const size_t *rows, size_t n, size_t F, int K, int kernel, double C,
+                     double gamma, unsigned long seed, char *err, size_t errlen);
+
+/* Class probabilities probs[B][K] of x[B][F] (standardised). 0, or -1 when out of memory. */
 int classic_predict(const classic_t *c, int K, const real *x, int B, real *probs);
 
 /* The file form (inside a model file): its size, the bytes, and back (every
- * count checked against n_bytes, F and K). */
+ * count checked against n_bytes, the kind, F and K). */
 size_t classic_size(const classic_t *c);
 void classic_write(const classic_t *c, unsigned char *out);
-classic_t *classic_read(const unsigned char *p, size_t n_bytes, size_t F, int K, char *err, size_t errlen);
+classic_t *classic_read(int kind, const unsigned char *p, size_t n_bytes, size_t F, int K, char *err, size_t errlen);
 void classic_free(classic_t *c);
+
+/* For the kinds' files: little-endian fields, and reading them within n bytes */
+typedef struct classic_reader {
+  const unsigned char *p;
+  size_t n, at;
+  int bad;
+} classic_reader_t;
+void classic_put32(unsigned char **p, uint32_t v);
+void classic_put64f(unsigned char **p, double v);
+uint32_t classic_get32(classic_reader_t *r);
+double classic_get64f(classic_reader_t *r);
+
+/* the kinds' own halves, behind classic.c's dispatch */
+int knn_predict_rows(const classic_t *c, int K, const real *x, int B, real *probs);
+size_t knn_size(const classic_t *c);
+void knn_write(const classic_t *c, unsigned char *out);
+int knn_read(classic_t *c, classic_reader_t *r, char *err, size_t errlen);
+int svm_predict_rows(const classic_t *c, int K, const real *x, int B, real *probs);
+size_t svm_size(const classic_t *c);
+void svm_write(const classic_t *c, unsigned char *out);
+int svm_read(classic_t *c, classic_reader_t *r, char *err, size_t errlen);
+void svm_release(classic_t *c);
+int svm_support_vectors(const classic_t *c);
+/* An SVM's one-against-one vote (libsvm's decision, scikit-learn's SVC.predict) for x[B][F]: class indices. 0, or -1. */
+int svm_vote_rows(const classic_t *c, const real *x, int B, int *labels);
 
 #endif

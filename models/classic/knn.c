@@ -22,7 +22,7 @@ static void norms(classic_t *c) {
 static classic_t *knn_new(size_t n, size_t F, int k, int weights) {
   classic_t *c = calloc(1, sizeof *c);
   if (!c) return NULL;
-  c->n = n, c->F = F, c->k = k, c->weights = weights;
+  c->kind = CLASSIC_KNN, c->n = n, c->F = F, c->k = k, c->weights = weights;
   c->x = malloc((n ? n : 1) * F * sizeof *c->x), c->norm = malloc((n ? n : 1) * sizeof *c->norm);
   c->y = malloc((n ? n : 1) * sizeof *c->y);
   if (!c->x || !c->norm || !c->y) return classic_free(c), NULL;
@@ -65,7 +65,7 @@ static void vote(const classic_t *c, int K, const size_t *at, const double *dist
   for (int k = 0; k < K; k++) p[k] = (real)(w[k] / total);
 }
 
-int classic_predict(const classic_t *c, int K, const real *x, int B, real *probs) {
+int knn_predict_rows(const classic_t *c, int K, const real *x, int B, real *probs) {
   size_t n = c->n, F = c->F;
   double *q = malloc((size_t)QUERY_BLOCK * F * sizeof *q), *d = malloc((size_t)QUERY_BLOCK * n * sizeof *d);
   double *dist = malloc((size_t)c->k * sizeof *dist);
@@ -90,52 +90,31 @@ int classic_predict(const classic_t *c, int K, const real *x, int B, real *probs
   return rc;
 }
 
-size_t classic_size(const classic_t *c) { return 4 * 4 + c->n * c->F * 8 + c->n * 4; }
-
-static void put32(unsigned char **p, uint32_t v) {
-  for (int i = 0; i < 4; i++) *(*p)++ = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char **p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; i++) v |= (uint32_t)*(*p)++ << (8 * i);
-  return v;
-}
+size_t knn_size(const classic_t *c) { return 4 * 4 + c->n * c->F * 8 + c->n * 4; }
 
 /* u32 k, u32 weights, u32 n, u32 F; f64 x[n][F]; u32 y[n] (little-endian) */
-void classic_write(const classic_t *c, unsigned char *out) {
-  put32(&out, (uint32_t)c->k), put32(&out, (uint32_t)c->weights), put32(&out, (uint32_t)c->n), put32(&out, (uint32_t)c->F);
-  for (size_t i = 0; i < c->n * c->F; i++) {
-    uint64_t bits;
-    memcpy(&bits, &c->x[i], 8);
-    put32(&out, (uint32_t)bits), put32(&out, (uint32_t)(bits >> 32));
-  }
-  for (size_t i = 0; i < c->n; i++) put32(&out, (uint32_t)c->y[i]);
+void knn_write(const classic_t *c, unsigned char *out) {
+  classic_put32(&out, (uint32_t)c->k), classic_put32(&out, (uint32_t)c->weights);
+  classic_put32(&out, (uint32_t)c->n), classic_put32(&out, (uint32_t)c->F);
+  for (size_t i = 0; i < c->n * c->F; i++) classic_put64f(&out, c->x[i]);
+  for (size_t i = 0; i < c->n; i++) classic_put32(&out, (uint32_t)c->y[i]);
 }
 
-classic_t *classic_read(const unsigned char *p, size_t n_bytes, size_t F, int K, char *err, size_t errlen) {
-  if (n_bytes < 16) return snprintf(err, errlen, "a truncated kNN"), NULL;
-  int k = (int)get32(&p), weights = (int)get32(&p);
-  size_t n = get32(&p), f = get32(&p);
-  if (f != F || n > (size_t)1 << 26 || n_bytes != 16 + n * F * 8 + n * 4 || k < 1 || (size_t)k > n ||
-      (weights != KNN_UNIFORM && weights != KNN_DISTANCE))
+int knn_read(classic_t *c, classic_reader_t *r, char *err, size_t errlen) {
+  c->k = (int)classic_get32(r), c->weights = (int)classic_get32(r);
+  size_t n = classic_get32(r), f = classic_get32(r);
+  if (r->bad || f != c->F || n > (size_t)1 << 26 || r->n - r->at != n * f * 8 + n * 4 || c->k < 1 || (size_t)c->k > n ||
+      (c->weights != KNN_UNIFORM && c->weights != KNN_DISTANCE))
     return snprintf(err, errlen, "a kNN of %zu rows of %zu features, k = %d: not what its %zu bytes and the model's %zu "
-                    "features say", n, f, k, n_bytes, F), NULL;
-  classic_t *c = knn_new(n, F, k, weights);
-  if (!c) return snprintf(err, errlen, "out of memory"), NULL;
-  for (size_t i = 0; i < n * F; i++) {
-    uint64_t bits = get32(&p);
-    bits |= (uint64_t)get32(&p) << 32;
-    memcpy(&c->x[i], &bits, 8);
-    if (!isfinite(c->x[i])) return classic_free(c), snprintf(err, errlen, "a kNN row value is not finite"), NULL;
-  }
+                    "features say", n, f, c->k, r->n, c->F), -1;
+  c->n = n;
+  c->x = malloc((n ? n : 1) * f * sizeof *c->x), c->norm = malloc((n ? n : 1) * sizeof *c->norm);
+  c->y = malloc((n ? n : 1) * sizeof *c->y);
+  if (!c->x || !c->norm || !c->y) return snprintf(err, errlen, "out of memory"), -1;
+  for (size_t i = 0; i < n * f; i++) c->x[i] = classic_get64f(r);
   for (size_t i = 0; i < n; i++)
-    if ((c->y[i] = (int)get32(&p)) < 0 || c->y[i] >= K) return classic_free(c), snprintf(err, errlen, "a kNN label out of range"), NULL;
+    if ((c->y[i] = (int)classic_get32(r)) < 0 || c->y[i] >= c->K) r->bad = 1;
+  if (r->bad) return snprintf(err, errlen, "a kNN row value that is not finite, or a label out of range"), -1;
   norms(c);
-  return c;
-}
-
-void classic_free(classic_t *c) {
-  if (!c) return;
-  free(c->x), free(c->norm), free(c->y), free(c);
+  return 0;
 }

@@ -1,0 +1,191 @@
+/* C-SVC through libsvm (Debian's libsvm-dev 3.24, the library scikit-learn's
+ * SVC is built on): one-against-one, Platt's pairwise probabilities coupled
+ * into class probabilities by libsvm itself. The trained model is copied into
+ * memory of its own (support vectors included), so it outlives the training
+ * problem and reads back from the model file as it was. */
+#include <libsvm/svm.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classic.h"
+
+static void quiet(const char *s) { (void)s; }
+
+/* Rows as libsvm's sparse nodes, every feature present (indices 1..F). */
+static struct svm_node *nodes(const double *x, size_t n, size_t F) {
+  struct svm_node *v = malloc((n ? n : 1) * (F + 1) * sizeof *v);
+  for (size_t i = 0; v && i < n; i++) {
+    for (size_t f = 0; f < F; f++) v[i * (F + 1) + f] = (struct svm_node){(int)f + 1, x[i * F + f]};
+    v[i * (F + 1) + F].index = -1;
+  }
+  return v;
+}
+
+/* scikit-learn's gamma='scale': 1 / (F * the variance of every value of x[n][F]) */
+static double gamma_scale(const double *x, size_t n, size_t F) {
+  double sum = 0, sq = 0, N = (double)n * F;
+  for (size_t i = 0; i < n * F; i++) sum += x[i], sq += x[i] * x[i];
+  double var = sq / N - (sum / N) * (sum / N);
+  return var > 0 ? 1 / (F * var) : 1;
+}
+
+classic_t *svm_store(const real *x, const int *y, const size_t *rows, size_t n, size_t F, int K, int kernel, double C,
+                     double gamma, unsigned long seed, char *err, size_t errlen) {
+  double *dx = malloc((n ? n : 1) * F * sizeof *dx), *dy = malloc((n ? n : 1) * sizeof *dy);
+  struct svm_node **px = malloc((n ? n : 1) * sizeof *px), *space = NULL;
+  classic_t *c = calloc(1, sizeof *c);
+  if (!dx || !dy || !px || !c) goto oom;
+  for (size_t i = 0; i < n; i++) {
+    for (size_t f = 0; f < F; f++) dx[i * F + f] = x[rows[i] * F + f];
+    dy[i] = y[rows[i]];
+  }
+  if (!(space = nodes(dx, n, F))) goto oom;
+  for (size_t i = 0; i < n; i++) px[i] = space + i * (F + 1);
+  struct svm_problem prob = {(int)n, dy, px};
+  struct svm_parameter p = {.svm_type = C_SVC, .kernel_type = kernel == SVM_LINEAR ? LINEAR : RBF, .degree = 3,
+                            .gamma = gamma > 0 ? gamma : gamma_scale(dx, n, F), .cache_size = 200, .eps = 1e-3,
+                            .C = C, .shrinking = 1, .probability = 1};
+  const char *bad = svm_check_parameter(&prob, &p);
+  if (bad) {
+    snprintf(err, errlen, "libsvm: %s", bad);
+    goto fail;
+  }
+  svm_set_print_string_function(quiet);
+  srand((unsigned)seed); /* libsvm draws the folds of its probability fit with rand() */
+  struct svm_model *trained = svm_train(&prob, &p);
+  c->kind = CLASSIC_SVM, c->F = F, c->K = K;
+  /* a copy of its own: through the file form */
+  size_t size = 0;
+  unsigned char *blob = NULL;
+  if (trained) c->svm = trained, size = svm_size(c), blob = malloc(size);
+  if (blob) svm_write(c, blob);
+  c->svm = NULL;
+  if (trained) svm_free_and_destroy_model(&trained);
+  classic_reader_t r = {blob, size, 0, 0};
+  int rc = blob ? svm_read(c, &r, err, errlen) : (snprintf(err, errlen, "out of memory"), -1);
+  free(blob);
+  if (rc) goto fail;
+  free(dx), free(dy), free(px), free(space);
+  return c;
+oom:
+  snprintf(err, errlen, "out of memory");
+fail:
+  free(dx), free(dy), free(px), free(space), classic_free(c);
+  return NULL;
+}
+
+int svm_predict_rows(const classic_t *c, int K, const real *x, int B, real *probs) {
+  const struct svm_model *m = c->svm;
+  double *row = malloc(c->F * sizeof *row), p[m->nr_class > 0 ? m->nr_class : 1];
+  struct svm_node *v = malloc((c->F + 1) * sizeof *v);
+  if (!row || !v) return free(row), free(v), -1;
+  for (int b = 0; b < B; b++) {
+    for (size_t f = 0; f < c->F; f++) v[f] = (struct svm_node){(int)f + 1, x[(size_t)b * c->F + f]};
+    v[c->F].index = -1;
+    svm_predict_probability(m, v, p);
+    for (int k = 0; k < K; k++) probs[(size_t)b * K + k] = 0; /* a class absent in training: 0 */
+    for (int j = 0; j < m->nr_class; j++) probs[(size_t)b * K + m->label[j]] = (real)p[j];
+  }
+  free(row), free(v);
+  return 0;
+}
+
+/* u32 kernel, f64 gamma, u32 nr_class, u32 l; u32 label[nr_class], u32 nSV[nr_class];
+ * f64 rho, probA, probB [pairs each]; f64 sv_coef[nr_class-1][l]; f64 SV[l][F] */
+size_t svm_size(const classic_t *c) {
+  const struct svm_model *m = c->svm;
+  size_t k = (size_t)m->nr_class, l = (size_t)m->l, pairs = k * (k - 1) / 2;
+  return 4 + 8 + 4 + 4 + 8 * k + 8 * 3 * pairs + 8 * (k - 1) * l + 8 * l * c->F;
+}
+
+void svm_write(const classic_t *c, unsigned char *out) {
+  const struct svm_model *m = c->svm;
+  size_t k = (size_t)m->nr_class, l = (size_t)m->l, pairs = k * (k - 1) / 2;
+  classic_put32(&out, m->param.kernel_type == LINEAR ? SVM_LINEAR : SVM_RBF), classic_put64f(&out, m->param.gamma);
+  classic_put32(&out, (uint32_t)k), classic_put32(&out, (uint32_t)l);
+  for (size_t i = 0; i < k; i++) classic_put32(&out, (uint32_t)m->label[i]);
+  for (size_t i = 0; i < k; i++) classic_put32(&out, (uint32_t)m->nSV[i]);
+  for (size_t i = 0; i < pairs; i++) classic_put64f(&out, m->rho[i]);
+  for (size_t i = 0; i < pairs; i++) classic_put64f(&out, m->probA[i]);
+  for (size_t i = 0; i < pairs; i++) classic_put64f(&out, m->probB[i]);
+  for (size_t j = 0; j + 1 < k; j++)
+    for (size_t i = 0; i < l; i++) classic_put64f(&out, m->sv_coef[j][i]);
+  for (size_t i = 0; i < l; i++) {
+    const struct svm_node *v = m->SV[i];
+    for (size_t f = 0; f < c->F; f++) { /* dense: a feature libsvm left out is 0 */
+      double value = 0;
+      for (const struct svm_node *q = v; q->index != -1; q++)
+        if ((size_t)q->index == f + 1) value = q->value;
+      classic_put64f(&out, value);
+    }
+  }
+}
+
+/* A model laid out as svm_load_model lays it out (free_sv: the vectors in one block). */
+static struct svm_model *svm_alloc(size_t k, size_t l, size_t F) {
+  struct svm_model *m = calloc(1, sizeof *m);
+  if (!m) return NULL;
+  size_t pairs = k * (k - 1) / 2;
+  m->nr_class = (int)k, m->l = (int)l, m->free_sv = 1;
+  m->label = malloc(k * sizeof(int)), m->nSV = malloc(k * sizeof(int));
+  m->rho = malloc((pairs ? pairs : 1) * sizeof(double)), m->probA = malloc((pairs ? pairs : 1) * sizeof(double));
+  m->probB = malloc((pairs ? pairs : 1) * sizeof(double)), m->sv_coef = calloc(k - 1 ? k - 1 : 1, sizeof(double *));
+  m->SV = malloc((l ? l : 1) * sizeof *m->SV);
+  struct svm_node *space = malloc((l ? l : 1) * (F + 1) * sizeof *space);
+  int ok = m->label && m->nSV && m->rho && m->probA && m->probB && m->sv_coef && m->SV && space;
+  for (size_t j = 0; ok && j + 1 < k; j++) ok = (m->sv_coef[j] = malloc((l ? l : 1) * sizeof(double))) != NULL;
+  for (size_t i = 0; ok && i < l; i++) m->SV[i] = space + i * (F + 1);
+  if (!ok || !l) free(space), m->l = ok ? m->l : 0; /* an empty model frees no block */
+  if (!ok) svm_free_and_destroy_model(&m);
+  return m;
+}
+
+int svm_read(classic_t *c, classic_reader_t *r, char *err, size_t errlen) {
+  uint32_t kernel = classic_get32(r);
+  double gamma = classic_get64f(r);
+  size_t k = classic_get32(r), l = classic_get32(r), pairs = k * (k - 1) / 2;
+  if (r->bad || (kernel != SVM_RBF && kernel != SVM_LINEAR) || !(gamma > 0) || k < 2 || k > (size_t)c->K || l < 1 ||
+      l > (size_t)1 << 26 || r->n - r->at != 8 * k + 8 * 3 * pairs + 8 * (k - 1) * l + 8 * l * c->F)
+    return snprintf(err, errlen, "an SVM of %zu classes and %zu support vectors: not what its %zu bytes say", k, l, r->n), -1;
+  struct svm_model *m = svm_alloc(k, l, c->F);
+  if (!m) return snprintf(err, errlen, "out of memory"), -1;
+  c->svm = m;
+  m->param = (struct svm_parameter){.svm_type = C_SVC, .kernel_type = kernel == SVM_LINEAR ? LINEAR : RBF, .degree = 3,
+                                    .gamma = gamma, .probability = 1};
+  size_t total = 0;
+  for (size_t i = 0; i < k; i++)
+    if ((m->label[i] = (int)classic_get32(r)) < 0 || m->label[i] >= c->K) r->bad = 1;
+  for (size_t i = 0; i < k; i++) total += (size_t)(m->nSV[i] = (int)classic_get32(r));
+  for (size_t i = 0; i < pairs; i++) m->rho[i] = classic_get64f(r);
+  for (size_t i = 0; i < pairs; i++) m->probA[i] = classic_get64f(r);
+  for (size_t i = 0; i < pairs; i++) m->probB[i] = classic_get64f(r);
+  for (size_t j = 0; j + 1 < k; j++)
+    for (size_t i = 0; i < l; i++) m->sv_coef[j][i] = classic_get64f(r);
+  for (size_t i = 0; i < l; i++) {
+    for (size_t f = 0; f < c->F; f++) m->SV[i][f] = (struct svm_node){(int)f + 1, classic_get64f(r)};
+    m->SV[i][c->F].index = -1;
+  }
+  for (size_t i = 0; i < k; i++)
+    for (size_t j = i + 1; j < k; j++) r->bad |= m->label[i] == m->label[j];
+  if (r->bad || total != l) return snprintf(err, errlen, "an SVM with labels out of range or repeated, support vectors "
+                                            "miscounted, or values that are not finite"), -1;
+  return 0;
+}
+
+void svm_release(classic_t *c) { svm_free_and_destroy_model(&c->svm); }
+
+int svm_support_vectors(const classic_t *c) { return c->svm->l; }
+
+int svm_vote_rows(const classic_t *c, const real *x, int B, int *labels) {
+  struct svm_node *v = malloc((c->F + 1) * sizeof *v);
+  if (!v) return -1;
+  for (int b = 0; b < B; b++) {
+    for (size_t f = 0; f < c->F; f++) v[f] = (struct svm_node){(int)f + 1, x[(size_t)b * c->F + f]};
+    v[c->F].index = -1;
+    labels[b] = (int)svm_predict(c->svm, v); /* one-against-one votes, as scikit-learn's SVC.predict */
+  }
+  free(v);
+  return 0;
+}
