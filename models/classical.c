@@ -112,6 +112,34 @@ int svm_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_
   return fit_classic(d, MODEL_SVM, o->arch, train, n_train, val, n_val, store_svm, &s, m, err, errlen);
 }
 
+int logreg_preset(const char *name, logreg_opts_t *o) {
+  memset(o, 0, sizeof *o);
+  o->C = 1, o->train.seed = 1, o->train.epochs = 1;
+  if (strcmp(name, "default") != 0) return -1;
+  snprintf(o->arch, sizeof o->arch, "%s", name);
+  return 0;
+}
+
+typedef struct logreg_store_opts {
+  double C;
+  int K;
+} logreg_store_opts_t;
+
+static classic_t *store_logreg(const real *x, const int *y, size_t n, size_t F, const void *opts, char *err, size_t errlen) {
+  const logreg_store_opts_t *s = opts;
+  size_t *seq = sequence(n);
+  classic_t *c = seq ? logreg_store(x, y, seq, n, F, s->K, s->C, err, errlen) : NULL;
+  if (!seq) snprintf(err, errlen, "out of memory");
+  free(seq);
+  return c;
+}
+
+int logreg_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
+               const logreg_opts_t *o, model_t *m, char *err, size_t errlen) {
+  logreg_store_opts_t s = {o->C, d->n_classes};
+  return fit_classic(d, MODEL_LOGREG, o->arch, train, n_train, val, n_val, store_logreg, &s, m, err, errlen);
+}
+
 int svm_votes(const model_t *m, const dataset_t *d, const size_t *idx, size_t n, int *labels) {
   size_t F = m->n_features;
   real *x = malloc(F * sizeof *x);

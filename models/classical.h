@@ -1,6 +1,7 @@
 /* The classical baselines on a feature table, as model kinds: k nearest
- * neighbours (scikit-learn's KNeighborsClassifier, brute force, Euclidean)
- * and C-SVC (libsvm, as scikit-learn's SVC). The same z-score scaler as the
+ * neighbours (scikit-learn's KNeighborsClassifier, brute force, Euclidean),
+ * C-SVC (libsvm, as scikit-learn's SVC) and multinomial logistic regression
+ * (as scikit-learn's LogisticRegression). The same z-score scaler as the
  * ANN, fitted on the training rows; the fitted state in models/classic/. */
 #ifndef GENRE_CLASSICAL_H
 #define GENRE_CLASSICAL_H
@@ -43,6 +44,18 @@ int svm_preset(const char *name, svm_opts_t *o);
 
 int svm_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
             const svm_opts_t *o, model_t *m, char *err, size_t errlen);
+
+typedef struct logreg_opts {
+  char arch[32];
+  double C;         /* the inverse of the L2 penalty's strength (scikit-learn's default: 1) */
+  double val_fraction;
+  train_opts_t train;
+} logreg_opts_t;
+
+/* "default": C = 1 (scikit-learn's LogisticRegression). 0, or -1 for another name. */
+int logreg_preset(const char *name, logreg_opts_t *o);
+int logreg_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
+               const logreg_opts_t *o, model_t *m, char *err, size_t errlen);
 
 /* An SVM's vote (libsvm's decision function, scikit-learn's SVC.predict) on
  * rows idx[n] of d: class indices. 0, or -1 when out of memory. */

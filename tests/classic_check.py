@@ -3,11 +3,13 @@
 
 classic_check.py knn K WEIGHTS TRAIN.csv TEST.csv PREDICTIONS.csv
 classic_check.py svm C KERNEL TRAIN.csv TEST.csv PREDICTIONS.csv
+classic_check.py logreg C - TRAIN.csv TEST.csv PREDICTIONS.csv
 
 Standardises TRAIN's feature columns (every column but filename, length and
 label) as genre does (population standard deviation, values rounded to
-float32), fits KNeighborsClassifier(n_neighbors=K, weights=WEIGHTS) or
-SVC(C=C, kernel=KERNEL, gamma='scale', probability=True, random_state=0),
+float32), fits KNeighborsClassifier(n_neighbors=K, weights=WEIGHTS),
+SVC(C=C, kernel=KERNEL, gamma='scale', probability=True, random_state=0) or
+LogisticRegression(C=C) (its defaults: lbfgs, multinomial),
 predicts TEST, and compares with genre evaluate --predictions (PREDICTIONS:
 name, label, predicted, p_<label>...): genre's `predicted` is the arg-max of
 its probabilities, compared with the arg-max of predict_proba (like with
@@ -19,6 +21,7 @@ import csv
 import sys
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
@@ -42,8 +45,10 @@ def main():
     zb = ((xb - scaler.mean_) / scaler.scale_).astype(np.float32).astype(np.float64)
     if kind == "knn":
         model = KNeighborsClassifier(n_neighbors=int(a), weights=b)
-    else:
+    elif kind == "svm":
         model = SVC(C=float(a), kernel=b, gamma="scale", probability=True, random_state=0)
+    else:
+        model = LogisticRegression(C=float(a))
     model.fit(za, ya)
     probs = model.predict_proba(zb)
     labels = model.classes_[probs.argmax(axis=1)]

@@ -1,4 +1,4 @@
-/* The classical kinds (k nearest neighbours, C-SVC) through the model-kind
+/* The classical kinds (k nearest neighbours, C-SVC, logistic regression) through the model-kind
  * table: train, cv, evaluate, predict, the model file (version 6) and its
  * refusals, and scikit-learn beside it on the same rows (tests/classic_check.py,
  * Debian's python3-sklearn; skipped with a message where it is absent). */
@@ -113,6 +113,20 @@ static void test_svm(void) {
   CHECK(rc == 0 && contains(at("cvs.log"), "cross-validation of the SVM"), "cv svm (exit %d)", rc);
 }
 
+static void test_logreg(void) {
+  CHECK(train_and_evaluate("logreg", "", "lr") == 0 && contains(at("lr.train"), "BFGS"), "train logreg, evaluate --predictions");
+  long v[3];
+  double worst;
+  int rc = sklearn("logreg", "1", "-", "lr", v, &worst);
+  if (rc >= 0)
+    CHECK(rc == 0 && v[0] > 0 && v[1] == v[0] && worst <= 1e-3,
+          "lr: LogisticRegression()'s label on every test row (%ld of %ld), its probabilities within 1e-3 (%.3g)", v[1],
+          v[0], worst);
+  rc = run("%s train logreg --features %s -o %s --C 0.01 --no-calibrate > %s 2>&1", g, at("train.csv"), at("lr2.model"),
+           at("lr2.log"));
+  CHECK(rc == 0 && contains(at("lr2.log"), "C 0.01"), "train logreg --C 0.01");
+}
+
 static void test_commands(void) {
   int rc = run("%s cv knn --features %s/feat/features_3_sec.csv --folds 3 > %s 2>&1", g, dir, at("cv.log"));
   CHECK(rc == 0 && contains(at("cv.log"), "3-fold cross-validation of the kNN") && contains(at("cv.log"), "track accuracy"),
@@ -153,6 +167,7 @@ int main(void) {
   RUN(setup);
   RUN(test_knn);
   RUN(test_svm);
+  RUN(test_logreg);
   RUN(test_commands);
   RUN(test_damaged);
   run("rm -rf %s", dir);

@@ -23,6 +23,7 @@ typedef union kind_opts {
   cnn_opts_t cnn;
   knn_opts_t knn;
   svm_opts_t svm;
+  logreg_opts_t logreg;
 } kind_opts_t;
 
 /* What every kind's options share. */

@@ -34,13 +34,20 @@ double classic_get64f(classic_reader_t *r) {
 }
 
 int classic_predict(const classic_t *c, int K, const real *x, int B, real *probs) {
-  return c->kind == CLASSIC_SVM ? svm_predict_rows(c, K, x, B, probs) : knn_predict_rows(c, K, x, B, probs);
+  switch (c->kind) {
+  case CLASSIC_SVM: return svm_predict_rows(c, K, x, B, probs);
+  case CLASSIC_LOGREG: return logreg_predict_rows(c, K, x, B, probs);
+  default: return knn_predict_rows(c, K, x, B, probs);
+  }
 }
 
-size_t classic_size(const classic_t *c) { return c->kind == CLASSIC_SVM ? svm_size(c) : knn_size(c); }
+size_t classic_size(const classic_t *c) {
+  return c->kind == CLASSIC_SVM ? svm_size(c) : c->kind == CLASSIC_LOGREG ? logreg_size(c) : knn_size(c);
+}
 
 void classic_write(const classic_t *c, unsigned char *out) {
   if (c->kind == CLASSIC_SVM) svm_write(c, out);
+  else if (c->kind == CLASSIC_LOGREG) logreg_write(c, out);
   else knn_write(c, out);
 }
 
@@ -49,8 +56,10 @@ classic_t *classic_read(int kind, const unsigned char *p, size_t n_bytes, size_t
   if (!c) return snprintf(err, errlen, "out of memory"), NULL;
   c->kind = kind, c->F = F, c->K = K;
   classic_reader_t r = {p, n_bytes, 0, 0};
-  int rc = kind == CLASSIC_SVM ? svm_read(c, &r, err, errlen) : kind == CLASSIC_KNN ? knn_read(c, &r, err, errlen)
-                                                                                     : (snprintf(err, errlen, "kind %d", kind), -1);
+  int rc = kind == CLASSIC_SVM      ? svm_read(c, &r, err, errlen)
+           : kind == CLASSIC_KNN    ? knn_read(c, &r, err, errlen)
+           : kind == CLASSIC_LOGREG ? logreg_read(c, &r, err, errlen)
+                                    : (snprintf(err, errlen, "kind %d", kind), -1);
   if (!rc && (r.bad || r.at != r.n)) rc = -1, snprintf(err, errlen, "a damaged classical model (%zu of %zu bytes read)", r.at, r.n);
   if (rc) return classic_free(c), NULL;
   return c;
@@ -59,5 +68,5 @@ classic_t *classic_read(int kind, const unsigned char *p, size_t n_bytes, size_t
 void classic_free(classic_t *c) {
   if (!c) return;
   if (c->svm) svm_release(c);
-  free(c->x), free(c->norm), free(c->y), free(c);
+  free(c->x), free(c->norm), free(c->y), free(c->map), free(c->w), free(c);
 }

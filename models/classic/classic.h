@@ -11,7 +11,7 @@
 
 #include "real.h"
 
-enum { CLASSIC_KNN = 3, CLASSIC_SVM = 4 }; /* the model file's kinds (model.h) */
+enum { CLASSIC_KNN = 3, CLASSIC_SVM = 4, CLASSIC_LOGREG = 5 }; /* the model file's kinds (model.h) */
 enum { KNN_UNIFORM = 0, KNN_DISTANCE = 1 };
 enum { SVM_RBF = 0, SVM_LINEAR = 1 };
 
@@ -29,6 +29,11 @@ typedef struct classic {
   int *y;          /* [n] class indices */
   /* SVM */
   struct svm_model *svm; /* libsvm's, self-contained (its support vectors its own) */
+  /* logistic regression */
+  int P;           /* classes present in training */
+  int *map;        /* [K] class k's row of w, or -1 (absent in training: probability 0) */
+  double *w;       /* [P][F] weights, then [P] intercepts */
+  int iterations;  /* BFGS's, at fit time (not stored) */
 } classic_t;
 
 /* kNN "fitted" on rows[n] of x[][F] (standardised) and their labels: a copy
@@ -42,6 +47,12 @@ classic_t *knn_store(const real *x, const int *y, const size_t *rows, size_t n, 
  * srand(seed)). NULL with the reason. */
 classic_t *svm_store(const real *x, const int *y, const size_t *rows, size_t n, size_t F, int K, int kernel, double C,
                      double gamma, unsigned long seed, char *err, size_t errlen);
+
+/* Multinomial logistic regression with an L2 penalty (scikit-learn's
+ * LogisticRegression: lbfgs, multinomial, intercepts unpenalised) on rows[n]
+ * of x[][F] (standardised), fitted to a gradient norm of 1e-6. NULL with the reason. */
+classic_t *logreg_store(const real *x, const int *y, const size_t *rows, size_t n, size_t F, int K, double C, char *err,
+                        size_t errlen);
 
 /* Class probabilities probs[B][K] of x[B][F] (standardised). 0, or -1 when out of memory. */
 int classic_predict(const classic_t *c, int K, const real *x, int B, real *probs);
@@ -74,6 +85,10 @@ size_t svm_size(const classic_t *c);
 void svm_write(const classic_t *c, unsigned char *out);
 int svm_read(classic_t *c, classic_reader_t *r, char *err, size_t errlen);
 void svm_release(classic_t *c);
+int logreg_predict_rows(const classic_t *c, int K, const real *x, int B, real *probs);
+size_t logreg_size(const classic_t *c);
+void logreg_write(const classic_t *c, unsigned char *out);
+int logreg_read(classic_t *c, classic_reader_t *r, char *err, size_t errlen);
 int svm_support_vectors(const classic_t *c);
 /* An SVM's one-against-one vote (libsvm's decision, scikit-learn's SVC.predict) for x[B][F]: class indices. 0, or -1. */
 int svm_vote_rows(const classic_t *c, const real *x, int B, int *labels);
