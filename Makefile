@@ -17,8 +17,8 @@ SHELL := /bin/bash
 # --- dependencies ------------------------------------------------------------
 DEB_PACKAGES := pkg-config libaubio-dev libfftw3-dev libgsl-dev libsndfile1-dev libcsv-dev \
                 libprotobuf-c-dev protobuf-c-compiler libpng-dev \
-                libsoxr-dev libopenblas-dev libopenmpi-dev openmpi-bin libsvm-dev
-PC_MODULES := aubio fftw3 gsl sndfile soxr openblas ompi-c libprotobuf-c libpng
+                libsoxr-dev libopenblas-dev libopenmpi-dev openmpi-bin libsvm-dev libxgboost-dev
+PC_MODULES := aubio fftw3 gsl sndfile soxr openblas ompi-c libprotobuf-c libpng xgboost
 
 # --- build flags ---------------------------------------------------------------
 CC ?= cc
@@ -153,10 +153,11 @@ $(ONNX_PB).c $(ONNX_PB).h: $(ONNX_PROTO) | deps
 	@mkdir -p $(GEN)
 	protoc-c --c_out=$(GEN) --proto_path=$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
 
-# test_classic's peer: scikit-learn (Debian's python3-sklearn 1.2) on the same rows
+# test_classic's peers: scikit-learn (Debian's python3-sklearn 1.2) and python3-xgboost (1.7.4,
+# the library libxgboost-dev links) on the same rows
 sklearn-deps:
-	@if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then \
-	  $(call apt,python3-sklearn,test_classic's scikit-learn parity,echo "test_classic's parity checks will skip"); \
+	@if ! /usr/bin/python3 -c 'import sklearn, xgboost' 2>/dev/null; then \
+	  $(call apt,python3-sklearn python3-xgboost,test_classic's parity checks,echo "test_classic's parity checks will skip"); \
 	fi
 
 $(ONNX_PB).o: $(ONNX_PB).c

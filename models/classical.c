@@ -140,6 +140,39 @@ int logreg_fit(const dataset_t *d, const size_t *train, size_t n_train, const si
   return fit_classic(d, MODEL_LOGREG, o->arch, train, n_train, val, n_val, store_logreg, &s, m, err, errlen);
 }
 
+static int trees_preset(const char *name, int forest, trees_kind_opts_t *o) {
+  memset(o, 0, sizeof *o);
+  o->train.seed = 1, o->train.epochs = 1, o->threads = 1;
+  o->t = forest ? (trees_opts_t){1, 100, 6, 1.0, 0.8, 0.8} : (trees_opts_t){0, 100, 6, 0.3, 1.0, 1.0};
+  if (strcmp(name, "default") != 0) return -1;
+  snprintf(o->arch, sizeof o->arch, "%s", name);
+  return 0;
+}
+
+int gbdt_preset(const char *name, trees_kind_opts_t *o) { return trees_preset(name, 0, o); }
+int rf_preset(const char *name, trees_kind_opts_t *o) { return trees_preset(name, 1, o); }
+
+typedef struct trees_store_opts {
+  const trees_kind_opts_t *o;
+  int K;
+} trees_store_opts_t;
+
+static classic_t *store_trees(const real *x, const int *y, size_t n, size_t F, const void *opts, char *err, size_t errlen) {
+  const trees_store_opts_t *s = opts;
+  size_t *seq = sequence(n);
+  classic_t *c = seq ? trees_store(x, y, seq, n, F, s->K, &s->o->t, s->o->train.seed, s->o->threads, err, errlen) : NULL;
+  if (!seq) snprintf(err, errlen, "out of memory");
+  free(seq);
+  return c;
+}
+
+int trees_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
+              const trees_kind_opts_t *o, model_t *m, char *err, size_t errlen) {
+  trees_store_opts_t s = {o, d->n_classes};
+  return fit_classic(d, o->t.forest ? MODEL_RF : MODEL_GBDT, o->arch, train, n_train, val, n_val, store_trees, &s, m, err,
+                     errlen);
+}
+
 int svm_votes(const model_t *m, const dataset_t *d, const size_t *idx, size_t n, int *labels) {
   size_t F = m->n_features;
   real *x = malloc(F * sizeof *x);

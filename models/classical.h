@@ -11,6 +11,7 @@
 #include "dataset.h"
 #include "model.h"
 #include "train.h"
+#include "classic.h"
 
 typedef struct knn_opts {
   char arch[32];
@@ -56,6 +57,23 @@ typedef struct logreg_opts {
 int logreg_preset(const char *name, logreg_opts_t *o);
 int logreg_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
                const logreg_opts_t *o, model_t *m, char *err, size_t errlen);
+
+typedef struct trees_kind_opts {
+  char arch[32];
+  trees_opts_t t;
+  int threads;      /* set by the commands: XGBoost's nthread (one fold at a time) */
+  double val_fraction;
+  train_opts_t train;
+} trees_kind_opts_t;
+
+/* gbdt "default": 100 rounds of depth-6 hist trees, eta 0.3, no subsampling
+ * (XGBoost's XGBClassifier); rf "default": one round of 100 trees of depth 6,
+ * eta 1, rows and columns (by node) subsampled at 0.8, lambda 1e-5 (its
+ * XGBRFClassifier). 0, or -1 for another name. */
+int gbdt_preset(const char *name, trees_kind_opts_t *o);
+int rf_preset(const char *name, trees_kind_opts_t *o);
+int trees_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
+              const trees_kind_opts_t *o, model_t *m, char *err, size_t errlen);
 
 /* An SVM's vote (libsvm's decision function, scikit-learn's SVC.predict) on
  * rows idx[n] of d: class indices. 0, or -1 when out of memory. */

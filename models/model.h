@@ -17,7 +17,8 @@
  *   str label[n_classes]
  *   u32 n_members (an ensemble averages its members' probabilities)
  *   n_members x {u64 n_params; f32 params[n_params]; u64 n_state; f32 state[n_state]}
- *     (version 6, kind 3 (kNN), 4 (SVM) or 5 (logistic regression): no layers, n_members 0, then u64 size and the
+ *     (version 6, kind 3 (kNN), 4 (SVM), 5 (logistic regression), 6 (boosted trees) or 7
+ *     (random forest): no layers, n_members 0, then u64 size and the
  *     kind's state, classic.h; networks are still written as version 5)
  *   u64 FNV-1a checksum of every byte before it
  * where str = u16 length + bytes. Loading validates every count against the
@@ -31,10 +32,10 @@
 
 #include "net.h"
 
-enum { MODEL_ANN = 1, MODEL_CNN = 2, MODEL_KNN = 3, MODEL_SVM = 4, MODEL_LOGREG = 5 };
+enum { MODEL_ANN = 1, MODEL_CNN = 2, MODEL_KNN = 3, MODEL_SVM = 4, MODEL_LOGREG = 5, MODEL_GBDT = 6, MODEL_RF = 7 };
 struct classic;
-/* the kinds without a network (classic.h): kNN, SVM, logistic regression */
-static inline int model_is_classic(int kind) { return kind >= MODEL_KNN && kind <= MODEL_LOGREG; }
+/* the kinds without a network (classic.h): kNN, SVM, logistic regression, boosted trees, forests */
+static inline int model_is_classic(int kind) { return kind >= MODEL_KNN && kind <= MODEL_RF; }
 /* The unit a model was trained on: a 3-s segment (features_3_sec.csv rows,
  * spectrograms) or a whole track (features_30_sec.csv rows). 0: not recorded
  * (a version-1 file). */

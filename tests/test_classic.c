@@ -1,7 +1,8 @@
-/* The classical kinds (k nearest neighbours, C-SVC, logistic regression) through the model-kind
+/* The classical kinds (k nearest neighbours, C-SVC, logistic regression,
+ * XGBoost's boosted trees and random forests) through the model-kind
  * table: train, cv, evaluate, predict, the model file (version 6) and its
- * refusals, and scikit-learn beside it on the same rows (tests/classic_check.py,
- * Debian's python3-sklearn; skipped with a message where it is absent). */
+ * refusals, and scikit-learn and python3-xgboost beside them on the same rows
+ * (tests/classic_check.py; skipped with a message where they are absent). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,28 @@ static void test_logreg(void) {
   CHECK(rc == 0 && contains(at("lr2.log"), "C 0.01"), "train logreg --C 0.01");
 }
 
+/* XGBoost through its C API against python3-xgboost, the same library: the same probabilities */
+static void test_trees(void) {
+  static const char *const kinds[2] = {"gbdt", "rf"};
+  int have = run("/usr/bin/python3 -c 'import xgboost, sklearn' > /dev/null 2>&1") == 0;
+  if (!have) printf("SKIP XGBoost parity: /usr/bin/python3 lacks xgboost (make test-deps installs python3-xgboost)\n");
+  for (int i = 0; i < 2; i++) {
+    char extra[64];
+    snprintf(extra, sizeof extra, "--threads 1 --seed 1");
+    CHECK(train_and_evaluate(kinds[i], extra, kinds[i]) == 0, "train %s, evaluate --predictions", kinds[i]);
+    long v[3];
+    double worst;
+    if (have && sklearn(kinds[i], "1", "-", kinds[i], v, &worst) >= 0)
+      CHECK(v[0] > 0 && v[1] == v[0] && worst <= 1e-6,
+            "%s: python3-xgboost's probabilities within 1e-6 (%.3g) and labels on every row (%ld of %ld)", kinds[i], worst,
+            v[1], v[0]);
+  }
+  int rc = run("%s train rf --features %s -o %s --seed 5 --threads 2 > /dev/null 2>&1 && %s train rf --features %s -o %s "
+               "--seed 5 --threads 2 > /dev/null 2>&1 && cmp -s %s %s", g, at("train.csv"), at("r1.model"), g,
+               at("train.csv"), at("r2.model"), at("r1.model"), at("r2.model"));
+  CHECK(rc == 0, "the same seed, the same forest's model file, on two threads");
+}
+
 static void test_commands(void) {
   int rc = run("%s cv knn --features %s/feat/features_3_sec.csv --folds 3 > %s 2>&1", g, dir, at("cv.log"));
   CHECK(rc == 0 && contains(at("cv.log"), "3-fold cross-validation of the kNN") && contains(at("cv.log"), "track accuracy"),
@@ -168,6 +191,7 @@ int main(void) {
   RUN(test_knn);
   RUN(test_svm);
   RUN(test_logreg);
+  RUN(test_trees);
   RUN(test_commands);
   RUN(test_damaged);
   run("rm -rf %s", dir);

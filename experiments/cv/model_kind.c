@@ -307,6 +307,9 @@ static void classic_trained(const kind_data_t *d, const model_t *m, const epoch_
   (void)d, (void)epochs;
   const classic_t *c = m->classic;
   if (c->kind == CLASSIC_KNN) printf("kept %zu rows of %zu features for kNN %s (k %d)", n_train, m->n_features, m->arch, c->k);
+  else if (c->kind == CLASSIC_GBDT || c->kind == CLASSIC_RF)
+    printf("fitted %s %s on %zu rows of %zu features", c->kind == CLASSIC_RF ? "random forest" : "boosted trees", m->arch,
+           n_train, m->n_features);
   else if (c->kind == CLASSIC_LOGREG)
     printf("fitted logistic regression %s on %zu rows of %zu features (BFGS, %d iterations)", m->arch, n_train,
            m->n_features, c->iterations);
@@ -393,6 +396,52 @@ static void logreg_describe(const kind_data_t *k, const kind_opts_t *o, size_t n
           o->logreg.C, n_train, d->n_groups, d->n_classes, d->n_features, n_val ? ", some held out" : "");
 }
 
+/* --- XGBoost's boosted trees and random forests on a feature table ----------------------- */
+
+static int gbdt_arch(const char *cmd, const char *arg, void *o) {
+  return gbdt_preset(arg, o) ? bad(cmd, "--arch wants default", arg) : 0;
+}
+
+static int rf_arch(const char *cmd, const char *arg, void *o) {
+  return rf_preset(arg, o) ? bad(cmd, "--arch wants default", arg) : 0;
+}
+
+static const cli_option_t *trees_options(kind_opts_t *ko) {
+  trees_opts_t *o = &ko->trees.t;
+  static cli_option_t t[6];
+  const cli_option_t opts[] = {
+      OPT_INT(0, "trees", &o->trees, 1, 100000, "N", "boosting rounds, or the forest's trees (default 100)"),
+      OPT_INT(0, "depth", &o->depth, 1, 64, "D", "the trees' largest depth (default 6)"),
+      OPT_NUMBER(CLI_DOUBLE, 0, "eta", &o->eta, 0, 1, CLI_OPEN_LO, "X", "0 < X <= 1",
+                 "the learning rate (boosting: default 0.3; a forest: 1)"),
+      OPT_NUMBER(CLI_DOUBLE, 0, "subsample", &o->subsample, 0, 1, CLI_OPEN_LO, "F", "0 < F <= 1",
+                 "the share of rows each tree draws (boosting: 1; a forest: 0.8)"),
+      OPT_NUMBER(CLI_DOUBLE, 0, "colsample", &o->colsample, 0, 1, CLI_OPEN_LO, "F", "0 < F <= 1",
+                 "the share of features per tree (boosting: 1) or per node (a forest: 0.8)"),
+      OPT_END()};
+  memcpy(t, opts, sizeof opts);
+  return t;
+}
+
+static kind_common_t trees_common(kind_opts_t *o) {
+  return (kind_common_t){o->trees.arch, &o->trees.train, &o->trees.val_fraction, &o->trees.threads};
+}
+
+static int trees_fit_kind(const kind_data_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
+                          const kind_opts_t *o, model_t *m, epoch_log_t *log, int *epochs, char *err, size_t errlen) {
+  double t0 = now_seconds();
+  if (trees_fit(d->d, train, n_train, val, n_val, &o->trees, m, err, errlen)) return -1;
+  return classic_log(d, train, n_train, val, n_val, m, log, epochs, t0, err, errlen);
+}
+
+static void trees_describe(const kind_data_t *k, const kind_opts_t *o, size_t n_train, size_t n_val) {
+  const dataset_t *d = k->d;
+  const trees_opts_t *t = &o->trees.t;
+  fprintf(stderr, "%s (XGBoost hist, %d %s of depth %d, eta %g) on %zu rows (%zu tracks, %d labels, %zu features)%s\n",
+          t->forest ? "random forest" : "boosted trees", t->trees, t->forest ? "trees" : "rounds", t->depth, t->eta,
+          n_train, d->n_groups, d->n_classes, d->n_features, n_val ? ", some held out" : "");
+}
+
 /* --- the table --------------------------------------------------------------- */
 
 const model_kind_t model_kinds[] = {
@@ -465,6 +514,27 @@ const model_kind_t model_kinds[] = {
      "preset: default (C = 1, scikit-learn's default)",
      logreg_arch, logreg_common, logreg_options, ann_load, ann_view, ann_free, logreg_fit_kind,
      classic_predict_kind, logreg_describe, classic_trained, NULL},
+    {"gbdt", "boosted trees", "features", "CSV", "the table (ours or Kaggle's)", 10, 0,
+     "Fits gradient-boosted trees with XGBoost (its C API: the library\n"
+     "python3-xgboost wraps) on a feature table in the Kaggle schema (ours or\n"
+     "Kaggle's): hist trees, multi-class soft probabilities, XGBClassifier's\n"
+     "defaults (100 rounds, depth 6, eta 0.3); --seed fixes every draw, --threads\n"
+     "its threads. Nothing is held out unless asked.\n",
+     "Stratified K-fold cross-validation of the boosted trees; folds over tracks\n"
+     "when the rows are 3-s segments, as for the ANN.\n",
+     "preset: default (XGBClassifier's: 100 rounds, depth 6, eta 0.3)",
+     gbdt_arch, trees_common, trees_options, ann_load, ann_view, ann_free, trees_fit_kind,
+     classic_predict_kind, trees_describe, classic_trained, NULL},
+    {"rf", "random forest", "features", "CSV", "the table (ours or Kaggle's)", 10, 0,
+     "Fits a random forest with XGBoost's random-forest mode (its C API) on a\n"
+     "feature table in the Kaggle schema (ours or Kaggle's): one round of 100 hist\n"
+     "trees of depth 6, rows and columns per node subsampled at 0.8, as its\n"
+     "XGBRFClassifier; --seed fixes every draw, --threads its threads.\n",
+     "Stratified K-fold cross-validation of the random forest; folds over tracks\n"
+     "when the rows are 3-s segments, as for the ANN.\n",
+     "preset: default (XGBRFClassifier's: 100 trees, depth 6, subsample 0.8)",
+     rf_arch, trees_common, trees_options, ann_load, ann_view, ann_free, trees_fit_kind,
+     classic_predict_kind, trees_describe, classic_trained, NULL},
 };
 const int n_model_kinds = sizeof model_kinds / sizeof *model_kinds;
 

@@ -24,6 +24,7 @@ typedef union kind_opts {
   knn_opts_t knn;
   svm_opts_t svm;
   logreg_opts_t logreg;
+  trees_kind_opts_t trees; /* gbdt, rf */
 } kind_opts_t;
 
 /* What every kind's options share. */

@@ -37,17 +37,21 @@ int classic_predict(const classic_t *c, int K, const real *x, int B, real *probs
   switch (c->kind) {
   case CLASSIC_SVM: return svm_predict_rows(c, K, x, B, probs);
   case CLASSIC_LOGREG: return logreg_predict_rows(c, K, x, B, probs);
+  case CLASSIC_GBDT:
+  case CLASSIC_RF: return trees_predict_rows(c, K, x, B, probs);
   default: return knn_predict_rows(c, K, x, B, probs);
   }
 }
 
 size_t classic_size(const classic_t *c) {
+  if (c->kind == CLASSIC_GBDT || c->kind == CLASSIC_RF) return trees_size(c);
   return c->kind == CLASSIC_SVM ? svm_size(c) : c->kind == CLASSIC_LOGREG ? logreg_size(c) : knn_size(c);
 }
 
 void classic_write(const classic_t *c, unsigned char *out) {
   if (c->kind == CLASSIC_SVM) svm_write(c, out);
   else if (c->kind == CLASSIC_LOGREG) logreg_write(c, out);
+  else if (c->kind == CLASSIC_GBDT || c->kind == CLASSIC_RF) trees_write(c, out);
   else knn_write(c, out);
 }
 
@@ -59,6 +63,7 @@ classic_t *classic_read(int kind, const unsigned char *p, size_t n_bytes, size_t
   int rc = kind == CLASSIC_SVM      ? svm_read(c, &r, err, errlen)
            : kind == CLASSIC_KNN    ? knn_read(c, &r, err, errlen)
            : kind == CLASSIC_LOGREG ? logreg_read(c, &r, err, errlen)
+           : kind == CLASSIC_GBDT || kind == CLASSIC_RF ? trees_read(c, &r, err, errlen)
                                     : (snprintf(err, errlen, "kind %d", kind), -1);
   if (!rc && (r.bad || r.at != r.n)) rc = -1, snprintf(err, errlen, "a damaged classical model (%zu of %zu bytes read)", r.at, r.n);
   if (rc) return classic_free(c), NULL;
@@ -68,5 +73,7 @@ classic_t *classic_read(int kind, const unsigned char *p, size_t n_bytes, size_t
 void classic_free(classic_t *c) {
   if (!c) return;
   if (c->svm) svm_release(c);
+  if (c->booster) trees_release(c);
+  free(c->blob);
   free(c->x), free(c->norm), free(c->y), free(c->map), free(c->w), free(c);
 }

@@ -11,7 +11,7 @@
 
 #include "real.h"
 
-enum { CLASSIC_KNN = 3, CLASSIC_SVM = 4, CLASSIC_LOGREG = 5 }; /* the model file's kinds (model.h) */
+enum { CLASSIC_KNN = 3, CLASSIC_SVM = 4, CLASSIC_LOGREG = 5, CLASSIC_GBDT = 6, CLASSIC_RF = 7 }; /* the model file's kinds (model.h) */
 enum { KNN_UNIFORM = 0, KNN_DISTANCE = 1 };
 enum { SVM_RBF = 0, SVM_LINEAR = 1 };
 
@@ -34,7 +34,19 @@ typedef struct classic {
   int *map;        /* [K] class k's row of w, or -1 (absent in training: probability 0) */
   double *w;       /* [P][F] weights, then [P] intercepts */
   int iterations;  /* BFGS's, at fit time (not stored) */
+  /* boosted trees, forests: XGBoost's booster and its UBJSON */
+  void *booster;
+  unsigned char *blob;
+  size_t n_blob;
 } classic_t;
+
+/* XGBoost's trees: boosted (rounds of one tree) or a forest (one round of many) */
+typedef struct trees_opts {
+  int forest;
+  int trees;          /* boosting rounds, or the forest's trees */
+  int depth;
+  double eta, subsample, colsample; /* colsample: by tree (boosting) or by node (forest) */
+} trees_opts_t;
 
 /* kNN "fitted" on rows[n] of x[][F] (standardised) and their labels: a copy
  * of the rows. NULL with the reason. */
@@ -53,6 +65,12 @@ classic_t *svm_store(const real *x, const int *y, const size_t *rows, size_t n, 
  * of x[][F] (standardised), fitted to a gradient norm of 1e-6. NULL with the reason. */
 classic_t *logreg_store(const real *x, const int *y, const size_t *rows, size_t n, size_t F, int K, double C, char *err,
                         size_t errlen);
+
+/* XGBoost hist trees on rows[n] of x[][F] (standardised; trees do not need it,
+ * but every model of feature rows reads them so) with softprob over K
+ * classes, the seed and threads given. NULL with the reason. */
+classic_t *trees_store(const real *x, const int *y, const size_t *rows, size_t n, size_t F, int K, const trees_opts_t *o,
+                       unsigned long seed, int threads, char *err, size_t errlen);
 
 /* Class probabilities probs[B][K] of x[B][F] (standardised). 0, or -1 when out of memory. */
 int classic_predict(const classic_t *c, int K, const real *x, int B, real *probs);
@@ -89,6 +107,11 @@ int logreg_predict_rows(const classic_t *c, int K, const real *x, int B, real *p
 size_t logreg_size(const classic_t *c);
 void logreg_write(const classic_t *c, unsigned char *out);
 int logreg_read(classic_t *c, classic_reader_t *r, char *err, size_t errlen);
+int trees_predict_rows(const classic_t *c, int K, const real *x, int B, real *probs);
+size_t trees_size(const classic_t *c);
+void trees_write(const classic_t *c, unsigned char *out);
+int trees_read(classic_t *c, classic_reader_t *r, char *err, size_t errlen);
+void trees_release(classic_t *c);
 int svm_support_vectors(const classic_t *c);
 /* An SVM's one-against-one vote (libsvm's decision, scikit-learn's SVC.predict) for x[B][F]: class indices. 0, or -1. */
 int svm_vote_rows(const classic_t *c, const real *x, int B, int *labels);
