@@ -3,13 +3,15 @@
  * table: train, cv, evaluate, predict, the model file (version 6) and its
  * refusals, and scikit-learn and python3-xgboost beside them on the same rows
  * (tests/classic_check.py; skipped with a message where they are absent). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 
-static const char *dir, *g;
+static const char *dir;
+static char g[4096];
 
 static const char *at(const char *name) {
   static char buf[8][800];
@@ -20,7 +22,8 @@ static const char *at(const char *name) {
 }
 
 static void setup(void) {
-  dir = scratch_dir(), g = genre_bin();
+  dir = scratch_dir();
+  if (!realpath(genre_bin(), g)) snprintf(g, sizeof g, "%s", genre_bin()); /* the tests run it from other folders */
   CHECK(run("%s synth -o %s/syn -n 6 -s 9 > /dev/null 2>&1 && %s extract -o %s/feat --no-progress %s/syn/genres_original "
             "> /dev/null 2>&1", g, dir, g, dir, dir) == 0, "a synthetic corpus of 60 tracks and its features");
   /* tracks 0, 2, 4 of each genre to train on, 1, 3, 5 to test */
@@ -150,6 +153,31 @@ static void test_trees(void) {
   CHECK(rc == 0, "the same seed, the same forest's model file, on two threads");
 }
 
+/* genre folds writes the experiment's assignment; every report holds it as folds.csv */
+static void test_folds(void) {
+  int rc = run("cd %s && %s experiment --features feat/features_3_sec.csv --ann-epochs 2 --folds 3 --repeats 2 -o rep "
+               "--no-calibrate > /dev/null 2>&1 && %s folds --features feat/features_3_sec.csv --folds 3 --repeats 2 -o "
+               "folds.csv > folds.log 2>&1", dir, g, g);
+  CHECK(rc == 0 && contains(at("folds.log"), "60 tracks, 3 folds, 2 repeats"), "experiment and folds (exit %d)", rc);
+  CHECK(run("cmp -s %s/rep/folds.csv %s", dir, at("folds.csv")) == 0,
+        "genre folds writes the very folds.csv the experiment wrote with the same options");
+  /* the first repeat's fold of every segment in predictions.csv is its track's in folds.csv */
+  rc = run("cd %s && awk -F, 'NR == FNR { if ($2 == 1) f[$1] = $3; next } FNR > 1 && $1 == \"ann\" { n++; if (f[$3] != $2) bad++ } "
+           "END { exit !(n == 180 && bad == 0) }' folds.csv rep/predictions.csv", dir);
+  CHECK(rc == 0, "predictions.csv's folds are folds.csv's (180 segments)");
+  rc = run("cd %s && %s folds --data feat --protocol random-split -o leaky.csv > /dev/null 2>&1 && "
+           "[ $(wc -l < leaky.csv) = 181 ] && grep -q '^ambient.00000.0.wav,1,' leaky.csv", dir, g);
+  CHECK(rc == 0, "random-split: one line per segment");
+  rc = run("cd %s && mkdir -p split && printf 'ambient/ambient.00000.wav\nchiptune/chiptune.00000.wav\n' > split/test.txt && "
+           "printf 'ambient/ambient.00001.wav\nchiptune/chiptune.00001.wav\n' > split/train.txt && "
+           "%s folds --features feat/features_3_sec.csv --protocol split:split -o split.csv > /dev/null 2>&1 && "
+           "grep -q '^ambient.00000,1,test$' split.csv && grep -q '^chiptune.00001,1,train$' split.csv && "
+           "[ $(wc -l < split.csv) = 5 ]", dir, g);
+  CHECK(rc == 0, "a published split: test and train, the listed tracks only");
+  rc = run("%s folds --features %s -o %s --folds 1 > /dev/null 2> %s", g, at("train.csv"), at("x.csv"), at("err"));
+  CHECK(rc == 1, "--folds 1: refused");
+}
+
 static void test_commands(void) {
   int rc = run("%s cv knn --features %s/feat/features_3_sec.csv --folds 3 > %s 2>&1", g, dir, at("cv.log"));
   CHECK(rc == 0 && contains(at("cv.log"), "3-fold cross-validation of the kNN") && contains(at("cv.log"), "track accuracy"),
@@ -192,6 +220,7 @@ int main(void) {
   RUN(test_svm);
   RUN(test_logreg);
   RUN(test_trees);
+  RUN(test_folds);
   RUN(test_commands);
   RUN(test_damaged);
   run("rm -rf %s", dir);

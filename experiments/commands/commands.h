@@ -7,6 +7,7 @@ int train_main(int argc, char **argv);    /* genre train ann|cnn */
 int evaluate_main(int argc, char **argv); /* genre evaluate */
 int cv_main(int argc, char **argv);       /* genre cv ann|cnn */
 int experiment_main(int argc, char **argv); /* genre experiment */
+int folds_main(int argc, char **argv);      /* genre folds */
 int predict_main(int argc, char **argv);    /* genre predict */
 int extract_main(int argc, char **argv);    /* genre extract */
 int synth_main(int argc, char **argv);      /* genre synth */

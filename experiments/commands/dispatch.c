@@ -13,14 +13,15 @@ typedef struct command {
 static const command_t commands[] = {
     {"extract", extract_main, "audio files -> GTZAN-schema feature CSVs and log-mel spectrograms"},
     {"synth", synth_main, "write the deterministic synthetic corpus (GTZAN layout)"},
-    {"train", train_main, "train a model: train ann (feature table) | train cnn (log-mel spectrograms)"},
+    {"train", train_main, "train a model: ann, knn, svm, logreg, gbdt, rf (a feature table) | cnn (log-mel spectrograms)"},
     {"evaluate", evaluate_main, "accuracy, per-class scores and confusion matrix of a model"},
     {"cv", cv_main, "stratified K-fold cross-validation, grouped by track"},
     {"predict", predict_main, "classify audio files, folders or a live PCM stream with trained models"},
-    {"explain", explain_main, "why the CNN decided: occlusion and gradient x input maps (PNG, .npy)"},
+    {"explain", explain_main, "why a model decided: a CNN's occlusion and gradient maps, an ANN's features"},
     {"embed", embed_main, "a model's activations per segment and per recording (.npy)"},
     {"export", export_main, "models as an ONNX graph with its card, for other runtimes"},
     {"experiment", experiment_main, "ANN vs CNN vs ensemble on the same folds: report, tables, pictures"},
+    {"folds", folds_main, "the folds an experiment draws, as track,repeat,fold (for another tool's models)"},
 };
 
 static void print_help(FILE *f) {

@@ -32,9 +32,11 @@ static const char about[] =
     "\n"
     "Runs the ANN (on OUTDIR/features_3_sec.csv), the CNN (on OUTDIR/mel) and their\n"
     "ensemble (the mean of their probabilities per segment) on the same folds, and\n"
-    "writes results/NAME: report.md (tables and pictures), confusion_<model>.csv\n"
-    "and .svg, curves_<model>.svg, metrics.json and predictions.csv. The directory\n"
-    "is replaced only when the whole report is written.\n"
+    "writes results/NAME: report.md and report.html (tables and pictures),\n"
+    "confusion_<model>.csv and .svg, curves_<model>.svg, reliability_<model>.svg,\n"
+    "importance_ann.svg, metrics.json, predictions.csv, timings.json and folds.csv\n"
+    "(track,repeat,fold: what genre folds writes). The directory is replaced only\n"
+    "when the whole report is written, and only if it is new, empty or a report.\n"
     "\n";
 
 enum { M_ANN, M_CNN, M_ENS, M_COUNT };
@@ -291,6 +293,7 @@ typedef struct experiment {
   int thin_classes; /* classes with fewer tracks than folds */
   int *fold_of_unit;
   unsigned char *val_unit;               /* split: its validation tracks */
+  int *folds_log;                        /* [repeats][units]: each repeat's fold_of_unit, for folds.csv */
   split_counts_t split;
   cv_result_t runs[MAX_REPEATS][M_COUNT]; /* each repeat's */
   cv_result_t res[M_COUNT];               /* every repeat's folds; pooled figures of the first */
@@ -347,7 +350,18 @@ static void warn_thin_classes(experiment_t *e) {
 
 /* The folds every model sees: over tracks, or over segments (leaky); for a
  * published split, its test tracks are fold 0 and the rest fold 1. 0, or -1. */
-static int assign_folds(experiment_t *e, unsigned long seed) {
+static int assign_folds_now(experiment_t *e, unsigned long seed);
+
+/* assign_folds_now, kept as repeat r's line of folds.csv. 0, or -1. */
+static int assign_folds(experiment_t *e, unsigned long seed, int r) {
+  if (assign_folds_now(e, seed)) return -1;
+  if (!e->folds_log && !(e->folds_log = malloc((size_t)e->a.repeats * e->units * sizeof(int))))
+    return fprintf(stderr, "genre experiment: out of memory\n"), -1;
+  memcpy(e->folds_log + (size_t)r * e->units, e->fold_of_unit, e->units * sizeof(int));
+  return 0;
+}
+
+static int assign_folds_now(experiment_t *e, unsigned long seed) {
   rows_t *rows = &e->rows;
   char err[300];
   e->units = e->a.leaky ? rows->n : rows->n_tracks;
@@ -498,7 +512,7 @@ static int run_repeats(experiment_t *e) {
   if ((e->a.split_dir && split_select(e)) || why_init(e)) return -1;
   for (int r = 0; r < e->a.repeats; r++) {
     unsigned long seed = e->a.seed + 0x9E3779B9ul * (unsigned long)r;
-    if (assign_folds(e, seed) || run_folds(e, r, seed)) return -1;
+    if (assign_folds(e, seed, r) || run_folds(e, r, seed)) return -1;
   }
   e->a.ao.ann.train.seed = e->a.co.cnn.train.seed = e->a.seed;
   return merge_repeats(e);
@@ -511,7 +525,7 @@ static void fold_part_path(const experiment_t *e, int fold, char *buf, size_t le
 /* --fold K: that fold of every model, written as a part for --merge. 0, or -1. */
 static int run_fold_job(experiment_t *e) {
   char path[4400], err[4500];
-  if (why_init(e) || assign_folds(e, e->a.seed) || run_folds(e, 0, e->a.seed)) return -1;
+  if (why_init(e) || assign_folds(e, e->a.seed, 0) || run_folds(e, 0, e->a.seed)) return -1;
   snprintf(path, sizeof path, "%s.parts", e->a.out);
   if (!dist_leader()) return 0; /* rank 0 writes */
   if (make_dirs(path, err, sizeof err)) return fprintf(stderr, "genre experiment: %s\n", err), -1;
@@ -528,7 +542,7 @@ static int run_fold_job(experiment_t *e) {
 /* --merge: every fold's part read back and scored as one process would. 0, or -1. */
 static int merge_folds(experiment_t *e) {
   char path[4400], err[4500];
-  if (assign_folds(e, e->a.seed) || why_init(e)) return -1;
+  if (assign_folds(e, e->a.seed, 0) || why_init(e)) return -1;
   fold_model_t ctx[2];
   cv_setup_t setup[M_COUNT];
   make_setups(e, e->a.seed, setup, ctx);
@@ -665,6 +679,31 @@ static char **track_paths(const experiment_t *e) {
   return paths;
 }
 
+/* folds.csv: track,repeat,fold -- every repeat's assignment of the tracks the
+ * experiment used (segments under random-split; test, train or valid under a
+ * published split), 1-based, as another tool needs it to train on the same
+ * folds. 0, or -1 with the reason. */
+static int write_folds(const experiment_t *e, const char *path, char *err, size_t errlen) {
+  const rows_t *rows = &e->rows;
+  unsigned char *used = calloc(e->units ? e->units : 1, 1);
+  outfile_t o;
+  if (!used) return snprintf(err, errlen, "out of memory"), -1;
+  if (outfile_open(&o, path, err, errlen)) return free(used), -1;
+  for (size_t i = 0; i < rows->n; i++) used[e->a.leaky ? i : (size_t)rows->track[i]] = 1;
+  fputs("track,repeat,fold\n", o.f);
+  for (int r = 0; r < e->a.repeats; r++)
+    for (size_t u = 0; u < e->units; u++) {
+      if (!used[u]) continue;
+      int f = e->folds_log[(size_t)r * e->units + u];
+      csv_put_text(o.f, e->a.leaky ? rows->names[u] : rows->tracks[u], 1), csv_put_integer(o.f, r + 1, 0);
+      if (e->a.split_dir) csv_put_text(o.f, f == 0 ? "test" : e->val_unit[u] ? "valid" : "train", 0);
+      else csv_put_integer(o.f, f + 1, 0);
+      csv_end_row(o.f);
+    }
+  free(used);
+  return outfile_commit(&o, 1, err, errlen);
+}
+
 /* The report, written in a fresh directory next to the destination, then swapped in. 0, or -1. */
 static int write_report(experiment_t *e, int argc, char **argv) {
   char tmp[4300], parent[4200], err[4500];
@@ -691,7 +730,10 @@ static int write_report(experiment_t *e, int argc, char **argv) {
   rep.track_paths = paths;
   rep.thin_classes = e->thin_classes;
   rep.why = e->why.K ? &e->why : NULL;
-  if (report_write(&rep, tmp, err, sizeof err) || swap_in(tmp, out, err, sizeof err)) {
+  char folds_path[4400];
+  snprintf(folds_path, sizeof folds_path, "%s/folds.csv", tmp);
+  if (report_write(&rep, tmp, err, sizeof err) || write_folds(e, folds_path, err, sizeof err) ||
+      swap_in(tmp, out, err, sizeof err)) {
     fprintf(stderr, "genre experiment: %s\n", err);
     if (remove_tree(tmp)) fprintf(stderr, "genre experiment: could not remove %s\n", tmp);
     free(paths);
@@ -710,7 +752,7 @@ static void experiment_free(experiment_t *e) {
     for (int m = 0; m < M_COUNT; m++)
       if (e->runs[r][m].fold) cv_result_free(&e->runs[r][m]);
   for (int m = 0; m < M_COUNT; m++) free(e->res[m].fold); /* the rest is runs[0]'s */
-  free(e->fold_of_unit), free(e->val_unit);
+  free(e->fold_of_unit), free(e->val_unit), free(e->folds_log);
   fold_why_free(&e->why);
   rows_free(&e->rows);
   dataset_free(&e->table);
@@ -731,6 +773,53 @@ int experiment_main(int argc, char **argv) {
   int rc = load_data(&e) ||
            (e.a.only_fold ? run_fold_job(&e)
                           : (e.a.merge ? merge_folds(&e) : run_repeats(&e)) || save_models(&e) || write_report(&e, argc, argv));
+  experiment_free(&e);
+  return rc ? 1 : 0;
+}
+
+/* --- genre folds: the assignment alone ------------------------------------------------ */
+
+static const char folds_about[] =
+    "usage: genre folds --data OUTDIR -o folds.csv [--folds K] [--repeats R] [--seed S] [--protocol P]\n"
+    "       genre folds --features CSV -o folds.csv [options]\n\n"
+    "Writes the folds genre experiment draws with the same options (every report\n"
+    "holds them too, as folds.csv) and trains nothing: track,repeat,fold, one row\n"
+    "per track and repeat, folds from 1 (a segment's name under random-split; test,\n"
+    "train or valid under a published split). Train another tool's model on them\n"
+    "and its predictions compare with genre's on the same tests.\n\n";
+
+int folds_main(int argc, char **argv) {
+  experiment_t e = {0};
+  experiment_args_t *a = &e.a;
+  *a = (experiment_args_t){.folds = 5, .seed = 1, .repeats = 1};
+  const char *protocol = "grouped-kfold";
+  const cli_option_t opts[] = {
+      OPT_STRING(0, "data", &a->data, "OUTDIR", "what genre extract wrote (the rows the experiment's ANN and CNN share)"),
+      OPT_STRING(0, "features", &a->features, "CSV", "a feature table alone (as experiment --features)"),
+      OPT_STRING('o', "output", &a->out, "FILE", "the CSV to write"),
+      OPT_INT(0, "folds", &a->folds, 2, 1000, "K", "folds (default 5)"),
+      OPT_INT(0, "repeats", &a->repeats, 1, MAX_REPEATS, "R", "fold draws (default 1)"),
+      OPT_NUMBER(CLI_ULONG, 0, "seed", &a->seed, 0, 0, 0, "S", "a non-negative integer", "seeds the folds (default 1)"),
+      OPT_STRING(0, "protocol", &protocol, "P", "grouped-kfold (default), random-split or split:DIR, as experiment's"),
+      OPT_END()};
+  const cli_option_t *tables[] = {opts, NULL};
+  int help, first = cli_parse("folds", argc, argv, tables, &help);
+  if (help) return fputs(folds_about, stdout), cli_help(stdout, tables), 0;
+  if (first >= 0 && (!a->out || (!a->data == !a->features) || first < argc))
+    first = -1, fprintf(stderr, "genre folds: -o and one of --data / --features are required\n");
+  if (first < 0) return fprintf(stderr, "\n%s", folds_about), cli_help(stderr, tables), 1;
+  if (cli_args_only) return 0;
+  a->leaky = strcmp(protocol, "random-split") == 0;
+  if (strncmp(protocol, "split:", 6) == 0 && protocol[6]) a->split_dir = protocol + 6;
+  if (!a->leaky && !a->split_dir && strcmp(protocol, "grouped-kfold") != 0)
+    return fprintf(stderr, "genre folds: --protocol is grouped-kfold, random-split or split:DIR, not '%s'\n", protocol), 1;
+  if (parse_models(a)) return 1;
+  char err[4500];
+  int rc = load_data(&e) || (a->split_dir && split_select(&e));
+  for (int r = 0; !rc && r < a->repeats; r++) rc = assign_folds(&e, a->seed + 0x9E3779B9ul * (unsigned long)r, r);
+  if (!rc && write_folds(&e, a->out, err, sizeof err)) rc = 1, fprintf(stderr, "genre folds: %s\n", err);
+  if (!rc) printf("%zu %s, %d fold%s, %d repeat%s -> %s\n", e.units, a->leaky ? "segments" : "tracks", e.k_folds,
+                  e.k_folds == 1 ? "" : "s", a->repeats, a->repeats == 1 ? "" : "s", a->out);
   experiment_free(&e);
   return rc ? 1 : 0;
 }

@@ -9,6 +9,7 @@
  *   timings.json              training time per model and fold
  *   predictions.csv           per segment and model: fold, track, labels, probabilities
  *   importance_ann.svg        the ANN's permutation importance, largest first
+ *   folds.csv                 track,repeat,fold (written by the experiment: genre folds)
  *   report.html               all of report.md, interactive confusion matrices down to
  *                             the tracks and segments, one self-contained file */
 #ifndef GENRE_REPORT_H
