@@ -36,6 +36,7 @@ typedef struct train_opts {
                             learning curve): never used to stop or to pick parameters */
   size_t n_monitor;
   int calibrate_off;     /* --no-calibrate: the commands fit no temperature (train.c ignores it) */
+  int score_training;    /* a classical kind scores its training rows too (genre train's last line; not in folds) */
   char *err;             /* receives the reason of a read error (optional) */
   size_t errlen;
 } train_opts_t;

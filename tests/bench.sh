@@ -33,6 +33,13 @@ for m in "--members 2" "--members 1" "--arch seed004"; do
   echo
 done
 
+echo "== the classical kinds beside scikit-learn and python3-xgboost (tests/bench_classic.py)"
+if /usr/bin/python3 -c 'import sklearn, xgboost' 2>/dev/null; then
+  /usr/bin/python3 tests/bench_classic.py "$GENRE" "$BUILD/bench-classic"
+else
+  echo "  (skipped: /usr/bin/python3 lacks sklearn or xgboost; make test-deps installs them)"
+fi
+
 echo "== CNN"
 OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$($GENRE --blas-core 2>/dev/null)} "$BUILD/tests/bench_cnn"
 tracks=$(ls "$BUILD"/bench-out/mel/*.npy | wc -l)

@@ -107,7 +107,7 @@ static int train_kind(const model_kind_t *k, int argc, char **argv) {
   if (openblas_set_num_threads) openblas_set_num_threads(1);
   kind_common_t c = k->common(&o);
   if (c.threads) *c.threads = threads;
-  c.train->verbose = verbose, c.train->tag = "train";
+  c.train->verbose = verbose, c.train->tag = "train", c.train->score_training = 1;
   int rc = train_run(k, cmd, data, &d, &o, out);
   k->free(&d);
   return rc;
