@@ -34,7 +34,8 @@ static int frame(const dataset_t *d, int kind, const char *arch, const size_t *f
 
 /* The training rows standardised by the model's scaler (fitted on train and
  * val), handed to store(). 0, or -1 with the reason (m freed). */
-typedef classic_t *(*store_fn)(const real *x, const int *y, size_t n, size_t F, const void *o, char *err, size_t errlen);
+typedef classic_t *(*store_fn)(const real *x, const int *y, const size_t *rows, size_t n, size_t F, const void *o,
+                               char *err, size_t errlen);
 
 static int fit_classic(const dataset_t *d, int kind, const char *arch, const size_t *train, size_t n_train,
                        const size_t *val, size_t n_val, store_fn store, const void *o, model_t *m, char *err,
@@ -44,7 +45,8 @@ static int fit_classic(const dataset_t *d, int kind, const char *arch, const siz
   size_t *fit = malloc((n_fit ? n_fit : 1) * sizeof *fit);
   real *x = malloc((n_train ? n_train : 1) * F * sizeof(real));
   int *y = malloc((n_train ? n_train : 1) * sizeof *y);
-  int rc = fit && x && y ? 0 : -1;
+  size_t *seq = malloc((n_train ? n_train : 1) * sizeof *seq); /* x's rows, in order */
+  int rc = fit && x && y && seq ? 0 : -1;
   if (!rc) {
     memcpy(fit, train, n_train * sizeof *fit);
     if (n_val) memcpy(fit + n_train, val, n_val * sizeof *fit);
@@ -53,28 +55,19 @@ static int fit_classic(const dataset_t *d, int kind, const char *arch, const siz
   if (rc) snprintf(err, errlen, "out of memory");
   for (size_t i = 0; !rc && i < n_train; i++) {
     memcpy(x + i * F, d->x + train[i] * F, F * sizeof(real));
-    y[i] = d->y[train[i]];
+    y[i] = d->y[train[i]], seq[i] = i;
   }
   if (!rc) scaler_apply(x, n_train, F, m->shift, m->scale);
-  if (!rc && !(m->classic = store(x, y, n_train, F, o, err, errlen))) rc = -1;
-  free(fit), free(x), free(y);
+  if (!rc && !(m->classic = store(x, y, seq, n_train, F, o, err, errlen))) rc = -1;
+  free(fit), free(x), free(y), free(seq);
   if (rc) model_free(m);
   return rc;
 }
 
-static size_t *sequence(size_t n) {
-  size_t *seq = malloc((n ? n : 1) * sizeof *seq);
-  for (size_t i = 0; seq && i < n; i++) seq[i] = i;
-  return seq;
-}
-
-static classic_t *store_knn(const real *x, const int *y, size_t n, size_t F, const void *opts, char *err, size_t errlen) {
+static classic_t *store_knn(const real *x, const int *y, const size_t *rows, size_t n, size_t F, const void *opts,
+                            char *err, size_t errlen) {
   const knn_opts_t *o = opts;
-  size_t *seq = sequence(n);
-  classic_t *c = seq ? knn_store(x, y, seq, n, F, o->k, o->weights, err, errlen) : NULL;
-  if (!seq) snprintf(err, errlen, "out of memory");
-  free(seq);
-  return c;
+  return knn_store(x, y, rows, n, F, o->k, o->weights, err, errlen);
 }
 
 int knn_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
@@ -96,14 +89,10 @@ typedef struct svm_store_opts {
   int K;
 } svm_store_opts_t;
 
-static classic_t *store_svm(const real *x, const int *y, size_t n, size_t F, const void *opts, char *err, size_t errlen) {
+static classic_t *store_svm(const real *x, const int *y, const size_t *rows, size_t n, size_t F, const void *opts,
+                            char *err, size_t errlen) {
   const svm_store_opts_t *s = opts;
-  size_t *seq = sequence(n);
-  classic_t *c = seq ? svm_store(x, y, seq, n, F, s->K, s->o->kernel, s->o->C, s->o->gamma, s->o->train.seed, err, errlen)
-                     : NULL;
-  if (!seq) snprintf(err, errlen, "out of memory");
-  free(seq);
-  return c;
+  return svm_store(x, y, rows, n, F, s->K, s->o->kernel, s->o->C, s->o->gamma, s->o->train.seed, err, errlen);
 }
 
 int svm_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
@@ -125,13 +114,10 @@ typedef struct logreg_store_opts {
   int K;
 } logreg_store_opts_t;
 
-static classic_t *store_logreg(const real *x, const int *y, size_t n, size_t F, const void *opts, char *err, size_t errlen) {
+static classic_t *store_logreg(const real *x, const int *y, const size_t *rows, size_t n, size_t F, const void *opts,
+                               char *err, size_t errlen) {
   const logreg_store_opts_t *s = opts;
-  size_t *seq = sequence(n);
-  classic_t *c = seq ? logreg_store(x, y, seq, n, F, s->K, s->C, err, errlen) : NULL;
-  if (!seq) snprintf(err, errlen, "out of memory");
-  free(seq);
-  return c;
+  return logreg_store(x, y, rows, n, F, s->K, s->C, err, errlen);
 }
 
 int logreg_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
@@ -157,13 +143,10 @@ typedef struct trees_store_opts {
   int K;
 } trees_store_opts_t;
 
-static classic_t *store_trees(const real *x, const int *y, size_t n, size_t F, const void *opts, char *err, size_t errlen) {
+static classic_t *store_trees(const real *x, const int *y, const size_t *rows, size_t n, size_t F, const void *opts,
+                              char *err, size_t errlen) {
   const trees_store_opts_t *s = opts;
-  size_t *seq = sequence(n);
-  classic_t *c = seq ? trees_store(x, y, seq, n, F, s->K, &s->o->t, s->o->train.seed, s->o->threads, err, errlen) : NULL;
-  if (!seq) snprintf(err, errlen, "out of memory");
-  free(seq);
-  return c;
+  return trees_store(x, y, rows, n, F, s->K, &s->o->t, s->o->train.seed, s->o->threads, err, errlen);
 }
 
 int trees_fit(const dataset_t *d, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
