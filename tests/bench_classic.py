@@ -2,7 +2,7 @@
 """make bench: the classical kinds beside scikit-learn and python3-xgboost,
 fit + predict over the same 10 folds, one thread each side.
 
-bench_classic.py GENRE WORKDIR [TRACKS]
+bench_classic.py GENRE WORKDIR [TRACKS [KINDS]]
 
 Writes a GTZAN-sized feature table (TRACKS tracks of 10 classes, default 999,
 ten 3-s rows each, 57 features around a mean per class), the folds `genre
@@ -17,9 +17,13 @@ import subprocess
 import sys
 import time
 
-import numpy as np
+# one thread on the Python side too: numpy's and scikit-learn's BLAS, before they load
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = "1"
 
-KINDS = ["knn", "logreg", "svm", "gbdt", "rf"]
+import numpy as np  # noqa: E402
+
+KINDS = sys.argv[4].split(",") if len(sys.argv) > 4 else ["knn", "logreg", "svm", "gbdt", "rf"]
 
 
 def make_table(path, tracks):
