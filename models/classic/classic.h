@@ -62,7 +62,8 @@ classic_t *svm_store(const real *x, const int *y, const size_t *rows, size_t n, 
 
 /* Multinomial logistic regression with an L2 penalty (scikit-learn's
  * LogisticRegression: lbfgs, multinomial, intercepts unpenalised) on rows[n]
- * of x[][F] (standardised), fitted to a gradient norm of 1e-6. NULL with the reason. */
+ * of x[][F] (standardised), fitted until no gradient component exceeds 1e-4
+ * (scikit-learn's tolerance). NULL with the reason. */
 classic_t *logreg_store(const real *x, const int *y, const size_t *rows, size_t n, size_t F, int K, double C, char *err,
                         size_t errlen);
 
