@@ -141,7 +141,7 @@ fail:
 
 int ann_predict(model_t *m, const dataset_t *d, const size_t *idx, size_t n_idx, real *probs) {
   size_t F = m->n_features;
-  int B = m->net ? m->net->max_batch : 256; /* a classical kind (kNN) on feature rows too */
+  int B = m->net ? m->net->max_batch : 4096; /* a classical kind on feature rows too (XGBoost: one matrix per batch) */
   real *batch = malloc((size_t)B * F * sizeof(real));
   if (!batch) return -1;
   for (size_t start = 0; start < n_idx; start += (size_t)B) {
