@@ -1,5 +1,6 @@
-/* genre experiment: the ANN, the CNN and their ensemble under one protocol,
- * on the same folds, with a report a person can read. */
+/* genre experiment: every listed model (the ANN, the CNN, their ensemble, the
+ * classical baselines, models trained elsewhere) under one protocol, on the
+ * same folds, with a report a person can read. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -22,6 +23,8 @@
 #include "outfile.h"
 #include "progress.h"
 #include "report.h"
+#include "import_preds.h"
+#include "suite.h"
 #include "temperature.h"
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
@@ -30,17 +33,17 @@ static const char about[] =
     "usage: genre experiment --data OUTDIR -o results/NAME [options]\n"
     "       genre experiment --features CSV -o results/NAME [options]   (feature models only)\n"
     "\n"
-    "Runs the ANN (on OUTDIR/features_3_sec.csv), the CNN (on OUTDIR/mel) and their\n"
-    "ensemble (the mean of their probabilities per segment) on the same folds, and\n"
-    "writes results/NAME: report.md and report.html (tables and pictures),\n"
-    "confusion_<model>.csv and .svg, curves_<model>.svg, reliability_<model>.svg,\n"
-    "importance_ann.svg, metrics.json, predictions.csv, timings.json and folds.csv\n"
-    "(track,repeat,fold: what genre folds writes). The directory is replaced only\n"
-    "when the whole report is written, and only if it is new, empty or a report.\n"
+    "Runs every listed model on the same folds -- by default the ANN (on\n"
+    "OUTDIR/features_3_sec.csv), the CNN (on OUTDIR/mel) and their ensemble (the\n"
+    "mean of their calibrated probabilities per segment); --models adds the\n"
+    "classical baselines (svm, knn, logreg, gbdt, rf) or other presets -- compares\n"
+    "every pair, and writes results/NAME: report.md and report.html (the models\n"
+    "ranked, tables and pictures), ranking.svg, confusion_<model>.csv and .svg,\n"
+    "curves_<model>.svg, reliability_<model>.svg, importance_ann.svg, metrics.json,\n"
+    "predictions.csv, timings.json and folds.csv (track,repeat,fold: what genre\n"
+    "folds writes). The directory is replaced only when the whole report is\n"
+    "written, and only if it is new, empty or a report.\n"
     "\n";
-
-enum { M_ANN, M_CNN, M_ENS, M_COUNT };
-static const char *const model_key[M_COUNT] = {"ann", "cnn", "ensemble"};
 
 /* row r of the experiment is row ann_row[r] of the table and mel_row[r] of the spectrograms */
 typedef struct rows {
@@ -139,6 +142,7 @@ static int swap_in(const char *tmp, const char *out, char *err, size_t errlen) {
 
 /* The command line, checked. */
 #define MAX_REPEATS 20
+#define MAX_LISTED 16 /* --ensemble, --import */
 
 typedef struct experiment_args {
   const char *data, *features, *out, *models, *save_models;
@@ -147,17 +151,18 @@ typedef struct experiment_args {
   int only_fold, merge;  /* --fold K (1-based), --merge: the experiment as cluster jobs */
   int no_calibrate;      /* --no-calibrate: no temperatures; the ensemble averages raw softmax */
   unsigned long seed;
-  int want[M_COUNT];
-  kind_opts_t ao, co; /* the ANN's and the CNN's */
+  char *ensembles[MAX_LISTED], *imports[MAX_LISTED];
+  int n_ensembles, n_imports;
+  suite_t suite;         /* the models */
 } experiment_args_t;
 
 typedef struct raw_options {
-  const char *protocol, *ann_arch, *cnn_arch;
-  int ann_epochs, cnn_epochs, cnn_batch, members, augment, read_ahead;
+  const char *protocol;
+  suite_overrides_t ov;
 } raw_options_t;
 
 static int both_epochs(const char *cmd, const char *arg, void *value) {
-  raw_options_t *r = value;
+  suite_overrides_t *r = value;
   if (cli_int(cmd, "--epochs", arg, 1, 100000, &r->ann_epochs)) return -1;
   r->cnn_epochs = r->ann_epochs;
   return 0;
@@ -169,18 +174,46 @@ static int augment_list(const char *cmd, const char *arg, void *value) {
   return fprintf(stderr, "genre %s: bad value '%s'\n", cmd, arg), -1;
 }
 
+static int add_listed(const char *cmd, const char *opt, char **list, int *n, const char *arg) {
+  if (*n == MAX_LISTED) return fprintf(stderr, "genre %s: %s at most %d times\n", cmd, opt, MAX_LISTED), -1;
+  list[(*n)++] = (char *)arg;
+  return 0;
+}
+static int ensemble_opt(const char *cmd, const char *arg, void *value) {
+  experiment_args_t *a = value;
+  return add_listed(cmd, "--ensemble", a->ensembles, &a->n_ensembles, arg);
+}
+static int import_opt(const char *cmd, const char *arg, void *value) {
+  experiment_args_t *a = value;
+  return add_listed(cmd, "--import", a->imports, &a->n_imports, arg);
+}
+
 /* Parses argv into a and r; 0, 1 after --help, or -1 after printing the problem
  * (the usage follows either way). */
 static int parse_table(int argc, char **argv, experiment_args_t *a, raw_options_t *r) {
+  suite_overrides_t *ov = &r->ov;
   const cli_option_t opts[] = {
       OPT_STRING(0, "data", &a->data, "OUTDIR", "what genre extract wrote"),
-      OPT_STRING(0, "features", &a->features, "CSV", "a feature table alone (e.g. Kaggle's): ANN only"),
+      OPT_STRING(0, "features", &a->features, "CSV", "a feature table alone (e.g. Kaggle's): feature models only"),
       OPT_STRING('o', "output", &a->out, "DIR", "the report directory"),
-      OPT_STRING(0, "models", &a->models, "LIST", "ann,cnn,ensemble (default: all that the data allows)"),
+      OPT_STRING(0, "models", &a->models, "LIST",
+                 "the models, each KIND or KIND:PRESET, of ann, cnn, svm, knn,\n"
+                 "logreg, gbdt, rf (genre train KIND --help: the presets), and\n"
+                 "ensemble (ANN + CNN); e.g. ann,cnn,svm,knn,logreg,gbdt,rf or\n"
+                 "ann,ann:seed004 (default: ann,cnn and their ensemble; ann\n"
+                 "with --features)"),
+      OPT_CALL(0, "ensemble", a, ensemble_opt, "NAME=A+B",
+               "also NAME, the mean of the calibrated probabilities of the\n"
+               "listed models A, B, ... (repeatable); 'none' drops the ANN +\n"
+               "CNN ensemble that is there whenever both are listed"),
+      OPT_CALL(0, "import", a, import_opt, "NAME=CSV",
+               "a model trained elsewhere on folds.csv's folds: its out-of-fold\n"
+               "probabilities, track,segment,p_<label>... per 3-s segment or\n"
+               "track,p_<label>... per track (repeatable)"),
       OPT_STRING(0, "protocol", &r->protocol, "P",
                  "grouped-kfold (default): stratified folds of tracks, a\n"
-                 "track's segments all in one fold; random-split: the seeds'\n"
-                 "80/20 split of segments, leaky (reported as such)"),
+                 "track's segments all in one fold; random-split: the Keras\n"
+                 "projects' 80/20 split of segments, leaky (reported as such)"),
       OPT_HELP("  --protocol split:DIR a published split: DIR/train.txt, valid.txt (optional) and\n"
                "                       test.txt, one <genre>/<file> per line (data/splits/ has\n"
                "                       GTZAN's fault-filtered one); trains on train (valid for\n"
@@ -193,23 +226,23 @@ static int parse_table(int argc, char **argv, experiment_args_t *a, raw_options_
       OPT_FLAG(0, "merge", &a->merge, 1, "the report from NAME.parts/ alone, as one process writes it"),
       OPT_FLAG(0, "no-calibrate", &a->no_calibrate, 1,
                "fit no temperatures: the models' raw softmax, averaged raw by the\n"
-               "ensemble (by default each fold fits one per model on training tracks)"),
+               "ensembles (by default each fold fits one per model on training tracks)"),
       OPT_NUMBER(CLI_ULONG, 0, "seed", &a->seed, 0, 0, 0, "S", "a non-negative integer",
                  "seeds the folds and every model (default 1)"),
-      OPT_CALL(0, "epochs", r, both_epochs, "N", "epochs of both models"),
-      OPT_INT(0, "ann-epochs", &r->ann_epochs, 1, 100000, "N", "the ANN's epochs"),
-      OPT_INT(0, "cnn-epochs", &r->cnn_epochs, 1, 100000, "N", "the CNN's epochs"),
-      OPT_STRING(0, "ann-arch", &r->ann_arch, "A", "the ANN's preset: default, seed or seed004"),
-      OPT_STRING(0, "cnn-arch", &r->cnn_arch, "A", "the CNN's preset: default, seed000 or seed002"),
-      OPT_INT(0, "cnn-batch", &r->cnn_batch, 1, 65536, "N", "the CNN's mini-batch (default 32; memory grows with it)"),
-      OPT_CALL(0, "augment", &r->augment, augment_list, "LIST", "the CNN's augmentations (default: its preset's)"),
-      OPT_INT(0, "members", &r->members, 1, 64, "N", "ANN ensemble size (default: its preset's)"),
+      OPT_CALL(0, "epochs", ov, both_epochs, "N", "epochs of the ANNs and the CNNs"),
+      OPT_INT(0, "ann-epochs", &ov->ann_epochs, 1, 100000, "N", "the ANNs' epochs"),
+      OPT_INT(0, "cnn-epochs", &ov->cnn_epochs, 1, 100000, "N", "the CNNs' epochs"),
+      OPT_STRING(0, "ann-arch", &ov->ann_arch, "A", "the preset of `ann` in the list: default, seed or seed004"),
+      OPT_STRING(0, "cnn-arch", &ov->cnn_arch, "A", "the preset of `cnn` in the list: default, seed000 or seed002"),
+      OPT_INT(0, "cnn-batch", &ov->cnn_batch, 1, 65536, "N", "the CNNs' mini-batch (default 32; memory grows with it)"),
+      OPT_CALL(0, "augment", &ov->augment, augment_list, "LIST", "the CNNs' augmentations (default: the preset's)"),
+      OPT_INT(0, "members", &ov->members, 1, 64, "N", "ANN ensemble size (default: its preset's)"),
       OPT_INT(0, "threads", &a->threads, 1, 64, "T", "threads (default: all cores)"),
-      OPT_INT(0, "read-ahead", &r->read_ahead, 0, 256, "N",
+      OPT_INT(0, "read-ahead", &ov->read_ahead, 0, 256, "N",
               "batches of spectrograms read from disk ahead of the CNN (default 4)"),
       OPT_STRING(0, "save-models", &a->save_models, "DIR",
-                 "after the folds, train each model on all the data and save\n"
-                 "it as DIR/ann.model, DIR/cnn.model (for genre predict)"),
+                 "after the folds, train each listed model on all the data and\n"
+                 "save it as DIR/<model>.model (e.g. DIR/ann.model, for genre predict)"),
       OPT_END()};
   const cli_option_t *tables[] = {opts, NULL};
   int help, first = cli_parse("experiment", argc, argv, tables, &help);
@@ -222,48 +255,25 @@ static int parse_table(int argc, char **argv, experiment_args_t *a, raw_options_
   return 0;
 }
 
-/* --models LIST into a->want (the ensemble needs both models). 0, or -1. */
-static int parse_models(experiment_args_t *a) {
-  int *want = a->want;
-  want[M_ANN] = 1, want[M_CNN] = want[M_ENS] = a->data != NULL;
-  if (a->models) {
-    memset(a->want, 0, sizeof a->want);
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", a->models);
-    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
-      int k = -1;
-      for (int m = 0; m < M_COUNT; m++)
-        if (strcmp(t, model_key[m]) == 0) k = m;
-      if (k < 0) return fprintf(stderr, "genre experiment: --models lists ann, cnn, ensemble; not '%s'\n", t), -1;
-      want[k] = 1;
-    }
-  }
-  if (want[M_ENS]) want[M_ANN] = want[M_CNN] = 1;
-  if (a->features && want[M_CNN])
-    return fprintf(stderr, "genre experiment: --features gives no spectrograms: the CNN and the ensemble need --data\n"), -1;
-  return 0;
-}
-
-/* The presets and what the command line changes in them. 0, or -1. */
-static int apply_presets(experiment_args_t *a, const raw_options_t *r) {
-  if (ann_preset(r->ann_arch, &a->ao.ann) || cnn_preset(r->cnn_arch, &a->co.cnn))
-    return fprintf(stderr, "genre experiment: unknown preset '%s'\n",
-                   ann_preset(r->ann_arch, &a->ao.ann) ? r->ann_arch : r->cnn_arch), -1;
-  if (r->ann_epochs) a->ao.ann.train.epochs = r->ann_epochs;
-  if (r->cnn_epochs) a->co.cnn.train.epochs = r->cnn_epochs;
-  if (r->cnn_batch) a->co.cnn.train.batch = r->cnn_batch;
-  if (r->members) a->ao.ann.members = r->members;
-  if (r->augment >= 0) a->co.cnn.augment = r->augment;
-  if (r->read_ahead >= 0) a->co.cnn.read_ahead = r->read_ahead;
-  a->ao.ann.train.seed = a->co.cnn.train.seed = a->seed;
+/* The models, and the data they need at hand. 0, or -1. */
+static int parse_models(experiment_args_t *a, const suite_overrides_t *ov) {
+  suite_t *s = &a->suite;
+  if (suite_parse(s, "experiment", a->models, a->data != NULL, ov, a->ensembles, a->n_ensembles, a->imports,
+                  a->n_imports))
+    return -1;
+  for (int m = 0; a->features && m < s->trained; m++)
+    if (s->model[m].mel)
+      return fprintf(stderr, "genre experiment: --features gives no spectrograms: %s needs --data\n", s->model[m].key), -1;
+  if (a->n_imports && (a->repeats > 1 || a->only_fold))
+    return fprintf(stderr, "genre experiment: --import reads one draw of folds: not with --repeats or --fold (the "
+                           "--merge reads it)\n"), -1;
   return 0;
 }
 
 /* 0, 1 after --help, or -1 after printing the problem. */
 static int experiment_parse_args(int argc, char **argv, experiment_args_t *a) {
   *a = (experiment_args_t){.folds = 5, .threads = cli_cores(), .seed = 1, .repeats = 1};
-  raw_options_t r = {.protocol = "grouped-kfold", .ann_arch = "default", .cnn_arch = "default", .augment = -1,
-                     .read_ahead = -1};
+  raw_options_t r = {.protocol = "grouped-kfold", .ov = {.augment = -1, .read_ahead = -1}};
   int rc = parse_table(argc, argv, a, &r);
   if (rc) return rc;
   a->leaky = strcmp(r.protocol, "random-split") == 0;
@@ -275,8 +285,7 @@ static int experiment_parse_args(int argc, char **argv, experiment_args_t *a) {
     return fprintf(stderr, "genre experiment: --fold K or --merge: grouped folds, one repeat, one of the two\n"), -1;
   if (a->only_fold > a->folds)
     return fprintf(stderr, "genre experiment: --fold %d of %d folds\n", a->only_fold, a->folds), -1;
-  if (parse_models(a) || apply_presets(a, &r)) return -1;
-  return 0;
+  return parse_models(a, &r.ov);
 }
 
 /* The experiment's data, results and what it wrote. */
@@ -285,6 +294,7 @@ typedef struct experiment {
   dataset_t table;
   mel_dataset_t mel;
   kind_data_t view[2]; /* table and mel as the folds see them */
+  int have_table, have_mel;
   rows_t rows;
   char *const *labels;
   int K;
@@ -292,13 +302,12 @@ typedef struct experiment {
   int k_folds;
   int thin_classes; /* classes with fewer tracks than folds */
   int *fold_of_unit;
-  unsigned char *val_unit;               /* split: its validation tracks */
-  int *folds_log;                        /* [repeats][units]: each repeat's fold_of_unit, for folds.csv */
+  unsigned char *val_unit;                   /* split: its validation tracks */
+  int *folds_log;                            /* [repeats][units]: each repeat's fold_of_unit, for folds.csv */
   split_counts_t split;
-  cv_result_t runs[MAX_REPEATS][M_COUNT]; /* each repeat's */
-  cv_result_t res[M_COUNT];               /* every repeat's folds; pooled figures of the first */
-  int have[M_COUNT];
-  char saved[2][4200];
+  cv_result_t runs[MAX_REPEATS][SUITE_MAX]; /* each repeat's */
+  cv_result_t res[SUITE_MAX];               /* every repeat's folds; pooled figures of the first */
+  int have[SUITE_MAX];
   fold_why_t why; /* the first repeat's explanations (K 0: none) */
 } experiment_t;
 
@@ -307,26 +316,27 @@ static int load_data(experiment_t *e) {
   const experiment_args_t *a = &e->a;
   char err[4500], path[4200];
   const char *table_path = a->features;
-  if (a->want[M_ANN] && a->data) snprintf(path, sizeof path, "%s/features_3_sec.csv", a->data), table_path = path;
-  if (a->want[M_ANN] && dataset_load(table_path, NULL, 0, NULL, 0, &e->table, err, sizeof err))
+  e->have_mel = suite_needs(&a->suite, 1);
+  e->have_table = suite_needs(&a->suite, 0) || !e->have_mel; /* imports alone: the table's rows */
+  if (e->have_table && a->data) snprintf(path, sizeof path, "%s/features_3_sec.csv", a->data), table_path = path;
+  if (e->have_table && dataset_load(table_path, NULL, 0, NULL, 0, &e->table, err, sizeof err))
     return fprintf(stderr, "genre experiment: %s\n", err), -1;
-  int ann = a->want[M_ANN];
-  if (a->want[M_CNN] && mel_dataset_load(a->data, ann ? e->table.labels : NULL, ann ? e->table.n_classes : 0, &e->mel,
-                                         err, sizeof err))
+  int ann = e->have_table;
+  if (e->have_mel && mel_dataset_load(a->data, ann ? e->table.labels : NULL, ann ? e->table.n_classes : 0, &e->mel,
+                                      err, sizeof err))
     return fprintf(stderr, "genre experiment: %s\n", err), -1;
   e->labels = ann ? e->table.labels : e->mel.labels;
   e->K = ann ? e->table.n_classes : e->mel.n_classes;
-  if (align(ann ? &e->table : NULL, a->want[M_CNN] ? &e->mel : NULL, &e->rows, err, sizeof err))
+  if (align(ann ? &e->table : NULL, e->have_mel ? &e->mel : NULL, &e->rows, err, sizeof err))
     return fprintf(stderr, "genre experiment: %s\n", err), -1;
   if (e->K < 2) return fprintf(stderr, "genre experiment: a single label: nothing to classify\n"), -1;
-  if (ann) e->view[M_ANN] = model_kind("ann")->view(&e->table);
-  if (a->want[M_CNN]) e->view[M_CNN] = model_kind("cnn")->view(&e->mel);
-  if (ann && a->want[M_CNN] && (e->rows.n < e->table.n_rows || e->rows.n < e->mel.n_rows))
+  if (ann) e->view[0] = model_kind("ann")->view(&e->table);
+  if (e->have_mel) e->view[1] = model_kind("cnn")->view(&e->mel);
+  if (ann && e->have_mel && (e->rows.n < e->table.n_rows || e->rows.n < e->mel.n_rows))
     fprintf(stderr, "genre experiment: %zu segments in both the table (%zu) and the spectrograms (%zu): using those\n",
             e->rows.n, e->table.n_rows, e->mel.n_rows);
   return 0;
 }
-
 /* Classes with fewer tracks than folds: some folds then test none of their
  * tracks, and that fold's macro F1 counts the class as 0. Said on stderr and
  * in the report (e->thin_classes). */
@@ -411,83 +421,135 @@ static int split_select(experiment_t *e) {
 /* 1 when the experiment evaluates one fold (a published or random split), else 0 */
 static int one_fold(const experiment_args_t *a) { return a->leaky || a->split_dir ? 1 : 0; }
 
-/* Cross-validation of each model on the same folds, then the ensemble: the
- * mean of both models' probabilities, per segment. 0, or -1. */
-/* The cross-validation setups of the models (the ensemble's scores only). */
+/* The cross-validation setups of the models (an ensemble's or an import's:
+ * the scores only) and the trained ones' fold callbacks. */
 static void make_setups(experiment_t *e, unsigned long seed, cv_setup_t *setup, fold_model_t *ctx) {
   experiment_args_t *a = &e->a;
+  const suite_t *s = &a->suite;
   rows_t *rows = &e->rows;
   cv_setup_t base = {.y = rows->y, .group = rows->unit, .track = rows->track, .n_rows = rows->n, .n_groups = e->units,
                      .K = e->K, .folds = e->k_folds, .seed = seed, .fold_of_track = e->fold_of_unit,
-                     .run_folds = one_fold(a), .monitor_test = 1, .val_group = e->val_unit,
+                     .run_folds = one_fold(a), .monitor_test = 1, .val_group = e->val_unit, .max_epochs = 1,
                      .only_fold = a->only_fold, .cross_temperature = !a->no_calibrate && !one_fold(a)};
   /* one fold (a published or random split) has no other folds to fit on: its
    * model's own held-out share, or a twin's */
   int own = !a->no_calibrate && one_fold(a);
   fold_why_t *why = e->why.K && seed == a->seed ? &e->why : NULL; /* the first repeat's */
-  ctx[M_ANN] = (fold_model_t){model_kind("ann"), &e->view[M_ANN], &a->ao, rows->ann_row, own, why};
-  ctx[M_CNN] = (fold_model_t){model_kind("cnn"), &e->view[M_CNN], &a->co, rows->mel_row, own, why};
-  a->ao.ann.train.seed = a->co.cnn.train.seed = seed;
-  for (int m = 0; m < M_COUNT; m++) setup[m] = base;
-  /* under a launcher every fold's batches are shared by the processes, which
-   * must then take the folds in the same order: one at a time */
-  setup[M_ANN].val_fraction = a->ao.ann.val_fraction, setup[M_ANN].threads = dist_size() > 1 ? 1 : a->threads;
-  setup[M_ANN].max_epochs = a->ao.ann.train.epochs, setup[M_ANN].fn = fold_model, setup[M_ANN].ctx = &ctx[M_ANN];
-  a->co.cnn.threads = a->threads; /* the CNN's folds one at a time, each batch split across threads */
-  setup[M_CNN].val_fraction = a->co.cnn.val_fraction, setup[M_CNN].threads = 1;
-  setup[M_CNN].max_epochs = a->co.cnn.train.epochs, setup[M_CNN].fn = fold_model, setup[M_CNN].ctx = &ctx[M_CNN];
-  setup[M_ENS].max_epochs = 1;
+  int ann = suite_first(s, "ann"), cnn = suite_first(s, "cnn"); /* the explanations are theirs */
+  for (int m = 0; m < s->n; m++) {
+    setup[m] = base;
+    if (m >= s->trained) continue;
+    suite_model_t *sm = &s->model[m];
+    kind_common_t c = sm->kind->common(&sm->o);
+    c.train->seed = seed;
+    ctx[m] = (fold_model_t){sm->kind, &e->view[sm->mel], &sm->o, sm->mel ? rows->mel_row : rows->ann_row, own,
+                            m == ann || m == cnn ? why : NULL};
+    /* a kind that splits each batch across threads takes the folds one at a
+     * time; the others train folds at once -- except under a launcher, where
+     * every fold's batches are shared by the processes, which must then take
+     * the folds in the same order */
+    if (c.threads) *c.threads = a->threads, setup[m].threads = 1;
+    else setup[m].threads = dist_size() > 1 ? 1 : a->threads;
+    setup[m].val_fraction = *c.val_fraction, setup[m].max_epochs = c.train->epochs;
+    setup[m].fn = fold_model, setup[m].ctx = &ctx[m];
+  }
 }
 
-/* The ensemble: the mean of both models' probabilities, per segment. 0, or -1. */
-static int ensemble(experiment_t *e, cv_result_t *res, const cv_setup_t *setup) {
-  cv_result_t *ens = &res[M_ENS], *ann = &res[M_ANN], *cnn = &res[M_CNN];
+/* Ensemble m: the mean of its members' probabilities (each with its fold's
+ * temperature), per segment. 0, or -1. */
+static int ensemble(experiment_t *e, cv_result_t *res, const cv_setup_t *setup, int m) {
+  const suite_model_t *sm = &e->a.suite.model[m];
+  cv_result_t *ens = &res[m], *first = &res[sm->member[0]];
   if (cv_result_alloc(setup, ens)) return fprintf(stderr, "genre experiment: out of memory\n"), -1;
   size_t K = (size_t)e->K;
-  for (size_t i = 0; i < e->rows.n; i++) { /* each model's probabilities with its fold's temperature */
-    real pa[K], pc[K];
-    int fold = ann->fold_of_row[i];
-    memcpy(pa, ann->probs + i * K, K * sizeof(real)), memcpy(pc, cnn->probs + i * K, K * sizeof(real));
-    if (fold < ann->folds) temperature_apply(pa, 1, (int)K, ann->fold[fold].temperature);
-    if (fold < cnn->folds) temperature_apply(pc, 1, (int)K, cnn->fold[fold].temperature);
-    for (size_t k = 0; k < K; k++) ens->probs[i * K + k] = (pa[k] + pc[k]) / 2;
+  for (size_t i = 0; i < e->rows.n; i++) {
+    double sum[K];
+    memset(sum, 0, sizeof sum);
+    for (int j = 0; j < sm->members; j++) {
+      const cv_result_t *r = &res[sm->member[j]];
+      real p[K];
+      int fold = r->fold_of_row[i];
+      memcpy(p, r->probs + i * K, K * sizeof(real));
+      if (fold < r->folds) temperature_apply(p, 1, (int)K, r->fold[fold].temperature);
+      for (size_t k = 0; k < K; k++) sum[k] += p[k];
+    }
+    for (size_t k = 0; k < K; k++) ens->probs[i * K + k] = (real)(sum[k] / sm->members);
   }
-  memcpy(ens->fold_of_row, ann->fold_of_row, e->rows.n * sizeof(int));
-  memcpy(ens->fold_of_track, ann->fold_of_track, e->units * sizeof(int));
+  memcpy(ens->fold_of_row, first->fold_of_row, e->rows.n * sizeof(int));
+  memcpy(ens->fold_of_track, first->fold_of_track, e->units * sizeof(int));
   for (int f = 0; f < ens->folds; f++) {
-    ens->fold[f].seconds = ann->fold[f].seconds + cnn->fold[f].seconds, ens->fold[f].n_test = ann->fold[f].n_test;
+    ens->fold[f].seconds = 0, ens->fold[f].n_test = first->fold[f].n_test;
+    for (int j = 0; j < sm->members; j++) ens->fold[f].seconds += res[sm->member[j]].fold[f].seconds;
     ens->fold[f].temperature = ens->fold[f].track_temperature = 1; /* its members are calibrated */
   }
   if (setup->cross_temperature) cv_cross_track_temperatures(setup, ens); /* its track means are not */
   cv_score(setup, ens);
-  e->have[M_ENS] = 1;
+  e->have[m] = 1;
+  return 0;
+}
+
+/* A result whose folds are the experiment's (fold_of_row, fold_of_track set). 0, or -1. */
+static int result_on_folds(experiment_t *e, const cv_setup_t *setup, cv_result_t *r) {
+  if (cv_result_alloc(setup, r)) return fprintf(stderr, "genre experiment: out of memory\n"), -1;
+  memcpy(r->fold_of_track, e->fold_of_unit, e->units * sizeof(int));
+  for (size_t i = 0; i < e->rows.n; i++) r->fold_of_row[i] = e->fold_of_unit[e->rows.unit[i]];
+  return 0;
+}
+
+/* Import m: another tool's out-of-fold probabilities, checked against the folds. 0, or -1. */
+static int import_model(experiment_t *e, cv_result_t *res, const cv_setup_t *setup, int m) {
+  const suite_model_t *sm = &e->a.suite.model[m];
+  char err[4500];
+  if (result_on_folds(e, setup, &res[m])) return -1;
+  import_rows_t in = {.n = e->rows.n, .names = e->rows.names, .track = e->rows.track, .n_tracks = e->rows.n_tracks,
+                      .tracks = e->rows.tracks, .y = e->rows.y, .labels = e->labels, .K = e->K, .tested = NULL};
+  unsigned char *tested = malloc(e->rows.n ? e->rows.n : 1);
+  if (!tested) return fprintf(stderr, "genre experiment: out of memory\n"), -1;
+  for (size_t i = 0; i < e->rows.n; i++) tested[i] = res[m].fold_of_row[i] < res[m].folds;
+  in.tested = tested;
+  int rc = import_read(sm->import, &in, res[m].probs, err, sizeof err);
+  free(tested);
+  if (rc) return fprintf(stderr, "genre experiment: --import %s: %s\n", sm->key, err), -1;
+  for (size_t i = 0; i < e->rows.n; i++)
+    if (res[m].fold_of_row[i] < res[m].folds) res[m].fold[res[m].fold_of_row[i]].n_test++;
+  for (int f = 0; f < res[m].folds; f++) res[m].fold[f].temperature = res[m].fold[f].track_temperature = 1;
+  cv_score(setup, &res[m]);
+  e->have[m] = 1;
+  return 0;
+}
+
+/* The imports and the ensembles, once the trained models are in. 0, or -1. */
+static int after_training(experiment_t *e, cv_result_t *res, const cv_setup_t *setup) {
+  const suite_t *s = &e->a.suite;
+  for (int m = s->trained; m < s->n; m++)
+    if (s->model[m].import ? import_model(e, res, &setup[m], m) : ensemble(e, res, &setup[m], m)) return -1;
   return 0;
 }
 
 static int run_folds(experiment_t *e, int repeat, unsigned long seed) {
   experiment_args_t *a = &e->a;
+  const suite_t *s = &a->suite;
   cv_result_t *res = e->runs[repeat];
   char err[4500];
-  fold_model_t ctx[2];
-  cv_setup_t setup[M_COUNT];
+  fold_model_t ctx[SUITE_MAX];
+  cv_setup_t setup[SUITE_MAX];
   make_setups(e, seed, setup, ctx);
-  for (int m = M_ANN; m <= M_CNN; m++) {
-    if (!a->want[m]) continue;
-    fprintf(stderr, "genre experiment: %s, %s%s...\n", model_key[m], a->split_dir ? "the published split" : a->leaky ?
-            "random split (1 of 5 folds)" : "folds", "");
+  for (int m = 0; m < s->trained; m++) {
+    fprintf(stderr, "genre experiment: %s (%d of %d), %s...\n", s->model[m].key, m + 1, s->trained,
+            a->split_dir ? "the published split" : a->leaky ? "random split (1 of 5 folds)" : "folds");
     if (a->repeats > 1) fprintf(stderr, "  repeat %d of %d\n", repeat + 1, a->repeats);
     if (cv_run(&setup[m], &res[m], err, sizeof err))
-      return fprintf(stderr, "genre experiment: %s: %s\n", model_key[m], err), -1;
+      return fprintf(stderr, "genre experiment: %s: %s\n", s->model[m].key, err), -1;
     e->have[m] = 1;
   }
-  if (!a->want[M_ENS] || a->only_fold) return 0; /* a fold job's ensemble is made at the merge */
-  return ensemble(e, res, &setup[M_ENS]);
+  if (a->only_fold) return 0; /* a fold job's ensembles are made at the merge */
+  return after_training(e, res, setup);
 }
 
 /* e->res[m]: every repeat's folds, one after another (the summaries are over
  * all fits); the probabilities and pooled figures are the first repeat's. */
 static int merge_repeats(experiment_t *e) {
-  for (int m = 0; m < M_COUNT; m++) {
+  for (int m = 0; m < e->a.suite.n; m++) {
     if (!e->have[m]) continue;
     int per = e->runs[0][m].folds, R = e->a.repeats;
     e->res[m] = e->runs[0][m];
@@ -499,27 +561,32 @@ static int merge_repeats(experiment_t *e) {
   return 0;
 }
 
-/* Every repeat: its fold draw (repeat 0 draws with --seed itself) and every model on it. */
 /* The explanations' store (fold_why.h), for every fold. 0, or -1. */
 static int why_init(experiment_t *e) {
   int folds = e->a.leaky ? 5 : e->a.split_dir ? 2 : e->a.folds;
-  if (fold_why_init(&e->why, e->K, folds, e->rows.n, e->a.want[M_ANN] ? &e->table : NULL))
-    return fprintf(stderr, "genre experiment: out of memory\n"), -1;
+  const dataset_t *table = suite_first(&e->a.suite, "ann") >= 0 ? &e->table : NULL;
+  if (fold_why_init(&e->why, e->K, folds, e->rows.n, table)) return fprintf(stderr, "genre experiment: out of memory\n"), -1;
   return 0;
 }
 
+/* Every repeat: its fold draw (repeat 0 draws with --seed itself) and every model on it. */
 static int run_repeats(experiment_t *e) {
   if ((e->a.split_dir && split_select(e)) || why_init(e)) return -1;
   for (int r = 0; r < e->a.repeats; r++) {
     unsigned long seed = e->a.seed + 0x9E3779B9ul * (unsigned long)r;
     if (assign_folds(e, seed, r) || run_folds(e, r, seed)) return -1;
   }
-  e->a.ao.ann.train.seed = e->a.co.cnn.train.seed = e->a.seed;
   return merge_repeats(e);
 }
 
 static void fold_part_path(const experiment_t *e, int fold, char *buf, size_t len) {
   snprintf(buf, len, "%s.parts/fold-%d.part", e->a.out, fold + 1);
+}
+
+/* The trained models' results and keys, as the fold parts hold them. */
+static void part_models(experiment_t *e, cv_result_t **res, const char **keys) {
+  for (int m = 0; m < e->a.suite.trained; m++)
+    res[m] = e->have[m] ? &e->runs[0][m] : NULL, keys[m] = e->a.suite.model[m].key;
 }
 
 /* --fold K: that fold of every model, written as a part for --merge. 0, or -1. */
@@ -530,9 +597,11 @@ static int run_fold_job(experiment_t *e) {
   if (!dist_leader()) return 0; /* rank 0 writes */
   if (make_dirs(path, err, sizeof err)) return fprintf(stderr, "genre experiment: %s\n", err), -1;
   fold_part_path(e, e->a.only_fold - 1, path, sizeof path);
-  cv_result_t *res[2] = {e->have[M_ANN] ? &e->runs[0][M_ANN] : NULL, e->have[M_CNN] ? &e->runs[0][M_CNN] : NULL};
-  if (fold_part_write(path, e->a.only_fold - 1, res, model_key, 2, e->rows.n, e->K, e->why.K ? &e->why : NULL, err,
-                      sizeof err))
+  cv_result_t *res[SUITE_MAX];
+  const char *keys[SUITE_MAX];
+  part_models(e, res, keys);
+  if (fold_part_write(path, e->a.only_fold - 1, res, keys, e->a.suite.trained, e->rows.n, e->K,
+                      e->why.K ? &e->why : NULL, err, sizeof err))
     return fprintf(stderr, "genre experiment: %s\n", err), -1;
   printf("fold %d of %d -> %s; genre experiment --merge (the same options) writes the report once every fold is done\n",
          e->a.only_fold, e->k_folds, path);
@@ -543,34 +612,33 @@ static int run_fold_job(experiment_t *e) {
 static int merge_folds(experiment_t *e) {
   char path[4400], err[4500];
   if (assign_folds(e, e->a.seed, 0) || why_init(e)) return -1;
-  fold_model_t ctx[2];
-  cv_setup_t setup[M_COUNT];
+  const suite_t *s = &e->a.suite;
+  fold_model_t ctx[SUITE_MAX];
+  cv_setup_t setup[SUITE_MAX];
   make_setups(e, e->a.seed, setup, ctx);
-  cv_result_t *res = e->runs[0], *parts[2] = {NULL, NULL};
-  int max_epochs[2] = {setup[M_ANN].max_epochs, setup[M_CNN].max_epochs}, missing = 0;
-  for (int m = M_ANN; m <= M_CNN; m++) {
-    if (!e->a.want[m]) continue;
-    if (cv_result_alloc(&setup[m], &res[m])) return fprintf(stderr, "genre experiment: out of memory\n"), -1;
-    memcpy(res[m].fold_of_track, e->fold_of_unit, e->units * sizeof(int));
-    for (size_t i = 0; i < e->rows.n; i++) res[m].fold_of_row[i] = e->fold_of_unit[e->rows.unit[i]];
-    parts[m] = &res[m], e->have[m] = 1;
+  cv_result_t *res = e->runs[0], *parts[SUITE_MAX];
+  const char *keys[SUITE_MAX];
+  int max_epochs[SUITE_MAX], missing = 0;
+  for (int m = 0; m < s->trained; m++) {
+    max_epochs[m] = setup[m].max_epochs;
+    if (result_on_folds(e, &setup[m], &res[m])) return -1;
+    e->have[m] = 1;
   }
+  part_models(e, parts, keys);
   for (int f = 0; f < e->k_folds; f++) {
     fold_part_path(e, f, path, sizeof path);
-    if (fold_part_read(path, f, parts, model_key, 2, e->rows.n, e->K, max_epochs, &e->why, err, sizeof err))
+    if (fold_part_read(path, f, parts, keys, s->trained, e->rows.n, e->K, max_epochs, &e->why, err, sizeof err))
       fprintf(stderr, "genre experiment --merge: %s\n", err), missing++;
   }
   if (missing)
     return fprintf(stderr, "genre experiment --merge: %d of %d folds missing or damaged: nothing written\n", missing,
                    e->k_folds), -1;
-  for (int m = M_ANN; m <= M_CNN; m++) {
-    if (!parts[m]) continue;
+  for (int m = 0; m < s->trained; m++) {
     for (size_t i = 0; i < e->rows.n; i++) res[m].fold[res[m].fold_of_row[i]].n_test++;
     cv_cross_temperatures(&setup[m], &res[m]);
     cv_score(&setup[m], &res[m]);
   }
-  if (e->a.want[M_ENS] && ensemble(e, res, &setup[M_ENS])) return -1;
-  return merge_repeats(e);
+  return after_training(e, res, setup) || merge_repeats(e);
 }
 
 /* --save-models' provenance: the data, and the cross-validation figures of the
@@ -590,51 +658,58 @@ static char *experiment_about(const experiment_t *e, int m, size_t rows, size_t 
                      figures);
 }
 
-/* --save-models: model m trained on every row of the experiment (a share of
- * tracks held out for early stopping where its preset stops early), saved. */
+/* Model m's temperatures and weights on train[] (val[] held out where its
+ * preset holds a share out): as in a fold, except that with folds T is
+ * fitted on every out-of-fold row (the recipe's calibration on models
+ * trained on (k-1)/k of these tracks). 0, or -1. */
+static int fit_all(experiment_t *e, int m, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
+                   model_t *model, epoch_log_t *log, char *err, size_t errlen) {
+  suite_model_t *sm = &e->a.suite.model[m];
+  const model_kind_t *k = sm->kind;
+  const kind_data_t *d = &e->view[sm->mel];
+  double T[2] = {1, 1};
+  size_t t_rows[2];
+  int own = !e->a.no_calibrate && one_fold(&e->a), fit = 0;
+  if (!e->a.no_calibrate && !own) {
+    const cv_setup_t s = {.y = e->rows.y, .group = e->rows.unit, .track = e->rows.track, .n_rows = e->rows.n, .K = e->K};
+    T[0] = cv_fold_temperature(&s, &e->runs[0][m], -1), T[1] = cv_fold_track_temperature(&s, &e->runs[0][m], -1);
+  }
+  if (own) fit = kind_temperature(k, d, train, n_train, val, n_val, &sm->o, NULL, T, t_rows, err, errlen);
+  if (fit == 0) fit = k->fit(d, train, n_train, val, n_val, &sm->o, model, log, NULL, err, errlen);
+  if (fit == 0 && own && (fit = kind_temperature(k, d, train, n_train, val, n_val, &sm->o, model, T, t_rows, err, errlen)))
+    model_free(model);
+  if (fit == 0) model->temperature = (float)T[0], model->track_temperature = (float)T[1];
+  return fit;
+}
+
+/* --save-models: model m trained on every row of the experiment, saved. */
 static int save_model(experiment_t *e, int m, char *err, size_t errlen) {
   rows_t *rows = &e->rows;
+  suite_model_t *sm = &e->a.suite.model[m];
+  kind_common_t c = sm->kind->common(&sm->o);
+  const kind_data_t *d = &e->view[sm->mel];
   size_t n = rows->n, n_train, n_val;
   size_t *all = malloc(n * sizeof *all), *train = malloc(n * sizeof *train), *val = malloc(n * sizeof *val);
-  int epochs = m == M_ANN ? e->a.ao.ann.train.epochs : e->a.co.cnn.train.epochs, rc = -1;
-  epoch_log_t *log = calloc((size_t)epochs, sizeof *log);
+  epoch_log_t *log = calloc((size_t)c.train->epochs, sizeof *log);
   model_t model;
+  int rc = -1;
   if (!all || !train || !val || !log) {
     snprintf(err, errlen, "out of memory");
     goto out;
   }
-  for (size_t i = 0; i < n; i++) all[i] = m == M_ANN ? rows->ann_row[i] : rows->mel_row[i];
-  const int *group = m == M_ANN ? e->table.group : e->mel.group, *y = m == M_ANN ? e->table.y : e->mel.y;
-  size_t groups = m == M_ANN ? e->table.n_groups : e->mel.n_groups;
-  double fraction = m == M_ANN ? e->a.ao.ann.val_fraction : e->a.co.cnn.val_fraction;
-  split_validation(all, n, group, y, groups, fraction, e->a.seed, train, &n_train, val, &n_val);
-  snprintf(e->saved[m], sizeof e->saved[m], "%s/%s.model", e->a.save_models, model_key[m]);
-  fprintf(stderr, "genre experiment: training the %s on all %zu segments -> %s\n", model_key[m], n, e->saved[m]);
-  const model_kind_t *k = model_kind(model_key[m]);
-  const kind_opts_t *o = m == M_ANN ? &e->a.ao : &e->a.co;
-  double T[2] = {1, 1};
-  size_t t_rows[2];
-  /* with folds, T is fitted on every out-of-fold row (the recipe's calibration
-   * on models trained on (k-1)/k of these tracks); else as in the fold */
-  int own = !e->a.no_calibrate && one_fold(&e->a), fit = 0;
-  if (!e->a.no_calibrate && !own) {
-    const cv_setup_t s = {.y = e->rows.y, .group = e->rows.unit, .track = e->rows.track, .n_rows = n, .K = e->K};
-    T[0] = cv_fold_temperature(&s, &e->runs[0][m], -1), T[1] = cv_fold_track_temperature(&s, &e->runs[0][m], -1);
-  }
-  if (own) fit = kind_temperature(k, &e->view[m], train, n_train, val, n_val, o, NULL, T, t_rows, err, errlen);
-  if (fit == 0) fit = k->fit(&e->view[m], train, n_train, val, n_val, o, &model, log, NULL, err, errlen);
-  if (fit == 0 && own &&
-      (fit = kind_temperature(k, &e->view[m], train, n_train, val, n_val, o, &model, T, t_rows, err, errlen)))
-    model_free(&model);
-  model.temperature = (float)T[0], model.track_temperature = (float)T[1];
-  if (fit == 0) {
-    model.about = experiment_about(e, m, n, groups);
-    rc = dist_leader() ? model_save(&model, e->saved[m], err, errlen) : 0;
+  c.train->seed = e->a.seed;
+  for (size_t i = 0; i < n; i++) all[i] = sm->mel ? rows->mel_row[i] : rows->ann_row[i];
+  split_validation(all, n, d->group, d->y, d->n_groups, *c.val_fraction, e->a.seed, train, &n_train, val, &n_val);
+  snprintf(sm->saved, sizeof sm->saved, "%s/%s.model", e->a.save_models, sm->key);
+  fprintf(stderr, "genre experiment: training %s on all %zu segments -> %s\n", sm->key, n, sm->saved);
+  if (fit_all(e, m, train, n_train, val, n_val, &model, log, err, errlen) == 0) {
+    model.about = experiment_about(e, m, n, d->n_groups);
+    rc = dist_leader() ? model_save(&model, sm->saved, err, errlen) : 0;
     model_free(&model);
   }
 out:
   free(all), free(train), free(val), free(log);
-  if (rc) e->saved[m][0] = '\0';
+  if (rc) sm->saved[0] = '\0';
   return rc;
 }
 
@@ -642,9 +717,9 @@ static int save_models(experiment_t *e) {
   char err[4500];
   if (!e->a.save_models) return 0;
   if (dist_leader() && make_dirs(e->a.save_models, err, sizeof err)) return fprintf(stderr, "genre experiment: %s\n", err), -1;
-  for (int m = M_ANN; m <= M_CNN; m++)
+  for (int m = 0; m < e->a.suite.trained; m++)
     if (e->have[m] && save_model(e, m, err, sizeof err))
-      return fprintf(stderr, "genre experiment: saving the %s: %s\n", model_key[m], err), -1;
+      return fprintf(stderr, "genre experiment: saving %s: %s\n", e->a.suite.model[m].key, err), -1;
   return 0;
 }
 
@@ -704,6 +779,20 @@ static int write_folds(const experiment_t *e, const char *path, char *err, size_
   return outfile_commit(&o, 1, err, errlen);
 }
 
+/* The report's view of the models (setup lines into lines[m]). */
+static void report_models(experiment_t *e, report_model_t *rm, char (*lines)[400]) {
+  const suite_t *s = &e->a.suite;
+  int ann = suite_first(s, "ann");
+  for (int m = 0; m < s->n; m++) {
+    const suite_model_t *sm = &s->model[m];
+    suite_setup_line(sm, lines[m], sizeof lines[m]);
+    rm[m] = (report_model_t){.key = sm->key, .title = sm->title, .name = sm->name, .result = &e->res[m],
+                             .trained = sm->kind != NULL, .curves = sm->kind && sm->kind->networks, .why = m == ann,
+                             .members = sm->members, .member = sm->member, .setup = lines[m][0] ? lines[m] : NULL,
+                             .saved = sm->saved[0] ? sm->saved : NULL};
+  }
+}
+
 /* The report, written in a fresh directory next to the destination, then swapped in. 0, or -1. */
 static int write_report(experiment_t *e, int argc, char **argv) {
   char tmp[4300], parent[4200], err[4500];
@@ -719,13 +808,14 @@ static int write_report(experiment_t *e, int argc, char **argv) {
   umask(mask);
   chmod(tmp, 0777 & ~mask); /* mkdtemp makes it private; a report is for reading */
   rows_t *rows = &e->rows;
+  report_model_t models[SUITE_MAX];
+  char lines[SUITE_MAX][400];
+  report_models(e, models, lines);
   report_t rep = {.labels = e->labels, .K = e->K, .rows = rows->n, .tracks = rows->n_tracks, .names = rows->names,
                   .track_names = rows->tracks, .track = rows->track, .y = rows->y, .leaky = e->a.leaky,
                   .folds = e->k_folds, .seed = e->a.seed, .data = e->a.data ? e->a.data : e->a.features,
-                  .argc = argc, .argv = argv, .ann = &e->a.ao.ann, .cnn = &e->a.co.cnn, .repeats = e->a.repeats,
+                  .argc = argc, .argv = argv, .n_models = e->a.suite.n, .model = models, .repeats = e->a.repeats,
                   .split_dir = e->a.split_dir, .split = e->split};
-  for (int m = 0; m < M_COUNT; m++) rep.have[m] = e->have[m], rep.result[m] = e->have[m] ? &e->res[m] : NULL;
-  for (int m = 0; m < 2; m++) rep.saved[m] = e->saved[m][0] ? e->saved[m] : NULL;
   char **paths = track_paths(e);
   rep.track_paths = paths;
   rep.thin_classes = e->thin_classes;
@@ -742,38 +832,42 @@ static int write_report(experiment_t *e, int argc, char **argv) {
   free(paths);
   report_print_table(&rep, stdout);
   printf("\nreport: %s/report.md and report.html\n", out);
-  for (int m = 0; m < 2; m++)
-    if (rep.saved[m]) printf("saved: %s\n", rep.saved[m]);
+  for (int m = 0; m < rep.n_models; m++)
+    if (models[m].saved) printf("saved: %s\n", models[m].saved);
   return 0;
 }
 
 static void experiment_free(experiment_t *e) {
   for (int r = 0; r < MAX_REPEATS; r++)
-    for (int m = 0; m < M_COUNT; m++)
+    for (int m = 0; m < SUITE_MAX; m++)
       if (e->runs[r][m].fold) cv_result_free(&e->runs[r][m]);
-  for (int m = 0; m < M_COUNT; m++) free(e->res[m].fold); /* the rest is runs[0]'s */
+  for (int m = 0; m < SUITE_MAX; m++) free(e->res[m].fold); /* the rest is runs[0]'s */
   free(e->fold_of_unit), free(e->val_unit), free(e->folds_log);
   fold_why_free(&e->why);
   rows_free(&e->rows);
-  dataset_free(&e->table);
-  mel_dataset_free(&e->mel);
+  if (e->have_table) dataset_free(&e->table);
+  if (e->have_mel) mel_dataset_free(&e->mel);
+  suite_free(&e->a.suite);
 }
 
 int experiment_main(int argc, char **argv) {
-  experiment_t e = {0};
-  int parsed = experiment_parse_args(argc, argv, &e.a);
-  if (parsed) return parsed > 0 ? 0 : 1;
-  if (cli_args_only) return 0;
+  experiment_t *e = calloc(1, sizeof *e);
+  if (!e) return fprintf(stderr, "genre experiment: out of memory\n"), 1;
+  int parsed = experiment_parse_args(argc, argv, &e->a), rc = 1;
   char err[4500];
-  if (!e.a.only_fold && (report_dir_check(e.a.out, e.a.data ? e.a.data : e.a.features, err, sizeof err) ||
-                         (e.a.split_dir && report_dir_check(e.a.out, e.a.split_dir, err, sizeof err))))
-    return fprintf(stderr, "genre experiment: %s\n", err), 1;
-  if (dist_start("experiment")) return 1;
-  if (openblas_set_num_threads) openblas_set_num_threads(1);
-  int rc = load_data(&e) ||
-           (e.a.only_fold ? run_fold_job(&e)
-                          : (e.a.merge ? merge_folds(&e) : run_repeats(&e)) || save_models(&e) || write_report(&e, argc, argv));
-  experiment_free(&e);
+  if (parsed || cli_args_only) {
+    rc = parsed < 0;
+  } else if (!e->a.only_fold && (report_dir_check(e->a.out, e->a.data ? e->a.data : e->a.features, err, sizeof err) ||
+                                 (e->a.split_dir && report_dir_check(e->a.out, e->a.split_dir, err, sizeof err)))) {
+    fprintf(stderr, "genre experiment: %s\n", err);
+  } else if (dist_start("experiment") == 0) {
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
+    rc = load_data(e) ||
+         (e->a.only_fold ? run_fold_job(e)
+                         : (e->a.merge ? merge_folds(e) : run_repeats(e)) || save_models(e) || write_report(e, argc, argv));
+  }
+  experiment_free(e);
+  free(e);
   return rc ? 1 : 0;
 }
 
@@ -788,9 +882,19 @@ static const char folds_about[] =
     "train or valid under a published split). Train another tool's model on them\n"
     "and its predictions compare with genre's on the same tests.\n\n";
 
+static int folds_run(experiment_t *e, int argc, char **argv);
+
 int folds_main(int argc, char **argv) {
-  experiment_t e = {0};
-  experiment_args_t *a = &e.a;
+  experiment_t *e = calloc(1, sizeof *e);
+  if (!e) return fprintf(stderr, "genre folds: out of memory\n"), 1;
+  int rc = folds_run(e, argc, argv);
+  experiment_free(e);
+  free(e);
+  return rc;
+}
+
+static int folds_run(experiment_t *e, int argc, char **argv) {
+  experiment_args_t *a = &e->a;
   *a = (experiment_args_t){.folds = 5, .seed = 1, .repeats = 1};
   const char *protocol = "grouped-kfold";
   const cli_option_t opts[] = {
@@ -813,13 +917,13 @@ int folds_main(int argc, char **argv) {
   if (strncmp(protocol, "split:", 6) == 0 && protocol[6]) a->split_dir = protocol + 6;
   if (!a->leaky && !a->split_dir && strcmp(protocol, "grouped-kfold") != 0)
     return fprintf(stderr, "genre folds: --protocol is grouped-kfold, random-split or split:DIR, not '%s'\n", protocol), 1;
-  if (parse_models(a)) return 1;
+  const suite_overrides_t ov = {.augment = -1, .read_ahead = -1};
+  if (parse_models(a, &ov)) return 1;
   char err[4500];
-  int rc = load_data(&e) || (a->split_dir && split_select(&e));
-  for (int r = 0; !rc && r < a->repeats; r++) rc = assign_folds(&e, a->seed + 0x9E3779B9ul * (unsigned long)r, r);
-  if (!rc && write_folds(&e, a->out, err, sizeof err)) rc = 1, fprintf(stderr, "genre folds: %s\n", err);
-  if (!rc) printf("%zu %s, %d fold%s, %d repeat%s -> %s\n", e.units, a->leaky ? "segments" : "tracks", e.k_folds,
-                  e.k_folds == 1 ? "" : "s", a->repeats, a->repeats == 1 ? "" : "s", a->out);
-  experiment_free(&e);
+  int rc = load_data(e) || (a->split_dir && split_select(e));
+  for (int r = 0; !rc && r < a->repeats; r++) rc = assign_folds(e, a->seed + 0x9E3779B9ul * (unsigned long)r, r);
+  if (!rc && write_folds(e, a->out, err, sizeof err)) rc = 1, fprintf(stderr, "genre folds: %s\n", err);
+  if (!rc) printf("%zu %s, %d fold%s, %d repeat%s -> %s\n", e->units, a->leaky ? "segments" : "tracks", e->k_folds,
+                  e->k_folds == 1 ? "" : "s", a->repeats, a->repeats == 1 ? "" : "s", a->out);
   return rc ? 1 : 0;
 }

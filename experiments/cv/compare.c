@@ -60,25 +60,51 @@ static compare_row_t folds_row(const cv_result_t *a, const cv_result_t *b, size_
                          .n = (size_t)J};
 }
 
-int compare_models(const compare_input_t *in, compare_row_t *out) {
-  static const int pairs[3][2] = {{1, 0}, {2, 0}, {2, 1}}; /* CNN - ANN, ensemble - ANN, ensemble - CNN */
-  int n = 0;
-  for (int p = 0; p < 3; p++) {
-    const cv_result_t *a = in->result[pairs[p][0]], *b = in->result[pairs[p][1]];
-    if (!a || !b) continue;
-    int *a_ok = track_correct(in, a), *b_ok = track_correct(in, b);
-    compare_row_t rows[3] = {{0}};
-    int k = 0;
-    if (a_ok && b_ok) rows[k++] = mcnemar_row(a_ok, b_ok, in->tracks);
-    if (a->folds >= 2 && b->folds >= 2) {
-      rows[k++] = folds_row(a, b, in->rows, 1);
-      rows[k++] = folds_row(a, b, in->rows, 0);
+/* Holm's step-down adjustment of the rows whose metric and test are row
+ * `first`'s: the i-th smallest of m p-values times (m - i), made monotone,
+ * at most 1. */
+static void holm(compare_row_t *rows, int n, int first) {
+  int idx[n], m = 0;
+  for (int i = first; i < n; i++)
+    if (strcmp(rows[i].metric, rows[first].metric) == 0 && strcmp(rows[i].test, rows[first].test) == 0) idx[m++] = i;
+  for (int i = 1; i < m; i++) /* by p, ascending (insertion: stable, few rows) */
+    for (int j = i; j > 0 && rows[idx[j]].c.p < rows[idx[j - 1]].c.p; j--) {
+      int t = idx[j];
+      idx[j] = idx[j - 1], idx[j - 1] = t;
     }
-    for (int i = 0; i < k && n < COMPARE_MAX; i++) {
-      rows[i].a = pairs[p][0], rows[i].b = pairs[p][1];
-      out[n++] = rows[i];
-    }
-    free(a_ok), free(b_ok);
+  double run = 0;
+  for (int i = 0; i < m; i++) {
+    double q = fmin(1.0, (double)(m - i) * rows[idx[i]].c.p);
+    run = fmax(run, q);
+    rows[idx[i]].p_holm = run;
   }
+}
+
+int compare_models(const compare_input_t *in, compare_row_t **out) {
+  int M = in->n_models, n = 0;
+  compare_row_t *rows = malloc((size_t)(3 * M * (M - 1) / 2 + 1) * sizeof *rows);
+  int **ok = calloc((size_t)M + 1, sizeof *ok);
+  if (!rows || !ok) return free(rows), free(ok), -1;
+  for (int m = 0; m < M; m++) ok[m] = in->result[m] ? track_correct(in, in->result[m]) : NULL;
+  for (int a = 1; a < M; a++)
+    for (int b = 0; b < a; b++) { /* the later model minus the earlier, as the list reads */
+      const cv_result_t *ra = in->result[a], *rb = in->result[b];
+      if (!ra || !rb) continue;
+      int k0 = n;
+      if (ok[a] && ok[b]) rows[n++] = mcnemar_row(ok[a], ok[b], in->tracks);
+      if (ra->folds >= 2 && rb->folds >= 2) rows[n++] = folds_row(ra, rb, in->rows, 1), rows[n++] = folds_row(ra, rb, in->rows, 0);
+      for (int i = k0; i < n; i++) rows[i].a = a, rows[i].b = b;
+    }
+  for (int m = 0; m < M; m++) free(ok[m]);
+  free(ok);
+  unsigned char done[n + 1];
+  memset(done, 0, sizeof done);
+  for (int i = 0; i < n; i++) { /* each family once */
+    if (done[i]) continue;
+    holm(rows, n, i);
+    for (int j = i; j < n; j++)
+      done[j] |= strcmp(rows[j].metric, rows[i].metric) == 0 && strcmp(rows[j].test, rows[i].test) == 0;
+  }
+  *out = rows;
   return n;
 }

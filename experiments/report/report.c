@@ -6,21 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "augment.h"
+#include "calibration.h"
 #include "compare.h"
 #include "dist.h"
 #include "json.h"
 #include "outfile.h"
 #include "svg.h"
 
-const char *const report_key[3] = {"ann", "cnn", "ensemble"};
-const char *const report_title[3] = {"ANN (features)", "CNN (log-mel)", "Ensemble (ANN + CNN)"};
-
 typedef struct summary {
   double acc, acc_sd, vote, vote_sd, mean, mean_sd, top2, top2_sd, f1, f1_sd, seconds;
 } summary_t;
-
-static const char *const short_name[3] = {"ANN", "CNN", "Ensemble"};
 
 /* The BLAS kernels that computed the numbers: the same seed gives the same
  * bits on the same kernels (OpenBLAS picks them per processor, and e.g. its
@@ -31,60 +26,75 @@ static const char *blas_core(void) {
   return c && *c ? c : openblas_get_corename ? openblas_get_corename() : "unknown";
 }
 
-/* The paired comparisons of the models that ran. */
-static int comparisons(const report_t *r, compare_row_t *rows) {
-  compare_input_t in = {.y = r->y, .track = r->track, .rows = r->rows, .tracks = r->tracks, .K = r->K};
-  for (int m = 0; m < 3; m++) in.result[m] = r->have[m] ? r->result[m] : NULL;
+/* The paired comparisons of the models (rows malloc'd): the count, or -1. */
+int report_comparisons(const report_t *r, compare_row_t **rows) {
+  const cv_result_t *res[r->n_models + 1];
+  for (int m = 0; m < r->n_models; m++) res[m] = r->model[m].result;
+  compare_input_t in = {.result = res, .n_models = r->n_models, .y = r->y, .track = r->track, .rows = r->rows,
+                        .tracks = r->tracks, .K = r->K};
   return compare_models(&in, rows);
 }
 
 static void json_comparisons(const report_t *r, json_t *j) {
-  compare_row_t rows[COMPARE_MAX];
-  int n = comparisons(r, rows);
+  compare_row_t *rows = NULL;
+  int n = report_comparisons(r, &rows);
   json_key(j, "comparisons"), json_array(j);
   for (int i = 0; i < n; i++) {
     json_object(j);
-    json_key(j, "a"), json_string(j, report_key[rows[i].a]);
-    json_key(j, "b"), json_string(j, report_key[rows[i].b]);
+    json_key(j, "a"), json_string(j, r->model[rows[i].a].key);
+    json_key(j, "b"), json_string(j, r->model[rows[i].b].key);
     json_key(j, "metric"), json_string(j, rows[i].metric);
     json_key(j, "difference"), json_number(j, rows[i].c.difference);
     json_key(j, "ci_low"), json_number(j, rows[i].c.ci_low);
     json_key(j, "ci_high"), json_number(j, rows[i].c.ci_high);
     json_key(j, "p"), json_number(j, rows[i].c.p);
+    json_key(j, "p_holm"), json_number(j, rows[i].p_holm);
     json_key(j, "test"), json_string(j, rows[i].test);
     json_key(j, "n"), json_int(j, (long long)rows[i].n);
     json_close(j, 1);
   }
   json_close(j, 0);
+  free(rows);
 }
 
 /* "CNN − ANN, track accuracy (McNemar's exact test, 200 tracks): +3.1 points [−0.4, +6.6], p = 0.08: not
  * significant at 0.05." */
 static void md_comparisons(const report_t *r, FILE *f) {
-  compare_row_t rows[COMPARE_MAX];
-  int n = comparisons(r, rows);
-  if (n == 0) return;
+  compare_row_t *rows = NULL;
+  int n = report_comparisons(r, &rows), pairs = r->n_models * (r->n_models - 1) / 2;
+  if (n <= 0) {
+    free(rows);
+    return;
+  }
   fprintf(f, "## Paired comparisons\n\nDifferences of accuracy in points (a − b) with a 95%% confidence interval and a "
              "two-sided p-value. McNemar's exact test pairs the two models' verdicts on every track (a track's "
              "verdict: the arg-max of its segments' mean probability); the corrected resampled t-test (Nadeau & "
              "Bengio 2003) pairs their accuracies fold by fold, with the variance inflated for the overlap of the "
              "training sets (a plain paired t-test over folds is overconfident). Segments of one track are not "
-             "independent, so segment accuracy is compared fold by fold only.\n\n");
+             "independent, so segment accuracy is compared fold by fold only.");
+  if (pairs > 1)
+    fprintf(f, " With %d pairs, some would look significant by chance: p_Holm is each p-value adjusted by Holm's "
+               "step-down method over the %d pairs compared by the same test (the chance of any false claim stays "
+               "under 0.05), and significance is read from it.", pairs, pairs);
+  fprintf(f, "\n\n");
   for (int i = 0; i < n; i++) {
     const compare_row_t *c = &rows[i];
     int mc = c->test[0] == 'm';
     if (mc && c->c.difference == 0 && c->c.ci_low == 0 && c->c.ci_high == 0) { /* nothing discordant: no interval */
       fprintf(f, "- %s − %s, track accuracy (McNemar's exact test, %zu tracks): no discordant tracks (every track right "
-                 "for both or wrong for both): no difference to test.\n", short_name[c->a], short_name[c->b], c->n);
+                 "for both or wrong for both): no difference to test.\n", r->model[c->a].name, r->model[c->b].name, c->n);
       continue;
     }
-    fprintf(f, "- %s − %s, %s (%s, %zu %s): %+.1f points [%+.1f, %+.1f], p = %.3g: %s at 0.05.\n",
-            short_name[c->a], short_name[c->b], c->metric[0] == 't' ? "track accuracy" : "segment accuracy",
+    double p = pairs > 1 ? c->p_holm : c->c.p;
+    fprintf(f, "- %s − %s, %s (%s, %zu %s): %+.1f points [%+.1f, %+.1f], p = %.3g", r->model[c->a].name,
+            r->model[c->b].name, c->metric[0] == 't' ? "track accuracy" : "segment accuracy",
             mc ? "McNemar's exact test" : "corrected resampled t-test", c->n, mc ? "tracks" : "folds",
-            100 * c->c.difference, 100 * c->c.ci_low, 100 * c->c.ci_high, c->c.p,
-            c->c.p < 0.05 ? "significant" : "not significant");
+            100 * c->c.difference, 100 * c->c.ci_low, 100 * c->c.ci_high, c->c.p);
+    if (pairs > 1) fprintf(f, ", p_Holm = %.3g", c->p_holm);
+    fprintf(f, ": %s at 0.05.\n", p < 0.05 ? "significant" : "not significant");
   }
   fprintf(f, "\n");
+  free(rows);
 }
 
 /* A metric's 95% interval over the fits, with the corrected resampled
@@ -173,17 +183,17 @@ static const char *comparability(const report_t *r) {
 }
 
 void report_print_table(const report_t *r, FILE *f) {
-  fprintf(f, "%-22s %-17s %-17s %-17s %-17s %-17s %9s\n", "model", "segment acc", "track acc (vote)",
+  int w = 22;
+  for (int m = 0; m < r->n_models; m++) w = (int)strlen(r->model[m].title) > w ? (int)strlen(r->model[m].title) : w;
+  fprintf(f, "%-*s %-17s %-17s %-17s %-17s %-17s %9s\n", w, "model", "segment acc", "track acc (vote)",
           "track acc (mean)", "top-2", "macro F1", "train s");
-  for (int m = 0; m < 3; m++) {
-    if (!r->have[m]) continue;
-    summary_t s = summarise(r->result[m]);
-    fprintf(f, "%-22s %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %9.1f\n", report_title[m],
-            s.acc, s.acc_sd, s.vote, s.vote_sd, s.mean, s.mean_sd, s.top2, s.top2_sd, s.f1, s.f1_sd, s.seconds);
+  for (int m = 0; m < r->n_models; m++) {
+    summary_t s = summarise(r->model[m].result);
+    fprintf(f, "%-*s %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %.3f +- %.3f    %9.1f\n", w,
+            r->model[m].title, s.acc, s.acc_sd, s.vote, s.vote_sd, s.mean, s.mean_sd, s.top2, s.top2_sd, s.f1, s.f1_sd,
+            s.seconds);
   }
-  int fits = 0;
-  for (int m = 0; m < 3; m++)
-    if (r->have[m]) fits = r->result[m]->folds;
+  int fits = r->n_models ? r->model[0].result->folds : 0;
   fprintf(f, "(%s; mean +- std over %d fit%s%s; chance %.3f)\n", protocol_text(r), fits, fits == 1 ? "" : "s",
           r->repeats > 1 ? (r->split_dir ? ", one per seed" : ", repeats x folds") : "", 1.0 / r->K);
   fprintf(f, "%s\n", comparability(r));
@@ -196,10 +206,10 @@ static int open_out(outfile_t *o, const char *dir, const char *name, char *err, 
 }
 
 static int write_confusion(const report_t *r, int m, const char *dir, char *err, size_t errlen) {
-  const cv_result_t *res = r->result[m];
-  char name[64];
+  const cv_result_t *res = r->model[m].result;
+  char name[128];
   outfile_t o;
-  snprintf(name, sizeof name, "confusion_%s.csv", report_key[m]);
+  snprintf(name, sizeof name, "confusion_%s.csv", r->model[m].key);
   if (open_out(&o, dir, name, err, errlen)) return -1;
   csv_put_text(o.f, "true\\predicted", 1);
   for (int k = 0; k < r->K; k++) csv_put_text(o.f, r->labels[k], 0);
@@ -210,11 +220,11 @@ static int write_confusion(const report_t *r, int m, const char *dir, char *err,
     csv_end_row(o.f);
   }
   if (outfile_commit(&o, 0, err, errlen)) return -1;
-  snprintf(name, sizeof name, "confusion_%s.svg", report_key[m]);
+  snprintf(name, sizeof name, "confusion_%s.svg", r->model[m].key);
   if (open_out(&o, dir, name, err, errlen)) return -1;
   summary_t s = summarise(res);
   char t[256];
-  snprintf(t, sizeof t, "%s: segment accuracy %.3f +- %.3f (summed over %d fold%s)", report_title[m], s.acc, s.acc_sd, res->folds,
+  snprintf(t, sizeof t, "%s: segment accuracy %.3f +- %.3f (summed over %d fold%s)", r->model[m].title, s.acc, s.acc_sd, res->folds,
            res->folds == 1 ? "" : "s");
   svg_confusion(o.f, res->segments.confusion, r->K, r->labels, t);
   return outfile_commit(&o, 0, err, errlen);
@@ -235,7 +245,7 @@ static void mean_curve(const cv_result_t *res, size_t offset, int epochs, double
 }
 
 static int write_curves(const report_t *r, int m, const char *dir, char *err, size_t errlen) {
-  const cv_result_t *res = r->result[m];
+  const cv_result_t *res = r->model[m].result;
   int epochs = 0;
   for (int f = 0; f < res->folds; f++) epochs = res->fold[f].epochs > epochs ? res->fold[f].epochs : epochs;
   if (epochs == 0) return 0;
@@ -255,9 +265,9 @@ static int write_curves(const report_t *r, int m, const char *dir, char *err, si
   for (int e = 0; e < epochs; e++) has_val |= !isnan(vl[e]);
   curve_t loss[3] = {{"training", tl, "#1f77b4", 0}, {"test fold", hl, "#d62728", 1}, {"validation", vl, "#2ca02c", 1}};
   curve_t acc[3] = {{"training", ta, "#1f77b4", 0}, {"test fold", ha, "#d62728", 1}, {"validation", va, "#2ca02c", 1}};
-  char name[64], t[256];
-  snprintf(name, sizeof name, "curves_%s.svg", report_key[m]);
-  snprintf(t, sizeof t, "%s: mean over %d fold%s (training loss on augmented / mixed batches)", report_title[m], res->folds,
+  char name[128], t[256];
+  snprintf(name, sizeof name, "curves_%s.svg", r->model[m].key);
+  snprintf(t, sizeof t, "%s: mean over %d fold%s (training loss on augmented / mixed batches)", r->model[m].title, res->folds,
            res->folds == 1 ? "" : "s");
   outfile_t o;
   int rc = open_out(&o, dir, name, err, errlen);
@@ -270,7 +280,7 @@ static int write_curves(const report_t *r, int m, const char *dir, char *err, si
 }
 
 static void json_metrics(const report_t *r, json_t *j, int m) {
-  const cv_result_t *res = r->result[m];
+  const cv_result_t *res = r->model[m].result;
   summary_t s = summarise(res);
   json_object(j);
   json_key(j, "accuracy_mean"), json_number(j, s.acc);
@@ -321,7 +331,7 @@ static void json_metrics(const report_t *r, json_t *j, int m) {
     json_key(j, "track_accuracy_meanprob"), json_number(j, fd->track_mean);
     json_key(j, "top2"), json_number(j, fd->top2);
     json_key(j, "macro_f1"), json_number(j, fd->macro_f1);
-    if (m != 2) json_key(j, "epochs"), json_int(j, fd->epochs);
+    if (r->model[m].trained) json_key(j, "epochs"), json_int(j, fd->epochs);
     if (r->repeats > 1) json_key(j, "repeat"), json_int(j, f / (res->folds / r->repeats) + 1);
     json_close(j, 1);
   }
@@ -329,7 +339,7 @@ static void json_metrics(const report_t *r, json_t *j, int m) {
   json_counts(j, "confusion", res->segments.confusion, r->K, r->K);
   json_counts(j, "track_confusion", res->tracks.confusion, r->K, r->K);
   report_json_calibration(r, j, m);
-  if (m == 0) report_json_why(r, j);
+  if (r->model[m].why) report_json_why(r, j);
   json_close(j, 1);
 }
 
@@ -363,8 +373,7 @@ static int write_json(const report_t *r, const char *dir, char *err, size_t errl
   for (int k = 0; k < r->K; k++) json_string(&j, r->labels[k]);
   json_close(&j, 0);
   json_key(&j, "models"), json_object(&j);
-  for (int m = 0; m < 3; m++)
-    if (r->have[m]) json_key(&j, report_key[m]), json_metrics(r, &j, m);
+  for (int m = 0; m < r->n_models; m++) json_key(&j, r->model[m].key), json_metrics(r, &j, m);
   json_close(&j, 1);
   json_comparisons(r, &j);
   json_end(&j);
@@ -372,12 +381,12 @@ static int write_json(const report_t *r, const char *dir, char *err, size_t errl
   /* timings differ from run to run: their own file */
   if (open_out(&o, dir, "timings.json", err, errlen)) return -1;
   json_begin(&j, o.f);
-  for (int m = 0; m < 3; m++) {
-    if (!r->have[m]) continue;
-    json_key(&j, report_key[m]), json_object(&j);
-    json_key(&j, "train_seconds_total"), json_number(&j, summarise(r->result[m]).seconds);
+  for (int m = 0; m < r->n_models; m++) {
+    const cv_result_t *res = r->model[m].result;
+    json_key(&j, r->model[m].key), json_object(&j);
+    json_key(&j, "train_seconds_total"), json_number(&j, summarise(res).seconds);
     json_key(&j, "train_seconds_per_fold"), json_array(&j);
-    for (int f = 0; f < r->result[m]->folds; f++) json_number(&j, r->result[m]->fold[f].seconds);
+    for (int f = 0; f < res->folds; f++) json_number(&j, res->fold[f].seconds);
     json_close(&j, 0);
     json_close(&j, 1);
   }
@@ -396,14 +405,13 @@ static int write_predictions(const report_t *r, const char *dir, char *err, size
     csv_put_text(o.f, col, 0);
   }
   csv_end_row(o.f);
-  for (int m = 0; m < 3; m++) {
-    if (!r->have[m]) continue;
-    const cv_result_t *res = r->result[m];
+  for (int m = 0; m < r->n_models; m++) {
+    const cv_result_t *res = r->model[m].result;
     for (size_t i = 0; i < r->rows; i++) {
       int fold = res->fold_of_row[i];
       if (fold >= res->folds) continue; /* not evaluated (random split: the training side) */
       const real *p = res->probs + i * r->K;
-      csv_put_text(o.f, report_key[m], 1);
+      csv_put_text(o.f, r->model[m].key, 1);
       csv_put_integer(o.f, fold + 1, 0);
       csv_put_text(o.f, r->track_names[r->track[i]], 0);
       csv_put_text(o.f, r->names[i], 0);
@@ -421,7 +429,7 @@ static int write_predictions(const report_t *r, const char *dir, char *err, size
 }
 
 static void per_class_table(const report_t *r, FILE *f, int m) {
-  const metrics_t *s = &r->result[m]->segments;
+  const metrics_t *s = &r->model[m].result->segments;
   fprintf(f, "| class | precision | recall | F1 | segments |\n|---|---|---|---|---|\n");
   for (int k = 0; k < r->K; k++) {
     long support = 0;
@@ -463,7 +471,7 @@ static void md_setup(const report_t *r, FILE *f) {
   if (r->repeats > 1)
     fprintf(f, "- **Repeats**: %d %s; every figure below is over all %d fits, except the pooled ones (confusion "
                "matrices, per-class scores, McNemar's test, predictions.csv), which are the first repeat's.\n",
-            r->repeats, r->split_dir ? "seeds of every model" : "fold draws", r->result[r->have[0] ? 0 : 1]->folds);
+            r->repeats, r->split_dir ? "seeds of every model" : "fold draws", r->model[0].result->folds);
   fprintf(f, "- **Seed**: %lu (the same command gives the same numbers on the same BLAS kernels: here OpenBLAS's "
              "`%s`)\n", r->seed, blas_core());
   if (dist_size() > 1)
@@ -477,98 +485,196 @@ static void md_setup(const report_t *r, FILE *f) {
   report_md_code(f, cmd ? cmd : "genre experiment");
   fprintf(f, "\n");
   free(cmd);
-  char aug[128];
-  augment_names(r->cnn->augment, aug, sizeof aug);
-  if (r->have[0])
-    fprintf(f, "- **ANN**: preset `%s`, %d member%s, %d epochs, batch %d\n", r->ann->arch, r->ann->members,
-            r->ann->members == 1 ? "" : "s", r->ann->train.epochs, r->ann->train.batch);
-  if (r->have[1])
-    fprintf(f, "- **CNN**: preset `%s`, %d epochs, batch %d, augmentations: %s\n", r->cnn->arch, r->cnn->train.epochs,
-            r->cnn->train.batch, aug);
+  for (int m = 0; m < r->n_models; m++)
+    if (r->model[m].setup) {
+      fputs("- **", f), report_md_text(f, r->model[m].name), fprintf(f, "**: %s\n", r->model[m].setup);
+    }
+}
+
+/* The models by track accuracy (majority vote), best first (ties: the
+ * list's order), and the groups of consecutive ones that no comparison tells
+ * apart: {first, last} positions, each as long as it goes (McNemar's test on
+ * tracks, Holm-adjusted when there are several pairs). The count of groups,
+ * or -1 when out of memory. */
+static int ranking(const report_t *r, int *order, int (*group)[2]) {
+  int M = r->n_models;
+  double vote[M + 1];
+  for (int m = 0; m < M; m++) order[m] = m, vote[m] = summarise(r->model[m].result).vote;
+  for (int i = 1; i < M; i++)
+    for (int j = i; j > 0 && vote[order[j]] > vote[order[j - 1]]; j--) {
+      int t = order[j];
+      order[j] = order[j - 1], order[j - 1] = t;
+    }
+  compare_row_t *rows = NULL;
+  int n = report_comparisons(r, &rows), groups = 0, last = 0;
+  if (n < 0) return -1;
+  unsigned char differ[M * M + 1];
+  memset(differ, 0, sizeof differ);
+  for (int i = 0; i < n; i++)
+    if (rows[i].test[0] == 'm' && (M > 2 ? rows[i].p_holm : rows[i].c.p) < 0.05)
+      differ[rows[i].a * M + rows[i].b] = differ[rows[i].b * M + rows[i].a] = 1;
+  free(rows);
+  for (int i = 0; i < M; i++) {
+    int j = i;
+    for (int ok = 1; ok && j + 1 < M; j += ok)
+      for (int k = i; k <= j; k++) ok &= !differ[order[k] * M + order[j + 1]];
+    if (j > i && j > last) group[groups][0] = i, group[groups][1] = j, groups++, last = j;
+  }
+  return groups;
+}
+
+/* ranking.svg: each model's track accuracy with its interval, best first. */
+static int write_ranking(const report_t *r, const char *dir, char *err, size_t errlen) {
+  int M = r->n_models, order[M + 1], group[M + 1][2], groups = ranking(r, order, group);
+  if (groups < 0) return snprintf(err, errlen, "out of memory"), -1;
+  const char *names[M + 1];
+  double v[M + 1], lo[M + 1], hi[M + 1];
+  for (int i = 0; i < M; i++) {
+    const cv_result_t *res = r->model[order[i]].result;
+    comparison_t c = metric_ci(res, r->rows, CV_FIELD(track_vote));
+    names[i] = r->model[order[i]].title, v[i] = summarise(res).vote, lo[i] = c.ci_low, hi[i] = c.ci_high;
+  }
+  outfile_t o;
+  if (open_out(&o, dir, "ranking.svg", err, errlen)) return -1;
+  svg_ranking(o.f, "Track accuracy (majority vote), best first", names, v, lo, hi, M, (const int(*)[2])group, groups,
+              "track accuracy, mean over fits, with its 95% interval; bars join models no test tells apart");
+  return outfile_commit(&o, 0, err, errlen);
+}
+
+/* report.md's opening table: every model ranked, and its figure. */
+static void md_ranking(const report_t *r, FILE *f) {
+  int M = r->n_models, order[M + 1], group[M + 1][2], groups = ranking(r, order, group);
+  fprintf(f, "\n## Ranking (track accuracy)\n\n| rank | model | track accuracy | 95%% interval | macro F1 | segment ECE "
+             "(calibrated) | training time per fit |\n|---|---|---|---|---|---|---|\n");
+  for (int i = 0; i < M; i++) {
+    const report_model_t *m = &r->model[order[i]];
+    summary_t s = summarise(m->result);
+    comparison_t c = metric_ci(m->result, r->rows, CV_FIELD(track_vote));
+    calibration_t seg, trk;
+    int cal = report_calibration(r, order[i], 1, &seg, &trk) == 0;
+    fprintf(f, "| %d | ", i + 1), report_md_text(f, m->title);
+    fprintf(f, " | %.3f | ", s.vote);
+    if (isnan(c.ci_low)) fprintf(f, "(one fit) | ");
+    else fprintf(f, "[%.3f, %.3f] | ", c.ci_low, c.ci_high);
+    fprintf(f, "%.3f | ", s.f1);
+    if (cal) fprintf(f, "%.3f | ", seg.ece);
+    else fprintf(f, "– | ");
+    fprintf(f, "%.3g s%s |\n", m->result->folds ? s.seconds / m->result->folds : 0.0,
+            m->members ? " (its models')" : m->trained ? "" : " (elsewhere)");
+  }
+  fprintf(f, "\n![Ranking](ranking.svg)\n\n");
+  if (groups > 0 && M > 2)
+    fprintf(f, "Bars join models whose track accuracies no McNemar test tells apart at 0.05 after Holm's adjustment "
+               "over the %d pairs.\n", M * (M - 1) / 2);
+  else if (groups > 0)
+    fprintf(f, "The bar joins two models whose track accuracies McNemar's test does not tell apart at 0.05.\n");
+  else if (M > 1)
+    fprintf(f, "Every pair of models differs significantly in track accuracy (McNemar%s).\n", M > 2 ? ", Holm-adjusted" : "");
+}
+
+static int is_default_pair(const report_t *r) {
+  for (int m = 0; m < r->n_models; m++)
+    if (strcmp(r->model[m].key, "ann") && strcmp(r->model[m].key, "cnn") && strcmp(r->model[m].key, "ensemble")) return 0;
+  return 1;
+}
+
+/* --save-models' files, and the command that uses them */
+static void md_saved(const report_t *r, FILE *f) {
+  char use[9000] = "genre predict";
+  int saved = 0;
+  for (int m = 0; m < r->n_models; m++) {
+    if (!r->model[m].saved) continue;
+    if (!saved++) fprintf(f, "**Saved models** (trained on all the data after the folds; the figures above are the folds'):");
+    fputc(' ', f), report_md_code(f, r->model[m].saved);
+    size_t n = strlen(use);
+    snprintf(use + n, sizeof use - n, " -m %s", r->model[m].saved);
+  }
+  if (!saved) return;
+  fprintf(f, ". Use them: ");
+  size_t n = strlen(use);
+  snprintf(use + n, sizeof use - n, " song.wav");
+  report_md_code(f, use);
+  fprintf(f, "%s.\n\n", saved > 1 ? " (several: their ensemble)" : "");
+}
+
+static void md_comparison_table(const report_t *r, FILE *f) {
+  fprintf(f, "\n## Comparison (mean ± std over %s)\n\n", r->leaky ? "the single split" : "folds");
+  fprintf(f, "| model | segment accuracy | track accuracy (majority vote) | track accuracy (mean probability) | top-2 "
+             "accuracy | macro F1 | training time |\n|---|---|---|---|---|---|---|\n");
+  for (int m = 0; m < r->n_models; m++) {
+    summary_t s = summarise(r->model[m].result);
+    fputs("| ", f), report_md_text(f, r->model[m].title);
+    fprintf(f, " | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.1f s%s |\n", s.acc,
+            s.acc_sd, s.vote, s.vote_sd, s.mean, s.mean_sd, s.top2, s.top2_sd, s.f1, s.f1_sd, s.seconds,
+            r->model[m].members ? " (its models')" : "");
+  }
+  fprintf(f, "\n");
+  md_saved(r, f);
+  for (int m = 0; m < r->n_models; m++) {
+    const cv_result_t *res = r->model[m].result;
+    summary_t s = summarise(res);
+    double chance = 1.0 / r->K;
+    comparison_t ci = metric_ci(res, r->rows, CV_FIELD(accuracy));
+    fprintf(f, "- "), report_md_text(f, r->model[m].title);
+    fprintf(f, ": %s chance (%.3f): segment accuracy %.3f ± %.3f",
+            s.acc - 2 * s.acc_sd > chance ? "well above" : s.acc > chance ? "above, though not clearly," : "not above",
+            chance, s.acc, s.acc_sd);
+    if (!isnan(ci.ci_low)) fprintf(f, ", 95%% interval [%.3f, %.3f] (corrected resampled t over %d fits)", ci.ci_low,
+                                   ci.ci_high, res->folds);
+    fprintf(f, ".\n");
+  }
+  fprintf(f, "\n");
 }
 
 static int write_markdown(const report_t *r, const char *dir, char *err, size_t errlen) {
   outfile_t o;
   if (open_out(&o, dir, "report.md", err, errlen)) return -1;
   FILE *f = o.f;
-  fprintf(f, "# Genre classification: ANN on features vs CNN on log-mel spectrograms\n\n");
+  if (is_default_pair(r)) fprintf(f, "# Genre classification: ANN on features vs CNN on log-mel spectrograms\n\n");
+  else fprintf(f, "# Genre classification: %d models on the same folds\n\n", r->n_models);
   md_setup(r, f);
-  fprintf(f, "\n## Comparison (mean ± std over %s)\n\n", r->leaky ? "the single split" : "folds");
-  fprintf(f, "| model | segment accuracy | track accuracy (majority vote) | track accuracy (mean probability) | top-2 "
-             "accuracy | macro F1 | training time |\n|---|---|---|---|---|---|---|\n");
-  for (int m = 0; m < 3; m++) {
-    if (!r->have[m]) continue;
-    summary_t s = summarise(r->result[m]);
-    fprintf(f, "| %s | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.1f s%s |\n", report_title[m], s.acc,
-            s.acc_sd, s.vote, s.vote_sd, s.mean, s.mean_sd, s.top2, s.top2_sd, s.f1, s.f1_sd, s.seconds,
-            m == 2 ? " (both)" : "");
-  }
-  fprintf(f, "\n");
-  if (r->saved[0] || r->saved[1]) {
-    fprintf(f, "**Saved models** (trained on all the data after the folds; the figures above are the folds'):");
-    char use[9000] = "genre predict";
-    for (int m = 0; m < 2; m++)
-      if (r->saved[m]) {
-        fputc(' ', f), report_md_code(f, r->saved[m]);
-        size_t n = strlen(use);
-        snprintf(use + n, sizeof use - n, " -m %s", r->saved[m]);
-      }
-    fprintf(f, ". Use them: ");
-    size_t n = strlen(use);
-    snprintf(use + n, sizeof use - n, " song.wav");
-    report_md_code(f, use);
-    fprintf(f, "%s.\n\n", r->saved[0] && r->saved[1] ? " (both: the ensemble)" : "");
-  }
-  for (int m = 0; m < 3; m++) {
-    if (!r->have[m]) continue;
-    summary_t s = summarise(r->result[m]);
-    double chance = 1.0 / r->K;
-    comparison_t ci = metric_ci(r->result[m], r->rows, CV_FIELD(accuracy));
-    fprintf(f, "- %s: %s chance (%.3f): segment accuracy %.3f ± %.3f", report_title[m],
-            s.acc - 2 * s.acc_sd > chance ? "well above" : s.acc > chance ? "above, though not clearly," : "not above",
-            chance, s.acc, s.acc_sd);
-    if (!isnan(ci.ci_low)) fprintf(f, ", 95%% interval [%.3f, %.3f] (corrected resampled t over %d fits)", ci.ci_low,
-                                   ci.ci_high, r->result[m]->folds);
-    fprintf(f, ".\n");
-  }
-  fprintf(f, "\n");
+  md_ranking(r, f);
+  md_comparison_table(r, f);
   md_comparisons(r, f);
   fprintf(f, "## Confusion matrices (summed over folds)\n\n");
-  for (int m = 0; m < 3; m++)
-    if (r->have[m]) fprintf(f, "![%s](confusion_%s.svg)\n\n", report_title[m], report_key[m]);
+  for (int m = 0; m < r->n_models; m++) fprintf(f, "![%s](confusion_%s.svg)\n\n", r->model[m].title, r->model[m].key);
   fprintf(f, "## Per-class scores (segments, pooled over folds)\n\n");
-  for (int m = 0; m < 3; m++) {
-    if (!r->have[m]) continue;
-    fprintf(f, "### %s\n\n", report_title[m]);
+  for (int m = 0; m < r->n_models; m++) {
+    fprintf(f, "### "), report_md_text(f, r->model[m].title), fprintf(f, "\n\n");
     per_class_table(r, f, m);
     fprintf(f, "\n");
   }
   report_md_calibration(r, f);
   report_md_why(r, f);
-  fprintf(f, "## Training curves (mean over folds)\n\nThe test fold's loss and accuracy are measured after every epoch "
-             "to draw these curves; they never stop training or choose parameters.\n\n");
-  for (int m = 0; m < 2; m++)
-    if (r->have[m]) fprintf(f, "![%s](curves_%s.svg)\n\n", report_title[m], report_key[m]);
+  int curves = 0;
+  for (int m = 0; m < r->n_models; m++) curves += r->model[m].curves;
+  if (curves)
+    fprintf(f, "## Training curves (mean over folds)\n\nThe test fold's loss and accuracy are measured after every "
+               "epoch to draw these curves; they never stop training or choose parameters.\n\n");
+  for (int m = 0; m < r->n_models; m++)
+    if (r->model[m].curves) fprintf(f, "![%s](curves_%s.svg)\n\n", r->model[m].title, r->model[m].key);
   fprintf(f, "## Files\n\n- `metrics.json`: every number above, per model and fold (`models.<name>.accuracy_mean`, "
-             "`accuracy_std`, `track_accuracy_mean`, `top2_mean`, `confusion`, ...), and `labels`\n"
+             "`accuracy_std`, `track_accuracy_mean`, `top2_mean`, `confusion`, ...), `labels`, and `comparisons` "
+             "(every pair: difference, interval, `p` and `p_holm`)\n"
+             "- `ranking.svg`: the models by track accuracy with their intervals\n"
              "- `confusion_<model>.csv`: counts summed over folds, rows true, columns predicted\n"
              "- `reliability_<model>.svg`: each model's reliability diagram; `calibration` in metrics.json: ECE, "
              "Brier score, log-loss and the 15 bins, per segment and per track\n"
              "- `importance_ann.svg`: the ANN's permutation importance; `importance` in metrics.json: every feature's "
              "accuracy drop and the largest confusions' features\n"
              "- `predictions.csv`: every test segment: model, fold, track, true and predicted label, probabilities\n"
+             "- `folds.csv`: track, repeat and fold, to train another tool's model on the same folds\n"
              "- `timings.json`: training time per model and fold\n");
   return outfile_commit(&o, 0, err, errlen);
 }
 
 int report_write(const report_t *r, const char *dir, char *err, size_t errlen) {
-  for (int m = 0; m < 3; m++) {
-    if (!r->have[m]) continue;
+  for (int m = 0; m < r->n_models; m++) {
     if (write_confusion(r, m, dir, err, errlen)) return -1;
-    if (m < 2 && write_curves(r, m, dir, err, errlen)) return -1;
+    if (r->model[m].curves && write_curves(r, m, dir, err, errlen)) return -1;
     if (report_write_reliability(r, m, dir, err, errlen)) return -1;
   }
-  if (report_write_importance(r, dir, err, errlen) || write_json(r, dir, err, errlen) || write_predictions(r, dir, err, errlen) || write_markdown(r, dir, err, errlen) ||
+  if (write_ranking(r, dir, err, errlen) || report_write_importance(r, dir, err, errlen) || write_json(r, dir, err, errlen) || write_predictions(r, dir, err, errlen) || write_markdown(r, dir, err, errlen) ||
       report_write_html(r, dir, err, errlen))
     return -1;
   return 0;

@@ -18,14 +18,24 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "ann.h"
-#include "cnn.h"
 #include "cv.h"
 #include "split.h"
 
-/* The experiment's models by index (ANN, CNN, ensemble): their file and JSON
- * key ("ann") and their title ("ANN (features)"). */
-extern const char *const report_key[3], *const report_title[3];
+/* One model of the report, in the order of the experiment's list. */
+typedef struct report_model {
+  const char *key;   /* its files' and metrics.json's name: "ann", "svm", "ann-keras", "ensemble" */
+  const char *title; /* the tables' "ANN (features)" */
+  const char *name;  /* the comparisons' "ANN" */
+  const cv_result_t *result;
+  int trained;       /* trained in the folds: raw probabilities and each fold's temperature (else an
+                        ensemble's or imported probabilities, taken as they are) */
+  int curves;        /* trained by epochs: curves_<key>.svg */
+  int why;           /* the explanations' importances are its (the ANN's) */
+  int members;       /* an ensemble of that many models (0: not an ensemble) */
+  const int *member; /* [members]: their indices in the report */
+  const char *setup; /* how it was trained, for report.md (NULL: nothing to say) */
+  const char *saved; /* --save-models: its file (NULL: none) */
+} report_model_t;
 
 typedef struct report {
   char *const *labels;
@@ -39,11 +49,8 @@ typedef struct report {
   const char *data;
   int argc;
   char **argv;
-  const ann_opts_t *ann;
-  const cnn_opts_t *cnn;
-  int have[3];                /* ann, cnn, ensemble */
-  const cv_result_t *result[3];
-  const char *saved[2];       /* --save-models: the ANN's and the CNN's files (NULL: none) */
+  int n_models;
+  const report_model_t *model; /* [n_models] */
   int repeats;                /* fold draws: every result holds repeats x folds fits */
   const char *split_dir;      /* a published split (NULL: folds) */
   split_counts_t split;
@@ -88,6 +95,11 @@ void report_json_why(const report_t *r, struct json *j);
 int report_write_importance(const report_t *r, const char *dir, char *err, size_t errlen);
 void report_md_why(const report_t *r, FILE *f);
 void report_js_why(const report_t *r, FILE *f);
+
+/* The paired comparisons of the models (compare.h), *rows malloc'd: the
+ * count, or -1 when out of memory. */
+struct compare_row;
+int report_comparisons(const report_t *r, struct compare_row **rows);
 
 /* The comparison table as text. */
 void report_print_table(const report_t *r, FILE *f);

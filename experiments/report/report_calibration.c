@@ -25,14 +25,14 @@ static void row_probs(const cv_result_t *res, size_t i, size_t K, int calibrated
 }
 
 double report_temperature(const report_t *r, int m, int track) {
-  const cv_result_t *res = r->result[m];
+  const cv_result_t *res = r->model[m].result;
   double sum = 0;
   for (int f = 0; f < res->folds; f++) sum += track ? res->fold[f].track_temperature : res->fold[f].temperature;
   return res->folds ? sum / res->folds : 1;
 }
 
 int report_calibration(const report_t *r, int m, int calibrated, calibration_t *seg, calibration_t *trk) {
-  const cv_result_t *res = r->result[m];
+  const cv_result_t *res = r->model[m].result;
   size_t K = (size_t)r->K;
   double *p = malloc(r->rows * K * sizeof *p), *tp = calloc(r->tracks * K, sizeof *tp);
   int *ty = malloc(r->tracks * sizeof *ty);
@@ -42,7 +42,7 @@ int report_calibration(const report_t *r, int m, int calibrated, calibration_t *
   int rc = p && tp && ty && tn && tfold && tested && ttested ? 0 : -1;
   for (size_t i = 0; !rc && i < r->rows; i++) {
     tested[i] = res->fold_of_row[i] < res->folds;
-    row_probs(res, i, K, calibrated && m < 2, p + i * K);
+    row_probs(res, i, K, calibrated && r->model[m].trained, p + i * K);
     if (!tested[i]) continue;
     size_t t = (size_t)r->track[i];
     for (size_t k = 0; k < K; k++) tp[t * K + k] += p[i * K + k];
@@ -61,16 +61,21 @@ int report_calibration(const report_t *r, int m, int calibrated, calibration_t *
   return rc;
 }
 
-/* The segment accuracy of the ANN's and the CNN's raw probabilities averaged
+/* The segment accuracy of ensemble e's members' raw probabilities averaged
  * (the ensemble without temperatures), for comparison. */
-static double raw_ensemble_accuracy(const report_t *r) {
-  const cv_result_t *a = r->result[0], *c = r->result[1];
+static double raw_ensemble_accuracy(const report_t *r, int e) {
+  const report_model_t *m = &r->model[e];
+  const cv_result_t *a = r->model[m->member[0]].result;
   size_t K = (size_t)r->K, n = 0, hits = 0;
-  for (size_t i = 0; a && c && i < r->rows; i++) {
+  for (size_t i = 0; i < r->rows; i++) {
     if (a->fold_of_row[i] >= a->folds) continue;
+    double best = -1;
     int top = 0;
-    for (size_t k = 1; k < K; k++)
-      if (a->probs[i * K + k] + c->probs[i * K + k] > a->probs[i * K + top] + c->probs[i * K + top]) top = (int)k;
+    for (size_t k = 0; k < K; k++) {
+      double sum = 0;
+      for (int j = 0; j < m->members; j++) sum += r->model[m->member[j]].result->probs[i * K + k];
+      if (sum > best) best = sum, top = (int)k;
+    }
     n++, hits += top == r->y[i];
   }
   return n ? (double)hits / n : NAN;
@@ -96,17 +101,17 @@ void report_json_calibration(const report_t *r, json_t *j, int m) {
   calibration_t seg, trk, raw_seg, raw_trk;
   if (report_calibration(r, m, 1, &seg, &trk) || report_calibration(r, m, 0, &raw_seg, &raw_trk)) return;
   json_key(j, "calibration"), json_object(j);
-  if (m < 2) json_key(j, "temperature_mean"), json_number(j, report_temperature(r, m, 0));
+  if (r->model[m].trained) json_key(j, "temperature_mean"), json_number(j, report_temperature(r, m, 0));
   json_key(j, "track_temperature_mean"), json_number(j, report_temperature(r, m, 1));
   json_one(j, "segment", &seg);
   json_one(j, "track", &trk);
-  if (m < 2) {
+  if (r->model[m].trained) {
     json_key(j, "uncalibrated"), json_object(j);
     json_one(j, "segment", &raw_seg);
     json_one(j, "track", &raw_trk);
     json_close(j, 1);
-  } else {
-    json_key(j, "raw_average_accuracy"), json_number(j, raw_ensemble_accuracy(r));
+  } else if (r->model[m].members) {
+    json_key(j, "raw_average_accuracy"), json_number(j, raw_ensemble_accuracy(r, m));
   }
   json_close(j, 1);
 }
@@ -114,9 +119,9 @@ void report_json_calibration(const report_t *r, json_t *j, int m) {
 int report_write_reliability(const report_t *r, int m, const char *dir, char *err, size_t errlen) {
   calibration_t seg, trk;
   if (report_calibration(r, m, 1, &seg, &trk)) return snprintf(err, errlen, "out of memory"), -1;
-  char path[4400], t[200];
-  snprintf(path, sizeof path, "%s/reliability_%s.svg", dir, report_key[m]);
-  snprintf(t, sizeof t, "%s: reliability of %zu segments (ECE %.3f)", report_title[m], seg.n, seg.ece);
+  char path[4400], t[300];
+  snprintf(path, sizeof path, "%s/reliability_%s.svg", dir, r->model[m].key);
+  snprintf(t, sizeof t, "%s: reliability of %zu segments (ECE %.3f)", r->model[m].title, seg.n, seg.ece);
   outfile_t o;
   if (outfile_open(&o, path, err, errlen)) return -1;
   svg_reliability(o.f, t, seg.count, seg.confidence, seg.accuracy, CAL_BINS);
@@ -133,7 +138,7 @@ void report_md_calibration(const report_t *r, FILE *f) {
              "ensemble averages the calibrated probabilities. A track's mean of calibrated segments is less sure "
              "than its segments, which are not independent, warrant: a track temperature (the same map on the mean, "
              "fitted the same way on tracks, when there are %d or more; else 1) calibrates it, for the ensemble "
-             "too. The tables above use the raw probabilities.\n\n"
+             "too. Accuracy does not change with a temperature; an ensemble's accuracy above is that of its members' calibrated probabilities averaged.\n\n"
              "| model | T (mean over folds) | track T | segment ECE, raw → calibrated | segment Brier | segment "
              "log-loss | track ECE, raw → calibrated | track Brier | track log-loss |\n|---|---|---|---|---|---|---|---|---|\n",
           r->folds > 1 && !r->leaky && !r->split_dir
@@ -142,20 +147,25 @@ void report_md_calibration(const report_t *r, FILE *f) {
               : "by log-loss on tracks the model held out from training (its early-stopping share, or, for a preset "
                 "that holds none out, a twin trained on 90% of the training tracks and scored on the rest)",
           TEMPERATURE_MIN_TRACKS);
-  for (int m = 0; m < 3; m++) {
+  for (int m = 0; m < r->n_models; m++) {
     calibration_t s, t, rs, rt;
-    if (!r->have[m] || report_calibration(r, m, 1, &s, &t) || report_calibration(r, m, 0, &rs, &rt)) continue;
+    if (report_calibration(r, m, 1, &s, &t) || report_calibration(r, m, 0, &rs, &rt)) continue;
     char T[16] = "(its models')";
-    if (m < 2) snprintf(T, sizeof T, "%.3f", report_temperature(r, m, 0));
-    fprintf(f, "| %s | %s | %.3f | ", report_title[m], T, report_temperature(r, m, 1));
-    if (m < 2) fprintf(f, "%.3f → ", rs.ece);
+    if (r->model[m].trained) snprintf(T, sizeof T, "%.3f", report_temperature(r, m, 0));
+    else if (!r->model[m].members) snprintf(T, sizeof T, "(none)");
+    fputs("| ", f), report_md_text(f, r->model[m].title);
+    fprintf(f, " | %s | %.3f | ", T, report_temperature(r, m, 1));
+    if (r->model[m].trained) fprintf(f, "%.3f → ", rs.ece);
     fprintf(f, "%.3f | %.3f | %.3f | %.3f → %.3f | %.3f | %.3f |\n", s.ece, s.brier, s.logloss, rt.ece, t.ece, t.brier,
             t.logloss);
   }
-  if (r->have[2])
-    fprintf(f, "\nThe ensemble of calibrated probabilities: segment accuracy %.4f; of the raw ones, %.4f.\n",
-            r->result[2]->segments.accuracy, raw_ensemble_accuracy(r));
-  fprintf(f, "\n");
-  for (int m = 0; m < 3; m++)
-    if (r->have[m]) fprintf(f, "![%s: reliability](reliability_%s.svg)\n\n", report_title[m], report_key[m]);
+  for (int m = 0; m < r->n_models; m++)
+    if (r->model[m].members) {
+      fprintf(f, "\n"), report_md_text(f, r->model[m].title);
+      fprintf(f, " of calibrated probabilities: segment accuracy %.4f; of the raw ones, %.4f.",
+              r->model[m].result->segments.accuracy, raw_ensemble_accuracy(r, m));
+    }
+  fprintf(f, "\n\n");
+  for (int m = 0; m < r->n_models; m++)
+    fprintf(f, "![%s: reliability](reliability_%s.svg)\n\n", r->model[m].title, r->model[m].key);
 }

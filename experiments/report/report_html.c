@@ -107,10 +107,9 @@ static void js_rows(const report_t *r, FILE *f) {
   }
   free(seg);
   fputs("],\n\"pred\": {", f);
-  for (int m = 0, first = 1; m < 3; m++) {
-    if (!r->have[m]) continue;
-    const cv_result_t *res = r->result[m];
-    fprintf(f, "%s\"%s\": [", first ? "" : ", ", report_key[m]), first = 0;
+  for (int m = 0; m < r->n_models; m++) {
+    const cv_result_t *res = r->model[m].result;
+    fprintf(f, "%s", m ? ", " : ""), js_string(f, r->model[m].key), fputs(": [", f);
     for (size_t i = 0; i < r->rows; i++)
       fprintf(f, "%s%d", i ? "," : "", res->fold_of_row[i] < res->folds ? argmax(res->probs + i * r->K, r->K) : -1);
     fputc(']', f);
@@ -121,7 +120,7 @@ static void js_rows(const report_t *r, FILE *f) {
 /* Model m's track verdicts (-1: not tested) */
 static void js_verdicts(const report_t *r, FILE *f, int m) {
   compare_input_t in = {.y = r->y, .track = r->track, .rows = r->rows, .tracks = r->tracks, .K = r->K};
-  int *v = track_verdicts(&in, r->result[m]);
+  int *v = track_verdicts(&in, r->model[m].result);
   fputc('[', f);
   for (size_t t = 0; t < r->tracks; t++) fprintf(f, "%s%d", t ? "," : "", v ? v[t] : -1);
   fputc(']', f);
@@ -135,18 +134,17 @@ static void js_files(const report_t *r, FILE *f, const char *dir) {
   snprintf(path, sizeof path, "%s/report.md", dir);
   js_file(f, path);
   fputs(",\n\"svg\": {", f);
-  for (int m = 0, first = 1; m < 3; m++)
-    for (int kind = 0; r->have[m] && kind < (m == 2 ? 1 : 2); kind++) { /* no curves for the ensemble */
-      char name[64];
-      snprintf(name, sizeof name, "%s_%s.svg", kind ? "curves" : "confusion", report_key[m]);
+  fputs("\"ranking.svg\": ", f);
+  snprintf(path, sizeof path, "%s/ranking.svg", dir);
+  js_file(f, path);
+  for (int m = 0; m < r->n_models; m++)
+    for (int kind = 0; kind < 3; kind++) {
+      static const char *const what[3] = {"confusion", "curves", "reliability"};
+      char name[128];
+      if (kind == 1 && !r->model[m].curves) continue;
+      snprintf(name, sizeof name, "%s_%s.svg", what[kind], r->model[m].key);
       snprintf(path, sizeof path, "%s/%s", dir, name);
-      fprintf(f, "%s\"%s\": ", first ? "" : ", ", name), first = 0;
-      js_file(f, path);
-    }
-  for (int m = 0; m < 3; m++)
-    if (r->have[m]) {
-      fprintf(f, ", \"reliability_%s.svg\": ", report_key[m]);
-      snprintf(path, sizeof path, "%s/reliability_%s.svg", dir, report_key[m]);
+      fputs(", ", f), js_string(f, name), fputs(": ", f);
       js_file(f, path);
     }
   snprintf(path, sizeof path, "%s/importance_ann.svg", dir);
@@ -158,19 +156,20 @@ static void js_data(const report_t *r, FILE *f, const char *dir) {
   fputs("{\"labels\": [", f);
   for (int k = 0; k < r->K; k++) fputs(k ? ", " : "", f), js_string(f, r->labels[k]);
   fputs("],\n\"models\": [", f);
-  for (int m = 0, first = 1; m < 3; m++)
-    if (r->have[m]) fprintf(f, "%s{\"key\": \"%s\", \"title\": \"%s\"}", first ? "" : ", ", report_key[m], report_title[m]), first = 0;
+  for (int m = 0; m < r->n_models; m++) {
+    fprintf(f, "%s{\"key\": ", m ? ", " : ""), js_string(f, r->model[m].key);
+    fputs(", \"title\": ", f), js_string(f, r->model[m].title), fputc('}', f);
+  }
   fputs("],\n", f);
   js_tracks(r, f, dir);
   js_rows(r, f);
   fputs(",\n\"verdict\": {", f);
-  for (int m = 0, first = 1; m < 3; m++)
-    if (r->have[m]) fprintf(f, "%s\"%s\": ", first ? "" : ", ", report_key[m]), js_verdicts(r, f, m), first = 0;
+  for (int m = 0; m < r->n_models; m++)
+    fprintf(f, "%s", m ? ", " : ""), js_string(f, r->model[m].key), fputs(": ", f), js_verdicts(r, f, m);
   fputs("},\n\"p\": {", f);
-  for (int m = 0, first = 1; m < 3; m++) {
-    if (!r->have[m]) continue;
-    fprintf(f, "%s\"%s\": [", first ? "" : ", ", report_key[m]), first = 0;
-    for (size_t i = 0; i < r->rows * (size_t)r->K; i++) fprintf(f, "%s%.4g", i ? "," : "", (double)r->result[m]->probs[i]);
+  for (int m = 0; m < r->n_models; m++) {
+    fprintf(f, "%s", m ? ", " : ""), js_string(f, r->model[m].key), fputs(": [", f);
+    for (size_t i = 0; i < r->rows * (size_t)r->K; i++) fprintf(f, "%s%.4g", i ? "," : "", (double)r->model[m].result->probs[i]);
     fputc(']', f);
   }
   fputs("}", f);

@@ -222,9 +222,9 @@ void report_js_why(const report_t *r, FILE *f) {
   fputs("},\n\"top\": {", f);
   for (size_t i = 0, first = 1; i < r->rows; i++) {
     int wrong = 0;
-    for (int m = 0; m < 3; m++) {
-      const cv_result_t *res = r->have[m] ? r->result[m] : NULL;
-      wrong |= res && res->fold_of_row[i] < res->folds && argmax(res->probs + i * K, K) != r->y[i];
+    for (int m = 0; m < r->n_models; m++) {
+      const cv_result_t *res = r->model[m].result;
+      wrong |= res->fold_of_row[i] < res->folds && argmax(res->probs + i * K, K) != r->y[i];
     }
     if (!wrong || w->top[i * WHY_TOP] < 0) continue;
     fprintf(f, "%s\"%zu\": [", first ? "" : ", ", i), first = 0;

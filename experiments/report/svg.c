@@ -221,3 +221,52 @@ void svg_bars(FILE *f, const char *title, char *const *names, const double *valu
   svg_text(f, axis);
   fprintf(f, "</text>\n</svg>\n");
 }
+
+/* the ranking's axis: from below the lowest bound, in steps of 0.05, to 1 */
+static double ranking_floor(const double *value, const double *lo, int n) {
+  double m = 1;
+  for (int i = 0; i < n; i++) {
+    if (!isnan(value[i])) m = fmin(m, value[i]);
+    if (!isnan(lo[i])) m = fmin(m, lo[i]);
+  }
+  m = floor(m * 20 - 1e-9) / 20;
+  return m < 0 ? 0 : m >= 1 ? 0.95 : m;
+}
+
+void svg_ranking(FILE *f, const char *title, const char *const *names, const double *value, const double *lo,
+                 const double *hi, int n, const int (*group)[2], int n_groups, const char *axis) {
+  const int left = 230, w = 420, top = 40, row = 26, gap = 14;
+  int height = top + n * row + 50, width = left + w + 30 + gap * (n_groups + 1);
+  double a0 = ranking_floor(value, lo, n);
+  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+             "font-family=\"sans-serif\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", width, height,
+          width, height);
+  fprintf(f, "<text x=\"%d\" y=\"22\" font-size=\"14\" font-weight=\"bold\">", 10), svg_text(f, title), fputs("</text>\n", f);
+  double step = nice_step(1 - a0, 5);
+  for (double v = a0; v <= 1 + 1e-9; v += step) {
+    double x = left + (v - a0) / (1 - a0) * w;
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#eee\"/>\n", x, top - 6, x, top + n * row);
+    fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%.2f</text>\n", x,
+            top + n * row + 14, v);
+  }
+  fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">", left + w / 2, top + n * row + 32);
+  svg_text(f, axis), fputs("</text>\n", f);
+  for (int i = 0; i < n; i++) {
+    double y = top + i * row + row / 2.0, x = left + (value[i] - a0) / (1 - a0) * w;
+    fprintf(f, "<text x=\"%d\" y=\"%.1f\" font-size=\"12\" text-anchor=\"end\" dominant-baseline=\"central\">",
+            left - 10, y);
+    svg_text(f, names[i]), fputs("</text>\n", f);
+    if (!isnan(lo[i]) && !isnan(hi[i]))
+      fprintf(f, "<line class=\"ci\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#1f77b4\" "
+                 "stroke-width=\"2\"/>\n", left + (lo[i] - a0) / (1 - a0) * w, y, left + (hi[i] - a0) / (1 - a0) * w, y);
+    fprintf(f, "<circle class=\"model\" cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"#1f77b4\"/>\n", x, y);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%.3f</text>\n", x, y - 8, value[i]);
+  }
+  for (int g = 0; g < n_groups; g++) {
+    double x = left + w + 20 + gap * g;
+    double y0 = top + group[g][0] * row + row / 2.0 - 6, y1 = top + group[g][1] * row + row / 2.0 + 6;
+    fprintf(f, "<line class=\"tie\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\" "
+               "stroke-width=\"4\"/>\n", x, y0, x, y1);
+  }
+  fprintf(f, "</svg>\n");
+}

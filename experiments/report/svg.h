@@ -31,6 +31,13 @@ void svg_reliability(FILE *f, const char *title, const size_t *count, const doub
 void svg_bars(FILE *f, const char *title, char *const *names, const double *value, const double *spread, int n,
               const char *axis);
 
+/* The models ranked, one row each as given (best first): a dot at value
+ * and a line over its interval [lo, hi] (NaN: none) on an axis shared by all,
+ * and at the right a bar beside each group[g] = {first, last} of rows whose
+ * differences are not significant (a critical-difference diagram's reading). */
+void svg_ranking(FILE *f, const char *title, const char *const *names, const double *value, const double *lo,
+                 const double *hi, int n, const int (*group)[2], int n_groups, const char *axis);
+
 /* text with &, <, >, " escaped */
 void svg_text(FILE *f, const char *s);
 
