@@ -518,11 +518,14 @@ static int import_model(experiment_t *e, cv_result_t *res, const cv_setup_t *set
   return 0;
 }
 
-/* The imports and the ensembles, once the trained models are in. 0, or -1. */
-static int after_training(experiment_t *e, cv_result_t *res, const cv_setup_t *setup) {
+/* The imports (read before anything trains: a bad file costs nothing), or
+ * the ensembles (once their members are in). 0, or -1. */
+static int not_trained(experiment_t *e, cv_result_t *res, const cv_setup_t *setup, int imports) {
   const suite_t *s = &e->a.suite;
   for (int m = s->trained; m < s->n; m++)
-    if (s->model[m].import ? import_model(e, res, &setup[m], m) : ensemble(e, res, &setup[m], m)) return -1;
+    if (imports && s->model[m].import ? import_model(e, res, &setup[m], m)
+                                      : !imports && !s->model[m].import && ensemble(e, res, &setup[m], m))
+      return -1;
   return 0;
 }
 
@@ -534,6 +537,7 @@ static int run_folds(experiment_t *e, int repeat, unsigned long seed) {
   fold_model_t ctx[SUITE_MAX];
   cv_setup_t setup[SUITE_MAX];
   make_setups(e, seed, setup, ctx);
+  if (!a->only_fold && not_trained(e, res, setup, 1)) return -1;
   for (int m = 0; m < s->trained; m++) {
     fprintf(stderr, "genre experiment: %s (%d of %d), %s...\n", s->model[m].key, m + 1, s->trained,
             a->split_dir ? "the published split" : a->leaky ? "random split (1 of 5 folds)" : "folds");
@@ -543,7 +547,7 @@ static int run_folds(experiment_t *e, int repeat, unsigned long seed) {
     e->have[m] = 1;
   }
   if (a->only_fold) return 0; /* a fold job's ensembles are made at the merge */
-  return after_training(e, res, setup);
+  return not_trained(e, res, setup, 0);
 }
 
 /* e->res[m]: every repeat's folds, one after another (the summaries are over
@@ -638,7 +642,7 @@ static int merge_folds(experiment_t *e) {
     cv_cross_temperatures(&setup[m], &res[m]);
     cv_score(&setup[m], &res[m]);
   }
-  return after_training(e, res, setup) || merge_repeats(e);
+  return not_trained(e, res, setup, 1) || not_trained(e, res, setup, 0) || merge_repeats(e);
 }
 
 /* --save-models' provenance: the data, and the cross-validation figures of the
