@@ -34,9 +34,10 @@ static const char about[] =
     "       genre experiment --features CSV -o results/NAME [options]   (feature models only)\n"
     "\n"
     "Runs every listed model on the same folds -- by default the ANN (on\n"
-    "OUTDIR/features_3_sec.csv), the CNN (on OUTDIR/mel) and their ensemble (the\n"
-    "mean of their calibrated probabilities per segment); --models adds the\n"
-    "classical baselines (svm, knn, logreg, gbdt, rf) or other presets -- compares\n"
+    "OUTDIR/features_3_sec.csv), the CNN (on OUTDIR/mel), their ensemble (the\n"
+    "mean of their calibrated probabilities per segment) and two baselines on the\n"
+    "features, an RBF SVM and logistic regression; --models chooses among every\n"
+    "kind (ann, cnn, svm, knn, logreg, gbdt, rf) and preset -- compares\n"
     "every pair, and writes results/NAME: report.md and report.html (the models\n"
     "ranked, tables and pictures), ranking.svg, confusion_<model>.csv and .svg,\n"
     "curves_<model>.svg, reliability_<model>.svg, importance_ann.svg, metrics.json,\n"
@@ -200,8 +201,8 @@ static int parse_table(int argc, char **argv, experiment_args_t *a, raw_options_
                  "the models, each KIND or KIND:PRESET, of ann, cnn, svm, knn,\n"
                  "logreg, gbdt, rf (genre train KIND --help: the presets), and\n"
                  "ensemble (ANN + CNN); e.g. ann,cnn,svm,knn,logreg,gbdt,rf or\n"
-                 "ann,ann:seed004 (default: ann,cnn and their ensemble; ann\n"
-                 "with --features)"),
+                 "ann,ann:seed004 (default: ann,cnn,svm,logreg and the ANN + CNN\n"
+                 "ensemble; ann,svm,logreg with --features)"),
       OPT_CALL(0, "ensemble", a, ensemble_opt, "NAME=A+B",
                "also NAME, the mean of the calibrated probabilities of the\n"
                "listed models A, B, ... (repeatable); 'none' drops the ANN +\n"

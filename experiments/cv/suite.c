@@ -160,7 +160,9 @@ int suite_parse(suite_t *s, const char *cmd, const char *list, int have_mel, con
                 char *const *ens, int n_ens, char *const *imports, int n_imports) {
   memset(s, 0, sizeof *s);
   if (!(s->model = calloc(SUITE_MAX, sizeof *s->model))) return fprintf(stderr, "genre %s: out of memory\n", cmd), -1;
-  if (parse_list(s, cmd, list ? list : have_mel ? "ann,cnn" : "ann", ov)) return -1;
+  /* the baselines every genre study reads beside its networks: an RBF SVM and
+   * logistic regression (seconds beside the networks' minutes) */
+  if (parse_list(s, cmd, list ? list : have_mel ? "ann,cnn,svm,logreg" : "ann,svm,logreg", ov)) return -1;
   s->trained = s->n;
   for (int i = 0; i < n_imports; i++)
     if (add_import(s, cmd, imports[i])) return -1;

@@ -34,8 +34,8 @@ typedef struct suite {
   int default_ensemble; /* "ensemble" listed */
 } suite_t;
 
-/* The list (NULL: ann, cnn and their ensemble with spectrograms, ann alone
- * without), then --ensemble's (ens[n_ens]; "none" drops the default ann + cnn
+/* The list (NULL: ann, cnn, svm, logreg and the ann + cnn ensemble with
+ * spectrograms; ann, svm, logreg without), then --ensemble's (ens[n_ens]; "none" drops the default ann + cnn
  * ensemble, which is there whenever both are listed) and --import's
  * (NAME=FILE) into s (s->model allocated). 0, or -1 after printing the
  * problem as "genre CMD: ...". */
