@@ -212,6 +212,76 @@ static void test_sklearn_import(void) {
   free(json);
 }
 
+/* feats with every feature of fold 1's test tracks (folds.csv) replaced: the rows only that fold tests */
+static int spoil_fold(const char *feats, const char *folds, const char *out) {
+  char *f = slurp(folds, NULL), *t = slurp(feats, NULL), line[16384];
+  FILE *in = fopen(feats, "r"), *o = fopen(out, "w");
+  int spoiled = 0;
+  if (!f || !t || !in || !o) return -1;
+  for (int row = 0; fgets(line, sizeof line, in); row++) {
+    char stem[512], key[600];
+    size_t len = strcspn(line, ",");
+    snprintf(stem, sizeof stem, "%.*s", (int)len, line);
+    char *dot = strrchr(stem, '.');
+    if (dot) *dot = '\0', dot = strrchr(stem, '.');
+    if (dot) *dot = '\0';
+    snprintf(key, sizeof key, "\n%s,1,1\n", stem);
+    if (row == 0 || !strstr(f, key)) {
+      fputs(line, o);
+      continue;
+    }
+    char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL, *last = strrchr(line, ',');
+    fprintf(o, "%.*s", (int)(c2 - line), line); /* filename,length */
+    for (char *p = c2; p && p < last; p = strchr(p + 1, ',')) fputs(",0.123", o);
+    fputs(last, o);
+    spoiled++;
+  }
+  fclose(in), fclose(o), free(f), free(t);
+  return spoiled;
+}
+
+/* the lines of a tune_<model>.csv whose fold is `fold` */
+static char *fold_lines(const char *path, int fold) {
+  char *s = slurp(path, NULL), *out = calloc(1, s ? strlen(s) + 1 : 1), want[16];
+  snprintf(want, sizeof want, "1,%d,", fold);
+  for (char *l = s ? strtok(s, "\n") : NULL; l && out; l = strtok(NULL, "\n"))
+    if (strncmp(l, want, strlen(want)) == 0) strcat(out, l), strcat(out, "\n");
+  free(s);
+  return out;
+}
+
+static void test_tune(void) {
+  const char *g = genre_bin();
+  CHECK(run("%s experiment --features %s --folds 3 --models svm,knn,logreg --tune -o %s > %s 2>&1", g,
+            at("out/features_3_sec.csv"), at("tune"), at("tune.log")) == 0, "--tune: three kinds tuned in the folds");
+  char *json = slurp(at("tune/metrics.json"), NULL), *md = slurp(at("tune/report.md"), NULL);
+  CHECK(count(json, "\"tuned\": [") == 3 && count(json, "\"inner_accuracy\": ") == 9, "metrics.json: each fold's values, per model");
+  CHECK(md && strstr(md, "## Tuning (nested cross-validation)") && strstr(md, "### SVM (features) (12 of 12 candidates)") &&
+            strstr(md, "| fit | k | weights | inner accuracy |"), "report.md's tuning section, per model");
+  CHECK(contains(at("tune.log"), "inner fits in all"), "the number of inner fits said before they run");
+  char *csv = slurp(at("tune/tune_svm.csv"), NULL);
+  CHECK(count(csv, "\n") == 1 + 3 * 12 && count(csv, ",1\n") == 3, "tune_svm.csv: 12 candidates x 3 folds, one chosen each");
+  free(json), free(md), free(csv);
+  CHECK(run("%s experiment --features %s --folds 3 --models svm --tune --tune-budget 6 -o %s > /dev/null 2>&1", g,
+            at("out/features_3_sec.csv"), at("budget")) == 0, "--tune-budget");
+  csv = slurp(at("budget/tune_svm.csv"), NULL);
+  CHECK(count(csv, "\n") == 1 + 3 * 2, "a budget of 6 inner fits: 2 of the 12 candidates per fold");
+  free(csv);
+  /* the test fold never chooses: spoil its rows, and its choices stay */
+  int spoiled = spoil_fold(at("out/features_3_sec.csv"), at("tune/folds.csv"), at("spoiled.csv"));
+  CHECK(spoiled > 0, "fold 1's %d test rows spoiled", spoiled);
+  CHECK(run("%s experiment --features %s --folds 3 --models svm,knn,logreg --tune -o %s > /dev/null 2>&1", g,
+            at("spoiled.csv"), at("tune2")) == 0, "--tune on the spoiled table");
+  const char *kinds[] = {"svm", "knn", "logreg"};
+  for (int i = 0; i < 3; i++) {
+    char *a = fold_lines(at("tune/tune_%s.csv", kinds[i]), 1), *b = fold_lines(at("tune2/tune_%s.csv", kinds[i]), 1);
+    char *a2 = fold_lines(at("tune/tune_%s.csv", kinds[i]), 2), *b2 = fold_lines(at("tune2/tune_%s.csv", kinds[i]), 2);
+    CHECK(a && b && *a && strcmp(a, b) == 0, "%s: fold 1's candidates, scores and choice unchanged by its test rows", kinds[i]);
+    CHECK(a2 && b2 && *a2 && strcmp(a2, b2) != 0, "%s: fold 2, which trains on them, scores otherwise", kinds[i]);
+    free(a), free(b), free(a2), free(b2);
+  }
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "%s", scratch_dir());
   RUN(test_every_kind);
@@ -219,5 +289,6 @@ int main(void) {
   RUN(test_bad_lists);
   RUN(test_jobs_and_saved);
   RUN(test_sklearn_import);
+  RUN(test_tune);
   return check_summary();
 }

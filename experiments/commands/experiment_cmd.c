@@ -25,6 +25,7 @@
 #include "report.h"
 #include "import_preds.h"
 #include "suite.h"
+#include "tune.h"
 #include "temperature.h"
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
@@ -151,6 +152,7 @@ typedef struct experiment_args {
   int folds, threads, leaky, repeats;
   int only_fold, merge;  /* --fold K (1-based), --merge: the experiment as cluster jobs */
   int no_calibrate;      /* --no-calibrate: no temperatures; the ensemble averages raw softmax */
+  int tune, tune_budget; /* --tune: nested cross-validation of every model's declared search */
   unsigned long seed;
   char *ensembles[MAX_LISTED], *imports[MAX_LISTED];
   int n_ensembles, n_imports;
@@ -220,6 +222,15 @@ static int parse_table(int argc, char **argv, experiment_args_t *a, raw_options_
                "                       GTZAN's fault-filtered one); trains on train (valid for\n"
                "                       early stopping), reports on test"),
       OPT_INT(0, "folds", &a->folds, 2, 100, "K", "folds (default 5)"),
+      OPT_FLAG(0, "tune", &a->tune, 1,
+               "tune every listed model that declares a search (svm C x gamma,\n"
+               "knn k x weights, logreg C, gbdt depth x eta x rounds, rf trees x\n"
+               "depth, ann lr x width x dropout, cnn lr) by a 3-fold track-grouped\n"
+               "cross-validation inside each fold's training tracks: the test fold\n"
+               "never chooses (nested cross-validation)"),
+      OPT_INT(0, "tune-budget", &a->tune_budget, 3, 1000000, "N",
+              "at most N inner fits per model and fold: a random search of N/3\n"
+              "of the grid's points when the grid is larger (default: the grid)"),
       OPT_INT(0, "repeats", &a->repeats, 1, MAX_REPEATS, "R", "R fold draws (R x K fits; means, std and 95% CIs over all)"),
       OPT_INT(0, "fold", &a->only_fold, 1, 100, "K",
               "run fold K alone (every model) into NAME.parts/fold-K.part: a\n"
@@ -265,6 +276,8 @@ static int parse_models(experiment_args_t *a, const suite_overrides_t *ov) {
   for (int m = 0; a->features && m < s->trained; m++)
     if (s->model[m].mel)
       return fprintf(stderr, "genre experiment: --features gives no spectrograms: %s needs --data\n", s->model[m].key), -1;
+  if (a->tune && (a->only_fold || a->merge))
+    return fprintf(stderr, "genre experiment: --tune runs in one process: not with --fold or --merge\n"), -1;
   if (a->n_imports && (a->repeats > 1 || a->only_fold))
     return fprintf(stderr, "genre experiment: --import reads one draw of folds: not with --repeats or --fold (the "
                            "--merge reads it)\n"), -1;
@@ -309,6 +322,7 @@ typedef struct experiment {
   cv_result_t runs[MAX_REPEATS][SUITE_MAX]; /* each repeat's */
   cv_result_t res[SUITE_MAX];               /* every repeat's folds; pooled figures of the first */
   int have[SUITE_MAX];
+  tune_log_t tune[SUITE_MAX]; /* --tune: each model's candidates and choices (search NULL: not tuned) */
   fold_why_t why; /* the first repeat's explanations (K 0: none) */
 } experiment_t;
 
@@ -424,7 +438,8 @@ static int one_fold(const experiment_args_t *a) { return a->leaky || a->split_di
 
 /* The cross-validation setups of the models (an ensemble's or an import's:
  * the scores only) and the trained ones' fold callbacks. */
-static void make_setups(experiment_t *e, unsigned long seed, cv_setup_t *setup, fold_model_t *ctx) {
+static void make_setups(experiment_t *e, unsigned long seed, int repeat, cv_setup_t *setup, fold_model_t *ctx,
+                        fold_tuned_t *tuned) {
   experiment_args_t *a = &e->a;
   const suite_t *s = &a->suite;
   rows_t *rows = &e->rows;
@@ -453,6 +468,10 @@ static void make_setups(experiment_t *e, unsigned long seed, cv_setup_t *setup, 
     else setup[m].threads = dist_size() > 1 ? 1 : a->threads;
     setup[m].val_fraction = *c.val_fraction, setup[m].max_epochs = c.train->epochs;
     setup[m].fn = fold_model, setup[m].ctx = &ctx[m];
+    if (e->tune[m].search) {
+      tuned[m] = (fold_tuned_t){ctx[m], &e->tune[m], repeat * e->k_folds, sm->key};
+      setup[m].fn = fold_tuned, setup[m].ctx = &tuned[m];
+    }
   }
 }
 
@@ -536,8 +555,9 @@ static int run_folds(experiment_t *e, int repeat, unsigned long seed) {
   cv_result_t *res = e->runs[repeat];
   char err[4500];
   fold_model_t ctx[SUITE_MAX];
+  fold_tuned_t tuned[SUITE_MAX];
   cv_setup_t setup[SUITE_MAX];
-  make_setups(e, seed, setup, ctx);
+  make_setups(e, seed, repeat, setup, ctx, tuned);
   if (!a->only_fold && not_trained(e, res, setup, 1)) return -1;
   for (int m = 0; m < s->trained; m++) {
     fprintf(stderr, "genre experiment: %s (%d of %d), %s...\n", s->model[m].key, m + 1, s->trained,
@@ -574,9 +594,29 @@ static int why_init(experiment_t *e) {
   return 0;
 }
 
+/* --tune: each model's candidates, and how many fits that makes, said before it starts. 0, or -1. */
+static int tune_init(experiment_t *e) {
+  const suite_t *s = &e->a.suite;
+  int folds = one_fold(&e->a) ? 1 : e->a.folds, slots = e->a.leaky ? 5 : e->a.split_dir ? 2 : e->a.folds;
+  long total = 0;
+  for (int m = 0; e->a.tune && m < s->trained; m++) {
+    const tune_search_t *search = tune_search(s->model[m].kind->name);
+    if (!search) continue;
+    if (tune_log_init(&e->tune[m], search, e->a.repeats * slots, e->a.tune_budget, e->a.seed))
+      return fprintf(stderr, "genre experiment: out of memory\n"), -1;
+    long fits = (long)tune_fits_per_fold(&e->tune[m]) * folds * e->a.repeats;
+    fprintf(stderr, "genre experiment: tuning %s: %d of %d candidates x %d inner folds x %d fit%s = %ld inner fits\n",
+            s->model[m].key, e->tune[m].n_cand, tune_grid_size(search), TUNE_INNER_FOLDS, folds * e->a.repeats,
+            folds * e->a.repeats == 1 ? "" : "s", fits);
+    total += fits;
+  }
+  if (e->a.tune) fprintf(stderr, "genre experiment: %ld inner fits in all, then the folds' own\n", total);
+  return 0;
+}
+
 /* Every repeat: its fold draw (repeat 0 draws with --seed itself) and every model on it. */
 static int run_repeats(experiment_t *e) {
-  if ((e->a.split_dir && split_select(e)) || why_init(e)) return -1;
+  if ((e->a.split_dir && split_select(e)) || why_init(e) || tune_init(e)) return -1;
   for (int r = 0; r < e->a.repeats; r++) {
     unsigned long seed = e->a.seed + 0x9E3779B9ul * (unsigned long)r;
     if (assign_folds(e, seed, r) || run_folds(e, r, seed)) return -1;
@@ -619,8 +659,9 @@ static int merge_folds(experiment_t *e) {
   if (assign_folds(e, e->a.seed, 0) || why_init(e)) return -1;
   const suite_t *s = &e->a.suite;
   fold_model_t ctx[SUITE_MAX];
+  fold_tuned_t tuned[SUITE_MAX];
   cv_setup_t setup[SUITE_MAX];
-  make_setups(e, e->a.seed, setup, ctx);
+  make_setups(e, e->a.seed, 0, setup, ctx, tuned);
   cv_result_t *res = e->runs[0], *parts[SUITE_MAX];
   const char *keys[SUITE_MAX];
   int max_epochs[SUITE_MAX], missing = 0;
@@ -663,6 +704,34 @@ static char *experiment_about(const experiment_t *e, int m, size_t rows, size_t 
                      figures);
 }
 
+/* --tune with --save-models: the search once more, on every row, for the saved model's values. 0, or -1. */
+static int tune_all(experiment_t *e, int m, const size_t *train, size_t n_train, const size_t *val, size_t n_val,
+                    kind_opts_t *o, char *err, size_t errlen) {
+  suite_model_t *sm = &e->a.suite.model[m];
+  const tune_log_t *l = &e->tune[m];
+  fold_model_t fm = {sm->kind, &e->view[sm->mel], &sm->o, NULL, 0, NULL};
+  size_t n = n_train + n_val, *all = malloc((n + 1) * sizeof *all);
+  double *score = malloc(((size_t)l->n_cand + 1) * sizeof *score);
+  int c = -1;
+  if (all && score) {
+    memcpy(all, train, n_train * sizeof *all), memcpy(all + n_train, val, n_val * sizeof *all);
+    c = tune_choose(&fm, l, all, n, e->a.seed ^ 0x7475ul, o, score, err, errlen);
+  } else {
+    snprintf(err, errlen, "out of memory");
+  }
+  if (c >= 0) {
+    fprintf(stderr, "genre experiment: %s tuned on every row:", sm->key);
+    for (int p = 0; p < l->search->n; p++) {
+      char v[32];
+      tune_value_text(l->search, l->cand[c], p, v, sizeof v);
+      fprintf(stderr, "%s %s %s", p ? "," : "", l->search->p[p].name, v);
+    }
+    fprintf(stderr, " (inner accuracy %.3f)\n", score[c]);
+  }
+  free(all), free(score);
+  return c < 0 ? -1 : 0;
+}
+
 /* Model m's temperatures and weights on train[] (val[] held out where its
  * preset holds a share out): as in a fold, except that with folds T is
  * fitted on every out-of-fold row (the recipe's calibration on models
@@ -672,6 +741,8 @@ static int fit_all(experiment_t *e, int m, const size_t *train, size_t n_train, 
   suite_model_t *sm = &e->a.suite.model[m];
   const model_kind_t *k = sm->kind;
   const kind_data_t *d = &e->view[sm->mel];
+  kind_opts_t o = sm->o;
+  if (e->tune[m].search && tune_all(e, m, train, n_train, val, n_val, &o, err, errlen)) return -1;
   double T[2] = {1, 1};
   size_t t_rows[2];
   int own = !e->a.no_calibrate && one_fold(&e->a), fit = 0;
@@ -679,9 +750,9 @@ static int fit_all(experiment_t *e, int m, const size_t *train, size_t n_train, 
     const cv_setup_t s = {.y = e->rows.y, .group = e->rows.unit, .track = e->rows.track, .n_rows = e->rows.n, .K = e->K};
     T[0] = cv_fold_temperature(&s, &e->runs[0][m], -1), T[1] = cv_fold_track_temperature(&s, &e->runs[0][m], -1);
   }
-  if (own) fit = kind_temperature(k, d, train, n_train, val, n_val, &sm->o, NULL, T, t_rows, err, errlen);
-  if (fit == 0) fit = k->fit(d, train, n_train, val, n_val, &sm->o, model, log, NULL, err, errlen);
-  if (fit == 0 && own && (fit = kind_temperature(k, d, train, n_train, val, n_val, &sm->o, model, T, t_rows, err, errlen)))
+  if (own) fit = kind_temperature(k, d, train, n_train, val, n_val, &o, NULL, T, t_rows, err, errlen);
+  if (fit == 0) fit = k->fit(d, train, n_train, val, n_val, &o, model, log, NULL, err, errlen);
+  if (fit == 0 && own && (fit = kind_temperature(k, d, train, n_train, val, n_val, &o, model, T, t_rows, err, errlen)))
     model_free(model);
   if (fit == 0) model->temperature = (float)T[0], model->track_temperature = (float)T[1];
   return fit;
@@ -794,7 +865,8 @@ static void report_models(experiment_t *e, report_model_t *rm, char (*lines)[400
     rm[m] = (report_model_t){.key = sm->key, .title = sm->title, .name = sm->name, .result = &e->res[m],
                              .trained = sm->kind != NULL, .curves = sm->kind && sm->kind->networks, .why = m == ann,
                              .members = sm->members, .member = sm->member, .setup = lines[m][0] ? lines[m] : NULL,
-                             .saved = sm->saved[0] ? sm->saved : NULL};
+                             .saved = sm->saved[0] ? sm->saved : NULL,
+                             .tuned = e->tune[m].search ? &e->tune[m] : NULL};
   }
 }
 
@@ -852,6 +924,7 @@ static void experiment_free(experiment_t *e) {
   rows_free(&e->rows);
   if (e->have_table) dataset_free(&e->table);
   if (e->have_mel) mel_dataset_free(&e->mel);
+  for (int m = 0; m < SUITE_MAX; m++) tune_log_free(&e->tune[m]);
   suite_free(&e->a.suite);
 }
 

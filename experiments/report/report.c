@@ -340,6 +340,7 @@ static void json_metrics(const report_t *r, json_t *j, int m) {
   json_counts(j, "track_confusion", res->tracks.confusion, r->K, r->K);
   report_json_calibration(r, j, m);
   if (r->model[m].why) report_json_why(r, j);
+  report_json_tuned(r, j, m);
   json_close(j, 1);
 }
 
@@ -636,6 +637,7 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
   md_ranking(r, f);
   md_comparison_table(r, f);
   md_comparisons(r, f);
+  report_md_tuning(r, f);
   fprintf(f, "## Confusion matrices (summed over folds)\n\n");
   for (int m = 0; m < r->n_models; m++) fprintf(f, "![%s](confusion_%s.svg)\n\n", r->model[m].title, r->model[m].key);
   fprintf(f, "## Per-class scores (segments, pooled over folds)\n\n");
@@ -664,6 +666,7 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
              "accuracy drop and the largest confusions' features\n"
              "- `predictions.csv`: every test segment: model, fold, track, true and predicted label, probabilities\n"
              "- `folds.csv`: track, repeat and fold, to train another tool's model on the same folds\n"
+             "- `tune_<model>.csv` (with --tune): every candidate's inner accuracy in every fold, and the one chosen\n"
              "- `timings.json`: training time per model and fold\n");
   return outfile_commit(&o, 0, err, errlen);
 }
@@ -672,7 +675,7 @@ int report_write(const report_t *r, const char *dir, char *err, size_t errlen) {
   for (int m = 0; m < r->n_models; m++) {
     if (write_confusion(r, m, dir, err, errlen)) return -1;
     if (r->model[m].curves && write_curves(r, m, dir, err, errlen)) return -1;
-    if (report_write_reliability(r, m, dir, err, errlen)) return -1;
+    if (report_write_reliability(r, m, dir, err, errlen) || report_write_tuning(r, m, dir, err, errlen)) return -1;
   }
   if (write_ranking(r, dir, err, errlen) || report_write_importance(r, dir, err, errlen) || write_json(r, dir, err, errlen) || write_predictions(r, dir, err, errlen) || write_markdown(r, dir, err, errlen) ||
       report_write_html(r, dir, err, errlen))

@@ -33,6 +33,7 @@ typedef struct report_model {
   int why;           /* the explanations' importances are its (the ANN's) */
   int members;       /* an ensemble of that many models (0: not an ensemble) */
   const int *member; /* [members]: their indices in the report */
+  const struct tune_log *tuned; /* --tune: its candidates and each fit's choice (NULL: not tuned) */
   const char *setup; /* how it was trained, for report.md (NULL: nothing to say) */
   const char *saved; /* --save-models: its file (NULL: none) */
 } report_model_t;
@@ -95,6 +96,13 @@ void report_json_why(const report_t *r, struct json *j);
 int report_write_importance(const report_t *r, const char *dir, char *err, size_t errlen);
 void report_md_why(const report_t *r, FILE *f);
 void report_js_why(const report_t *r, FILE *f);
+
+/* --tune (report_tune.c): metrics.json's "tuned" in model m's object,
+ * tune_<model>.csv (every candidate's inner accuracy per fit) and report.md's
+ * section. */
+void report_json_tuned(const report_t *r, struct json *j, int m);
+int report_write_tuning(const report_t *r, int m, const char *dir, char *err, size_t errlen);
+void report_md_tuning(const report_t *r, FILE *f);
 
 /* The paired comparisons of the models (compare.h), *rows malloc'd: the
  * count, or -1 when out of memory. */
