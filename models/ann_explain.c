@@ -11,7 +11,7 @@
 /* The arg-max of each of n rows of x[n][F] (raw) into pred[n]. */
 static int predict_labels(model_t *m, real *x, size_t n, real *scratch, real *probs, int *pred) {
   size_t F = m->n_features, K = (size_t)m->n_classes;
-  int B = m->net->max_batch;
+  int B = m->net ? m->net->max_batch : 4096; /* a classical model: 4096 rows per call */
   for (size_t start = 0; start < n; start += (size_t)B) {
     int b = (int)(n - start < (size_t)B ? n - start : (size_t)B);
     memcpy(scratch, x + start * F, (size_t)b * F * sizeof *scratch);
@@ -30,7 +30,7 @@ static int predict_labels(model_t *m, real *x, size_t n, real *scratch, real *pr
 
 int ann_permutation(model_t *m, const dataset_t *d, const size_t *idx, size_t n, int repeats, unsigned long seed,
                     int *base, int *counts) {
-  size_t F = m->n_features, K = (size_t)m->n_classes, B = (size_t)m->net->max_batch;
+  size_t F = m->n_features, K = (size_t)m->n_classes, B = m->net ? (size_t)m->net->max_batch : 4096;
   real *x = malloc((n ? n : 1) * F * sizeof *x), *scratch = malloc(B * F * sizeof *scratch);
   real *probs = malloc(B * K * sizeof *probs), *column = malloc((n ? n : 1) * sizeof *column);
   int *pred = malloc((n ? n : 1) * sizeof *pred), rc = -1;

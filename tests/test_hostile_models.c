@@ -444,7 +444,7 @@ static int read_part(const char *name, char *err, size_t errlen) {
   fixture(&x);
   static const char *const keys[2] = {"ann", "cnn"};
   int max_epochs[2] = {4, 4};
-  int rc = fold_part_read(at(name), 0, x.ptr, keys, 2, PART_ROWS, PART_K, max_epochs, &x.why, err, errlen);
+  int rc = fold_part_read(at(name), 0, x.ptr, keys, 2, PART_ROWS, PART_K, max_epochs, &x.why, NULL, err, errlen);
   fixture_free(&x);
   return rc;
 }
@@ -462,7 +462,7 @@ static void test_fold_parts(void) {
   fixture(&x);
   static const char *const keys[2] = {"ann", "cnn"};
   char err[600] = "";
-  CHECK(fold_part_write(at("good.part"), 0, x.ptr, keys, 2, PART_ROWS, PART_K, &x.why, err, sizeof err) == 0, "a part written");
+  CHECK(fold_part_write(at("good.part"), 0, x.ptr, keys, 2, PART_ROWS, PART_K, &x.why, NULL, err, sizeof err) == 0, "a part written");
   fixture_free(&x);
   CHECK(read_part("good.part", err, sizeof err) == 0, "and read back (%s)", err);
   damaged("'0,/^row 2 /{/^row 2 /d}'", "2 of the fold's 3 test rows", "a row line deleted");

@@ -71,6 +71,9 @@ static void test_every_kind(void) {
         "report.md opens with the ranking and reads Holm's p-values");
   CHECK(count(rank, "class=\"model\"") == 9 && strstr(rank, "</svg>"), "ranking.svg: one row per model");
   CHECK(access(at("all/folds.csv"), R_OK) == 0, "folds.csv beside the report");
+  CHECK(count(json, "\"importance\": {") == 6, "permutation importance for every feature model (6 of the 9)");
+  CHECK(access(at("all/importance_svm.svg"), R_OK) == 0 && access(at("all/importance_rf.svg"), R_OK) == 0 &&
+            access(at("all/importance_cnn.svg"), R_OK) != 0, "importance_<model>.svg for the feature models");
   if (run("/usr/bin/python3 -c 'import json' 2> /dev/null") != 0) {
     printf("SKIP Holm recomputed: no python3\n");
   } else {

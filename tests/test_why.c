@@ -48,7 +48,7 @@ static void test_importance(void) {
   snprintf(csv, sizeof csv, "%s/t.csv", dir);
   write_table(csv, 30);
   for (int k = 0; k < 2; k++)
-    CHECK(run("%s experiment --features %s -o %s/r0 --folds 3 --ann-epochs 40 > /dev/null 2>&1 && cp -r %s/r0 %s/r%d",
+    CHECK(run("%s experiment --features %s -o %s/r0 --models ann --folds 3 --ann-epochs 40 > /dev/null 2>&1 && cp -r %s/r0 %s/r%d",
               g, csv, dir, dir, dir, k + 1) == 0, "an ANN experiment on the table (run %d)", k + 1);
   CHECK(run("cd %s && cmp -s r1/metrics.json r2/metrics.json && cmp -s r1/importance_ann.svg r2/importance_ann.svg && "
             "sed -E 's/[0-9.]+ s( \\(both\\))? \\|//g' r1/report.html > 1.html && "

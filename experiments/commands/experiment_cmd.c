@@ -323,7 +323,8 @@ typedef struct experiment {
   cv_result_t res[SUITE_MAX];               /* every repeat's folds; pooled figures of the first */
   int have[SUITE_MAX];
   tune_log_t tune[SUITE_MAX]; /* --tune: each model's candidates and choices (search NULL: not tuned) */
-  fold_why_t why; /* the first repeat's explanations (K 0: none) */
+  fold_why_t why; /* the first repeat's explanations (K 0: none): the first ANN's and CNN's */
+  fold_why_t own[SUITE_MAX]; /* the other feature models' permutation importance (K 0: none) */
 } experiment_t;
 
 /* The feature table and / or the spectrograms, and the segments both have. 0, or -1. */
@@ -459,7 +460,7 @@ static void make_setups(experiment_t *e, unsigned long seed, int repeat, cv_setu
     kind_common_t c = sm->kind->common(&sm->o);
     c.train->seed = seed;
     ctx[m] = (fold_model_t){sm->kind, &e->view[sm->mel], &sm->o, sm->mel ? rows->mel_row : rows->ann_row, own,
-                            m == ann || m == cnn ? why : NULL};
+                            m == ann || m == cnn ? why : why && e->own[m].K ? &e->own[m] : NULL};
     /* a kind that splits each batch across threads takes the folds one at a
      * time; the others train folds at once -- except under a launcher, where
      * every fold's batches are shared by the processes, which must then take
@@ -589,8 +590,13 @@ static int merge_repeats(experiment_t *e) {
 /* The explanations' store (fold_why.h), for every fold. 0, or -1. */
 static int why_init(experiment_t *e) {
   int folds = e->a.leaky ? 5 : e->a.split_dir ? 2 : e->a.folds;
-  const dataset_t *table = suite_first(&e->a.suite, "ann") >= 0 ? &e->table : NULL;
+  const suite_t *s = &e->a.suite;
+  int ann = suite_first(s, "ann");
+  const dataset_t *table = ann >= 0 ? &e->table : NULL;
   if (fold_why_init(&e->why, e->K, folds, e->rows.n, table)) return fprintf(stderr, "genre experiment: out of memory\n"), -1;
+  for (int m = 0; m < s->trained; m++) /* every other feature model: its own importance */
+    if (m != ann && !s->model[m].mel && fold_why_init(&e->own[m], e->K, folds, e->rows.n, &e->table))
+      return fprintf(stderr, "genre experiment: out of memory\n"), -1;
   return 0;
 }
 
@@ -628,10 +634,10 @@ static void fold_part_path(const experiment_t *e, int fold, char *buf, size_t le
   snprintf(buf, len, "%s.parts/fold-%d.part", e->a.out, fold + 1);
 }
 
-/* The trained models' results and keys, as the fold parts hold them. */
-static void part_models(experiment_t *e, cv_result_t **res, const char **keys) {
+/* The trained models' results, keys and own explanations, as the fold parts hold them. */
+static void part_models(experiment_t *e, cv_result_t **res, const char **keys, fold_why_t **own) {
   for (int m = 0; m < e->a.suite.trained; m++)
-    res[m] = e->have[m] ? &e->runs[0][m] : NULL, keys[m] = e->a.suite.model[m].key;
+    res[m] = e->have[m] ? &e->runs[0][m] : NULL, keys[m] = e->a.suite.model[m].key, own[m] = e->own[m].K ? &e->own[m] : NULL;
 }
 
 /* --fold K: that fold of every model, written as a part for --merge. 0, or -1. */
@@ -644,9 +650,10 @@ static int run_fold_job(experiment_t *e) {
   fold_part_path(e, e->a.only_fold - 1, path, sizeof path);
   cv_result_t *res[SUITE_MAX];
   const char *keys[SUITE_MAX];
-  part_models(e, res, keys);
+  fold_why_t *own[SUITE_MAX];
+  part_models(e, res, keys, own);
   if (fold_part_write(path, e->a.only_fold - 1, res, keys, e->a.suite.trained, e->rows.n, e->K,
-                      e->why.K ? &e->why : NULL, err, sizeof err))
+                      e->why.K ? &e->why : NULL, own, err, sizeof err))
     return fprintf(stderr, "genre experiment: %s\n", err), -1;
   printf("fold %d of %d -> %s; genre experiment --merge (the same options) writes the report once every fold is done\n",
          e->a.only_fold, e->k_folds, path);
@@ -664,16 +671,17 @@ static int merge_folds(experiment_t *e) {
   make_setups(e, e->a.seed, 0, setup, ctx, tuned);
   cv_result_t *res = e->runs[0], *parts[SUITE_MAX];
   const char *keys[SUITE_MAX];
+  fold_why_t *own[SUITE_MAX];
   int max_epochs[SUITE_MAX], missing = 0;
   for (int m = 0; m < s->trained; m++) {
     max_epochs[m] = setup[m].max_epochs;
     if (result_on_folds(e, &setup[m], &res[m])) return -1;
     e->have[m] = 1;
   }
-  part_models(e, parts, keys);
+  part_models(e, parts, keys, own);
   for (int f = 0; f < e->k_folds; f++) {
     fold_part_path(e, f, path, sizeof path);
-    if (fold_part_read(path, f, parts, keys, s->trained, e->rows.n, e->K, max_epochs, &e->why, err, sizeof err))
+    if (fold_part_read(path, f, parts, keys, s->trained, e->rows.n, e->K, max_epochs, &e->why, own, err, sizeof err))
       fprintf(stderr, "genre experiment --merge: %s\n", err), missing++;
   }
   if (missing)
@@ -866,7 +874,8 @@ static void report_models(experiment_t *e, report_model_t *rm, char (*lines)[400
                              .trained = sm->kind != NULL, .curves = sm->kind && sm->kind->networks, .why = m == ann,
                              .members = sm->members, .member = sm->member, .setup = lines[m][0] ? lines[m] : NULL,
                              .saved = sm->saved[0] ? sm->saved : NULL,
-                             .tuned = e->tune[m].search ? &e->tune[m] : NULL};
+                             .tuned = e->tune[m].search ? &e->tune[m] : NULL,
+                             .importance = m == ann && e->why.K ? &e->why : e->own[m].K ? &e->own[m] : NULL};
   }
 }
 
@@ -921,6 +930,7 @@ static void experiment_free(experiment_t *e) {
   for (int m = 0; m < SUITE_MAX; m++) free(e->res[m].fold); /* the rest is runs[0]'s */
   free(e->fold_of_unit), free(e->val_unit), free(e->folds_log);
   fold_why_free(&e->why);
+  for (int m = 0; m < SUITE_MAX; m++) fold_why_free(&e->own[m]);
   rows_free(&e->rows);
   if (e->have_table) dataset_free(&e->table);
   if (e->have_mel) mel_dataset_free(&e->mel);

@@ -10,7 +10,7 @@
 #include "outfile.h"
 
 int fold_part_write(const char *path, int fold, cv_result_t *const *res, const char *const *keys, int n_models,
-                    size_t rows, int K, const fold_why_t *why, char *err, size_t errlen) {
+                    size_t rows, int K, const fold_why_t *why, fold_why_t *const *own, char *err, size_t errlen) {
   outfile_t o;
   if (outfile_open(&o, path, err, errlen)) return -1;
   fprintf(o.f, "#genre-fold 1 %d %zu %d\n", fold + 1, rows, K);
@@ -35,6 +35,8 @@ int fold_part_write(const char *path, int fold, cv_result_t *const *res, const c
       fold_why_write(why, fold, res[m]->fold_of_row, o.f);
       break;
     }
+  for (int m = 0; own && m < n_models; m++) /* the models with importances of their own */
+    if (res[m] && own[m]) fprintf(o.f, "why-model %s\n", keys[m]), fold_why_write(own[m], fold, res[m]->fold_of_row, o.f);
   fputs("end\n", o.f);
   return outfile_commit(&o, 1, err, errlen);
 }
@@ -85,7 +87,8 @@ static int read_model(FILE *f, cv_result_t *r, int fold, size_t rows, int K, int
 }
 
 int fold_part_read(const char *path, int fold, cv_result_t *const *res, const char *const *keys, int n_models,
-                   size_t rows, int K, int *const max_epochs, fold_why_t *why, char *err, size_t errlen) {
+                   size_t rows, int K, int *const max_epochs, fold_why_t *why, fold_why_t *const *own, char *err,
+                   size_t errlen) {
   const char *open_why;
   FILE *f = fopen_regular(path, &open_why);
   if (!f) return snprintf(err, errlen, "%s: %s", path, open_why), -1;
@@ -107,6 +110,18 @@ int fold_part_read(const char *path, int fold, cv_result_t *const *res, const ch
       rc = found == expected ? 0 : -1;
       if (rc) snprintf(block_why, sizeof block_why, "%d of the %d models' blocks", found, expected);
       break;
+    }
+    if (strncmp(line, "why-model ", 10) == 0) { /* the lines that follow are that model's own */
+      char key[64] = "";
+      int m = 0;
+      sscanf(line + 10, "%63s", key);
+      while (m < n_models && strcmp(keys[m], key) != 0) m++;
+      if (m == n_models) {
+        snprintf(block_why, sizeof block_why, "explanations of no model ('%.40s')", key);
+        break;
+      }
+      why = own ? own[m] : NULL;
+      continue;
     }
     if (strncmp(line, "why-", 4) == 0) {
       if (why && fold_why_read(why, fold, f, line, sizeof line)) break;

@@ -41,6 +41,7 @@ int fold_why_ann(fold_why_t *w, int fold, model_t *m, const dataset_t *d, const 
                       w->perm + (size_t)fold * F * KK))
     return -1;
   w->done[fold] = 1;
+  if (m->classic) return 0; /* a classical model: its importance; the gradients are a network's */
   real *attr = malloc(F * sizeof *attr);
   if (!attr) return -1;
   for (size_t i = 0; i < n; i++) {

@@ -495,7 +495,7 @@ const model_kind_t model_kinds[] = {
      "preset: default (k 5, uniform votes, scikit-learn's defaults) or distance\n"
      "(k 5, votes weighted by 1/d)",
      knn_arch, knn_common, knn_options, ann_load, ann_view, ann_free, knn_fit_kind,
-     classic_predict_kind, knn_describe, classic_trained, NULL},
+     classic_predict_kind, knn_describe, classic_trained, ann_why},
     {"svm", "SVM", "features", "CSV", "the table (ours or Kaggle's)", 10, 0,
      "Fits a C-SVC with libsvm (the library scikit-learn's SVC is built on) on a\n"
      "feature table in the Kaggle schema (ours or Kaggle's): one-against-one, an RBF\n"
@@ -508,7 +508,7 @@ const model_kind_t model_kinds[] = {
      "preset: default (RBF, C = 1, gamma 'scale': scikit-learn's defaults) or\n"
      "linear (a linear kernel, C = 1)",
      svm_arch, svm_common, svm_options, ann_load, ann_view, ann_free, svm_fit_kind,
-     classic_predict_kind, svm_describe, classic_trained, NULL},
+     classic_predict_kind, svm_describe, classic_trained, ann_why},
     {"logreg", "logistic regression", "features", "CSV", "the table (ours or Kaggle's)", 10, 0,
      "Fits multinomial logistic regression with an L2 penalty on a feature table in\n"
      "the Kaggle schema (ours or Kaggle's), as scikit-learn's LogisticRegression\n"
@@ -519,7 +519,7 @@ const model_kind_t model_kinds[] = {
      "tracks when the rows are 3-s segments, as for the ANN.\n",
      "preset: default (C = 1, scikit-learn's default)",
      logreg_arch, logreg_common, logreg_options, ann_load, ann_view, ann_free, logreg_fit_kind,
-     classic_predict_kind, logreg_describe, classic_trained, NULL},
+     classic_predict_kind, logreg_describe, classic_trained, ann_why},
     {"gbdt", "boosted trees", "features", "CSV", "the table (ours or Kaggle's)", 10, 0,
      "Fits gradient-boosted trees with XGBoost (its C API: the library\n"
      "python3-xgboost wraps) on a feature table in the Kaggle schema (ours or\n"
@@ -530,7 +530,7 @@ const model_kind_t model_kinds[] = {
      "when the rows are 3-s segments, as for the ANN.\n",
      "preset: default (XGBClassifier's: 100 rounds, depth 6, eta 0.3)",
      gbdt_arch, trees_common, trees_options, ann_load, ann_view, ann_free, trees_fit_kind,
-     classic_predict_kind, trees_describe, classic_trained, NULL},
+     classic_predict_kind, trees_describe, classic_trained, ann_why},
     {"rf", "random forest", "features", "CSV", "the table (ours or Kaggle's)", 10, 0,
      "Fits a random forest with XGBoost's random-forest mode (its C API) on a\n"
      "feature table in the Kaggle schema (ours or Kaggle's): one round of 100 hist\n"
@@ -540,7 +540,7 @@ const model_kind_t model_kinds[] = {
      "when the rows are 3-s segments, as for the ANN.\n",
      "preset: default (XGBRFClassifier's: 100 trees, depth 6, subsample 0.8)",
      rf_arch, trees_common, trees_options, ann_load, ann_view, ann_free, trees_fit_kind,
-     classic_predict_kind, trees_describe, classic_trained, NULL},
+     classic_predict_kind, trees_describe, classic_trained, ann_why},
 };
 const int n_model_kinds = sizeof model_kinds / sizeof *model_kinds;
 

@@ -339,7 +339,7 @@ static void json_metrics(const report_t *r, json_t *j, int m) {
   json_counts(j, "confusion", res->segments.confusion, r->K, r->K);
   json_counts(j, "track_confusion", res->tracks.confusion, r->K, r->K);
   report_json_calibration(r, j, m);
-  if (r->model[m].why) report_json_why(r, j);
+  report_json_why(r, j, m);
   report_json_tuned(r, j, m);
   json_close(j, 1);
 }
@@ -662,8 +662,8 @@ static int write_markdown(const report_t *r, const char *dir, char *err, size_t 
              "- `confusion_<model>.csv`: counts summed over folds, rows true, columns predicted\n"
              "- `reliability_<model>.svg`: each model's reliability diagram; `calibration` in metrics.json: ECE, "
              "Brier score, log-loss and the 15 bins, per segment and per track\n"
-             "- `importance_ann.svg`: the ANN's permutation importance; `importance` in metrics.json: every feature's "
-             "accuracy drop and the largest confusions' features\n"
+             "- `importance_<model>.svg`: a feature model's permutation importance; `importance` in its metrics.json "
+             "object: every feature's accuracy drop (and for the ANN the largest confusions' features)\n"
              "- `predictions.csv`: every test segment: model, fold, track, true and predicted label, probabilities\n"
              "- `folds.csv`: track, repeat and fold, to train another tool's model on the same folds\n"
              "- `tune_<model>.csv` (with --tune): every candidate's inner accuracy in every fold, and the one chosen\n"
@@ -675,9 +675,11 @@ int report_write(const report_t *r, const char *dir, char *err, size_t errlen) {
   for (int m = 0; m < r->n_models; m++) {
     if (write_confusion(r, m, dir, err, errlen)) return -1;
     if (r->model[m].curves && write_curves(r, m, dir, err, errlen)) return -1;
-    if (report_write_reliability(r, m, dir, err, errlen) || report_write_tuning(r, m, dir, err, errlen)) return -1;
+    if (report_write_reliability(r, m, dir, err, errlen) || report_write_tuning(r, m, dir, err, errlen) ||
+        report_write_importance(r, m, dir, err, errlen))
+      return -1;
   }
-  if (write_ranking(r, dir, err, errlen) || report_write_importance(r, dir, err, errlen) || write_json(r, dir, err, errlen) || write_predictions(r, dir, err, errlen) || write_markdown(r, dir, err, errlen) ||
+  if (write_ranking(r, dir, err, errlen) || write_json(r, dir, err, errlen) || write_predictions(r, dir, err, errlen) || write_markdown(r, dir, err, errlen) ||
       report_write_html(r, dir, err, errlen))
     return -1;
   return 0;

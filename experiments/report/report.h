@@ -34,6 +34,7 @@ typedef struct report_model {
   int members;       /* an ensemble of that many models (0: not an ensemble) */
   const int *member; /* [members]: their indices in the report */
   const struct tune_log *tuned; /* --tune: its candidates and each fit's choice (NULL: not tuned) */
+  const struct fold_why *importance; /* a feature model's permutation importance (NULL: none) */
   const char *setup; /* how it was trained, for report.md (NULL: nothing to say) */
   const char *saved; /* --save-models: its file (NULL: none) */
 } report_model_t;
@@ -89,11 +90,12 @@ void report_json_calibration(const report_t *r, struct json *j, int m);
 int report_write_reliability(const report_t *r, int m, const char *dir, char *err, size_t errlen);
 void report_md_calibration(const report_t *r, FILE *f);
 
-/* The explanations (report_why.c; nothing without r->why): metrics.json's
- * "importance" in the ANN's object, importance_ann.svg, report.md's section,
- * and report.html's "why". */
-void report_json_why(const report_t *r, struct json *j);
-int report_write_importance(const report_t *r, const char *dir, char *err, size_t errlen);
+/* The explanations (report_why.c): every feature model's permutation
+ * importance as metrics.json's "importance" in its object and as
+ * importance_<model>.svg; report.md's section; report.html's "why" (the
+ * ANN's and the CNN's, r->why). */
+void report_json_why(const report_t *r, struct json *j, int m);
+int report_write_importance(const report_t *r, int m, const char *dir, char *err, size_t errlen);
 void report_md_why(const report_t *r, FILE *f);
 void report_js_why(const report_t *r, FILE *f);
 

@@ -1,7 +1,7 @@
-/* The report's explanations (fold_why.h): the ANN's permutation importance as
- * metrics.json's "importance", report.md's section and importance_ann.svg;
- * the features each pair of classes hangs on; and for report.html the wrong
- * segments' features and the CNN's maps. */
+/* The report's explanations (fold_why.h): every feature model's permutation
+ * importance as metrics.json's "importance", report.md's section and
+ * importance_<model>.svg; the features each pair of classes hangs on; and for
+ * report.html the ANN's wrong segments' features and the CNN's maps. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,7 +20,7 @@
 #define PAIRS 3    /* largest confusions given their own list */
 #define PAIR_TOP 5 /* features per pair */
 
-static int has_importance(const report_t *r) { return r->why && r->why->F && fold_why_folds(r->why) > 0; }
+static int has_importance(const fold_why_t *w) { return w && w->F && fold_why_folds(w) > 0; }
 
 /* Column j's drop: pooled, and the mean and spread over folds. */
 static void drop_of(const fold_why_t *w, size_t j, double *pooled, double *sd) {
@@ -70,9 +70,9 @@ static size_t *pair_features(const fold_why_t *w, int a, int b, double *rise) {
   return ranked(rise, w->F);
 }
 
-void report_json_why(const report_t *r, json_t *j) {
-  if (!has_importance(r)) return;
-  const fold_why_t *w = r->why;
+void report_json_why(const report_t *r, json_t *j, int m) {
+  const fold_why_t *w = r->model[m].importance;
+  if (!has_importance(w)) return;
   double *drop = malloc(w->F * sizeof *drop), *sd = malloc(w->F * sizeof *sd), *rise = malloc(w->F * sizeof *rise);
   size_t *order = NULL;
   for (size_t f = 0; drop && sd && f < w->F; f++) drop_of(w, f, &drop[f], &sd[f]);
@@ -114,9 +114,9 @@ out:
   free(drop), free(sd), free(rise), free(order);
 }
 
-int report_write_importance(const report_t *r, const char *dir, char *err, size_t errlen) {
-  if (!has_importance(r)) return 0;
-  const fold_why_t *w = r->why;
+int report_write_importance(const report_t *r, int m, const char *dir, char *err, size_t errlen) {
+  const fold_why_t *w = r->model[m].importance;
+  if (!has_importance(w)) return 0;
   int n = w->F < SHOWN ? (int)w->F : SHOWN;
   double *drop = malloc(w->F * sizeof *drop), *sd = malloc(w->F * sizeof *sd), v[SHOWN], s[SHOWN];
   char *names[SHOWN];
@@ -125,8 +125,8 @@ int report_write_importance(const report_t *r, const char *dir, char *err, size_
   if (!drop || !sd || !(order = ranked(drop, w->F))) return free(drop), free(sd), snprintf(err, errlen, "out of memory"), -1;
   for (int i = 0; i < n; i++) names[i] = w->features[order[i]], v[i] = drop[order[i]], s[i] = sd[order[i]];
   char path[4400], title[200];
-  snprintf(path, sizeof path, "%s/importance_ann.svg", dir);
-  snprintf(title, sizeof title, "ANN: permutation importance (the %d largest of %zu features)", n, w->F);
+  snprintf(path, sizeof path, "%s/importance_%s.svg", dir, r->model[m].key);
+  snprintf(title, sizeof title, "%s: permutation importance (the %d largest of %zu features)", r->model[m].name, n, w->F);
   outfile_t o;
   int rc = outfile_open(&o, path, err, errlen);
   if (!rc) {
@@ -137,8 +137,7 @@ int report_write_importance(const report_t *r, const char *dir, char *err, size_
   return rc;
 }
 
-static void md_pairs(const report_t *r, FILE *f) {
-  const fold_why_t *w = r->why;
+static void md_pairs(const report_t *r, FILE *f, const fold_why_t *w) {
   int cell[PAIRS], n = largest_cells(w, cell, PAIRS);
   double *rise = malloc(w->F * sizeof *rise);
   if (!n || !rise) return free(rise);
@@ -161,29 +160,50 @@ static void md_pairs(const report_t *r, FILE *f) {
   free(rise);
 }
 
-void report_md_why(const report_t *r, FILE *f) {
-  if (!has_importance(r)) return;
-  const fold_why_t *w = r->why;
+/* Model m's table (the `shown` largest drops) and picture. */
+static void md_importance(const report_t *r, FILE *f, int m, size_t shown) {
+  const fold_why_t *w = r->model[m].importance;
   double *drop = malloc(w->F * sizeof *drop), *sd = malloc(w->F * sizeof *sd);
   size_t *order = NULL;
   for (size_t j = 0; drop && sd && j < w->F; j++) drop_of(w, j, &drop[j], &sd[j]);
-  if (!drop || !sd || !(order = ranked(drop, w->F))) return free(drop), free(sd);
-  fprintf(f, "## Why the ANN decided (permutation importance)\n\n"
-             "Each fold's ANN is scored on its own test segments again with one feature's column shuffled among "
+  if (drop && sd && (order = ranked(drop, w->F))) {
+    fprintf(f, "| rank | feature | accuracy drop | ± sd over folds |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < w->F && i < shown; i++) {
+      fprintf(f, "| %zu | ", i + 1), report_md_code(f, w->features[order[i]]);
+      fprintf(f, " | %.4f | %.4f |\n", drop[order[i]], sd[order[i]]);
+    }
+    if (r->model[m].why) md_pairs(r, f, w);
+    fprintf(f, "\n![%s: permutation importance](importance_%s.svg)\n\n", r->model[m].name, r->model[m].key);
+  }
+  free(drop), free(sd), free(order);
+}
+
+void report_md_why(const report_t *r, FILE *f) {
+  int ann = -1, others = 0, folds = 0;
+  for (int m = 0; m < r->n_models; m++)
+    if (has_importance(r->model[m].importance)) {
+      if (r->model[m].why) ann = m;
+      else others++;
+      folds = fold_why_folds(r->model[m].importance);
+    }
+  if (ann < 0 && !others) return;
+  fprintf(f, "## Why the %s decided (permutation importance)\n\n"
+             "Each fold's model is scored on its own test segments again with one feature's column shuffled among "
              "them (%d shuffles per column, from the seed): the column then carries no information while its values "
              "stay. The drop in accuracy, pooled over %d folds, is how much the model leans on that feature; "
              "correlated features share the credit (shuffling one leaves its twin), so a low figure does not mean "
-             "useless. In report.html a confusion cell lists the features that separate its two classes, and a "
-             "track's wrong segments the features that pulled each one (gradient × (value − training mean) of the "
-             "predicted label's log-odds).\n\n| rank | feature | accuracy drop | ± sd over folds |\n|---|---|---|---|\n",
-          WHY_REPEATS, fold_why_folds(w));
-  for (size_t i = 0; i < w->F && i < SHOWN; i++) {
-    fprintf(f, "| %zu | ", i + 1), report_md_code(f, w->features[order[i]]);
-    fprintf(f, " | %.4f | %.4f |\n", drop[order[i]], sd[order[i]]);
+             "useless.", ann >= 0 && !others ? "ANN" : "models", WHY_REPEATS, folds);
+  if (ann >= 0)
+    fprintf(f, " In report.html a confusion cell lists the features that separate its two classes, and a track's wrong "
+               "segments the features that pulled each one (the ANN's gradient × (value − training mean) of the "
+               "predicted label's log-odds).");
+  fprintf(f, "\n\n");
+  for (int m = 0; m < r->n_models; m++) {
+    if (!has_importance(r->model[m].importance)) continue;
+    if (ann >= 0 && others) fprintf(f, "### "), report_md_text(f, r->model[m].title), fprintf(f, "\n\n");
+    else if (ann < 0) fprintf(f, "### "), report_md_text(f, r->model[m].title), fprintf(f, "\n\n");
+    md_importance(r, f, m, m == ann ? SHOWN : 10);
   }
-  md_pairs(r, f);
-  fprintf(f, "\n![ANN: permutation importance](importance_ann.svg)\n\n");
-  free(drop), free(sd), free(order);
 }
 
 /* The picture of cell c's map: the CNN's most confident wrong segment, as a data URI (NULL: none). */
@@ -211,7 +231,7 @@ void report_js_why(const report_t *r, FILE *f) {
   for (size_t j = 0; j < w->F; j++) fputs(j ? ", " : "", f), json_put_text(f, w->features[j], 1);
   fputs("],\n\"pairs\": {", f);
   double *rise = malloc((w->F ? w->F : 1) * sizeof *rise);
-  for (int a = 0, first = 1; rise && has_importance(r) && a < K; a++)
+  for (int a = 0, first = 1; rise && has_importance(w) && a < K; a++)
     for (int b = a + 1; b < K; b++) {
       size_t *po = pair_features(w, a, b, rise);
       fprintf(f, "%s\"%d,%d\": [", first ? "" : ", ", a, b), first = 0;

@@ -36,7 +36,7 @@ FUZZ_TARGET(part) {
   if (fold_why_init(&why, PART_K, 2, PART_ROWS, &ann)) return 0;
   char path[64], err[1500] = "";
   int fd = fuzz_file(data, size, path, sizeof path);
-  if (fd >= 0 && fold_part_read(path, 0, ptr, keys, 2, PART_ROWS, PART_K, max_epochs, &why, err, sizeof err) == 0) {
+  if (fd >= 0 && fold_part_read(path, 0, ptr, keys, 2, PART_ROWS, PART_K, max_epochs, &why, NULL, err, sizeof err) == 0) {
     for (int m = 0; m < 2; m++)
       for (int i = 0; i < PART_ROWS; i += 2) { /* fold 0's rows: every one read, probabilities summing to 1 */
         double sum = 0;

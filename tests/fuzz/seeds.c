@@ -328,7 +328,7 @@ static void part_seeds(void) {
   if (fold_why_init(&why, 3, 2, 6, &ann)) exit(1);
   for (int i = 0; i < 6 * WHY_TOP; i++) why.top[i] = i % 2, why.top_attr[i] = 0.25f;
   why.done[0] = 1, why.base[1] = 2, why.perm[3] = 1;
-  if (fold_part_write(at("part", "fold-1.part"), 0, ptr, keys, 2, 6, 3, &why, err, sizeof err)) {
+  if (fold_part_write(at("part", "fold-1.part"), 0, ptr, keys, 2, 6, 3, &why, NULL, err, sizeof err)) {
     fprintf(stderr, "%s\n", err);
     exit(1);
   }
