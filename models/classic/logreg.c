@@ -20,7 +20,11 @@ typedef struct problem {
   size_t n, F;
   int K;           /* present classes */
   double C;
-  double *z, *g;   /* scratch: [n][K] logits then p - onehot; [K][F] */
+  double *z;       /* scratch: [n][K] logits, then p - onehot */
+  /* the last point evaluated, its value and gradient: GSL's line search
+   * asks for f and then df at the same point, which is one evaluation */
+  double *at, *grad, value;
+  int cached;
 } problem_t;
 
 /* The objective at theta = [W (K x F) | b (K)], and its gradient when grad is not NULL. */
@@ -34,9 +38,10 @@ static double objective(const gsl_vector *theta, void *ctx, gsl_vector *grad) {
   for (size_t i = 0; i < p->n; i++) {
     double *z = p->z + i * K, top = -INFINITY, sum = 0;
     for (size_t k = 0; k < K; k++) z[k] += b[k], top = fmax(top, z[k]);
-    for (size_t k = 0; k < K; k++) sum += exp(z[k] - top);
-    loss += top + log(sum) - z[p->y[i]];
-    for (size_t k = 0; k < K; k++) z[k] = exp(z[k] - top) / sum - (k == (size_t)p->y[i]);
+    double truth = z[p->y[i]];
+    for (size_t k = 0; k < K; k++) z[k] = exp(z[k] - top), sum += z[k];
+    loss += top + log(sum) - truth;
+    for (size_t k = 0; k < K; k++) z[k] = z[k] / sum - (k == (size_t)p->y[i]);
   }
   double reg = 0;
   for (size_t j = 0; j < K * F; j++) reg += W[j] * W[j];
@@ -54,9 +59,21 @@ static double objective(const gsl_vector *theta, void *ctx, gsl_vector *grad) {
   return reg / 2 + p->C * loss;
 }
 
-static double f_only(const gsl_vector *t, void *ctx) { return objective(t, ctx, NULL); }
-static void df_only(const gsl_vector *t, void *ctx, gsl_vector *g) { objective(t, ctx, g); }
-static void fdf(const gsl_vector *t, void *ctx, double *f, gsl_vector *g) { *f = objective(t, ctx, g); }
+/* The value and gradient at t, from the cache when t is the last point. */
+static double evaluate(const gsl_vector *t, problem_t *p, gsl_vector *g) {
+  size_t d = t->size;
+  if (!p->cached || memcmp(p->at, t->data, d * sizeof *p->at) != 0) {
+    gsl_vector_view grad = gsl_vector_view_array(p->grad, d);
+    p->value = objective(t, p, &grad.vector);
+    memcpy(p->at, t->data, d * sizeof *p->at), p->cached = 1;
+  }
+  if (g) memcpy(g->data, p->grad, d * sizeof *p->grad);
+  return p->value;
+}
+
+static double f_only(const gsl_vector *t, void *ctx) { return evaluate(t, ctx, NULL); }
+static void df_only(const gsl_vector *t, void *ctx, gsl_vector *g) { evaluate(t, ctx, g); }
+static void fdf(const gsl_vector *t, void *ctx, double *f, gsl_vector *g) { *f = evaluate(t, ctx, g); }
 
 /* BFGS from zero weights; theta receives the minimum. The iterations taken, or -1. */
 static int minimise(problem_t *p, gsl_vector *theta) {
@@ -99,21 +116,22 @@ classic_t *logreg_store(const real *x, const int *y, const size_t *rows, size_t 
   }
   p.x = dx, p.y = yy, p.K = P;
   p.z = malloc((n ? n : 1) * (size_t)P * sizeof *p.z);
+  p.at = malloc((size_t)P * (F + 1) * sizeof *p.at), p.grad = malloc((size_t)P * (F + 1) * sizeof *p.grad);
   gsl_vector *theta = gsl_vector_alloc((size_t)P * (F + 1));
-  if (!p.z || !theta) goto oom_theta;
+  if (!p.z || !p.at || !p.grad || !theta) goto oom_theta;
   c->iterations = minimise(&p, theta);
   c->w = malloc(theta->size * sizeof *c->w);
   if (c->iterations < 0 || !c->w) goto oom_theta;
   memcpy(c->w, theta->data, theta->size * sizeof *c->w);
   c->P = P;
   gsl_vector_free(theta);
-  free(present), free(yy), free(dx), free(p.z);
+  free(present), free(yy), free(dx), free(p.z), free(p.at), free(p.grad);
   return c;
 oom_theta:
   if (theta) gsl_vector_free(theta);
 oom:
   snprintf(err, errlen, "out of memory");
-  free(present), free(yy), free(dx), free(p.z), classic_free(c);
+  free(present), free(yy), free(dx), free(p.z), free(p.at), free(p.grad), classic_free(c);
   return NULL;
 }
 
