@@ -12,7 +12,6 @@
 #include "cli.h"
 #include "augment.h"
 #include "names.h"
-#include "commands.h"
 #include "model_kind.h"
 #include "fold_part.h"
 #include "fold_why.h"
