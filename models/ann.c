@@ -6,18 +6,23 @@
 
 #include "scaler.h"
 
+/* The names model files and scripts written before the presets had names still use. */
+static const char *const old_names[][2] = {{"seed", "keras-mlp"}, {"seed004", "keras-conv1d"}};
+
 int ann_preset(const char *name, ann_opts_t *o) {
+  for (size_t i = 0; i < sizeof old_names / sizeof *old_names; i++)
+    if (strcmp(name, old_names[i][0]) == 0) name = old_names[i][1];
   memset(o, 0, sizeof *o);
   o->train.adam = ADAM_DEFAULTS;
   o->train.seed = 1;
   o->members = 1;
-  if (strcmp(name, "seed") == 0) {
+  if (strcmp(name, "keras-mlp") == 0) {
     int h[] = {512, 256, 128};
     memcpy(o->hidden, h, sizeof h), o->n_hidden = 3;
     o->dropout = 0.2f;
     o->train.batch = 32, o->train.epochs = 100, o->train.patience = 10;
     o->val_fraction = 0.1;
-  } else if (strcmp(name, "seed004") == 0) { /* seed 004's CNN over the feature vector */
+  } else if (strcmp(name, "keras-conv1d") == 0) { /* a Keras 1-D CNN over the feature vector */
     o->conv1d = 1;
     o->hidden[0] = 128, o->n_hidden = 1;
     o->dropout = 0.3f;

@@ -12,17 +12,18 @@ typedef struct ann_opts {
   int hidden[16], n_hidden;
   float dropout;  /* after every hidden layer */
   int batchnorm;  /* batch normalisation before each hidden activation */
-  int conv1d;     /* seed004: 1-D convolutions over the feature vector before the dense layers */
+  int conv1d;     /* keras-conv1d: 1-D convolutions over the feature vector before the dense layers */
   int members;    /* ensemble size: members differ in initialisation and dropout draws */
   double val_fraction;
   train_opts_t train;
 } ann_opts_t;
 
-/* Options of a preset. "seed": the seeds' Keras network (512-256-128 ReLU,
- * dropout 0.2, batch 32, Adam 1e-3, early stopping on 10% of the tracks).
- * "seed004": seed 004's CNN over the standardised feature vector: conv1d 64
+/* Options of a preset. "keras-mlp" (old name "seed"): the published Keras
+ * GTZAN projects' dense network (512-256-128 ReLU, dropout 0.2, batch 32, Adam
+ * 1e-3, early stopping on 10% of the tracks). "keras-conv1d" (old name
+ * "seed004"): their 1-D CNN over the standardised feature vector: conv1d 64
  * (3 taps) + ReLU + max-pool 2, conv1d 128 + ReLU + max-pool 2, dense 128 +
- * ReLU, dropout 0.3, batch 32, Adam 1e-3, early stopping as "seed".
+ * ReLU, dropout 0.3, batch 32, Adam 1e-3, early stopping as keras-mlp.
  * "default": ours, the best we found (README): 2 members of one hidden layer of
  * 256 units, dropout 0.5, mixup 0.2, label smoothing 0.1, batch 128, Adam 3e-3
  * on a cosine schedule for 200 epochs, all training tracks used.

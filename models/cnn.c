@@ -8,16 +8,16 @@
 #include "augment.h"
 #include "loader.h"
 
-/* seed 000: five blocks [conv 3x3 + ReLU + max-pool 2 + dropout 0.2], flatten,
+/* keras-5block (old name seed000): five blocks [conv 3x3 + ReLU + max-pool 2 + dropout 0.2], flatten,
  * dense 64, dense N. Filters: 16, 32, 64, 128, 256 (doubling per block). */
-static const layer_spec_t seed000[] = {
+static const layer_spec_t keras_5block[] = {
     CONV(16, 3, 1),  RELU, MAXPOOL(2), DROPOUT(0.2f), CONV(32, 3, 1),  RELU, MAXPOOL(2), DROPOUT(0.2f),
     CONV(64, 3, 1),  RELU, MAXPOOL(2), DROPOUT(0.2f), CONV(128, 3, 1), RELU, MAXPOOL(2), DROPOUT(0.2f),
     CONV(256, 3, 1), RELU, MAXPOOL(2), DROPOUT(0.2f), FLATTEN,         DENSE(64), RELU, DENSE_CLASSES};
 
-/* seed 002: conv 32 -> pool -> conv 64 -> pool -> flatten -> dense 128 -> N,
+/* keras-2conv (old name seed002): conv 32 -> pool -> conv 64 -> pool -> flatten -> dense 128 -> N,
  * with unpadded convolutions as its 7.4 M weights imply (7.6 M at 130 frames). */
-static const layer_spec_t seed002[] = {CONV_VALID(32, 3), RELU, MAXPOOL(2), CONV_VALID(64, 3), RELU, MAXPOOL(2),
+static const layer_spec_t keras_2conv[] = {CONV_VALID(32, 3), RELU, MAXPOOL(2), CONV_VALID(64, 3), RELU, MAXPOOL(2),
                                        FLATTEN,          DENSE(128), RELU, DENSE_CLASSES};
 
 /* ours: batch norm, filters doubling from 8 as resolution halves, global
@@ -30,11 +30,20 @@ static const layer_spec_t ours[] = {
 
 #define COUNT(a) ((int)(sizeof a / sizeof *a))
 
+/* The names model files and scripts written before the presets had names still use. */
+static const char *canonical(const char *arch) {
+  static const char *const old_names[][2] = {{"seed000", "keras-5block"}, {"seed002", "keras-2conv"}};
+  for (size_t i = 0; i < sizeof old_names / sizeof *old_names; i++)
+    if (strcmp(arch, old_names[i][0]) == 0) return old_names[i][1];
+  return arch;
+}
+
 int cnn_layers(const char *arch, layer_spec_t *spec) {
   const layer_spec_t *t;
   int n;
-  if (strcmp(arch, "seed000") == 0) t = seed000, n = COUNT(seed000);
-  else if (strcmp(arch, "seed002") == 0) t = seed002, n = COUNT(seed002);
+  arch = canonical(arch);
+  if (strcmp(arch, "keras-5block") == 0) t = keras_5block, n = COUNT(keras_5block);
+  else if (strcmp(arch, "keras-2conv") == 0) t = keras_2conv, n = COUNT(keras_2conv);
   else if (strcmp(arch, "default") == 0) t = ours, n = COUNT(ours);
   else return -1;
   memcpy(spec, t, (size_t)n * sizeof *spec);
@@ -45,8 +54,8 @@ int cnn_preset(const char *arch, cnn_opts_t *o) {
   memset(o, 0, sizeof *o);
   layer_spec_t spec[NET_MAX_LAYERS];
   if (cnn_layers(arch, spec) < 0) return -1;
-  snprintf(o->arch, sizeof o->arch, "%s", arch);
-  o->train.adam = ADAM_DEFAULTS; /* the seeds: Adam 1e-3, batch 32 */
+  snprintf(o->arch, sizeof o->arch, "%s", canonical(arch));
+  o->train.adam = ADAM_DEFAULTS; /* the Keras projects': Adam 1e-3, batch 32 */
   o->train.batch = 32;
   o->train.seed = 1;
   o->read_ahead = CNN_READ_AHEAD;
@@ -186,7 +195,7 @@ int cnn_fit(const mel_dataset_t *d, const size_t *train, size_t n_train, const s
   m->in_c = 1, m->in_h = d->bands, m->in_w = d->frames, m->n_classes = d->n_classes;
   m->n_layers = cnn_layers(o->arch, m->spec);
   if (m->n_layers < 0) {
-    snprintf(err, errlen, "unknown architecture '%s' (default, seed000, seed002)", o->arch);
+    snprintf(err, errlen, "unknown architecture '%s' (default, keras-5block, keras-2conv)", o->arch);
     return -1;
   }
   m->n_scale = (size_t)d->bands;

@@ -191,9 +191,9 @@ static void print_epoch(const train_opts_t *o, int epoch, const epoch_log_t *e, 
   if (o->verbose && validated)
     fprintf(stderr, "%s epoch %3d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.2fs\n", o->tag ? o->tag : "train",
             epoch + 1, e->train_loss, e->train_acc, e->val_loss, e->val_acc, e->seconds);
-  else if (o->verbose) /* nothing held out: training figures only */
-    fprintf(stderr, "%s epoch %3d  loss %.4f  acc %.4f  (no validation rows)  %.2fs\n", o->tag ? o->tag : "train",
-            epoch + 1, e->train_loss, e->train_acc, e->seconds);
+  else if (o->verbose) /* nothing held out: training figures only, said once */
+    fprintf(stderr, "%s epoch %3d  loss %.4f  acc %.4f  %.2fs%s\n", o->tag ? o->tag : "train", epoch + 1,
+            e->train_loss, e->train_acc, e->seconds, epoch == 0 ? "  (no validation rows: none held out)" : "");
 }
 
 /* Epoch `epoch` trained, its figures in e (validation and monitor rows

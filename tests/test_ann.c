@@ -63,9 +63,16 @@ static void test_train_evaluate(void) {
   run("%s train ann --features %s -o %s/c.model --epochs 60 --seed 2 --quiet > /dev/null 2>&1", g, csv, dir);
   CHECK(run("cmp -s %s/a.model %s/b.model", dir, dir) == 0, "same seed: byte-identical model");
   CHECK(run("cmp -s %s/a.model %s/c.model", dir, dir) != 0, "another seed: another model");
-  /* the seeds' preset trains too */
-  CHECK(run("%s train ann --arch seed --features %s -o %s/s.model --epochs 5 --quiet > /dev/null 2>&1", g, csv, dir) == 0,
-        "--arch seed trains");
+  /* the Keras projects' preset trains too, under its name and its old one */
+  CHECK(run("%s train ann --arch keras-mlp --features %s -o %s/s.model --epochs 5 --quiet > /dev/null 2>&1", g, csv,
+            dir) == 0 &&
+            run("%s train ann --arch seed --features %s -o %s/s2.model --epochs 5 --quiet > /dev/null 2>&1", g, csv,
+                dir) == 0,
+        "--arch keras-mlp trains, and --arch seed");
+  CHECK(run("cmp -s %s/s.model %s/s2.model", dir, dir) == 0, "the old name is the same preset: the same model bytes");
+  CHECK(run("%s train ann --arch seed007 --features %s -o %s/x.model 2>&1 | grep -q 'default, keras-mlp or keras-conv1d'",
+            g, csv, dir) == 0,
+        "an unknown preset lists the presets");
 }
 
 static void test_model_file_defences(void) {

@@ -100,6 +100,10 @@ static void test_split(void) {
   CHECK(contains(path, "\"test_rows\": 27"), "only the test tracks are tested (27 segments)");
   snprintf(path, sizeof path, "%s/s1/report.md", dir);
   CHECK(contains(path, "1 listed tracks are not in the data; 3 tracks of the data are not listed"), "the report says so");
+  CHECK(contains(path, "Not comparable with figures published on this split"),
+        "and sets no published figures beside a test that is not the published one");
+  snprintf(path, sizeof path, "%s/s1.log", dir);
+  CHECK(contains(path, "warning: 1 of the split's listed tracks are not in"), "the terminal says so too");
   run("echo ambient/ambient.00000.wav >> %s/split/train.txt", dir);
   rc = run("%s experiment --data %s/f -o %s/s2 --protocol split:%s/split --epochs 1 > %s/s2.log 2>&1", g, dir, dir, dir, dir);
   snprintf(path, sizeof path, "%s/s2.log", dir);

@@ -75,7 +75,7 @@ static int parse_table(int argc, char **argv, experiment_args_t *a, raw_options_
                  "the models, each KIND or KIND:PRESET, of ann, cnn, svm, knn,\n"
                  "logreg, gbdt, rf (genre train KIND --help: the presets), and\n"
                  "ensemble (ANN + CNN); e.g. ann,cnn,svm,knn,logreg,gbdt,rf or\n"
-                 "ann,ann:seed004 (default: ann,cnn,svm,logreg and the ANN + CNN\n"
+                 "ann,ann:keras-conv1d (default: ann,cnn,svm,logreg and the ANN + CNN\n"
                  "ensemble; ann,svm,logreg with --features)"),
       OPT_CALL(0, "ensemble", a, ensemble_opt, "NAME=A+B",
                "also NAME, the mean of the calibrated probabilities of the\n"
@@ -116,8 +116,8 @@ static int parse_table(int argc, char **argv, experiment_args_t *a, raw_options_
       OPT_CALL(0, "epochs", ov, both_epochs, "N", "epochs of the ANNs and the CNNs"),
       OPT_INT(0, "ann-epochs", &ov->ann_epochs, 1, 100000, "N", "the ANNs' epochs"),
       OPT_INT(0, "cnn-epochs", &ov->cnn_epochs, 1, 100000, "N", "the CNNs' epochs"),
-      OPT_STRING(0, "ann-arch", &ov->ann_arch, "A", "the preset of `ann` in the list: default, seed or seed004"),
-      OPT_STRING(0, "cnn-arch", &ov->cnn_arch, "A", "the preset of `cnn` in the list: default, seed000 or seed002"),
+      OPT_STRING(0, "ann-arch", &ov->ann_arch, "A", "the preset of `ann` in the list: default, keras-mlp or keras-conv1d"),
+      OPT_STRING(0, "cnn-arch", &ov->cnn_arch, "A", "the preset of `cnn` in the list: default, keras-5block or keras-2conv"),
       OPT_INT(0, "cnn-batch", &ov->cnn_batch, 1, 65536, "N", "the CNNs' mini-batch (default 32; memory grows with it)"),
       OPT_CALL(0, "augment", &ov->augment, augment_list, "LIST", "the CNNs' augmentations (default: the preset's)"),
       OPT_INT(0, "members", &ov->members, 1, 64, "N", "ANN ensemble size (default: its preset's)"),

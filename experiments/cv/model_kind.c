@@ -30,7 +30,7 @@ static int bad(const char *cmd, const char *what, const char *arg) {
 /* --- the ANN on a feature table --------------------------------------------- */
 
 static int ann_arch(const char *cmd, const char *arg, void *o) {
-  return ann_preset(arg, o) ? bad(cmd, "--arch wants default, seed or seed004", arg) : 0;
+  return ann_preset(arg, o) ? bad(cmd, "--arch wants default, keras-mlp or keras-conv1d", arg) : 0;
 }
 
 static int ann_hidden(const char *cmd, const char *arg, void *value) {
@@ -125,7 +125,7 @@ static void ann_trained(const kind_data_t *d, const model_t *m, const epoch_log_
 /* --- the CNN on log-mel spectrograms -------------------------------------- */
 
 static int cnn_arch(const char *cmd, const char *arg, void *o) {
-  return cnn_preset(arg, o) ? bad(cmd, "--arch wants default, seed000 or seed002", arg) : 0;
+  return cnn_preset(arg, o) ? bad(cmd, "--arch wants default, keras-5block or keras-2conv", arg) : 0;
 }
 
 static int cnn_augment(const char *cmd, const char *arg, void *value) {
@@ -455,8 +455,10 @@ const model_kind_t model_kinds[] = {
      "Trains the dense network on a feature table in the Kaggle schema (ours or\n"
      "Kaggle's): `label` is the class, `filename` and `length` are not features,\n"
      "every other column is. Features are standardised with statistics of the\n"
-     "training rows, stored in the model. A share of the tracks (never rows of a\n"
-     "track on both sides) is held out to stop early and keep the best epoch.\n"
+     "training rows, stored in the model. The default preset trains on every row\n"
+     "for a fixed number of epochs; the Keras presets hold out a share of the\n"
+     "tracks (never rows of a track on both sides) to stop early and keep the\n"
+     "best epoch.\n"
      "Under mpirun or srun --mpi=pmix the processes share every batch (gradients\n"
      "summed with MPI_Allreduce) and rank 0 writes MODEL.\n",
      "Stratified K-fold cross-validation. When the rows are 3-s segments\n"
@@ -465,8 +467,12 @@ const model_kind_t model_kinds[] = {
      "accuracy per segment. Standardisation and early stopping use each fold's\n"
      "training part only. Prints every fold and the mean +- std over folds.\n"
      "--threads: folds trained at once.\n",
-     "preset: default (ours), seed (the seeds' 512-256-128, dropout 0.2) or\n"
-     "seed004 (seed 004's 1-D CNN over the feature vector)",
+     "preset, one of\n"
+     "  default       ours: 2 members x dense 256, dropout 0.5, mixup\n"
+     "  keras-mlp     the Keras GTZAN projects' dense 512-256-128, dropout 0.2\n"
+     "                (old name: seed)\n"
+     "  keras-conv1d  their 1-D CNN over the feature vector (old name: seed004)\n"
+     "each sets the options below; the defaults shown are `default`'s",
      ann_arch, ann_common, ann_options, ann_load, ann_view, ann_free, ann_fit_kind,
      ann_predict_kind, ann_describe, ann_trained, ann_why},
     {"cnn", "CNN", "mel", "OUTDIR", "what genre extract wrote (or its mel/ directory)", 5, 1,
@@ -480,8 +486,14 @@ const model_kind_t model_kinds[] = {
      "a track's segments are never on both sides. Reports accuracy per segment and\n"
      "per track (majority vote), mean +- std over folds. Standardisation and\n"
      "early stopping use each fold's training part only.\n",
-     "default (ours: batch norm, global pooling, 99 k weights),\n"
-     "seed000 (5 x conv/pool/dropout, dense 64) or seed002 (2 convs, dense 128)",
+     "preset, one of\n"
+     "  default       ours: 5 conv blocks with batch norm, global pooling, 99 k\n"
+     "                weights, loudness and mask augmentation\n"
+     "  keras-5block  the Keras GTZAN projects' five 3x3 conv/pool/dropout\n"
+     "                blocks, dense 64 (old name: seed000)\n"
+     "  keras-2conv   their two unpadded convs and a 7.4 M-weight dense 128\n"
+     "                (old name: seed002)\n"
+     "each sets the options below; the defaults shown are `default`'s",
      cnn_arch, cnn_common, cnn_options, cnn_load, cnn_view, cnn_free, cnn_fit_kind,
      cnn_predict_kind, cnn_describe, cnn_trained, cnn_why},
     {"knn", "kNN", "features", "CSV", "the table (ours or Kaggle's)", 10, 0,
@@ -569,6 +581,25 @@ static int schedule(const char *cmd, const char *arg, void *value) {
   return 0;
 }
 
+/* The help's defaults, from the preset the options start from (--arch NAME --help: that preset's). */
+static struct {
+  char mixup[80], smoothing[80], schedule[80], epochs[80], patience[120], batch[80], lr[120], val[120];
+} said;
+
+static void say_defaults(const train_opts_t *tr, double val_fraction, const char *arch) {
+  snprintf(said.mixup, sizeof said.mixup, "mixup with Beta(A, A) mixing (0: off; %s: %g)", arch, tr->mixup);
+  snprintf(said.smoothing, sizeof said.smoothing, "smoothed targets (1-E) one-hot + E/K (%s: %g)", arch,
+           tr->label_smoothing);
+  snprintf(said.schedule, sizeof said.schedule, "learning rate: constant or cosine (%s: %s)", arch,
+           tr->cosine ? "cosine" : "constant");
+  snprintf(said.epochs, sizeof said.epochs, "most epochs (%s: %d)", arch, tr->epochs);
+  snprintf(said.patience, sizeof said.patience, "epochs without a better validation loss before stopping (0: never; %s: %d)",
+           arch, tr->patience);
+  snprintf(said.batch, sizeof said.batch, "mini-batch size (%s: %d)", arch, tr->batch);
+  snprintf(said.lr, sizeof said.lr, "Adam learning rate (%s: %g; betas 0.9/0.999, eps 1e-7)", arch, tr->adam.lr);
+  snprintf(said.val, sizeof said.val, "tracks held out from training for early stopping (%s: %g)", arch, val_fraction);
+}
+
 const cli_option_t *training_options(const model_kind_t *k, kind_opts_t *o, int *threads, int *verbose) {
   static cli_option_t t[20];
   kind_common_t c = k->common(o);
@@ -591,25 +622,22 @@ const cli_option_t *training_options(const model_kind_t *k, kind_opts_t *o, int 
     memcpy(t, few, sizeof few);
     return t;
   }
+  say_defaults(tr, *c.val_fraction, c.arch);
   const cli_option_t opts[] = {
       arch,
-      OPT_NUMBER(CLI_FLOAT, 0, "mixup", &tr->mixup, 0, 10, 0, "A", "an alpha >= 0", "mixup with Beta(A, A) mixing (0: off)"),
+      OPT_NUMBER(CLI_FLOAT, 0, "mixup", &tr->mixup, 0, 10, 0, "A", "an alpha >= 0", said.mixup),
       OPT_NUMBER(CLI_FLOAT, 0, "label-smoothing", &tr->label_smoothing, 0, 1, CLI_OPEN_HI, "E", "0 <= E < 1",
-                 "smoothed targets (1-E) one-hot + E/K"),
-      OPT_CALL(0, "schedule", &tr->cosine, schedule, "S", "learning rate: constant or cosine"),
-      OPT_NUMBER(CLI_INT, 0, "epochs", &tr->epochs, 1, 100000, 0, "N", "a positive count",
-                 "most epochs"),
-      OPT_NUMBER(CLI_INT, 0, "patience", &tr->patience, 0, 1e9, 0, "N", "a count (0: never stop early)",
-                 "epochs without a better validation loss before stopping (0: never)"),
-      OPT_NUMBER(CLI_INT, 0, "batch", &tr->batch, 1, 65536, 0, "N", "a positive size", "mini-batch size (default 32)"),
-      OPT_NUMBER(CLI_DOUBLE, 0, "lr", &tr->adam.lr, 0, 10, CLI_OPEN_LO | CLI_OPEN_HI, "X", "a positive rate",
-                 "Adam learning rate (default 1e-3; betas 0.9/0.999, eps 1e-7)"),
+                 said.smoothing),
+      OPT_CALL(0, "schedule", &tr->cosine, schedule, "S", said.schedule),
+      OPT_NUMBER(CLI_INT, 0, "epochs", &tr->epochs, 1, 100000, 0, "N", "a positive count", said.epochs),
+      OPT_NUMBER(CLI_INT, 0, "patience", &tr->patience, 0, 1e9, 0, "N", "a count (0: never stop early)", said.patience),
+      OPT_NUMBER(CLI_INT, 0, "batch", &tr->batch, 1, 65536, 0, "N", "a positive size", said.batch),
+      OPT_NUMBER(CLI_DOUBLE, 0, "lr", &tr->adam.lr, 0, 10, CLI_OPEN_LO | CLI_OPEN_HI, "X", "a positive rate", said.lr),
       OPT_NUMBER(CLI_DOUBLE, 0, "weight-decay", &tr->adam.weight_decay, 0, 1e300, 0, "X", "a non-negative value",
                  "L2 penalty on the weights"),
       OPT_NUMBER(CLI_ULONG, 0, "seed", &tr->seed, 0, 0, 0, "S", "a non-negative integer",
                  "seeds every random choice (same seed, same numbers)"),
-      OPT_NUMBER(CLI_DOUBLE, 0, "val-fraction", c.val_fraction, 0, 0.9, CLI_OPEN_HI, "F", "0 <= F < 0.9",
-                 "tracks held out from training for early stopping (default 0.1)"),
+      OPT_NUMBER(CLI_DOUBLE, 0, "val-fraction", c.val_fraction, 0, 0.9, CLI_OPEN_HI, "F", "0 <= F < 0.9", said.val),
       OPT_NUMBER(CLI_INT, 0, "threads", threads, 1, 64, 0, "T", "1 to 64", "threads (default: all cores)"),
       OPT_FLAG(0, "quiet", verbose, 0, "no per-epoch lines"),
       OPT_FLAG(0, "verbose", verbose, 1, "one line per epoch"),

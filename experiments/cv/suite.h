@@ -3,7 +3,7 @@
  * calibrated probabilities) and models trained elsewhere whose out-of-fold
  * probabilities are read back. Each is a row of every table of the report,
  * under its key: the kind's name ("svm"), or KIND-PRESET when a preset is
- * named ("ann-seed004"), or the ensemble's or import's NAME. */
+ * named ("ann-keras-conv1d"), or the ensemble's or import's NAME. */
 #ifndef GENRE_SUITE_H
 #define GENRE_SUITE_H
 

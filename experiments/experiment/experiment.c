@@ -233,6 +233,10 @@ int experiment_split_select(experiment_t *e) {
   fprintf(stderr, "genre experiment: split %s: %zu train, %zu valid, %zu test tracks here; %zu listed tracks absent, "
           "%zu tracks not listed (left out)\n", e->a.split_dir, e->split.train, e->split.valid, e->split.test,
           e->split.absent, e->split.unlisted);
+  if (e->split.absent)
+    fprintf(stderr, "genre experiment: warning: %zu of the split's listed tracks are not in %s: the test is not the "
+            "published one, and the report cites no published figures beside it\n", e->split.absent,
+            e->a.data ? e->a.data : e->a.features);
   if (e->split.test == 0 || e->split.train == 0)
     return fprintf(stderr, "genre experiment: the split leaves no %s track in the data\n", e->split.test ? "train" : "test"), -1;
   return 0;

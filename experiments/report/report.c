@@ -161,7 +161,7 @@ static void command_line(const report_t *r, FILE *f) {
 }
 
 static const char *protocol_text(const report_t *r) {
-  return r->leaky       ? "random 80/20 split of segments (the seeds' protocol) -- LEAKY"
+  return r->leaky       ? "random 80/20 split of segments (the Keras GTZAN projects' protocol) -- LEAKY"
          : r->split_dir ? "a published split: trained on its train tracks, tested on its test tracks"
                         : "stratified k-fold cross-validation grouped by track";
 }
@@ -169,15 +169,19 @@ static const char *protocol_text(const report_t *r) {
 /* Which published figures this run's can be set beside, and which not. */
 static const char *comparability(const report_t *r) {
   if (r->leaky)
-    return "Comparable with the seeds' figures on random segment splits (e.g. 72-73% for their feature models) and "
-           "with nothing else: segments of one track are on both sides, so these figures are inflated.";
+    return "Comparable with the published Keras GTZAN projects' figures, which come from random segment splits (e.g. "
+           "72-73% for their feature models), and with nothing else: segments of one track are on both sides, so "
+           "these figures are inflated.";
+  if (r->split_dir && r->split.absent)
+    return "Not comparable with figures published on this split: some of its listed tracks are not in the data, so "
+           "this test is not the published one (compare it only with other runs on the same data).";
   if (r->split_dir && strstr(r->split_dir, "fault_filtered"))
     return "Comparable with the figures published on GTZAN's fault-filtered split (test track accuracy: MFCC + SVM "
            "about 53%, small CNNs trained from scratch about 54%) when the data is all of GTZAN; not with figures "
            "from random splits of GTZAN, whose replicas and shared artists inflate them.";
   if (r->split_dir) return "Comparable with figures published on the same split of the same data.";
-  return "Comparable with other track-grouped cross-validations of the same data. Not with the seeds' figures "
-         "(random segment splits leak: segments of one track on both sides) nor with GTZAN's fault-filtered split "
+  return "Comparable with other track-grouped cross-validations of the same data. Not with the published Keras GTZAN "
+         "projects' figures (their random segment splits leak: segments of one track on both sides) nor with GTZAN's fault-filtered split "
          "(which also removes replicas and keeps each artist on one side: use --protocol "
          "split:data/splits/gtzan_fault_filtered for that).";
 }
@@ -449,7 +453,7 @@ static void md_setup(const report_t *r, FILE *f) {
   if (r->leaky)
     fprintf(f, "- **Protocol: random 80/20 split of segments — LEAKY.** Segments of one track land on both sides "
                "of the split, so a model can recognise the track rather than the genre: this overstates accuracy. It "
-               "is here only to compare with the seeds' published figures; use `--protocol grouped-kfold` to judge "
+               "is here only to compare with the figures the Keras GTZAN projects published; use `--protocol grouped-kfold` to judge "
                "models.\n");
   else if (r->split_dir) {
     fprintf(f, "- **Protocol**: the published split in ");
