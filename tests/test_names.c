@@ -139,8 +139,8 @@ static void test_pipeline(void) {
   table_t t;
   char path[800], err[600];
   snprintf(path, sizeof path, "%s/rep/predictions.csv", dir);
-  CHECK(table_read(path, &t, err, sizeof err) == 0 && t.n_rows == 3 * 2 * N_NAMES,
-        "predictions.csv: one record per segment and model");
+  CHECK(table_read(path, &t, err, sizeof err) == 0 && t.n_rows == 5 * 2 * N_NAMES,
+        "predictions.csv: one record per segment and model (the default five)");
   table_free(&t);
   CHECK(run("%s train cnn --mel %s -o %s/c.model --epochs 1 --quiet >/dev/null 2>&1 && "
             "%s predict -m %s/c.model --format csv %s > %s/p.csv 2>/dev/null; "
