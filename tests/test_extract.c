@@ -46,6 +46,21 @@ static void test_usage(void) {
   CHECK(run("%s extract %s/nothing > /dev/null 2>&1", g, dir) == 1, "extract without -o: exit 1");
   CHECK(run("%s extract -o %s/x -j 0 a.wav > /dev/null 2>&1", g, dir) == 1, "-j 0: exit 1");
   CHECK(run("%s synth > /dev/null 2>&1", g) == 1, "synth without -o: exit 1");
+  /* a usage error: its line and one pointing at --help, not the whole help */
+  CHECK(run("%s extract --bogus x 2> %s/e.txt", g, dir) == 1, "an unknown option: exit 1");
+  snprintf(path, sizeof path, "%s/e.txt", dir);
+  CHECK(contains(path, "genre extract: unknown option '--bogus'") && contains(path, "(genre extract --help lists") &&
+            !contains(path, "Exit status") && run("test $(wc -l < %s/e.txt) -eq 2", dir) == 0,
+        "an unknown option: named, prefixed 'genre extract:', two lines");
+  CHECK(run("%s train ann --features 2> %s/e.txt", g, dir) == 1 && contains(path, "--features wants a value") &&
+            run("test $(wc -l < %s/e.txt) -eq 2", dir) == 0,
+        "a missing value: named, two lines");
+  CHECK(run("%s extarct 2> %s/e.txt", g, dir) == 1 && contains(path, "did you mean 'extract'?"),
+        "a mistyped command: the nearest one suggested");
+  CHECK(run("%s --version > %s/h.txt", g, dir) == 0, "genre --version exits 0");
+  snprintf(path, sizeof path, "%s/h.txt", dir);
+  CHECK(contains(path, "genre ") && contains(path, "libsvm: 3.") && contains(path, "XGBoost: "),
+        "--version: its own and its libraries' versions");
 }
 
 static void test_bad_inputs(void) {

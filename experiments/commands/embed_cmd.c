@@ -55,9 +55,9 @@ int embed_main(int argc, char **argv) {
   if (help) return fputs(about, stdout), cli_help(stdout, tables), 0;
   if (first >= 0 && (!a.model || !a.out || first >= argc)) {
     fprintf(stderr, "genre embed: -m MODEL, -o DIR and an INPUT are required\n");
-    first = -1;
+    first = -1, cli_usage_hint("embed");
   }
-  if (first < 0) return fprintf(stderr, "\n%s", about), cli_help(stderr, tables), 1;
+  if (first < 0) return 1;
   a.layer -= 1; /* 0-based; -1: the default */
   a.inputs = argv + first, a.n_inputs = argc - first;
   if (cli_args_only) return 0;

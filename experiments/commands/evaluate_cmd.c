@@ -147,9 +147,9 @@ int evaluate_main(int argc, char **argv) {
   if (help) return fputs(usage, stdout), cli_help(stdout, tables), 0;
   if (first >= 0 && (!model_path || (!features == !mel) || first < argc)) {
     fprintf(stderr, "genre evaluate: --model and one of --features / --mel are required\n");
-    first = -1;
+    first = -1, cli_usage_hint("evaluate");
   }
-  if (first < 0) return fprintf(stderr, "\n%s", usage), cli_help(stderr, tables), 1;
+  if (first < 0) return 1;
   if (cli_args_only) return 0;
   char err[1500];
   model_t m;

@@ -133,9 +133,9 @@ static int parse_table(int argc, char **argv, experiment_args_t *a, raw_options_
   if (help) return fputs(about, stdout), cli_help(stdout, tables), 1;
   if (first >= 0 && (!a->out || (!a->data == !a->features) || first < argc)) {
     fprintf(stderr, "genre experiment: -o and one of --data / --features are required\n");
-    first = -1;
+    first = -1, cli_usage_hint("experiment");
   }
-  if (first < 0) return fprintf(stderr, "\n%s", about), cli_help(stderr, tables), -1;
+  if (first < 0) return -1;
   return 0;
 }
 
@@ -218,8 +218,8 @@ static int folds_run(experiment_t *e, int argc, char **argv) {
   int help, first = cli_parse("folds", argc, argv, tables, &help);
   if (help) return fputs(folds_about, stdout), cli_help(stdout, tables), 0;
   if (first >= 0 && (!a->out || (!a->data == !a->features) || first < argc))
-    first = -1, fprintf(stderr, "genre folds: -o and one of --data / --features are required\n");
-  if (first < 0) return fprintf(stderr, "\n%s", folds_about), cli_help(stderr, tables), 1;
+    first = -1, fprintf(stderr, "genre folds: -o and one of --data / --features are required\n"), cli_usage_hint("folds");
+  if (first < 0) return 1;
   if (cli_args_only) return 0;
   a->leaky = strcmp(protocol, "random-split") == 0;
   if (strncmp(protocol, "split:", 6) == 0 && protocol[6]) a->split_dir = protocol + 6;

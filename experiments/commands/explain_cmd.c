@@ -46,9 +46,9 @@ int explain_main(int argc, char **argv) {
   if (help) return fputs(about, stdout), cli_help(stdout, tables), 0;
   if (first >= 0 && (!model || !a.out || (a.mel ? first != argc : first != argc - 1))) {
     fprintf(stderr, "genre explain: -m MODEL, -o DIR and one FILE (or --mel FILE.npy) are required\n");
-    first = -1;
+    first = -1, cli_usage_hint("explain");
   }
-  if (first < 0) return fprintf(stderr, "\n%s", about), cli_help(stderr, tables), 1;
+  if (first < 0) return 1;
   a.input = a.mel ? NULL : argv[first];
   if (cli_args_only) return 0;
   model_t m;

@@ -170,9 +170,9 @@ int export_main(int argc, char **argv) {
   while (paths[n]) n++;
   if (first >= 0 && (!n || !out || first < argc)) {
     fprintf(stderr, "genre export: -m MODEL and -o NAME.onnx are required\n");
-    first = -1;
+    first = -1, cli_usage_hint("export");
   }
-  if (first < 0) return fprintf(stderr, "\n%s", about), cli_help(stderr, tables), 1;
+  if (first < 0) return 1;
   if (cli_args_only) return 0;
   return export_run(paths, n, out);
 }

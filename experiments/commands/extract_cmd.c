@@ -97,8 +97,8 @@ static int parse(int argc, char **argv, extract_args_t *a) {
                     : a->merge && (a->shard.n || a->resume) ? "--merge only assembles; it takes neither --shard nor --resume"
                                                     : NULL;
   if (why) {
-    if (*why) fprintf(stderr, "genre extract: %s\n", why);
-    return fputs("\n", stderr), usage(stderr, tables), -1;
+    if (*why) fprintf(stderr, "genre extract: %s\n", why), cli_usage_hint("extract");
+    return -1;
   }
   a->inputs = argv + first;
   a->n_inputs = argc - first;

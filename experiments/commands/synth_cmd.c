@@ -33,9 +33,9 @@ int synth_main(int argc, char **argv) {
   if (help) return fputs(about, stdout), cli_help(stdout, tables), 0;
   if (first >= 0 && (!dir || first < argc)) {
     fprintf(stderr, "genre synth: %s\n", !dir ? "-o DIR is required" : "unexpected argument");
-    first = -1;
+    first = -1, cli_usage_hint("synth");
   }
-  if (first < 0) return fprintf(stderr, "\n%s", about), cli_help(stderr, tables), 1;
+  if (first < 0) return 1;
   if (cli_args_only) return 0;
   return synth_corpus(dir, per_genre, seconds, seed, jobs);
 }

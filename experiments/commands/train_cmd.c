@@ -96,8 +96,8 @@ static int train_kind(const model_kind_t *k, int argc, char **argv) {
   if (help) return usage(stdout, k, tables), 0;
   if (first < 0) return 1;
   if (!data || !out || first < argc) {
-    fprintf(stderr, "genre %s: --%s and -o are required\n\n", cmd, k->data_option);
-    return usage(stderr, k, tables), 1;
+    fprintf(stderr, "genre %s: --%s and -o are required\n", cmd, k->data_option);
+    return cli_usage_hint(cmd), 1;
   }
   if (cli_args_only) return 0;
   if (dist_start(cmd)) return 1;

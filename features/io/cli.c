@@ -141,6 +141,7 @@ typedef struct cli_set {
 
 static void cli_set_build(cli_set_t *s, const cli_option_t *const *tables) {
   int n = 0, ns = 0;
+  s->shorts[ns++] = ':'; /* a missing value returns ':', an unknown option '?': we say which */
   s->shorts[ns++] = 'h';
   for (int t = 0; tables[t]; t++)
     for (const cli_option_t *o = tables[t]; o->type != CLI_END && n < CLI_MAX_OPTIONS; o++) {
@@ -174,10 +175,16 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_option_t *const 
   *help = 0;
   int n = 0, c, unknown = 0;
   optind = 0; /* full reset of getopt's state: a parser may run more than once */
+  opterr = 0;
   while ((c = getopt_long(argc, argv, s.shorts, s.gl, NULL)) != -1) {
-    int i = c >= 1000 ? c - 1000 : c == 'h' || c == '?' ? -1 : short_index(&s, c);
+    int i = c >= 1000 ? c - 1000 : c == 'h' || c == '?' || c == ':' ? -1 : short_index(&s, c);
     if (c == 'h') *help = 1;
-    if (c == '?') unknown = 1; /* getopt said which */
+    if ((c == '?' || c == ':') && !unknown++) {
+      const char *what = argv[optind - 1 < argc ? optind - 1 : argc - 1];
+      if (c == ':') fprintf(stderr, "genre %s: %s wants a value\n", cmd, what);
+      else if (optopt && what[0] == '-' && what[1] != '-') fprintf(stderr, "genre %s: unknown option -%c\n", cmd, optopt);
+      else fprintf(stderr, "genre %s: unknown option '%s'\n", cmd, what);
+    }
     if (i < 0) continue;
     which[n] = i, args[n++] = optarg;
   }
@@ -186,8 +193,11 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_option_t *const 
     for (int k = 0; k < n && rc >= 0; k++)
       if ((!(s.opt[which[k]]->flags & CLI_FIRST)) == pass && apply(cmd, s.opt[which[k]], args[k])) rc = -1;
   free(which), free(args);
+  if (rc < 0) cli_usage_hint(cmd);
   return rc;
 }
+
+void cli_usage_hint(const char *cmd) { fprintf(stderr, "(genre %s --help lists the options)\n", cmd); }
 
 void cli_help(FILE *f, const cli_option_t *const *tables) {
   for (int t = 0; tables[t]; t++)

@@ -67,6 +67,11 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_option_t *const 
  * aligned under the help. */
 void cli_help(FILE *f, const cli_option_t *const *tables);
 
+/* After a usage error (its own line already on stderr): one line pointing at
+ * `genre CMD --help`, not the whole help, so the error stays on screen.
+ * cli_parse prints it after the errors it finds. */
+void cli_usage_hint(const char *cmd);
+
 /* The cores this process should use (at least 1), the default of every
  * --threads / -j: the CPUs it may run on when a launcher or a container bound
  * it to some, else the machine's cores shared among the launcher's processes

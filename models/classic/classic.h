@@ -83,6 +83,10 @@ void classic_write(const classic_t *c, unsigned char *out);
 classic_t *classic_read(int kind, const unsigned char *p, size_t n_bytes, size_t F, int K, char *err, size_t errlen);
 void classic_free(classic_t *c);
 
+/* The libraries' versions, as they report them (for genre --version). */
+int svm_library_version(void);                        /* libsvm's: 324 for 3.24 */
+void trees_library_version(int *major, int *minor, int *patch); /* XGBoost's */
+
 /* For the kinds' files: little-endian fields, and reading them within n bytes */
 typedef struct classic_reader {
   const unsigned char *p;

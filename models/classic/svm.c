@@ -189,3 +189,5 @@ int svm_vote_rows(const classic_t *c, const real *x, int B, int *labels) {
   free(v);
   return 0;
 }
+
+int svm_library_version(void) { return libsvm_version; }

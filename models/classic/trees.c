@@ -130,3 +130,5 @@ void trees_release(classic_t *c) {
   if (c->booster) XGBoosterFree(c->booster);
   c->booster = NULL;
 }
+
+void trees_library_version(int *major, int *minor, int *patch) { XGBoostVersion(major, minor, patch); }
