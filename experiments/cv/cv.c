@@ -13,10 +13,26 @@
 typedef struct cv_job {
   const cv_setup_t *s;
   cv_result_t *r;
-  int next, failed;
+  int next, failed, done, total;
   char err[600];
   pthread_mutex_t mu;
+  progress_t prog;
 } cv_job_t;
+
+/* A fold finished: the progress line on a terminal, else a line of its own. */
+static void fold_done(cv_job_t *job, int f, double seconds) {
+  if (!job->s->progress) return;
+  pthread_mutex_lock(&job->mu);
+  job->done++;
+  if (job->prog.enabled) progress_update(&job->prog, (size_t)job->done);
+  else {
+    double elapsed = now_seconds() - job->prog.start, left = elapsed / job->done * (job->total - job->done);
+    fprintf(stderr, "%s: fold %d done in %.1f s (%d of %d; elapsed %.0f s", job->s->progress, f + 1, seconds,
+            job->done, job->total, elapsed);
+    fprintf(stderr, job->done < job->total ? ", about %.0f s left)\n" : ")\n", left);
+  }
+  pthread_mutex_unlock(&job->mu);
+}
 
 static int run_fold(cv_job_t *job, int f) {
   const cv_setup_t *s = job->s;
@@ -54,6 +70,7 @@ static int run_fold(cv_job_t *job, int f) {
   fold->seconds = now_seconds() - t0;
   fold->n_test = n_test;
   for (size_t i = 0; i < n_test; i++) memcpy(r->probs + test[i] * s->K, probs + i * s->K, s->K * sizeof(real));
+  fold_done(job, f, fold->seconds);
   rc = 0;
 out:
   if (rc) {
@@ -159,8 +176,11 @@ int cv_run(const cv_setup_t *s, cv_result_t *r, char *err, size_t errlen) {
   }
   for (size_t i = 0; i < s->n_rows; i++) r->fold_of_row[i] = r->fold_of_track[s->group[i]];
 
-  cv_job_t job = {.s = s, .r = r};
+  cv_job_t job = {.s = s, .r = r, .total = s->only_fold ? 1 : r->folds};
   pthread_mutex_init(&job.mu, NULL);
+  progress_start(&job.prog, s->progress ? s->progress : "", "folds", (size_t)job.total, s->progress != NULL);
+  job.prog.start = now_seconds();
+  progress_update(&job.prog, 0);
   int threads = s->threads < 1 ? 1 : s->threads > r->folds ? r->folds : s->threads;
   pthread_t tid[64];
   int started = 0;
@@ -169,6 +189,7 @@ int cv_run(const cv_setup_t *s, cv_result_t *r, char *err, size_t errlen) {
     if (pthread_create(&tid[started], NULL, worker, &job)) break;
   if (started == 0) worker(&job);
   for (int i = 0; i < started; i++) pthread_join(tid[i], NULL);
+  if (job.prog.enabled) progress_finish(&job.prog);
   r->seconds = now_seconds() - t0;
   pthread_mutex_destroy(&job.mu);
   if (job.failed) {

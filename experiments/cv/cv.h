@@ -40,6 +40,8 @@ typedef struct cv_setup {
   const unsigned char *val_group; /* optional, per group: the training part's validation tracks (a
                                      published split's); with val_fraction 0 they train instead */
   int cross_temperature; /* each fold's temperature fitted on the other folds' out-of-fold rows */
+  const char *progress;  /* optional: a label ("genre experiment: svm"): a progress line on a terminal, else
+                            a line per finished fold */
 } cv_setup_t;
 
 typedef struct cv_fold {

@@ -277,6 +277,8 @@ static void make_setups(experiment_t *e, unsigned long seed, int repeat, cv_setu
     else setup[m].threads = dist_size() > 1 ? 1 : a->threads;
     setup[m].val_fraction = *c.val_fraction, setup[m].max_epochs = c.train->epochs;
     setup[m].fn = fold_model, setup[m].ctx = &ctx[m];
+    snprintf(e->progress[m], sizeof e->progress[m], "genre experiment: %s", sm->key);
+    setup[m].progress = e->progress[m];
     if (e->tune[m].search) {
       tuned[m] = (fold_tuned_t){ctx[m], &e->tune[m], repeat * e->k_folds, sm->key};
       setup[m].fn = fold_tuned, setup[m].ctx = &tuned[m];

@@ -64,6 +64,7 @@ typedef struct experiment {
   tune_log_t tune[SUITE_MAX]; /* --tune: each model's candidates and choices (search NULL: not tuned) */
   fold_why_t why; /* the first repeat's explanations (K 0: none): the first ANN's and CNN's */
   fold_why_t own[SUITE_MAX]; /* the other feature models' permutation importance (K 0: none) */
+  char progress[SUITE_MAX][96]; /* each model's progress label */
 } experiment_t;
 
 
