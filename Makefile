@@ -22,6 +22,15 @@ PC_MODULES := aubio fftw3 gsl sndfile soxr openblas ompi-c libprotobuf-c libpng 
 
 # --- build flags ---------------------------------------------------------------
 CC ?= cc
+# the steps, not the compiler's command lines (make V=1 shows those)
+V ?= 0
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-3s %s\n' $(1) $(2)
+endif
 OPT ?= -O3
 BUILD := build
 ifeq ($(SAN),1)
@@ -161,7 +170,8 @@ sklearn-deps:
 	fi
 
 $(ONNX_PB).o: $(ONNX_PB).c
-	$(CC) $(CFLAGS) -w -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -w -c $< -o $@
 
 # test_onnx's independent readers: onnx.checker, OpenCV's dnn, PyTorch (which
 # trains a CNN and exports it with torch.onnx.export), all Debian's.
@@ -172,7 +182,8 @@ onnx-deps:
 
 $(BUILD)/%.o: %.c | deps $(ONNX_PB).h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # report.html's page, as a C string (sed: no tool beyond POSIX)
 $(BUILD)/experiments/report/report_html_page.c: experiments/report/report_html.in
@@ -181,35 +192,44 @@ $(BUILD)/experiments/report/report_html_page.c: experiments/report/report_html.i
 	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
 $(BUILD)/experiments/report/report_html_page.o: $(BUILD)/experiments/report/report_html_page.c
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(GENRE): $(BUILD)/experiments/commands/genre.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/check.o $(LIB)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/nn64/%.o: %.c | $(ONNX_PB).h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DNN_DOUBLE -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DNN_DOUBLE -c $< -o $@
 
 $(BUILD)/tests/test_nn64: $(BUILD)/nn64/tests/test_nn.o $(NN64_OBJ) $(BUILD)/tests/check.o $(LIB)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/fuzz-replay/%.o: %.c | $(ONNX_PB).h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DFUZZ_REPLAY -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DFUZZ_REPLAY -c $< -o $@
 
 $(BUILD)/tests/test_fuzz: $(BUILD)/tests/test_fuzz.o $(FUZZ_REPLAY_OBJ) $(BUILD)/tests/check.o $(LIB)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/fuzz_seeds: $(BUILD)/fuzz-replay/tests/fuzz/seeds.o $(BUILD)/fuzz-replay/tests/fuzz/fuzz_common.o $(LIB)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Runs every test binary; the last line adds their "N passed, N failed" up.
 # A binary that crashes or prints no summary counts as one failure.
