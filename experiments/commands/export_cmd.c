@@ -26,8 +26,9 @@ static const char about[] =
 #define MEL_RECIPE                                                                                                    \
   "log-mel power spectrogram of a 3-s segment (66150 samples): audio decoded to 22050 Hz mono, "                       \
   "STFT n_fft 2048, hop 512, periodic Hann window, centred frames (130); 128 Slaney mel bands from 0 to 11025 Hz "    \
-  "(librosa.filters.mel defaults); librosa.power_to_db(ref=1, amin=1e-10, top_db=80), the 80-dB floor taken "        \
-  "under the loudest frame of the whole recording; as genre extract writes mel/<stem>.npy [segments,128,130]"
+  "(librosa.filters.mel defaults); librosa.power_to_db(ref=1, amin=1e-10, top_db=80), each segment "            \
+  "computed on its own, so its 80-dB floor lies under that segment's own loudest value (max - 80 dB); as genre " \
+  "extract writes mel/<stem>.npy [segments,128,130]"
 
 static const char *unit_name(int unit) {
   return unit == MODEL_UNIT_TRACK ? "whole recording" : "3-s segment";
