@@ -9,7 +9,7 @@
 
 #include "classic.h"
 
-#define QUERY_BLOCK 64 /* queries per GEMM: 64 x n doubles of distances */
+#define QUERY_BLOCK 256 /* queries per GEMM: the training rows packed once per 256 queries */
 
 static void norms(classic_t *c) {
   for (size_t i = 0; i < c->n; i++) {
@@ -42,14 +42,18 @@ classic_t *knn_store(const real *x, const int *y, const size_t *rows, size_t n, 
   return c;
 }
 
-/* The k nearest of one query's distances d[n] into at[k] (nearest first). */
-static void nearest(const double *d, size_t n, int k, size_t *at, double *dist) {
+/* The k nearest of one query (ab[j] = -2 q.x_j, qq = |q|^2) into at[k] (nearest
+ * first): squared distances ab[j] + qq + |x_j|^2, clamped at 0, as scikit-learn
+ * sums them. */
+static void nearest(const double *ab, double qq, const double *norm, size_t n, int k, size_t *at, double *dist) {
   int have = 0;
   for (size_t i = 0; i < n; i++) {
-    if (have == k && !(d[i] < dist[k - 1])) continue;
+    double d = ab[i] + qq + norm[i];
+    d = d > 0 ? d : 0;
+    if (have == k && !(d < dist[k - 1])) continue;
     int j = have < k ? have++ : k - 1;
-    while (j > 0 && d[i] < dist[j - 1]) dist[j] = dist[j - 1], at[j] = at[j - 1], j--;
-    dist[j] = d[i], at[j] = i;
+    while (j > 0 && d < dist[j - 1]) dist[j] = dist[j - 1], at[j] = at[j - 1], j--;
+    dist[j] = d, at[j] = i;
   }
 }
 
@@ -80,9 +84,7 @@ int knn_predict_rows(const classic_t *c, int K, const real *x, int B, real *prob
     for (int i = 0; i < nb; i++) {
       double qq = 0;
       for (size_t f = 0; f < F; f++) qq += q[(size_t)i * F + f] * q[(size_t)i * F + f];
-      double *row = d + (size_t)i * n;
-      for (size_t j = 0; j < n; j++) row[j] = fmax(row[j] + qq + c->norm[j], 0);
-      nearest(row, n, c->k, at, dist);
+      nearest(d + (size_t)i * n, qq, c->norm, n, c->k, at, dist);
       vote(c, K, at, dist, probs + (size_t)(b0 + i) * K);
     }
   }
