@@ -70,6 +70,9 @@ static void test_train_evaluate(void) {
                 dir) == 0,
         "--arch keras-mlp trains, and --arch seed");
   CHECK(run("cmp -s %s/s.model %s/s2.model", dir, dir) == 0, "the old name is the same preset: the same model bytes");
+  CHECK(run("%s evaluate -m %s/a.model --features %s 2>&1 | grep -q 'is the data .* was trained on: these are training "
+            "figures'", g, dir, csv) == 0,
+        "evaluate on the table the model was trained on: a warning");
   CHECK(run("%s train ann --arch seed007 --features %s -o %s/x.model 2>&1 | grep -q 'default, keras-mlp or keras-conv1d'",
             g, csv, dir) == 0,
         "an unknown preset lists the presets");
@@ -157,9 +160,16 @@ static void test_bad_tables(void) {
   f = fopen(path, "w");
   fputs("filename,length,f1,f2,f3,f4,f5,f6,f7,label\nx.wav,1,1,2,3,4,5,6,7,alpha\n", f);
   fclose(f);
-  CHECK(run("%s evaluate --model %s/a.model --features %s > %s 2>&1", g, dir, path, out) == 1 &&
-            contains(out, "'f7' is not one the model was trained on"),
-        "an extra feature column is named");
+  CHECK(run("%s evaluate --model %s/a.model --features %s > %s 2>&1", g, dir, path, out) == 0 &&
+            contains(out, "1 column the model was not trained on ('f7') not used"),
+        "an extra column: the model's columns read by name, the other one named and not used");
+  snprintf(path, sizeof path, "%s/text.csv", dir);
+  f = fopen(path, "w");
+  fputs("artist,filename,length,f6,f5,f4,f3,f2,f1,label\nSome Band,x.wav,1,6,5,4,3,2,1,alpha\n", f);
+  fclose(f);
+  CHECK(run("%s evaluate --model %s/a.model --features %s > %s 2>&1", g, dir, path, out) == 0 &&
+            contains(out, "('artist') not used"),
+        "a text column and the columns in another order: read by name");
 }
 
 static void test_cv_command(void) {

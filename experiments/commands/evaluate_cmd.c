@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "ann.h"
@@ -110,6 +111,10 @@ static int evaluate_ann(model_t *m, const char *model_path, const char *features
     fprintf(stderr, "genre evaluate: %s\n", err);
     return 1;
   }
+  if (d.n_ignored)
+    fprintf(stderr, "genre evaluate: %s: %zu column%s the model was not trained on ('%s'%s) not used; its %zu columns "
+            "read by name\n", features, d.n_ignored, d.n_ignored == 1 ? "" : "s", d.ignored,
+            d.n_ignored > 1 ? ", ..." : "", m->n_features);
   size_t *idx = malloc(d.n_rows * sizeof *idx);
   real *probs = malloc(d.n_rows * (size_t)m->n_classes * sizeof(real));
   int rc = 1;
@@ -129,6 +134,33 @@ out:
   free(idx), free(probs);
   dataset_free(&d);
   return rc;
+}
+
+/* The same file or folder (its mel/ too): stat's device and inode. */
+static int same_data(const char *a, const char *b) {
+  struct stat sa, sb;
+  char mel[4200];
+  if (stat(a, &sa) || stat(b, &sb)) return 0;
+  if (sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino) return 1;
+  snprintf(mel, sizeof mel, "%s/mel", a); /* trained on OUTDIR, evaluated on OUTDIR/mel */
+  return stat(mel, &sa) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* The model file records the data it was trained on ("data" in its about):
+ * figures on that data are training figures, not a test. */
+static void warn_training_data(const model_t *m, const char *model_path, const char *data) {
+  const char *at = m->about ? strstr(m->about, "\"data\": \"") : NULL;
+  if (!at) return;
+  char trained[4096];
+  size_t n = 0;
+  for (at += 9; *at && *at != '"' && n + 1 < sizeof trained; at++) {
+    if (*at == '\\' && at[1]) at++; /* JSON's escapes of '"' and '\\' */
+    trained[n++] = *at;
+  }
+  trained[n] = 0;
+  if (same_data(trained, data))
+    fprintf(stderr, "genre evaluate: warning: %s is the data %s was trained on: these are training figures, not a "
+            "test (evaluate on tracks it has not seen)\n", data, model_path);
 }
 
 int evaluate_main(int argc, char **argv) {
@@ -165,6 +197,7 @@ int evaluate_main(int argc, char **argv) {
     model_free(&m);
     return 1;
   }
+  warn_training_data(&m, model_path, mel ? mel : features);
   int rc = mel ? evaluate_cnn(&m, model_path, mel, predictions) : evaluate_ann(&m, model_path, features, predictions);
   model_free(&m);
   return rc;

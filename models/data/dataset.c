@@ -117,9 +117,8 @@ static int read_header(loading_t *l, char **h, size_t n) {
   for (size_t c = 0; c < n; c++) {
     if ((int)c == l->label_col || (int)c == l->name_col || strcmp(h[c], "length") == 0) continue;
     if (!l->features) l->cols[d->n_features++] = (int)c;
-    else if (index_of(l->features, (int)l->n_features, h[c]) < 0)
-      return snprintf(l->err, l->errlen, "%s: feature-column mismatch: column '%s' is not one the model was trained on",
-                      path, h[c]), -1;
+    else if (index_of(l->features, (int)l->n_features, h[c]) < 0 && !d->n_ignored++) /* not the model's: not read */
+      snprintf(d->ignored, sizeof d->ignored, "%s", h[c]);
   }
   if (l->features) d->n_features = l->n_features;
   if (d->n_features == 0) return snprintf(l->err, l->errlen, "%s: no feature columns", path), -1;

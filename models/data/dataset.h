@@ -27,13 +27,16 @@ typedef struct dataset {
   char **groups;        /* track names */
   char **names;         /* [n_rows]: filename */
   int segmented;        /* some track has several rows */
+  size_t n_ignored;     /* with a model's features: columns that are not among them (not read) */
+  char ignored[64];     /* the first of them */
   char path[1024];
 } dataset_t;
 
 /* Reads a feature CSV. With `labels` (a model's, n_labels of them) the classes
  * are those, in that order, and a label outside them is an error; otherwise
- * the labels found, sorted. With `features` the columns must be exactly those
- * (any order); otherwise every numeric column. Errors name the file, row and
+ * the labels found, sorted. With `features` those columns are read by name
+ * (any order; a missing one is an error, others are counted in n_ignored and
+ * not read); otherwise every other column must be numeric. Errors name the file, row and
  * column. */
 int dataset_load(const char *path, char *const *labels, int n_labels, char *const *features,
                  size_t n_features, dataset_t *d, char *err, size_t errlen);
