@@ -217,8 +217,18 @@ static void test_errors(void) {
   char path[900];
   snprintf(path, sizeof path, "%s/err1", dir);
   CHECK(run("%s train cnn --mel %s/nowhere -o %s/x.model --quiet > %s 2>&1", g, dir, dir, path) == 1 &&
-            contains(path, "index.csv"),
-        "missing mel index named");
+            contains(path, "nowhere: no such folder; spectrograms are read from the folder genre extract -o OUTDIR wrote"),
+        "a missing folder: said, with what was expected");
+  CHECK(run("%s train cnn --mel %s/out/features_3_sec.csv -o %s/x.model --quiet > %s 2>&1", g, dir, dir, path) == 1 &&
+            contains(path, "features_3_sec.csv: a file, not a folder"),
+        "a table given as --mel: said so");
+  CHECK(run("%s train cnn --mel %s -o %s/x.model --quiet > %s 2>&1", g, dir, dir, path) == 1 &&
+            contains(path, "a folder without mel/index.csv, not one genre extract wrote"),
+        "another folder given as --mel: said so");
+  CHECK(run("%s experiment --data %s/out/features_3_sec.csv -o %s/r > %s 2>&1", g, dir, dir, path) == 1 &&
+            contains(path, "a file, not a folder; --data wants the folder genre extract -o OUTDIR wrote (a feature "
+                           "table alone: --features CSV)"),
+        "experiment --data given the table: told to use --features");
   /* a .npy of the wrong shape */
   run("mkdir -p %s/badmel/mel && printf 'file,label,segments,source\\nq.npy,x,5,q.wav\\nr.npy,y,1,r.wav\\n' > %s/badmel/mel/index.csv",
       dir, dir);

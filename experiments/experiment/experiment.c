@@ -116,6 +116,12 @@ static int swap_in(const char *tmp, const char *out, char *err, size_t errlen) {
 /* The models, and the data they need at hand. 0, or -1. */
 int experiment_check_models(experiment_args_t *a, const suite_overrides_t *ov) {
   suite_t *s = &a->suite;
+  struct stat st;
+  int there = a->data && stat(a->data, &st) == 0;
+  if (a->data && (!there || !S_ISDIR(st.st_mode)))
+    return fprintf(stderr, "genre experiment: --data %s: %s; --data wants the folder genre extract -o OUTDIR wrote%s\n",
+                   a->data, !there ? "no such folder" : "a file, not a folder",
+                   !there ? "" : " (a feature table alone: --features CSV)"), -1;
   if (suite_parse(s, "experiment", a->models, a->data != NULL, ov, a->ensembles, a->n_ensembles, a->imports,
                   a->n_imports))
     return -1;

@@ -190,6 +190,14 @@ int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dat
     snprintf(d->dir, sizeof d->dir, "%s", dir);
     snprintf(index, sizeof index, "%s/index.csv", d->dir);
   }
+  if (stat(index, &st) != 0) {
+    int is_dir = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+    snprintf(err, errlen, "%s: %s; spectrograms are read from the folder genre extract -o OUTDIR wrote (OUTDIR, "
+             "or OUTDIR/mel: its index.csv and .npy files)", dir,
+             is_dir ? "a folder without mel/index.csv, not one genre extract wrote"
+             : access(dir, F_OK) == 0 ? "a file, not a folder" : "no such folder");
+    return -1;
+  }
   mel_index_t ix = {.path = index};
   if (table_read(index, &ix.t, err, errlen)) return -1;
   ix.file = table_column(&ix.t, "file"), ix.label = table_column(&ix.t, "label");
