@@ -114,6 +114,11 @@ static void test_jobs_identical(void) {
   CHECK(run("diff -r %s/j1 %s/j2 > /dev/null", dir, dir) == 0, "-j 1 and -j 2 write identical bytes");
   run("%s extract -o %s/j3 -j 2 --no-progress %s/corpus/genres_original > /dev/null 2>&1", g, dir, dir);
   CHECK(run("diff -r %s/j2 %s/j3 > /dev/null", dir, dir) == 0, "a rerun writes identical bytes");
+  /* a rerun over fewer inputs: mel/ holds what its index lists, nothing older */
+  CHECK(run("%s extract -o %s/j3 --no-progress %s/corpus/genres_original/techno > %s/j3.out 2>&1", g, dir, dir, dir) == 0 &&
+            run("test $(ls %s/j3/mel/*.npy | wc -l) -eq $(($(wc -l < %s/j3/mel/index.csv) - 1))", dir, dir) == 0 &&
+            run("grep -q 'removed .* spectrograms of an earlier run' %s/j3.out", dir) == 0,
+        "re-extracting fewer files into the same folder: the older spectrograms removed, and said");
 }
 
 static void test_nothing_usable(void) {

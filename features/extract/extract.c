@@ -1,6 +1,7 @@
 #include "extract.h"
 #include "infile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -439,6 +440,34 @@ static int publish(job_t *job) {
   return bad ? -1 : 0;
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* After a publish: the spectrograms in mel/ that this run's index does not
+ * list (an earlier run's inputs) go, so that the .npy files in mel/ are the ones index.csv lists. */
+static void sweep_mel(const job_t *job) {
+  size_t n = 0, removed = 0;
+  char **keep = malloc((job->inputs.n ? job->inputs.n : 1) * sizeof *keep), path[4300];
+  snprintf(path, sizeof path, "%s/mel", job->outdir);
+  DIR *dir = keep ? opendir(path) : NULL;
+  for (size_t i = 0; dir && i < job->inputs.n; i++)
+    if (job->results[i].ok) keep[n++] = job->inputs.items[i].file_stem;
+  if (dir) qsort(keep, n, sizeof *keep, cmp_str);
+  for (struct dirent *e; dir && (e = readdir(dir));) {
+    size_t len = strlen(e->d_name);
+    if (len < 5 || strcmp(e->d_name + len - 4, ".npy") != 0) continue;
+    char stem[1024], *key = stem;
+    snprintf(stem, sizeof stem, "%.*s", (int)(len - 4), e->d_name);
+    if (bsearch(&key, keep, n, sizeof *keep, cmp_str)) continue;
+    snprintf(path, sizeof path, "%s/mel/%s", job->outdir, e->d_name);
+    removed += unlink(path) == 0;
+  }
+  if (dir) closedir(dir);
+  free(keep);
+  if (removed)
+    printf("removed %zu spectrogram%s of an earlier run from %s/mel (mel/index.csv lists this run's)\n", removed,
+           removed == 1 ? "" : "s", job->outdir);
+}
+
 static void print_summary(const job_t *job, double elapsed, int threads) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
@@ -520,6 +549,7 @@ int extract_run(const extract_args_t *a) {
   } else if (publish(&job)) {
     rc = 1;
   } else {
+    if (job.ok) sweep_mel(&job);
     print_summary(&job, elapsed, threads);
     rc = job.ok == 0 ? 1 : job.failed ? 2 : 0;
   }
