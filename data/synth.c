@@ -435,9 +435,19 @@ typedef struct synth_job {
   int per_genre;
   size_t samples;
   unsigned long seed;
-  int next, total, failed;
+  int next, total, failed, rendered;
+  int same_seed; /* the files there were drawn with this seed (or nothing says otherwise) */
   pthread_mutex_t mu;
 } synth_job_t;
+
+/* A track already there, of this length and seed: kept (a rerun completes an interrupted corpus). */
+static int keep_track(const synth_job_t *job, const char *path) {
+  SF_INFO info = {0};
+  SNDFILE *f = job->same_seed ? sf_open(path, SFM_READ, &info) : NULL;
+  if (!f) return 0;
+  sf_close(f);
+  return info.frames == (sf_count_t)job->samples && info.samplerate == SYNTH_SR && info.channels == 1;
+}
 
 static int write_wav(const char *path, const float *x, size_t n, char *err, size_t errlen) {
   char tmp[4300];
@@ -472,9 +482,11 @@ static void *synth_worker(void *arg) {
     char path[4096], err[4500];
     snprintf(path, sizeof path, "%s/genres_original/%s/%s.%05d.wav", job->dir, synth_genre_names[g],
              synth_genre_names[g], k);
-    struct stat st;
-    if (stat(path, &st) == 0) continue; /* already there: resume */
+    if (keep_track(job, path)) continue;
     synth_render(g, k, job->seed, x, job->samples);
+    pthread_mutex_lock(&job->mu);
+    job->rendered++;
+    pthread_mutex_unlock(&job->mu);
     if (write_wav(path, x, job->samples, err, sizeof err)) {
       fprintf(stderr, "genre synth: %s\n", err);
       pthread_mutex_lock(&job->mu);
@@ -484,6 +496,30 @@ static void *synth_worker(void *arg) {
   }
   free(x);
   return NULL;
+}
+
+/* DIR/.synth: the seed and count the files there were made with. */
+static void stamp_path(const char *dir, char *path, size_t len) { snprintf(path, len, "%s/.synth", dir); }
+
+/* The seed the files there were drawn with differs from seed: 1; the tracks
+ * numbered from per_genre on (an earlier, larger corpus) are removed. */
+static int other_seed(const char *dir, int per_genre, unsigned long seed) {
+  char path[4200];
+  unsigned long had_seed = seed;
+  int had_tracks = 0;
+  stamp_path(dir, path, sizeof path);
+  FILE *f = fopen(path, "r");
+  if (f && fscanf(f, "seed %lu tracks-per-genre %d", &had_seed, &had_tracks) != 2) had_seed = seed, had_tracks = 0;
+  if (f) fclose(f);
+  int removed = 0;
+  for (int g = 0; g < SYNTH_GENRES; g++)
+    for (int k = per_genre; k < had_tracks; k++) {
+      snprintf(path, sizeof path, "%s/genres_original/%s/%s.%05d.wav", dir, synth_genre_names[g], synth_genre_names[g], k);
+      removed += unlink(path) == 0;
+    }
+  if (removed) printf("removed %d tracks beyond --tracks-per-genre %d (an earlier corpus had %d)\n", removed, per_genre,
+                      had_tracks);
+  return had_seed != seed;
 }
 
 int synth_corpus(const char *dir, int per_genre, double seconds, unsigned long seed, long jobs) {
@@ -496,7 +532,7 @@ int synth_corpus(const char *dir, int per_genre, double seconds, unsigned long s
     }
   }
   synth_job_t job = {.dir = dir, .per_genre = (int)per_genre, .samples = (size_t)(seconds * SYNTH_SR),
-                     .seed = seed, .total = SYNTH_GENRES * (int)per_genre};
+                     .seed = seed, .total = SYNTH_GENRES * (int)per_genre, .same_seed = !other_seed(dir, per_genre, seed)};
   pthread_mutex_init(&job.mu, NULL);
   if (jobs > job.total) jobs = job.total;
   pthread_t threads[1024];
@@ -508,7 +544,11 @@ int synth_corpus(const char *dir, int per_genre, double seconds, unsigned long s
   for (long i = 0; i < started; i++) pthread_join(threads[i], NULL);
   pthread_mutex_destroy(&job.mu);
   if (job.failed) return 1;
-  printf("synthetic corpus: %d tracks of %.1f s (seed %lu) in %s/genres_original (%.1f s)\n", job.total,
-         seconds, seed, dir, now_seconds() - t0);
+  stamp_path(dir, path, sizeof path);
+  FILE *f = fopen(path, "w");
+  if (!f || fprintf(f, "seed %lu tracks-per-genre %d\n", seed, per_genre) < 0 || fclose(f) != 0)
+    return fprintf(stderr, "genre synth: %s: cannot write\n", path), 1;
+  printf("synthetic corpus: %d tracks of %.1f s (seed %lu) in %s/genres_original, %d written, %d kept (%.1f s)\n",
+         job.total, seconds, seed, dir, job.rendered, job.total - job.rendered, now_seconds() - t0);
   return 0;
 }

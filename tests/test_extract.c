@@ -156,6 +156,16 @@ static void test_synth_deterministic(void) {
             dir, dir) != 0,
         "another seed: other tracks");
   CHECK(run("ls %s/s1/genres_original | wc -l | grep -q '^10$'", dir) == 0, "ten genres");
+  /* other options into the same folder: what differs is made again, not kept */
+  run("%s synth -o %s/s3 -n 2 -s 4 --seed 6 > /dev/null && cp -r %s/s3 %s/s4 && %s synth -o %s/s4 -n 1 -s 3 --seed 6 > "
+      "/dev/null", g, dir, dir, dir, g, dir);
+  CHECK(run("cmp -s %s/s3/genres_original/techno/techno.00000.wav %s/s4/genres_original/techno/techno.00000.wav", dir,
+            dir) != 0 && run("test ! -e %s/s4/genres_original/techno/techno.00001.wav", dir) == 0,
+        "synth with another --seconds and --tracks-per-genre: tracks remade, the extra ones removed");
+  run("%s synth -o %s/s4 -n 1 -s 3 --seed 5 > /dev/null", g, dir);
+  CHECK(run("cmp -s %s/s1/genres_original/techno/techno.00000.wav %s/s4/genres_original/techno/techno.00000.wav", dir,
+            dir) == 0,
+        "and with another --seed: the tracks that seed draws");
 }
 
 int main(void) {

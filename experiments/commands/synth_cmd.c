@@ -12,7 +12,10 @@ static const char about[] =
     "Writes DIR/genres_original/<genre>/<genre>.NNNNN.wav: 10 synthetic styles\n"
     "(ambient techno chiptune chorale dub noiserock waltz drumline piano gamelan),\n"
     "22050 Hz mono 16-bit. The same options give the same files, byte for byte.\n"
-    "Existing files are kept (a rerun completes an interrupted corpus).\n"
+    "Tracks already there with the same length and seed are kept (a rerun\n"
+    "completes an interrupted corpus); others are made again, and tracks beyond\n"
+    "--tracks-per-genre of an earlier, larger corpus removed (DIR/.synth records\n"
+    "the seed and count).\n"
     "\n";
 
 int synth_main(int argc, char **argv) {
