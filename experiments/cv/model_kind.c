@@ -316,7 +316,7 @@ static void classic_trained(const kind_data_t *d, const model_t *m, const epoch_
     printf("fitted %s %s on %zu rows of %zu features", c->kind == CLASSIC_RF ? "random forest" : "boosted trees", m->arch,
            n_train, m->n_features);
   else if (c->kind == CLASSIC_LOGREG)
-    printf("fitted logistic regression %s on %zu rows of %zu features (BFGS, %d iterations)", m->arch, n_train,
+    printf("fitted logistic regression %s on %zu rows of %zu features (L-BFGS, %d iterations)", m->arch, n_train,
            m->n_features, c->iterations);
   else printf("fitted SVM %s on %zu rows of %zu features: %d support vectors", m->arch, n_train, m->n_features, c->svm ? svm_support_vectors(c) : 0);
   printf(" in %.2f s", seconds);

@@ -33,7 +33,7 @@ typedef struct classic {
   int P;           /* classes present in training */
   int *map;        /* [K] class k's row of w, or -1 (absent in training: probability 0) */
   double *w;       /* [P][F] weights, then [P] intercepts */
-  int iterations;  /* BFGS's, at fit time (not stored) */
+  int iterations;  /* L-BFGS's, at fit time (not stored) */
   /* boosted trees, forests: XGBoost's booster and its UBJSON */
   void *booster;
   unsigned char *blob;

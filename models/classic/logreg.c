@@ -1,12 +1,14 @@
 /* Multinomial logistic regression with an L2 penalty, as scikit-learn's
  * LogisticRegression (lbfgs, C = 1, multinomial): the weights minimise
  *   |W|^2 / 2 + C sum_i -ln softmax(W x_i + b)[y_i]
- * (the intercepts not penalised), by GSL's BFGS (vector_bfgs2) with the
- * gradient from two BLAS GEMMs per evaluation, until no gradient component
- * exceeds 1e-4 (scikit-learn's lbfgs stops at the same tolerance, pgtol).
+ * (the intercepts not penalised), by L-BFGS (10 pairs, as scipy's L-BFGS-B
+ * that scikit-learn calls) with a backtracking line search that tries the full
+ * step first, the gradient from two BLAS GEMMs per evaluation, until no
+ * gradient component exceeds 1e-4 (scikit-learn's lbfgs stops at the same
+ * tolerance, pgtol).
  * Only the classes present in the training rows take part; the others get
  * probability 0. */
-#include <gsl/gsl_multimin.h>
+#include <gsl/gsl_vector.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +23,6 @@ typedef struct problem {
   int K;           /* present classes */
   double C;
   double *z;       /* scratch: [n][K] logits, then p - onehot */
-  /* the last point evaluated, its value and gradient: GSL's line search
-   * asks for f and then df at the same point, which is one evaluation */
-  double *at, *grad, value;
-  int cached;
 } problem_t;
 
 /* The objective at theta = [W (K x F) | b (K)], and its gradient when grad is not NULL. */
@@ -59,37 +57,83 @@ static double objective(const gsl_vector *theta, void *ctx, gsl_vector *grad) {
   return reg / 2 + p->C * loss;
 }
 
-/* The value and gradient at t, from the cache when t is the last point. */
-static double evaluate(const gsl_vector *t, problem_t *p, gsl_vector *g) {
-  size_t d = t->size;
-  if (!p->cached || memcmp(p->at, t->data, d * sizeof *p->at) != 0) {
-    gsl_vector_view grad = gsl_vector_view_array(p->grad, d);
-    p->value = objective(t, p, &grad.vector);
-    memcpy(p->at, t->data, d * sizeof *p->at), p->cached = 1;
-  }
-  if (g) memcpy(g->data, p->grad, d * sizeof *p->grad);
-  return p->value;
+/* f and its gradient g at x (d values). */
+static double eval_at(problem_t *p, const double *x, double *g, size_t d) {
+  gsl_vector_const_view xv = gsl_vector_const_view_array(x, d);
+  gsl_vector_view gv = gsl_vector_view_array(g, d);
+  return objective(&xv.vector, p, &gv.vector);
 }
 
-static double f_only(const gsl_vector *t, void *ctx) { return evaluate(t, ctx, NULL); }
-static void df_only(const gsl_vector *t, void *ctx, gsl_vector *g) { evaluate(t, ctx, g); }
-static void fdf(const gsl_vector *t, void *ctx, double *f, gsl_vector *g) { *f = evaluate(t, ctx, g); }
+static double dot(const double *a, const double *b, size_t d) { return cblas_ddot((int)d, a, 1, b, 1); }
 
-/* BFGS from zero weights; theta receives the minimum. The iterations taken, or -1. */
-static int minimise(problem_t *p, gsl_vector *theta) {
-  gsl_multimin_function_fdf fn = {f_only, df_only, fdf, theta->size, p};
-  gsl_multimin_fdfminimizer *s = gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, theta->size);
-  if (!s) return -1;
-  gsl_vector_set_zero(theta);
-  gsl_multimin_fdfminimizer_set(s, &fn, theta, 0.01, 0.1);
-  int it = 0, status = GSL_CONTINUE;
-  while (status == GSL_CONTINUE && it++ < 5000) {
-    if (gsl_multimin_fdfminimizer_iterate(s)) break; /* no further progress along the line: at the minimum */
-    /* every component within 1e-4, as scipy's L-BFGS-B under scikit-learn (tol, its pgtol) */
-    status = gsl_vector_max(s->gradient) <= 1e-4 && gsl_vector_min(s->gradient) >= -1e-4 ? GSL_SUCCESS : GSL_CONTINUE;
+#define PAIRS 10 /* L-BFGS's memory, as scipy's L-BFGS-B under scikit-learn (maxcor 10) */
+
+typedef struct lbfgs {
+  size_t d;
+  double *s, *y, rho[PAIRS], alpha[PAIRS]; /* s[PAIRS][d], y[PAIRS][d]: the last steps and gradient changes */
+  int pairs, newest;
+} lbfgs_t;
+
+/* dir = -H g by the two-loop recursion (Nocedal & Wright, Algorithm 7.4). */
+static void direction(lbfgs_t *h, const double *g, double *dir) {
+  size_t d = h->d;
+  for (size_t j = 0; j < d; j++) dir[j] = -g[j];
+  for (int n = 0; n < h->pairs; n++) {
+    int i = (h->newest - n + PAIRS) % PAIRS;
+    h->alpha[i] = h->rho[i] * dot(h->s + i * d, dir, d);
+    cblas_daxpy((int)d, -h->alpha[i], h->y + i * d, 1, dir, 1);
   }
-  gsl_vector_memcpy(theta, s->x);
-  gsl_multimin_fdfminimizer_free(s);
+  if (h->pairs) { /* the initial Hessian: gamma I, gamma = s.y / y.y of the newest pair */
+    const double *y = h->y + (size_t)h->newest * d;
+    cblas_dscal((int)d, 1 / (h->rho[h->newest] * dot(y, y, d)), dir, 1);
+  }
+  for (int n = h->pairs - 1; n >= 0; n--) {
+    int i = (h->newest - n + PAIRS) % PAIRS;
+    double beta = h->rho[i] * dot(h->y + i * d, dir, d);
+    cblas_daxpy((int)d, h->alpha[i] - beta, h->s + i * d, 1, dir, 1);
+  }
+}
+
+/* The step along dir from x (value f, slope gd < 0) that decreases f enough
+ * (Armijo, c1 = 1e-4), trying `step` first and then shorter ones by quadratic
+ * interpolation; xn, gn, *fn receive the new point. The step, or 0. */
+static double line_search(problem_t *p, const double *x, double f, const double *dir, double gd, double step,
+                          double *xn, double *gn, double *fn, size_t d) {
+  for (int tries = 0; tries < 40; tries++) {
+    for (size_t j = 0; j < d; j++) xn[j] = x[j] + step * dir[j];
+    *fn = eval_at(p, xn, gn, d);
+    if (*fn <= f + 1e-4 * step * gd) return step;
+    double q = -gd * step * step / (2 * (*fn - f - gd * step)); /* the minimum of the quadratic through f, gd, fn */
+    step = isfinite(q) && q > 0.1 * step && q < 0.5 * step ? q : q <= 0.1 * step ? 0.1 * step : 0.5 * step;
+  }
+  return 0;
+}
+
+/* L-BFGS from zero weights until no gradient component exceeds 1e-4 (scipy's
+ * pgtol under scikit-learn); x receives the minimum. The iterations, or -1. */
+static int minimise(problem_t *p, double *x, size_t d) {
+  double *buf = malloc((2 * PAIRS + 5) * d * sizeof *buf);
+  if (!buf) return -1;
+  lbfgs_t h = {.d = d, .s = buf, .y = buf + PAIRS * d, .newest = PAIRS - 1};
+  double *g = buf + 2 * PAIRS * d, *gn = g + d, *xn = gn + d, *dir = xn + d, *tmp = dir + d;
+  memset(x, 0, d * sizeof *x);
+  double f = eval_at(p, x, g, d);
+  int it = 0;
+  for (; it < 5000; it++) {
+    if (fabs(g[cblas_idamax((int)d, g, 1)]) <= 1e-4) break;
+    direction(&h, g, dir);
+    double gd = dot(g, dir, d);
+    if (!(gd < 0)) h.pairs = 0, direction(&h, g, dir), gd = dot(g, dir, d); /* memory lost its way: steepest descent */
+    double first = h.pairs ? 1 : fmin(1, 1 / cblas_dnrm2((int)d, g, 1)), fn;
+    if (line_search(p, x, f, dir, gd, first, xn, gn, &fn, d) == 0) break; /* no decrease left: at the minimum */
+    int i = (h.newest + 1) % PAIRS;
+    double *s = h.s + (size_t)i * d, *y = h.y + (size_t)i * d;
+    for (size_t j = 0; j < d; j++) s[j] = xn[j] - x[j], y[j] = gn[j] - g[j];
+    double sy = dot(s, y, d);
+    if (sy > 1e-10 * dot(y, y, d)) h.rho[i] = 1 / sy, h.newest = i, h.pairs += h.pairs < PAIRS;
+    memcpy(tmp, x, d * sizeof *x), memcpy(x, xn, d * sizeof *x), memcpy(g, gn, d * sizeof *g), f = fn;
+  }
+  free(buf);
   return it;
 }
 
@@ -116,22 +160,14 @@ classic_t *logreg_store(const real *x, const int *y, const size_t *rows, size_t 
   }
   p.x = dx, p.y = yy, p.K = P;
   p.z = malloc((n ? n : 1) * (size_t)P * sizeof *p.z);
-  p.at = malloc((size_t)P * (F + 1) * sizeof *p.at), p.grad = malloc((size_t)P * (F + 1) * sizeof *p.grad);
-  gsl_vector *theta = gsl_vector_alloc((size_t)P * (F + 1));
-  if (!p.z || !p.at || !p.grad || !theta) goto oom_theta;
-  c->iterations = minimise(&p, theta);
-  c->w = malloc(theta->size * sizeof *c->w);
-  if (c->iterations < 0 || !c->w) goto oom_theta;
-  memcpy(c->w, theta->data, theta->size * sizeof *c->w);
+  c->w = malloc((size_t)P * (F + 1) * sizeof *c->w);
+  if (!p.z || !c->w || (c->iterations = minimise(&p, c->w, (size_t)P * (F + 1))) < 0) goto oom;
   c->P = P;
-  gsl_vector_free(theta);
-  free(present), free(yy), free(dx), free(p.z), free(p.at), free(p.grad);
+  free(present), free(yy), free(dx), free(p.z);
   return c;
-oom_theta:
-  if (theta) gsl_vector_free(theta);
 oom:
   snprintf(err, errlen, "out of memory");
-  free(present), free(yy), free(dx), free(p.z), free(p.at), free(p.grad), classic_free(c);
+  free(present), free(yy), free(dx), free(p.z), classic_free(c);
   return NULL;
 }
 
