@@ -34,7 +34,8 @@ typedef struct svm_opts {
   char arch[32];
   int kernel;       /* SVM_RBF or SVM_LINEAR (classic.h) */
   double C, gamma;  /* gamma <= 0: scikit-learn's 'scale', 1 / (features x variance) */
-  int threads;      /* set by the commands; libsvm runs on one (its folds one at a time, for rand()'s sake) */
+  int threads;      /* set by the commands: libsvm fits on one (its folds one at a time, for rand()'s
+                       sake); its predictions share the rows among them */
   double val_fraction;
   train_opts_t train; /* its seed (libsvm's probability folds, the temperature's twin) and --no-calibrate */
 } svm_opts_t;

@@ -170,6 +170,16 @@ static void test_bad_tables(void) {
   CHECK(run("%s evaluate --model %s/a.model --features %s > %s 2>&1", g, dir, path, out) == 0 &&
             contains(out, "('artist') not used"),
         "a text column and the columns in another order: read by name");
+  snprintf(path, sizeof path, "%s/text2.csv", dir);
+  f = fopen(path, "w");
+  fputs("artist,filename,length,f1,f2,label\nA,x.wav,1,1,2,alpha\nB,y.wav,1,2,1,beta\n", f);
+  fclose(f);
+  CHECK(run("%s train ann --features %s -o %s/t.model --epochs 2 --quiet > %s 2>&1", g, path, dir, out) == 1 &&
+            contains(out, "'artist'"),
+        "train on a table with a text column: refused, the column named");
+  CHECK(run("%s train ann --features %s -o %s/t.model --epochs 2 --quiet --ignore-columns artist > %s 2>&1", g, path,
+            dir, out) == 0 && contains(out, "1 column not read as features (--ignore-columns: 'artist')"),
+        "--ignore-columns artist: trained, and said");
 }
 
 static void test_cv_command(void) {

@@ -146,6 +146,31 @@ static void test_duplicates(void) {
   CHECK(rc == 2 && contains(path, "duplicate file name"), "same file name twice: the second is refused");
 }
 
+/* Labels from a table; a flat folder that would label everything alike is warned about. */
+static void test_labels(void) {
+  const char *g = genre_bin();
+  char path[800];
+  run("mkdir -p %s/flat && cp %s/corpus/genres_original/techno/techno.00000.wav %s/flat/a.wav && "
+      "cp %s/corpus/genres_original/ambient/ambient.00000.wav %s/flat/b.wav && "
+      "cp %s/corpus/genres_original/ambient/ambient.00001.wav %s/flat/c.wav",
+      dir, dir, dir, dir, dir, dir, dir);
+  CHECK(run("%s extract -o %s/flat_out --no-progress %s/flat > /dev/null 2> %s/flat.err", g, dir, dir, dir) == 0,
+        "a flat folder extracts");
+  snprintf(path, sizeof path, "%s/flat.err", dir);
+  CHECK(contains(path, "warning: every file is labelled 'flat'"), "and every file labelled alike is warned about");
+  run("printf 'file,label\na.wav,techno\n%s/flat/b.wav,ambient\n' > %s/labels.csv", dir, dir);
+  int rc = run("%s extract -o %s/flat_out --no-progress --labels %s/labels.csv %s/flat > /dev/null 2> %s/flat.err", g,
+               dir, dir, dir, dir);
+  CHECK(rc == 2 && contains(path, "1 of 3 files are not in") && !contains(path, "every file is labelled"),
+        "--labels: a file the table does not list is reported, not labelled (exit 2)");
+  snprintf(path, sizeof path, "%s/flat_out/features_30_sec.csv", dir);
+  CHECK(contains(path, "a.wav") && contains(path, ",techno\n") && contains(path, ",ambient\n") &&
+            !contains(path, "c.wav") && !contains(path, ",flat\n"),
+        "--labels: the table's labels, by file name and by path");
+  snprintf(path, sizeof path, "%s/flat_out/errors.csv", dir);
+  CHECK(contains(path, "c.wav") && contains(path, "no label"), "errors.csv names the unlisted file");
+}
+
 static void test_synth_deterministic(void) {
   const char *g = genre_bin();
   run("%s synth -o %s/s1 -n 1 -s 3 --seed 5 -j 1 > /dev/null", g, dir);
@@ -175,6 +200,7 @@ int main(void) {
   RUN(test_jobs_identical);
   RUN(test_nothing_usable);
   RUN(test_duplicates);
+  RUN(test_labels);
   RUN(test_synth_deterministic);
   return check_summary();
 }

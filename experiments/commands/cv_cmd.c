@@ -129,7 +129,7 @@ static int cv_kind(const model_kind_t *k, int argc, char **argv) {
                  "top2_mean, macro_f1_mean, track_accuracy_mean (segments),\n"
                  "folds[] (per fold), labels, confusion (rows true),\n"
                  "calibration (ECE, Brier, log-loss raw and with temperatures)"),
-      OPT_END()};
+      strcmp(k->data_option, "features") ? (cli_option_t)OPT_END() : ignore_columns_option(), OPT_END()};
   const cli_option_t *tables[] = {own, k->options(&o), training_options(k, &o, &threads, &verbose), NULL};
   int first = cli_parse(cmd, argc, argv, tables, &help);
   if (help) return usage(stdout, k, tables), 0;

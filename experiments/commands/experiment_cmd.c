@@ -124,6 +124,7 @@ static int parse_table(int argc, char **argv, experiment_args_t *a, raw_options_
       OPT_INT(0, "threads", &a->threads, 1, 64, "T", "threads (default: all cores)"),
       OPT_INT(0, "read-ahead", &ov->read_ahead, 0, 256, "N",
               "batches of spectrograms read from disk ahead of the CNN (default 4)"),
+      ignore_columns_option(),
       OPT_STRING(0, "save-models", &a->save_models, "DIR",
                  "after the folds, train each listed model on all the data and\n"
                  "save it as DIR/<model>.model (e.g. DIR/ann.model, for genre predict)"),

@@ -9,14 +9,16 @@
 #include "npy.h"
 
 static const char about[] =
-    "usage: genre extract -o OUTDIR [-j N] [--resume] [--no-progress] INPUT...\n"
+    "usage: genre extract -o OUTDIR [-j N] [--resume] [--no-progress] [--mel-dtype f32|f16]\n"
+    "                     [--labels FILE.csv] INPUT...\n"
     "       genre extract -o OUTDIR --shard K/N|auto [-j N] [--resume] INPUT...\n"
     "       genre extract -o OUTDIR --merge INPUT...\n"
     "\n"
     "Extracts GTZAN-style features from audio files (wav, aiff, au, flac, ogg, mp3),\n"
     "decoded to 22050 Hz mono, with librosa 0.10.1's recipe.\n"
     "INPUT is a file or a directory (searched recursively for audio files).\n"
-    "The label of a file is the name of the directory that holds it.\n"
+    "The label of a file is the name of the directory that holds it, or with\n"
+    "--labels the one a table gives it.\n"
     "\n"
     "Writes to OUTDIR:\n"
     "  features_3_sec.csv   one row per full 3-s segment (<stem>.<k>.wav)\n"
@@ -76,6 +78,10 @@ static int parse(int argc, char **argv, extract_args_t *a) {
                "file, size and modification time); the outputs are\n"
                "identical to those of an uninterrupted run"),
       OPT_FLAG(0, "no-progress", &a->show_progress, 0, "no progress bar on stderr"),
+      OPT_STRING(0, "labels", &a->labels, "CSV",
+                 "each file's label from a table with columns file (a file name\n"
+                 "or path as given or found) and label; files it does not list\n"
+                 "are reported as failed, not labelled"),
       OPT_CALL(0, "mel-dtype", &a->mel_elem, mel_dtype, "T",
                "f32 (default) or f16: half the disk and reads for the CNN;\nwithin 1/32 dB of f32 (np.load reads both)"),
       OPT_CALL(0, "shard", &a->shard, shard, "K/N",

@@ -90,7 +90,9 @@ static int train_kind(const model_kind_t *k, int argc, char **argv) {
   int threads = cli_cores(), verbose = 2, help;
   k->arch(cmd, "default", &o);
   const cli_option_t own[] = {OPT_STRING(0, k->data_option, &data, k->data_arg, k->data_help),
-                              OPT_STRING('o', "output", &out, "MODEL", "the model file to write"), OPT_END()};
+                              OPT_STRING('o', "output", &out, "MODEL", "the model file to write"),
+                              strcmp(k->data_option, "features") ? (cli_option_t)OPT_END() : ignore_columns_option(),
+                              OPT_END()};
   const cli_option_t *tables[] = {own, k->options(&o), training_options(k, &o, &threads, &verbose), NULL};
   int first = cli_parse(cmd, argc, argv, tables, &help);
   if (help) return usage(stdout, k, tables), 0;

@@ -73,6 +73,9 @@ static int ann_load(const char *path, kind_data_t *k, char *err, size_t errlen) 
   dataset_t *d = calloc(1, sizeof *d);
   if (!d) return snprintf(err, errlen, "out of memory"), -1;
   if (dataset_load(path, NULL, 0, NULL, 0, d, err, errlen)) return free(d), -1;
+  if (d->n_ignored)
+    fprintf(stderr, "%s: %zu column%s not read as features (--ignore-columns: '%s'%s)\n", path, d->n_ignored,
+            d->n_ignored == 1 ? "" : "s", d->ignored, d->n_ignored > 1 ? ", ..." : "");
   *k = ann_view(d);
   return 0;
 }
@@ -563,6 +566,19 @@ int kind_load_classes(const model_kind_t *k, const char *cmd, const char *path, 
   fprintf(stderr, "genre %s: %s: a single label ('%s'): nothing to classify\n", cmd, path, d->labels[0]);
   k->free(d);
   return 1;
+}
+
+static int ignore_columns(const char *cmd, const char *arg, void *value) {
+  char err[300];
+  (void)value;
+  if (dataset_ignore_columns(arg, err, sizeof err)) return fprintf(stderr, "genre %s: %s\n", cmd, err), -1;
+  return 0;
+}
+
+cli_option_t ignore_columns_option(void) {
+  return (cli_option_t)OPT_CALL(0, "ignore-columns", NULL, ignore_columns, "LIST",
+                                "columns of the feature table not to read as features, e.g.\n"
+                                "artist,album (text is refused otherwise)");
 }
 
 const model_kind_t *model_kind(const char *name) {

@@ -84,6 +84,9 @@ extern const int n_model_kinds;
 /* The kind named `name`, or NULL. */
 const model_kind_t *model_kind(const char *name);
 
+/* --ignore-columns LIST: feature-table columns not read (dataset_ignore_columns). */
+cli_option_t ignore_columns_option(void);
+
 /* The options every kind trains with (--epochs, --lr, ...; --arch applied
  * first), a static table pointing into o, *threads and *verbose. */
 const cli_option_t *training_options(const model_kind_t *k, kind_opts_t *o, int *threads, int *verbose);

@@ -508,10 +508,27 @@ static void job_free(job_t *job) {
   free(job->mine);
 }
 
+/* --labels, and a warning when every file gets the same label. 0, or -1 after printing. */
+static int set_labels(input_list_t *inputs, const char *csv) {
+  char err[4400];
+  size_t absent = 0;
+  if (csv && inputs_relabel(inputs, csv, &absent, err, sizeof err)) return fprintf(stderr, "genre extract: %s\n", err), -1;
+  if (absent)
+    fprintf(stderr, "genre extract: %zu of %zu files are not in %s: reported as failed, not labelled\n", absent,
+            inputs->n, csv);
+  const char *one = inputs_one_label(inputs);
+  if (one)
+    fprintf(stderr, "genre extract: warning: every file is labelled '%s'%s: a model needs two labels at least (one "
+            "folder per label, e.g. genres_original/<genre>/, or --labels FILE.csv)\n", one,
+            csv ? "" : " (the name of the folder that holds it)");
+  return 0;
+}
+
 int extract_run(const extract_args_t *a) {
   job_t job = {.outdir = a->outdir, .resume = a->resume, .merge = a->merge, .shard = a->shard, .mel_elem = a->mel_elem,
                .lock = -1, .shard_lock = -1, .prog.enabled = a->show_progress};
-  if (inputs_list(&job.inputs, a->inputs, a->n_inputs, 1, "extract")) return job_free(&job), 1;
+  if (inputs_list(&job.inputs, a->inputs, a->n_inputs, 1, "extract") || set_labels(&job.inputs, a->labels))
+    return job_free(&job), 1;
   job.results = calloc(job.inputs.n, sizeof *job.results);
   job.mine = job.shard.n ? calloc(job.inputs.n, 1) : NULL;
   if (!job.results || (job.shard.n && (!job.mine || shard_select(&job.inputs, &job.shard, job.mine)))) {

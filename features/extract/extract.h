@@ -14,6 +14,7 @@ typedef struct extract_args {
   int resume, show_progress, merge;
   int mel_elem;  /* NPY_F32 (default) or NPY_F16 (--mel-dtype f16) */
   shard_t shard; /* n 0: not sharded */
+  const char *labels; /* --labels CSV: file -> label (NULL: each file's folder name) */
   char **inputs; /* argv's INPUTs */
   int n_inputs;
 } extract_args_t;

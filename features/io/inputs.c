@@ -1,5 +1,6 @@
 #include "inputs.h"
 #include "names.h"
+#include "table.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -276,4 +277,56 @@ int inputs_list(input_list_t *list, char *const *args, int n_args, int unique_st
     return -1;
   }
   return 0;
+}
+
+/* The labels table's row for an input: its path as given or found, else its file name. */
+static long labels_row(const table_t *t, int key, const input_t *in) {
+  long by_name = -1;
+  for (size_t r = 0; r < t->n_rows; r++) {
+    const char *k = table_cell(t, r, (size_t)key);
+    if (strcmp(k, in->path) == 0) return (long)r;
+    if (by_name < 0 && strcmp(k, in->name) == 0) by_name = (long)r;
+  }
+  return by_name;
+}
+
+int inputs_relabel(input_list_t *list, const char *csv, size_t *absent, char *err, size_t errlen) {
+  table_t t;
+  *absent = 0;
+  if (table_read(csv, &t, err, errlen)) return -1;
+  int key = table_column(&t, "file"), label = table_column(&t, "label");
+  if (key < 0) key = table_column(&t, "filename");
+  if (key < 0) key = table_column(&t, "path");
+  if (key < 0 || label < 0) {
+    snprintf(err, errlen, "%s: wants a column 'file' (a file name or path) and a column 'label'", csv);
+    return table_free(&t), -1;
+  }
+  for (size_t i = 0; i < list->n; i++) {
+    input_t *in = &list->items[i];
+    long r = labels_row(&t, key, in);
+    const char *l = r >= 0 ? table_cell(&t, (size_t)r, (size_t)label) : NULL;
+    if (l && !*l) l = NULL;
+    char *now = l ? strdup(l) : NULL;
+    if (l && !now) return table_free(&t), snprintf(err, errlen, "out of memory"), -1;
+    if (now) free(in->label), in->label = now;
+    else if (!in->error) { /* reported as this input's failure, not guessed */
+      char why[300];
+      snprintf(why, sizeof why, "no label: neither its path nor its name is in %.200s", csv);
+      if (!(in->error = strdup(why))) return table_free(&t), snprintf(err, errlen, "out of memory"), -1;
+      ++*absent;
+    }
+  }
+  table_free(&t);
+  return 0;
+}
+
+const char *inputs_one_label(const input_list_t *list) {
+  const char *one = NULL;
+  size_t usable = 0;
+  for (size_t i = 0; i < list->n; i++) {
+    if (list->items[i].error) continue;
+    if (usable++ && strcmp(one, list->items[i].label) != 0) return NULL;
+    one = list->items[i].label;
+  }
+  return usable > 1 ? one : NULL;
 }

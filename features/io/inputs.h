@@ -36,6 +36,17 @@ void inputs_free(input_list_t *list);
  * memory, or no audio file at all). */
 int inputs_list(input_list_t *list, char *const *args, int n_args, int unique_stems, const char *cmd);
 
+/* --labels CSV: each input's label from the table's `label` column, on the
+ * row whose `file` (or `filename`, `path`) is its path as given or found, else
+ * its file name. An input on no row gets an error (it is reported, not
+ * guessed); *absent counts them. 0, or -1 with the reason (unreadable table,
+ * missing columns). */
+int inputs_relabel(input_list_t *list, const char *csv, size_t *absent, char *err, size_t errlen);
+
+/* The label every usable input shares when there are several inputs and one
+ * label among them (a flat folder, labelled with its own name), or NULL. */
+const char *inputs_one_label(const input_list_t *list);
+
 /* True when the name has an audio extension libsndfile decodes. */
 int is_audio_name(const char *name);
 

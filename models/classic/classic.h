@@ -29,6 +29,7 @@ typedef struct classic {
   int *y;          /* [n] class indices */
   /* SVM */
   struct svm_model *svm; /* libsvm's, self-contained (its support vectors its own) */
+  int threads;     /* predicting with an SVM: rows shared among them (0: every core; not stored) */
   /* logistic regression */
   int P;           /* classes present in training */
   int *map;        /* [K] class k's row of w, or -1 (absent in training: probability 0) */

@@ -5,9 +5,11 @@
  * problem and reads back from the model file as it was. */
 #include <libsvm/svm.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "classic.h"
 
@@ -76,20 +78,50 @@ fail:
   return NULL;
 }
 
-int svm_predict_rows(const classic_t *c, int K, const real *x, int B, real *probs) {
-  const struct svm_model *m = c->svm;
-  double *row = malloc(c->F * sizeof *row), p[m->nr_class > 0 ? m->nr_class : 1];
-  struct svm_node *v = malloc((c->F + 1) * sizeof *v);
-  if (!row || !v) return free(row), free(v), -1;
-  for (int b = 0; b < B; b++) {
-    for (size_t f = 0; f < c->F; f++) v[f] = (struct svm_node){(int)f + 1, x[(size_t)b * c->F + f]};
-    v[c->F].index = -1;
+/* Rows [from, to) of a prediction: libsvm's prediction reads the model only,
+ * so the rows are shared among threads (each row's numbers are the same for
+ * any count). */
+typedef struct svm_share {
+  const classic_t *c;
+  int K, from, to, failed;
+  const real *x;
+  real *probs;
+} svm_share_t;
+
+static void *predict_share(void *arg) {
+  svm_share_t *s = arg;
+  const struct svm_model *m = s->c->svm;
+  size_t F = s->c->F;
+  double p[m->nr_class > 0 ? m->nr_class : 1];
+  struct svm_node *v = malloc((F + 1) * sizeof *v);
+  if (!v) return s->failed = 1, NULL;
+  for (int b = s->from; b < s->to; b++) {
+    for (size_t f = 0; f < F; f++) v[f] = (struct svm_node){(int)f + 1, s->x[(size_t)b * F + f]};
+    v[F].index = -1;
     svm_predict_probability(m, v, p);
-    for (int k = 0; k < K; k++) probs[(size_t)b * K + k] = 0; /* a class absent in training: 0 */
-    for (int j = 0; j < m->nr_class; j++) probs[(size_t)b * K + m->label[j]] = (real)p[j];
+    for (int k = 0; k < s->K; k++) s->probs[(size_t)b * s->K + k] = 0; /* a class absent in training: 0 */
+    for (int j = 0; j < m->nr_class; j++) s->probs[(size_t)b * s->K + m->label[j]] = (real)p[j];
   }
-  free(row), free(v);
-  return 0;
+  free(v);
+  return NULL;
+}
+
+#define SVM_MAX_THREADS 8
+
+int svm_predict_rows(const classic_t *c, int K, const real *x, int B, real *probs) {
+  long cores = c->threads > 0 ? c->threads : sysconf(_SC_NPROCESSORS_ONLN);
+  int T = B < 64 ? 1 : cores < 1 ? 1 : cores > SVM_MAX_THREADS ? SVM_MAX_THREADS : (int)cores;
+  svm_share_t share[SVM_MAX_THREADS];
+  pthread_t tid[SVM_MAX_THREADS];
+  int started = 0, failed = 0;
+  for (int t = 0; t < T; t++) share[t] = (svm_share_t){c, K, (int)((long)B * t / T), (int)((long)B * (t + 1) / T), 0, x, probs};
+  for (int t = 1; t < T; t++, started++)
+    if (pthread_create(&tid[t - 1], NULL, predict_share, &share[t])) break;
+  for (int t = started + 1; t < T; t++) predict_share(&share[t]); /* threads that could not start: here */
+  predict_share(&share[0]);
+  for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+  for (int t = 0; t < T; t++) failed |= share[t].failed;
+  return failed ? -1 : 0;
 }
 
 /* u32 kernel, f64 gamma, u32 nr_class, u32 l; u32 label[nr_class], u32 nSV[nr_class];

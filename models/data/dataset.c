@@ -93,6 +93,28 @@ typedef struct loading {
   size_t errlen;
 } loading_t;
 
+/* --ignore-columns: names never read as features (a text column such as an artist's) */
+static char ignored_names[32][64];
+static int n_ignored_names;
+
+int dataset_ignore_columns(const char *list, char *err, size_t errlen) {
+  n_ignored_names = 0;
+  for (const char *p = list; p && *p;) {
+    size_t len = strcspn(p, ",");
+    if (len == 0 || len >= sizeof ignored_names[0] || n_ignored_names == 32)
+      return snprintf(err, errlen, "--ignore-columns: at most 32 names of at most 63 characters, not '%s'", list), -1;
+    snprintf(ignored_names[n_ignored_names++], sizeof ignored_names[0], "%.*s", (int)len, p);
+    p += len + (p[len] == ',');
+  }
+  return 0;
+}
+
+static int is_ignored(const char *name) {
+  for (int i = 0; i < n_ignored_names; i++)
+    if (strcmp(ignored_names[i], name) == 0) return 1;
+  return 0;
+}
+
 /* The header: the label, filename and feature columns. 0, or -1. */
 static int read_header(loading_t *l, char **h, size_t n) {
   dataset_t *d = l->d;
@@ -116,7 +138,8 @@ static int read_header(loading_t *l, char **h, size_t n) {
   }
   for (size_t c = 0; c < n; c++) {
     if ((int)c == l->label_col || (int)c == l->name_col || strcmp(h[c], "length") == 0) continue;
-    if (!l->features) l->cols[d->n_features++] = (int)c;
+    if (!l->features && is_ignored(h[c]) && !d->n_ignored++) snprintf(d->ignored, sizeof d->ignored, "%s", h[c]);
+    else if (!l->features) l->cols[d->n_features++] = (int)c;
     else if (index_of(l->features, (int)l->n_features, h[c]) < 0 && !d->n_ignored++) /* not the model's: not read */
       snprintf(d->ignored, sizeof d->ignored, "%s", h[c]);
   }

@@ -27,7 +27,7 @@ typedef struct dataset {
   char **groups;        /* track names */
   char **names;         /* [n_rows]: filename */
   int segmented;        /* some track has several rows */
-  size_t n_ignored;     /* with a model's features: columns that are not among them (not read) */
+  size_t n_ignored;     /* columns not read: not among a model's features, or --ignore-columns */
   char ignored[64];     /* the first of them */
   char path[1024];
 } dataset_t;
@@ -41,6 +41,11 @@ typedef struct dataset {
 int dataset_load(const char *path, char *const *labels, int n_labels, char *const *features,
                  size_t n_features, dataset_t *d, char *err, size_t errlen);
 void dataset_free(dataset_t *d);
+
+/* Columns (a comma-separated list of names) that later loads without a
+ * model's features do not read, counted in n_ignored: --ignore-columns. 0, or
+ * -1 with the reason. */
+int dataset_ignore_columns(const char *list, char *err, size_t errlen);
 
 /* The track of a row name: "<stem>.<k>.<ext>" gives stem; otherwise the name. */
 void track_of(const char *name, char *track, size_t len);
