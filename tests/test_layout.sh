@@ -1,5 +1,5 @@
 #!/bin/bash
-# The house's plan, checked: every #include points down the rooms (README's
+# The house's plan, checked: every #include points down the rooms (tests/README.md's
 # Layout), no header circle, and functions a screen long (none over 100 lines,
 # at most 10 over 60). Run from the repository's top (make test does).
 # Ends with "N passed, N failed".
