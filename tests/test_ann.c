@@ -70,6 +70,11 @@ static void test_train_evaluate(void) {
                 dir) == 0,
         "--arch keras-mlp trains, and --arch seed");
   CHECK(run("cmp -s %s/s.model %s/s2.model", dir, dir) == 0, "the old name is the same preset: the same model bytes");
+  CHECK(run("%s info %s/s.model > %s/info.txt", g, dir, dir) == 0 &&
+            run("grep -q 'ANN (features), preset keras-mlp' %s/info.txt && grep -q '^classes (4): alpha' %s/info.txt && "
+                "grep -q ' dense_1 ' %s/info.txt && grep -q '^trained: {.command.: .genre train ann' %s/info.txt",
+                dir, dir, dir, dir) == 0,
+        "genre info: kind, preset, classes, layers by name, the training record");
   CHECK(run("%s evaluate -m %s/a.model --features %s 2>&1 | grep -q 'is the data .* was trained on: these are training "
             "figures'", g, dir, csv) == 0,
         "evaluate on the table the model was trained on: a warning");

@@ -14,6 +14,7 @@ int synth_main(int argc, char **argv);      /* genre synth */
 int export_main(int argc, char **argv);     /* genre export */
 int embed_main(int argc, char **argv);      /* genre embed */
 int explain_main(int argc, char **argv);    /* genre explain */
+int info_main(int argc, char **argv);       /* genre info */
 
 /* genre <command> [args]: runs the command argv[1] names, or prints help. */
 int genre_dispatch(int argc, char **argv);

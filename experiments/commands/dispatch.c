@@ -28,6 +28,7 @@ static const command_t commands[] = {
     {"embed", embed_main, "a model's activations per segment and per recording (.npy)"},
     {"export", export_main, "models as an ONNX graph with its card, for other runtimes"},
     {"experiment", experiment_main, "any list of models on the same folds (ANN, CNN, baselines, ensembles): report"},
+    {"info", info_main, "what a model file (ours or .onnx) holds: kind, classes, inputs, layers, training"},
     {"folds", folds_main, "the folds an experiment draws, as track,repeat,fold (for another tool's models)"},
 };
 
