@@ -258,14 +258,22 @@ RUN_ARGS ?= $(if $(DATA),,--cnn-epochs 16)
 # PROTOCOL=fault-filtered: GTZAN's published split (data/splits/); or grouped-kfold (default), random-split
 PROTOCOL ?=
 RUN_PROTOCOL = $(if $(filter fault-filtered,$(PROTOCOL)),--protocol split:data/splits/gtzan_fault_filtered,$(if $(PROTOCOL),--protocol $(PROTOCOL)))
+# the default make run (no DATA, PROTOCOL or RUN_* given) refreshes README's block of its figures
+RUN_README = $(if $(DATA)$(PROTOCOL)$(filter-out file,$(origin RUN_TRACKS) $(origin RUN_SECONDS) $(origin RUN_FOLDS) $(origin RUN_ARGS)),,yes)
 run: deps $(GENRE)
-	@set -e; \
+	@set -e; t0=$$(date +%s); \
 	if [ -n "$(DATA)" ]; then src="$(DATA)"; else \
 	  src=data/synthetic/genres_original; \
 	  $(GENRE) synth -o data/synthetic -n $(RUN_TRACKS) -s $(RUN_SECONDS); \
-	fi; \
-	$(GENRE) extract -o results/features "$$src" || [ $$? = 2 ]; \
-	$(GENRE) experiment --data results/features -o results/latest --folds $(RUN_FOLDS) $(RUN_PROTOCOL) $(RUN_ARGS)
+	fi; t1=$$(date +%s); \
+	$(GENRE) extract -o results/features "$$src" || [ $$? = 2 ]; t2=$$(date +%s); \
+	$(GENRE) experiment --data results/features -o results/latest --folds $(RUN_FOLDS) $(RUN_PROTOCOL) $(RUN_ARGS) \
+	  > results/latest.out; \
+	cat results/latest.out; t3=$$(date +%s); \
+	if [ -n "$(RUN_README)" ]; then \
+	  sh experiments/report/readme_run.sh results/latest results/latest.out $$((t3 - t0)) $$((t1 - t0)) \
+	    $$((t2 - t1)) README.md; \
+	fi
 
 # README's pictures of report.html, by the browser tests' driver: the latest
 # make run's report at desktop and phone widths (results/report-*.png)
