@@ -189,8 +189,12 @@ int classifier_embed_layer(const classifier_t *c, int layer) {
   const net_t *n = c->model[0].net;
   if (!n) return -1; /* a classical kind: no layers */
   if (layer >= 0) return layer < n->n_layers ? layer : -1;
-  for (int i = n->n_layers - 1; i > 0; i--)
-    if (n->layer[i].spec.kind == LAYER_DENSE) return i - 1; /* the input of the classifier */
+  for (int i = n->n_layers - 1; i > 0; i--) {
+    if (n->layer[i].spec.kind != LAYER_DENSE) continue;
+    int at = i - 1; /* the input of the classifier, named by what made it: dropout is the identity here */
+    while (at > 0 && n->layer[at].spec.kind == LAYER_DROPOUT) at--;
+    return at;
+  }
   return -1;
 }
 

@@ -344,6 +344,8 @@ static double worst_mean(const char *edir, size_t *n_seg, size_t *n_trk, size_t 
 static void test_embed(void) {
   const char *g = genre_bin();
   CHECK(run("%s embed -m %s/cnn.model -o %s/emb %s > %s/emb.log 2>&1", g, dir, dir, corpus, dir) == 0, "embed with the CNN");
+  CHECK(contains(at_dir("emb.log"), "layer avgpool_20, 128 values"),
+        "the default layer is named for what made it: the default CNN's pooled channels, avgpool_20");
   size_t ns, nt, d;
   double worst = worst_mean(at_dir("emb"), &ns, &nt, &d);
   CHECK(ns > 0 && nt > 0 && d == 128 && worst <= 1e-6,

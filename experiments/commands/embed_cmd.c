@@ -22,7 +22,7 @@ static const char about[] =
     "An ANN's members are side by side (D = their layer's size times the members).\n"
     "\n";
 
-/* --layer N, or NAME as genre embed prints it ("avgpool_19": the kind, then N) */
+/* --layer N, or NAME as genre embed prints it ("avgpool_20": the kind, then N) */
 static int layer_arg(const char *cmd, const char *arg, void *value) {
   embed_args_t *a = value;
   const char *digits = strrchr(arg, '_');
@@ -30,7 +30,7 @@ static int layer_arg(const char *cmd, const char *arg, void *value) {
   char *end;
   long n = strtol(digits, &end, 10);
   if (end == digits || *end || n < 1 || n > 64)
-    return fprintf(stderr, "genre %s: --layer wants N (1 to 64) or a name such as avgpool_19, not '%s'\n", cmd, arg), -1;
+    return fprintf(stderr, "genre %s: --layer wants N (1 to 64) or a name such as avgpool_20, not '%s'\n", cmd, arg), -1;
   a->layer = (int)n;
   snprintf(a->layer_kind, sizeof a->layer_kind, "%.*s", digits == arg ? 0 : (int)(digits - 1 - arg), arg);
   return 0;
@@ -43,7 +43,7 @@ int embed_main(int argc, char **argv) {
       OPT_STRING('o', "output", &a.out, "DIR", "where to write (created if needed; the files replaced together)"),
       OPT_CALL(0, "layer", &a, layer_arg, "N|NAME",
                "the output of layer N of the model's table (1-based), or NAME as genre\n"
-               "embed prints it (e.g. avgpool_19: checked against the table), as the\n"
+               "embed prints it (e.g. avgpool_20: checked against the table), as the\n"
                "next layer sees it (after an in-place ReLU)"),
       OPT_STRING(0, "labels", &a.labels, "L1,L2,...", "an ONNX graph's classes when it has no card"),
       OPT_INT(0, "threads", &a.threads, 1, 64, "T", "threads (default: all cores)"),
