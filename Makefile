@@ -17,8 +17,8 @@ SHELL := /bin/bash
 # --- dependencies ------------------------------------------------------------
 DEB_PACKAGES := pkg-config libaubio-dev libfftw3-dev libgsl-dev libsndfile1-dev libcsv-dev \
                 libprotobuf-c-dev protobuf-c-compiler libpng-dev \
-                libsoxr-dev libopenblas-dev libopenmpi-dev openmpi-bin libsvm-dev libxgboost-dev
-PC_MODULES := aubio fftw3 gsl sndfile soxr openblas ompi-c libprotobuf-c libpng xgboost
+                libsoxr-dev libopenblas-dev libopenmpi-dev openmpi-bin libsvm-dev libxgboost-dev libcairo2-dev
+PC_MODULES := aubio fftw3 gsl sndfile soxr openblas ompi-c libprotobuf-c libpng xgboost cairo
 
 # --- build flags ---------------------------------------------------------------
 CC ?= cc

@@ -104,7 +104,7 @@ void cnn_map_panel(image_t *im, int x0, int y0, int cell, const float *mel, cons
     image_rect(im, x0 - 4, y, 4, 1, 0x000000);
     image_text(im, x0 - 6, y - 3, s, 0x000000, 1, 2);
   }
-  image_text(im, x0 - 6, y0 - 14, "hz", 0x000000, 1, 2);
+  image_text(im, x0 - 6, y0 - 16, "Hz", 0x000000, 1, 2);
   for (int sec = 0; sec <= 3; sec++) {
     int x = x0 + (int)(sec * AUDIO_SR / 512.0 * cell);
     char s[8];
@@ -121,7 +121,7 @@ void cnn_map_panel(image_t *im, int x0, int y0, int cell, const float *mel, cons
   }
   char s[32];
   snprintf(s, sizeof s, "+%.2g", top);
-  image_text(im, bx, y0 - 10, s, 0x000000, 1, 0);
+  image_text(im, bx, y0 - 14, s, 0x000000, 1, 0);
   snprintf(s, sizeof s, "-%.2g", top);
   image_text(im, bx, y0 + panel_h + 3, s, 0x000000, 1, 0);
   image_text(im, bx + 13, y0 + panel_h / 2 - 3, "0", 0x000000, 1, 0);

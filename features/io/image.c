@@ -1,5 +1,6 @@
 #include "image.h"
 
+#include <cairo.h>
 #include <errno.h>
 #include <png.h>
 #include <stdio.h>
@@ -35,45 +36,36 @@ void image_rect(image_t *im, int x, int y, int w, int h, uint32_t rgb) {
     for (int i = x; i < x + w; i++) image_blend(im, i, j, rgb, 1);
 }
 
-/* 5x7 glyphs, one 5-bit row each (bit 4 the leftmost column) */
-static const struct {
-  char c;
-  uint8_t row[7];
-} font[] = {
-    {'0', {14, 17, 19, 21, 25, 17, 14}}, {'1', {4, 12, 4, 4, 4, 4, 14}},    {'2', {14, 17, 1, 2, 4, 8, 31}},
-    {'3', {31, 2, 4, 2, 1, 17, 14}},     {'4', {2, 6, 10, 18, 31, 2, 2}},   {'5', {31, 16, 30, 1, 1, 17, 14}},
-    {'6', {6, 8, 16, 30, 17, 17, 14}},   {'7', {31, 1, 2, 4, 8, 8, 8}},     {'8', {14, 17, 17, 14, 17, 17, 14}},
-    {'9', {14, 17, 17, 15, 1, 2, 12}},   {'a', {0, 0, 14, 1, 15, 17, 15}},  {'b', {16, 16, 22, 25, 17, 17, 30}},
-    {'c', {0, 0, 14, 16, 16, 17, 14}},   {'d', {1, 1, 13, 19, 17, 17, 15}}, {'e', {0, 0, 14, 17, 31, 16, 14}},
-    {'f', {6, 9, 8, 28, 8, 8, 8}},       {'g', {0, 15, 17, 17, 15, 1, 14}}, {'h', {16, 16, 22, 25, 17, 17, 17}},
-    {'i', {4, 0, 12, 4, 4, 4, 14}},      {'j', {2, 0, 6, 2, 2, 18, 12}},    {'k', {16, 16, 18, 20, 24, 20, 18}},
-    {'l', {12, 4, 4, 4, 4, 4, 14}},      {'m', {0, 0, 26, 21, 21, 17, 17}}, {'n', {0, 0, 22, 25, 17, 17, 17}},
-    {'o', {0, 0, 14, 17, 17, 17, 14}},   {'p', {0, 0, 30, 17, 30, 16, 16}}, {'q', {0, 0, 13, 19, 15, 1, 1}},
-    {'r', {0, 0, 22, 25, 16, 16, 16}},   {'s', {0, 0, 14, 16, 14, 1, 30}},  {'t', {8, 8, 28, 8, 8, 9, 6}},
-    {'u', {0, 0, 17, 17, 17, 19, 13}},   {'v', {0, 0, 17, 17, 17, 10, 4}},  {'w', {0, 0, 17, 17, 21, 21, 10}},
-    {'x', {0, 0, 17, 10, 4, 10, 17}},    {'y', {0, 0, 17, 17, 15, 1, 14}},  {'z', {0, 0, 31, 2, 4, 8, 31}},
-    {'.', {0, 0, 0, 0, 0, 12, 12}},      {'-', {0, 0, 0, 31, 0, 0, 0}},     {':', {0, 12, 12, 0, 12, 12, 0}},
-    {'(', {2, 4, 8, 8, 8, 4, 2}},        {')', {8, 4, 2, 2, 2, 4, 8}},      {'/', {1, 1, 2, 4, 8, 16, 16}},
-    {'+', {0, 4, 4, 31, 4, 4, 0}},       {'=', {0, 0, 31, 0, 31, 0, 0}},    {',', {0, 0, 0, 0, 12, 4, 8}},
-    {'_', {0, 0, 0, 0, 0, 0, 31}},       {'%', {24, 25, 2, 4, 8, 19, 3}},
-};
-
-static const uint8_t *glyph(char c) {
-  if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-  for (size_t i = 0; i < sizeof font / sizeof *font; i++)
-    if (font[i].c == c) return font[i].row;
-  return NULL; /* a space, or a sign the font lacks */
-}
-
+/* Text through cairo (antialiased, a real sans-serif font from fontconfig):
+ * drawn as coverage on a small ARGB surface, then blended in colour rgb. The
+ * size is 10 pixels per scale step (the old 5x7 glyphs' cell, 6 x 7). */
 int image_text(image_t *im, int x, int y, const char *s, uint32_t rgb, int scale, int align) {
-  int width = (int)strlen(s) * 6 * scale;
+  double size = 10.0 * scale;
+  cairo_surface_t *probe = cairo_image_surface_create(CAIRO_FORMAT_A8, 1, 1);
+  cairo_t *cr = cairo_create(probe);
+  cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size(cr, size);
+  cairo_text_extents_t te;
+  cairo_font_extents_t fe;
+  cairo_text_extents(cr, s, &te), cairo_font_extents(cr, &fe);
+  cairo_destroy(cr), cairo_surface_destroy(probe);
+  int width = (int)(te.x_advance + 0.5), w = width + 4, h = (int)(fe.ascent + fe.descent + 2.5);
   x -= align == 1 ? width / 2 : align == 2 ? width : 0;
-  for (; *s; s++, x += 6 * scale) {
-    const uint8_t *g = glyph(*s);
-    for (int r = 0; g && r < 7; r++)
-      for (int c = 0; c < 5; c++)
-        if (g[r] >> (4 - c) & 1) image_rect(im, x + c * scale, y + r * scale, scale, scale, rgb);
-  }
+  cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_A8, w, h);
+  if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) return cairo_surface_destroy(surface), width;
+  cr = cairo_create(surface);
+  cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size(cr, size);
+  cairo_move_to(cr, 1, 1 + fe.ascent);
+  cairo_show_text(cr, s);
+  cairo_destroy(cr);
+  cairo_surface_flush(surface);
+  const unsigned char *a = cairo_image_surface_get_data(surface);
+  int stride = cairo_image_surface_get_stride(surface), top = y - (int)(0.15 * size); /* the glyphs' top near y */
+  for (int r = 0; r < h; r++)
+    for (int c = 0; c < w; c++)
+      if (a[r * stride + c]) image_blend(im, x - 1 + c, top + r, rgb, a[r * stride + c] / 255.0);
+  cairo_surface_destroy(surface);
   return width;
 }
 

@@ -1,6 +1,5 @@
 /* A small RGB canvas for the pictures genre writes as PNG (libpng): filled
- * rectangles, pixels, and text in a built-in 5x7 font (lower-case letters,
- * digits and a few signs; upper case is drawn as lower case). */
+ * rectangles, pixels, and antialiased text in a sans-serif font (cairo). */
 #ifndef GENRE_IMAGE_H
 #define GENRE_IMAGE_H
 
@@ -19,8 +18,8 @@ void image_free(image_t *im);
 void image_rect(image_t *im, int x, int y, int w, int h, uint32_t rgb);
 /* Blends colour rgb over pixel (x, y) with opacity alpha in [0, 1]. */
 void image_blend(image_t *im, int x, int y, uint32_t rgb, double alpha);
-/* Text with its top-left corner at (x, y), each glyph scale x 5 by 7 pixels
- * plus one column of space; returns the width drawn. align: 0 left, 1 centre, 2 right. */
+/* Text with its top-left corner near (x, y), 10 pixels a scale step; returns
+ * the width drawn. align: 0 left, 1 centre, 2 right of x. */
 int image_text(image_t *im, int x, int y, const char *s, uint32_t rgb, int scale, int align);
 /* The canvas as an 8-bit RGB PNG to f (0, or -1), to a file atomically (0,
  * or -1 with the reason), or as a data URI for HTML (malloc'd; NULL when out
