@@ -172,7 +172,7 @@ static void svg_open(FILE *f, int width, int height, const char *title) {
 
 void svg_reliability(FILE *f, const char *title, const size_t *count, const double *confidence, const double *accuracy,
                      int bins) {
-  int x0 = 70, y0 = 50, w = 420, h = 320, width = x0 + w + 40, height = y0 + h + 70;
+  int x0 = 70, y0 = 50, w = 420, h = 320, width = x0 + w + 40, height = y0 + h + 90;
   svg_open(f, width, height, title);
   fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", x0, y0, w, h);
   for (int t = 0; t <= 5; t++) { /* ticks 0, 0.2, ... 1 on both axes */
@@ -187,37 +187,61 @@ void svg_reliability(FILE *f, const char *title, const size_t *count, const doub
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#4c78a8\" fill-opacity=\"0.8\"/>\n", bx + 1,
             top, bw, accuracy[b] * h);
     fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#d62728\"/>\n", x0 + confidence[b] * w, y0 + h - confidence[b] * h);
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"middle\">%zu</text>\n", bx + 1 + bw / 2, top - 3,
-            count[b]);
+    fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#555\">%zu</text>\n",
+            bx + 1 + bw / 2, y0 + h + 28, count[b]); /* below the axis: no dot hides it */
   }
   fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">confidence (the top label's probability), "
-             "15 bins</text>\n", x0 + w / 2, y0 + h + 36);
+             "15 bins; segments per bin below the axis</text>\n", x0 + w / 2, y0 + h + 46);
   fprintf(f, "<text x=\"18\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 18 %d)\">accuracy "
              "in the bin</text>\n", y0 + h / 2, y0 + h / 2);
-  fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\">bars: accuracy (count above); red dots: mean confidence; dashed: "
-             "perfect calibration</text>\n</svg>\n", x0, y0 + h + 56);
+  fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\">bars: accuracy; red dots: mean confidence; dashed: "
+             "perfect calibration</text>\n", x0 - 40, y0 + h + 64);
+  fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\">a bar below its dot: over-confident (surer than right); "
+             "above it: under-confident</text>\n</svg>\n", x0 - 40, y0 + h + 78);
+}
+
+/* The bars' x axis below the plot: ticks at nice steps from lo to hi. */
+static void bars_axis(FILE *f, int x0, int y, int w, double lo, double hi) {
+  double step = nice_step(hi - lo, 5);
+  fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n", x0, y, x0 + w, y);
+  for (double v = ceil(lo / step - 1e-9) * step; v <= hi + 1e-12; v += step) {
+    double x = x0 + (v - lo) / (hi - lo) * w;
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#444\"/>\n", x, y, x, y + 4);
+    fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%.3g</text>\n", x, y + 15,
+            fabs(v) < step * 1e-6 ? 0 : v);
+  }
 }
 
 void svg_bars(FILE *f, const char *title, char *const *names, const double *value, const double *spread, int n,
               const char *axis) {
-  int x0 = 200, y0 = 50, w = 380, bar = 18, h = n * bar, width = x0 + w + 60, height = y0 + h + 60;
-  double top = 1e-12;
-  for (int i = 0; i < n; i++) top = fmax(top, fabs(value[i]) + (spread ? spread[i] : 0));
-  svg_open(f, width, height, title);
-  fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n", x0, y0 - 4, x0, y0 + h + 4);
+  int x0 = 210, y0 = 50, w = 370, bar = 18, h = n * bar, width = x0 + w + 70, height = y0 + h + 70;
+  double lo = 0, hi = 1e-12; /* the scale holds every bar and whisker, zero included */
   for (int i = 0; i < n; i++) {
-    double y = y0 + i * bar, len = fabs(value[i]) / top * w;
-    fprintf(f, "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">", x0 - 6, y + bar - 6);
-    svg_text(f, names[i]);
-    fprintf(f, "</text>\n<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>\n", x0, y + 2, len, bar - 4,
-            value[i] >= 0 ? "#4c78a8" : "#e45756");
-    if (spread && spread[i] > 0)
-      fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222\"/>\n", x0 + len - spread[i] / top * w,
-              y + bar / 2.0, x0 + len + spread[i] / top * w, y + bar / 2.0);
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">%.3f</text>\n",
-            x0 + len + (spread ? spread[i] / top * w : 0) + 4, y + bar - 6, value[i]);
+    double s = spread ? spread[i] : 0;
+    lo = fmin(lo, value[i] - s), hi = fmax(hi, value[i] + s);
   }
-  fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">", x0 + w / 2, y0 + h + 30);
+  double span = hi - lo;
+  lo -= lo < 0 ? 0.02 * span : 0, hi += 0.02 * span;
+#define BAR_X(v) (x0 + ((v) - lo) / (hi - lo) * w)
+  svg_open(f, width, height, title);
+  fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#444\"/>\n", BAR_X(0), y0 - 4, BAR_X(0),
+          y0 + h + 4);
+  for (int i = 0; i < n; i++) {
+    double y = y0 + i * bar, a = BAR_X(fmin(0, value[i])), b = BAR_X(fmax(0, value[i]));
+    fprintf(f, "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">", x0 - 8, y + bar - 6);
+    svg_text(f, names[i]);
+    fprintf(f, "</text>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>\n", a, y + 2, b - a,
+            bar - 4, value[i] >= 0 ? "#4c78a8" : "#e45756");
+    double s = spread ? spread[i] : 0;
+    if (s > 0)
+      fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222\"/>\n", BAR_X(value[i] - s),
+              y + bar / 2.0, BAR_X(value[i] + s), y + bar / 2.0);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">%.3f</text>\n", BAR_X(fmax(0, value[i] + s)) + 4,
+            y + bar - 6, value[i]);
+  }
+  bars_axis(f, x0, y0 + h + 6, w, lo, hi);
+#undef BAR_X
+  fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">", x0 + w / 2, y0 + h + 44);
   svg_text(f, axis);
   fprintf(f, "</text>\n</svg>\n");
 }

@@ -134,6 +134,11 @@ async function whyChecks(page, pred, col) {
     const text = await page.textContent("#track");
     check(models.every(x => text.includes(x === "ann" ? "ANN" : x === "cnn" ? "CNN" : "Ensemble")) && text.includes(first),
           `#track=${first}: every model's verdict and the segment timeline`);
+    const size = await page.$eval("#track svg", s => [s.width.baseVal.value, s.height.baseVal.value]);
+    check(size[0] >= 300 && size[1] >= 120, `the segment timeline is ${size[0]} x ${size[1]} px (at least 300 x 120)`);
+    await page.evaluate(h => { location.hash = h; }, `cell=${encodeURIComponent(m)}/${encodeURIComponent(a)}/${encodeURIComponent(b)}`);
+    await page.waitForSelector("#track[hidden]", { state: "attached" });
+    check(await page.$eval("#track", e => e.hidden), "a cell followed after a track replaces the track's panel");
     if (shots) {
       await page.setViewportSize({ width: 1280, height: 900 });
       await page.goto(`${url}#cell=${encodeURIComponent(m)}/${encodeURIComponent(a)}/${encodeURIComponent(b)}`);
