@@ -9,6 +9,11 @@
 #include <string.h>
 
 #include "check.h"
+#include "classic.h"
+#include "model.h"
+
+#include <libsvm/svm.h>
+#include <math.h>
 
 static const char *dir;
 static char g[4096];
@@ -103,6 +108,37 @@ static void test_knn(void) {
             at("knn")) == 0, "a kNN's model file is version 6 (networks stay at version 5)");
 }
 
+/* The dense prediction (BLAS kernel values, libsvm's formulas) against libsvm's
+ * own svm_predict_probability, row by row, on 500 random standardised rows. */
+static void dense_equals_libsvm(const char *model_path, const char *what) {
+  model_t m;
+  char err[1000];
+  if (model_load(model_path, 16, &m, err, sizeof err)) return (void)CHECK(0, "%s: %s", what, err);
+  size_t F = m.n_features, K = (size_t)m.n_classes, n = 500;
+  real *x = malloc(n * F * sizeof *x), *p = malloc(n * K * sizeof *p);
+  struct svm_node *v = malloc((F + 1) * sizeof *v);
+  double q[64], worst = 0;
+  unsigned long s = 12345;
+  for (size_t i = 0; x && i < n * F; i++) { /* sums of uniforms: near-normal, mostly within +-3 */
+    double u = 0;
+    for (int r = 0; r < 4; r++) s = s * 6364136223846793005ul + 1442695040888963407ul, u += (double)(s >> 11) / 9007199254740992.0;
+    x[i] = (real)((u - 2) * 1.7);
+  }
+  int ok = x && p && v && classic_predict(m.classic, (int)K, x, (int)n, p) == 0;
+  const struct svm_model *sm = m.classic->svm;
+  for (size_t i = 0; ok && i < n; i++) {
+    for (size_t f = 0; f < F; f++) v[f] = (struct svm_node){(int)f + 1, x[i * F + f]};
+    v[F].index = -1;
+    svm_predict_probability(sm, v, q);
+    for (int j = 0; j < sm->nr_class; j++) worst = fmax(worst, fabs(q[j] - p[i * K + (size_t)sm->label[j]]));
+  }
+  printf("  %s: dense prediction against libsvm's, %zu rows: worst |difference| %.2g\n", what, n, worst);
+  CHECK(ok && worst < 1e-6, "%s: the dense prediction gives libsvm's probabilities (float32 output; worst %.2g)", what,
+        worst);
+  free(x), free(p), free(v);
+  model_free(&m);
+}
+
 static void test_svm(void) {
   CHECK(train_and_evaluate("svm", "", "svm") == 0 && contains(at("svm.train"), "support vectors") &&
             contains(at("svm.csv"), ",vote"), "train svm, evaluate --predictions with its votes");
@@ -113,12 +149,14 @@ static void test_svm(void) {
                "> /dev/null 2>&1 && cmp -s %s %s", g, at("train.csv"), at("s1.model"), g, at("train.csv"), at("s2.model"),
                at("s1.model"), at("s2.model"));
   CHECK(rc == 0, "the same seed, the same SVM model file (libsvm's probability folds and the temperature's twin)");
+  dense_equals_libsvm(at("s1.model"), "svm (RBF)");
+  dense_equals_libsvm(at("svml.model"), "svm (linear)");
   rc = run("%s cv svm --features %s/feat/features_3_sec.csv --folds 3 --threads 2 > %s 2>&1", g, dir, at("cvs.log"));
   CHECK(rc == 0 && contains(at("cvs.log"), "cross-validation of the SVM"), "cv svm (exit %d)", rc);
 }
 
 static void test_logreg(void) {
-  CHECK(train_and_evaluate("logreg", "", "lr") == 0 && contains(at("lr.train"), "BFGS"), "train logreg, evaluate --predictions");
+  CHECK(train_and_evaluate("logreg", "", "lr") == 0 && contains(at("lr.train"), "L-BFGS"), "train logreg, evaluate --predictions");
   long v[3];
   double worst;
   int rc = sklearn("logreg", "1", "-", "lr", v, &worst);
