@@ -32,14 +32,17 @@ static double objective(const gsl_vector *theta, void *ctx, gsl_vector *grad) {
   const double *W = theta->data, *b = theta->data + K * F;
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)p->n, (int)K, (int)F, 1.0, p->x, (int)F, W, (int)F, 0.0,
               p->z, (int)K);
-  double loss = 0;
+  double loss = 0, gb_sum[K];
+  memset(gb_sum, 0, sizeof gb_sum);
   for (size_t i = 0; i < p->n; i++) {
     double *z = p->z + i * K, top = -INFINITY, sum = 0;
-    for (size_t k = 0; k < K; k++) z[k] += b[k], top = fmax(top, z[k]);
+    for (size_t k = 0; k < K; k++) z[k] += b[k], top = z[k] > top ? z[k] : top;
     double truth = z[p->y[i]];
-    for (size_t k = 0; k < K; k++) z[k] = exp(z[k] - top), sum += z[k];
+    for (size_t k = 0; k < K; k++) z[k] = exp(z[k] - top);
+    for (size_t k = 0; k < K; k++) sum += z[k];
     loss += top + log(sum) - truth;
-    for (size_t k = 0; k < K; k++) z[k] = z[k] / sum - (k == (size_t)p->y[i]);
+    double inv = 1 / sum;
+    for (size_t k = 0; k < K; k++) z[k] = z[k] * inv - (k == (size_t)p->y[i]), gb_sum[k] += z[k];
   }
   double reg = 0;
   for (size_t j = 0; j < K * F; j++) reg += W[j] * W[j];
@@ -48,11 +51,7 @@ static double objective(const gsl_vector *theta, void *ctx, gsl_vector *grad) {
     memcpy(gW, W, K * F * sizeof *gW);
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)F, (int)p->n, p->C, p->z, (int)K, p->x, (int)F,
                 1.0, gW, (int)F);
-    for (size_t k = 0; k < K; k++) {
-      double s = 0;
-      for (size_t i = 0; i < p->n; i++) s += p->z[i * K + k];
-      gb[k] = p->C * s;
-    }
+    for (size_t k = 0; k < K; k++) gb[k] = p->C * gb_sum[k];
   }
   return reg / 2 + p->C * loss;
 }
