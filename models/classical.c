@@ -92,7 +92,8 @@ typedef struct svm_store_opts {
 static classic_t *store_svm(const real *x, const int *y, const size_t *rows, size_t n, size_t F, const void *opts,
                             char *err, size_t errlen) {
   const svm_store_opts_t *s = opts;
-  classic_t *c = svm_store(x, y, rows, n, F, s->K, s->o->kernel, s->o->C, s->o->gamma, s->o->train.seed, err, errlen);
+  classic_t *c = svm_store(x, y, rows, n, F, s->K, s->o->kernel, s->o->C, s->o->gamma, !s->o->votes_only,
+                           s->o->train.seed, err, errlen);
   if (c) c->threads = s->o->threads; /* its predictions (a fold's tests, the importance) share them */
   return c;
 }

@@ -37,6 +37,8 @@ typedef struct svm_opts {
   int threads;      /* set by the commands: libsvm fits on one (its folds one at a time, for rand()'s
                        sake); its predictions share the rows among them */
   double val_fraction;
+  int votes_only;   /* no Platt fit: one-hot probabilities of libsvm's one-against-one vote (SVC.predict),
+                       as --tune's inner fits score candidates, like scikit-learn's GridSearchCV on SVC() */
   train_opts_t train; /* its seed (libsvm's probability folds, the temperature's twin) and --no-calibrate */
 } svm_opts_t;
 

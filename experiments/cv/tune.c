@@ -166,6 +166,9 @@ static int inner_score(const fold_model_t *m, const inner_t *in, const kind_opts
   real *probs = malloc((n + 1) * K * sizeof *probs);
   kind_opts_t c = *o;
   kind_common_t k = m->kind->common(&c);
+  /* an SVM's candidates are scored by its votes (SVC.predict, as scikit-learn's GridSearchCV on SVC()):
+   * no Platt fit, a sixth of the work, and nothing drawn from rand() */
+  if (strcmp(m->kind->name, "svm") == 0) c.svm.votes_only = 1;
   epoch_log_t *log = calloc((size_t)k.train->epochs + 1, sizeof *log);
   int rc = 0;
   if (!pool || !train || !val || !test || !probs || !log) rc = -1, snprintf(err, errlen, "out of memory");

@@ -30,6 +30,7 @@ typedef struct classic {
   /* SVM */
   struct svm_model *svm; /* libsvm's, self-contained (its support vectors its own) */
   int threads;     /* predicting with an SVM: rows shared among them (0: every core; not stored) */
+  int votes_only;  /* an SVM fitted without Platt's probabilities: one-hot votes (not stored) */
   /* logistic regression */
   int P;           /* classes present in training */
   int *map;        /* [K] class k's row of w, or -1 (absent in training: probability 0) */
@@ -59,7 +60,7 @@ classic_t *knn_store(const real *x, const int *y, const size_t *rows, size_t n, 
  * linear, C, Platt's probabilities (libsvm's 5-fold fit, its draws from
  * srand(seed)). NULL with the reason. */
 classic_t *svm_store(const real *x, const int *y, const size_t *rows, size_t n, size_t F, int K, int kernel, double C,
-                     double gamma, unsigned long seed, char *err, size_t errlen);
+                     double gamma, int probability, unsigned long seed, char *err, size_t errlen);
 
 /* Multinomial logistic regression with an L2 penalty (scikit-learn's
  * LogisticRegression: lbfgs, multinomial, intercepts unpenalised) on rows[n]

@@ -35,7 +35,7 @@ static double gamma_scale(const double *x, size_t n, size_t F) {
 }
 
 classic_t *svm_store(const real *x, const int *y, const size_t *rows, size_t n, size_t F, int K, int kernel, double C,
-                     double gamma, unsigned long seed, char *err, size_t errlen) {
+                     double gamma, int probability, unsigned long seed, char *err, size_t errlen) {
   double *dx = malloc((n ? n : 1) * F * sizeof *dx), *dy = malloc((n ? n : 1) * sizeof *dy);
   struct svm_node **px = malloc((n ? n : 1) * sizeof *px), *space = NULL;
   classic_t *c = calloc(1, sizeof *c);
@@ -49,7 +49,7 @@ classic_t *svm_store(const real *x, const int *y, const size_t *rows, size_t n, 
   struct svm_problem prob = {(int)n, dy, px};
   struct svm_parameter p = {.svm_type = C_SVC, .kernel_type = kernel == SVM_LINEAR ? LINEAR : RBF, .degree = 3,
                             .gamma = gamma > 0 ? gamma : gamma_scale(dx, n, F), .cache_size = 200, .eps = 1e-3,
-                            .C = C, .shrinking = 1, .probability = 1};
+                            .C = C, .shrinking = 1, .probability = probability};
   const char *bad = svm_check_parameter(&prob, &p);
   if (bad) {
     snprintf(err, errlen, "libsvm: %s", bad);
@@ -68,6 +68,7 @@ classic_t *svm_store(const real *x, const int *y, const size_t *rows, size_t n, 
   if (trained) svm_free_and_destroy_model(&trained);
   classic_reader_t r = {blob, size, 0, 0};
   int rc = blob ? svm_read(c, &r, err, errlen) : (snprintf(err, errlen, "out of memory"), -1);
+  c->votes_only = !probability;
   free(blob);
   if (rc) goto fail;
   free(dx), free(dy), free(px), free(space);
@@ -120,10 +121,12 @@ static void couple(int k, const double *r, double *p, double *Q, double *Qp) {
   }
 }
 
-/* One row's class probabilities p[nr_class] from its kernel values kv[l] (scratch: 3 k^2 + k doubles). */
-static void probabilities(const struct svm_model *m, const double *kv, double *p, double *scratch) {
+/* One row's class probabilities p[nr_class] from its kernel values kv[l]
+ * (scratch: 3 k^2 + k doubles); with votes, one-hot on the vote's winner. */
+static void probabilities(const struct svm_model *m, const double *kv, int votes, double *p, double *scratch) {
   int k = m->nr_class, start[k], pair = 0;
   double *r = scratch, *Q = r + k * k, *Qp = Q + k * k;
+  for (int i = 0; votes && i < k; i++) Qp[i] = 0;
   start[0] = 0;
   for (int i = 1; i < k; i++) start[i] = start[i - 1] + m->nSV[i - 1];
   for (int i = 0; i < k; i++)
@@ -132,11 +135,19 @@ static void probabilities(const struct svm_model *m, const double *kv, double *p
       const double *coef1 = m->sv_coef[j - 1], *coef2 = m->sv_coef[i];
       for (int s = 0; s < m->nSV[i]; s++) sum += coef1[start[i] + s] * kv[start[i] + s];
       for (int s = 0; s < m->nSV[j]; s++) sum += coef2[start[j] + s] * kv[start[j] + s];
+      if (votes) { /* libsvm's svm_predict: a vote per pair, the first of the most voted wins */
+        Qp[sum - m->rho[pair] > 0 ? i : j] += 1;
+        continue;
+      }
       double q = sigmoid(sum - m->rho[pair], m->probA[pair], m->probB[pair]);
       q = fmin(fmax(q, 1e-7), 1 - 1e-7);
       r[i * k + j] = q, r[j * k + i] = 1 - q;
     }
-  if (k == 2) p[0] = r[1], p[1] = r[k];
+  if (votes) {
+    int best = 0;
+    for (int i = 1; i < k; i++) best = Qp[i] > Qp[best] ? i : best;
+    for (int i = 0; i < k; i++) p[i] = i == best;
+  } else if (k == 2) p[0] = r[1], p[1] = r[k];
   else couple(k, r, p, Q, Qp);
 }
 
@@ -167,7 +178,7 @@ static void *predict_share(void *arg) {
       double *row = kv + (size_t)i * l, xx = 0;
       for (size_t f = 0; rbf && f < F; f++) xx += xb[(size_t)i * F + f] * xb[(size_t)i * F + f];
       for (size_t j = 0; rbf && j < l; j++) row[j] = exp(-m->param.gamma * fmax(xx + s->c->norm[j] - 2 * row[j], 0));
-      probabilities(m, row, p, scratch);
+      probabilities(m, row, s->c->votes_only, p, scratch);
       real *out = s->probs + (size_t)(b0 + i) * s->K;
       for (int c = 0; c < s->K; c++) out[c] = 0; /* a class absent in training: 0 */
       for (int j = 0; j < k; j++) out[m->label[j]] = (real)p[j];
@@ -211,8 +222,8 @@ void svm_write(const classic_t *c, unsigned char *out) {
   for (size_t i = 0; i < k; i++) classic_put32(&out, (uint32_t)m->label[i]);
   for (size_t i = 0; i < k; i++) classic_put32(&out, (uint32_t)m->nSV[i]);
   for (size_t i = 0; i < pairs; i++) classic_put64f(&out, m->rho[i]);
-  for (size_t i = 0; i < pairs; i++) classic_put64f(&out, m->probA[i]);
-  for (size_t i = 0; i < pairs; i++) classic_put64f(&out, m->probB[i]);
+  for (size_t i = 0; i < pairs; i++) classic_put64f(&out, m->probA ? m->probA[i] : 0); /* none: votes only */
+  for (size_t i = 0; i < pairs; i++) classic_put64f(&out, m->probB ? m->probB[i] : 0);
   for (size_t j = 0; j + 1 < k; j++)
     for (size_t i = 0; i < l; i++) classic_put64f(&out, m->sv_coef[j][i]);
   for (size_t i = 0; i < l; i++) {
