@@ -70,6 +70,10 @@ static void test_train_evaluate(void) {
                 dir) == 0,
         "--arch keras-mlp trains, and --arch seed");
   CHECK(run("cmp -s %s/s.model %s/s2.model", dir, dir) == 0, "the old name is the same preset: the same model bytes");
+  CHECK(run("%s train ann --help | grep -q -- '--batch N  *mini-batch size (default: 128)' && "
+            "%s train ann --help | grep -q -- '--lr X  *Adam learning rate (default: 0.003' && "
+            "%s train cnn --help | grep -q -- '--epochs N  *most epochs (default: 24)'", g, g, g) == 0,
+        "--help's defaults are the default preset's (batch 128, lr 3e-3 for the ANN; 24 epochs for the CNN)");
   CHECK(run("%s info %s/s.model > %s/info.txt", g, dir, dir) == 0 &&
             run("grep -q 'ANN (features), preset keras-mlp' %s/info.txt && grep -q '^classes (4): alpha' %s/info.txt && "
                 "grep -q ' dense_1 ' %s/info.txt && grep -q '^trained: {.command.: .genre train ann' %s/info.txt",

@@ -63,6 +63,11 @@ static void test_experiment(void) {
         "synthetic corpus extracted");
   const char *args = light ? "--folds 2 --cnn-epochs 1 --ann-epochs 10" : "--folds 3 --cnn-epochs 6 --ann-epochs 60";
   CHECK(run("%s experiment --data %s/out -o %s/results/a %s > %s/a.out 2>&1", g, dir, dir, args, dir) == 0, "experiment runs");
+  snprintf(path, sizeof path, "%s/a.out", dir);
+  CHECK(contains(path, "genre experiment: ann: fold 1 done in") && contains(path, "genre experiment: cnn (2 of 4), folds"),
+        "not on a terminal: a line per model and per finished fold");
+  CHECK(!contains(path, "Comparable with the seeds") && !contains(path, "seeds'"),
+        "the words are the user's: the published Keras projects, not this repository's shorthand");
   CHECK(run("%s experiment --data %s/out -o %s/results/b %s > /dev/null 2>&1", g, dir, dir, args) == 0, "and again");
   CHECK(run("cmp -s %s/results/a/metrics.json %s/results/b/metrics.json", dir, dir) == 0,
         "same seed: byte-identical metrics.json");
