@@ -85,7 +85,7 @@ static void check_export(const char *name, const char *models) {
           "%s: the card says each segment is floored under its own maximum, as extract computes it", name);
   CHECK(predict(models, "", native) == 0 && predict(m_onnx, "", back) == 0, "%s: predict with the models and the graph", name);
   CHECK(run("cmp -s %s %s", native, back) == 0, "%s: the graph read back gives the models' bytes of probabilities", name);
-  CHECK(run("%s info %s | grep -q '^classes (' && %s info %s | grep -q '^trained: {'", genre_bin(), onnx, genre_bin(),
+  CHECK(run("%s info %s | grep -q '^classes (' && %s info %s | grep -q '^trained (.*json): {'", genre_bin(), onnx, genre_bin(),
             onnx) == 0,
         "%s: genre info reads the graph and its card: classes, training record", name);
   if (!have_cv2) return;

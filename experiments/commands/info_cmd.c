@@ -39,6 +39,35 @@ static void print_layers(const model_t *m) {
   printf("parameters: %zu%s\n", n->n_params, m->n_members > 1 ? " per member" : "");
 }
 
+/* An .onnx's card (NAME.json beside it) records each model's training: its
+ * "training" objects, printed as they are. 1 when some were found. */
+static int print_card_training(const char *path) {
+  char card[4200];
+  size_t len = strlen(path);
+  if (len < 5 || strcmp(path + len - 5, ".onnx") != 0) return 0;
+  snprintf(card, sizeof card, "%.*s.json", (int)(len - 5), path);
+  FILE *f = fopen(card, "r");
+  if (!f) return 0;
+  static char text[1 << 20];
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = 0;
+  int found = 0;
+  for (const char *at = text; (at = strstr(at, "\"training\": {")) != NULL; found++) {
+    const char *s = at + 12, *e = s;
+    int depth = 0, quoted = 0;
+    for (; *e; e++) {
+      if (quoted) quoted = !(*e == '"' && e[-1] != '\\');
+      else if (*e == '"') quoted = 1;
+      else if (*e == '{') depth++;
+      else if (*e == '}' && --depth == 0) break;
+    }
+    printf("trained (%s): %.*s\n", card, (int)(e - s + (*e != 0)), s);
+    at = e;
+  }
+  return found;
+}
+
 static void print_model(const char *path, const model_t *m) {
   printf("%s: %s, preset %s, one prediction per %s\n", path, kind_name(m->kind), m->arch[0] ? m->arch : "(none)",
          m->unit == MODEL_UNIT_TRACK ? "whole recording" : m->unit == MODEL_UNIT_SEGMENT ? "3-s segment" : "row");
@@ -50,7 +79,8 @@ static void print_model(const char *path, const model_t *m) {
   if (m->temperature > 0 && m->temperature != 1)
     printf("temperature: %.4g on segments, %.4g on a recording's mean\n", m->temperature, m->track_temperature);
   else printf("temperature: none (raw probabilities)\n");
-  printf("trained: %s\n", m->about && *m->about ? m->about : "(not recorded)");
+  if (m->about && *m->about) printf("trained: %s\n", m->about);
+  else if (!print_card_training(path)) printf("trained: (not recorded)\n");
 }
 
 int info_main(int argc, char **argv) {
