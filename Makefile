@@ -238,7 +238,7 @@ test: deps test-deps $(GENRE) $(TEST_BIN) $(TEST_HELPERS)
 	for t in $(TEST_BIN) $(TEST_SCRIPTS); do \
 	  echo "== $$t"; start=$$(date +%s); \
 	  out=$$(GENRE_BIN=$(GENRE) GENRE_SHARED=$${GENRE_SHARED:-../shared} \
-	         LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp $$t 2>&1); rc=$$?; \
+	         LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp:print_suppressions=0 $$t 2>&1); rc=$$?; \
 	  echo "$$out" | grep -v '^# '; echo "   ($$(( $$(date +%s) - start )) s)"; \
 	  last=$$(echo "$$out" | tail -n 1); \
 	  if [[ "$$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$$ ]]; then \
@@ -340,7 +340,7 @@ fuzz: deps fuzz-deps
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@set -e; mkdir -p $(FUZZ_BUILD)/log; \
 	echo "fuzzing $(FUZZ_TARGETS): $(FUZZ_SECONDS) s each, two at a time (logs in $(FUZZ_BUILD)/log)"; \
-	export LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp; \
+	export LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp:print_suppressions=0; \
 	printf '%s\n' $(FUZZ_TARGETS) | xargs -P 2 -I{} bash -c ' \
 	  t={}; rm -rf $(FUZZ_BUILD)/findings/$$t; mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/findings/$$t; \
 	  case $$t in audio) m=$(FUZZ_MAX_LEN_audio);; table) m=$(FUZZ_MAX_LEN_table);; npy) m=$(FUZZ_MAX_LEN_npy);; \
