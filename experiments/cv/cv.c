@@ -179,7 +179,6 @@ int cv_run(const cv_setup_t *s, cv_result_t *r, char *err, size_t errlen) {
   cv_job_t job = {.s = s, .r = r, .total = s->only_fold ? 1 : r->folds};
   pthread_mutex_init(&job.mu, NULL);
   progress_start(&job.prog, s->progress ? s->progress : "", "folds", (size_t)job.total, s->progress != NULL);
-  job.prog.start = now_seconds();
   progress_update(&job.prog, 0);
   int threads = s->threads < 1 ? 1 : s->threads > r->folds ? r->folds : s->threads;
   pthread_t tid[64];

@@ -70,6 +70,14 @@ classic_t *classic_read(int kind, const unsigned char *p, size_t n_bytes, size_t
   return c;
 }
 
+void classic_norms(classic_t *c) {
+  for (size_t i = 0; i < c->n; i++) {
+    double s = 0;
+    for (size_t f = 0; f < c->F; f++) s += c->x[i * c->F + f] * c->x[i * c->F + f];
+    c->norm[i] = s;
+  }
+}
+
 void classic_free(classic_t *c) {
   if (!c) return;
   if (c->svm) svm_release(c);

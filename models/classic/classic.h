@@ -84,6 +84,8 @@ size_t classic_size(const classic_t *c);
 void classic_write(const classic_t *c, unsigned char *out);
 classic_t *classic_read(int kind, const unsigned char *p, size_t n_bytes, size_t F, int K, char *err, size_t errlen);
 void classic_free(classic_t *c);
+/* c->norm[i] = |c->x[i]|^2 for the n rows of F values (kNN's rows, an SVM's support vectors). */
+void classic_norms(classic_t *c);
 
 /* The libraries' versions, as they report them (for genre --version). */
 int svm_library_version(void);                        /* libsvm's: 324 for 3.24 */

@@ -11,14 +11,6 @@
 
 #define QUERY_BLOCK 256 /* queries per GEMM: the training rows packed once per 256 queries */
 
-static void norms(classic_t *c) {
-  for (size_t i = 0; i < c->n; i++) {
-    double s = 0;
-    for (size_t f = 0; f < c->F; f++) s += c->x[i * c->F + f] * c->x[i * c->F + f];
-    c->norm[i] = s;
-  }
-}
-
 static classic_t *knn_new(size_t n, size_t F, int k, int weights) {
   classic_t *c = calloc(1, sizeof *c);
   if (!c) return NULL;
@@ -38,7 +30,7 @@ classic_t *knn_store(const real *x, const int *y, const size_t *rows, size_t n, 
     for (size_t f = 0; f < F; f++) c->x[i * F + f] = x[rows[i] * F + f];
     c->y[i] = y[rows[i]];
   }
-  norms(c);
+  classic_norms(c);
   return c;
 }
 
@@ -117,6 +109,6 @@ int knn_read(classic_t *c, classic_reader_t *r, char *err, size_t errlen) {
   for (size_t i = 0; i < n; i++)
     if ((c->y[i] = (int)classic_get32(r)) < 0 || c->y[i] >= c->K) r->bad = 1;
   if (r->bad) return snprintf(err, errlen, "a kNN row value that is not finite, or a label out of range"), -1;
-  norms(c);
+  classic_norms(c);
   return 0;
 }

@@ -111,10 +111,10 @@ static double line_search(problem_t *p, const double *x, double f, const double 
 /* L-BFGS from zero weights until no gradient component exceeds 1e-4 (scipy's
  * pgtol under scikit-learn); x receives the minimum. The iterations, or -1. */
 static int minimise(problem_t *p, double *x, size_t d) {
-  double *buf = malloc((2 * PAIRS + 5) * d * sizeof *buf);
+  double *buf = malloc((2 * PAIRS + 4) * d * sizeof *buf);
   if (!buf) return -1;
   lbfgs_t h = {.d = d, .s = buf, .y = buf + PAIRS * d, .newest = PAIRS - 1};
-  double *g = buf + 2 * PAIRS * d, *gn = g + d, *xn = gn + d, *dir = xn + d, *tmp = dir + d;
+  double *g = buf + 2 * PAIRS * d, *gn = g + d, *xn = gn + d, *dir = xn + d;
   memset(x, 0, d * sizeof *x);
   double f = eval_at(p, x, g, d);
   int it = 0;
@@ -130,7 +130,7 @@ static int minimise(problem_t *p, double *x, size_t d) {
     for (size_t j = 0; j < d; j++) s[j] = xn[j] - x[j], y[j] = gn[j] - g[j];
     double sy = dot(s, y, d);
     if (sy > 1e-10 * dot(y, y, d)) h.rho[i] = 1 / sy, h.newest = i, h.pairs += h.pairs < PAIRS;
-    memcpy(tmp, x, d * sizeof *x), memcpy(x, xn, d * sizeof *x), memcpy(g, gn, d * sizeof *g), f = fn;
+    memcpy(x, xn, d * sizeof *x), memcpy(g, gn, d * sizeof *g), f = fn;
   }
   free(buf);
   return it;

@@ -122,7 +122,7 @@ static void couple(int k, const double *r, double *p, double *Q, double *Qp) {
 }
 
 /* One row's class probabilities p[nr_class] from its kernel values kv[l]
- * (scratch: 3 k^2 + k doubles); with votes, one-hot on the vote's winner. */
+ * (scratch: 2 k^2 + k doubles); with votes, one-hot on the vote's winner. */
 static void probabilities(const struct svm_model *m, const double *kv, int votes, double *p, double *scratch) {
   int k = m->nr_class, start[k], pair = 0;
   double *r = scratch, *Q = r + k * k, *Qp = Q + k * k;
@@ -166,7 +166,7 @@ static void *predict_share(void *arg) {
   size_t F = s->c->F, l = (size_t)m->l;
   int k = m->nr_class;
   double *xb = malloc(SVM_BLOCK * F * sizeof *xb), *kv = malloc(SVM_BLOCK * l * sizeof *kv);
-  double *scratch = malloc((size_t)(3 * k * k + k) * sizeof *scratch), p[k > 0 ? k : 1];
+  double *scratch = malloc((size_t)(2 * k * k + k) * sizeof *scratch), p[k > 0 ? k : 1];
   if (!xb || !kv || !scratch) return free(xb), free(kv), free(scratch), s->failed = 1, NULL;
   int rbf = m->param.kernel_type == RBF;
   for (int b0 = s->from; b0 < s->to; b0 += SVM_BLOCK) {
@@ -288,10 +288,9 @@ int svm_read(classic_t *c, classic_reader_t *r, char *err, size_t errlen) {
   /* the support vectors dense, with their squared norms, for the GEMM of the predictions */
   c->n = l, c->x = malloc(l * c->F * sizeof *c->x), c->norm = malloc(l * sizeof *c->norm);
   if (!c->x || !c->norm) return snprintf(err, errlen, "out of memory"), -1;
-  for (size_t i = 0; i < l; i++) {
-    c->norm[i] = 0;
-    for (size_t f = 0; f < c->F; f++) c->x[i * c->F + f] = m->SV[i][f].value, c->norm[i] += m->SV[i][f].value * m->SV[i][f].value;
-  }
+  for (size_t i = 0; i < l; i++)
+    for (size_t f = 0; f < c->F; f++) c->x[i * c->F + f] = m->SV[i][f].value;
+  classic_norms(c);
   return 0;
 }
 
