@@ -189,6 +189,13 @@ static void test_bad_tables(void) {
   CHECK(run("%s train ann --features %s -o %s/t.model --epochs 2 --quiet --ignore-columns artist > %s 2>&1", g, path,
             dir, out) == 0 && contains(out, "1 column not read as features (--ignore-columns: 'artist')"),
         "--ignore-columns artist: trained, and said");
+  snprintf(path, sizeof path, "%s/text3.csv", dir);
+  f = fopen(path, "w");
+  fputs("artist,album,filename,length,f1,f2,label\nA,X,x.wav,1,1,2,alpha\nB,Y,y.wav,1,2,1,beta\n", f);
+  fclose(f);
+  CHECK(run("%s train ann --features %s -o %s/t.model --epochs 2 --quiet --ignore-columns artist,album > %s 2>&1", g,
+            path, dir, out) == 0 && contains(out, "2 columns not read as features"),
+        "--ignore-columns artist,album: both left out, and counted");
 }
 
 static void test_cv_command(void) {

@@ -93,25 +93,25 @@ typedef struct loading {
   size_t errlen;
 } loading_t;
 
-/* --ignore-columns: names never read as features (a text column such as an artist's) */
-static char ignored_names[32][64];
+/* --ignore-columns: names never read as features (a text column such as an artist's),
+ * pointers into a copy of the list */
+static char ignored_list[32 * 64], *ignored_names[32];
 static int n_ignored_names;
 
 int dataset_ignore_columns(const char *list, char *err, size_t errlen) {
   n_ignored_names = 0;
-  for (const char *p = list; p && *p;) {
+  if (strlen(list) >= sizeof ignored_list)
+    return snprintf(err, errlen, "--ignore-columns: at most 32 names of at most 63 characters, not '%s'", list), -1;
+  snprintf(ignored_list, sizeof ignored_list, "%s", list);
+  for (char *p = ignored_list; *p;) {
     size_t len = strcspn(p, ",");
-    if (len == 0 || len >= sizeof ignored_names[0] || n_ignored_names == 32)
-      return snprintf(err, errlen, "--ignore-columns: at most 32 names of at most 63 characters, not '%s'", list), -1;
-    snprintf(ignored_names[n_ignored_names++], sizeof ignored_names[0], "%.*s", (int)len, p);
-    p += len + (p[len] == ',');
+    if (len == 0 || len >= 64 || n_ignored_names == 32)
+      return n_ignored_names = 0,
+             snprintf(err, errlen, "--ignore-columns: at most 32 names of at most 63 characters, not '%s'", list), -1;
+    ignored_names[n_ignored_names++] = p;
+    p += len;
+    if (*p) *p++ = 0; /* the comma ends the name */
   }
-  return 0;
-}
-
-static int is_ignored(const char *name) {
-  for (int i = 0; i < n_ignored_names; i++)
-    if (strcmp(ignored_names[i], name) == 0) return 1;
   return 0;
 }
 
@@ -138,10 +138,10 @@ static int read_header(loading_t *l, char **h, size_t n) {
   }
   for (size_t c = 0; c < n; c++) {
     if ((int)c == l->label_col || (int)c == l->name_col || strcmp(h[c], "length") == 0) continue;
-    if (!l->features && is_ignored(h[c]) && !d->n_ignored++) snprintf(d->ignored, sizeof d->ignored, "%s", h[c]);
-    else if (!l->features) l->cols[d->n_features++] = (int)c;
-    else if (index_of(l->features, (int)l->n_features, h[c]) < 0 && !d->n_ignored++) /* not the model's: not read */
-      snprintf(d->ignored, sizeof d->ignored, "%s", h[c]);
+    int read = l->features ? index_of(l->features, (int)l->n_features, h[c]) >= 0 /* the model's: read by name */
+                           : index_of(ignored_names, n_ignored_names, h[c]) < 0;
+    if (!read && !d->n_ignored++) snprintf(d->ignored, sizeof d->ignored, "%s", h[c]);
+    if (read && !l->features) l->cols[d->n_features++] = (int)c;
   }
   if (l->features) d->n_features = l->n_features;
   if (d->n_features == 0) return snprintf(l->err, l->errlen, "%s: no feature columns", path), -1;
