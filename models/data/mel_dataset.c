@@ -180,24 +180,29 @@ static int read_track(mel_dataset_t *d, const mel_index_t *ix, size_t r, size_t 
   return list_segments(d, stem, segs, y, row, err, errlen);
 }
 
+/* d->dir and its index.csv: DIR/mel, or DIR itself when it is the mel folder.
+ * 0, or -1 saying what DIR is instead. */
+static int find_index(const char *dir, mel_dataset_t *d, char *index, size_t len, char *err, size_t errlen) {
+  struct stat st;
+  snprintf(d->dir, sizeof d->dir, "%s/mel", dir);
+  snprintf(index, len, "%s/index.csv", d->dir);
+  if (stat(index, &st) != 0) { /* maybe dir is the mel directory itself */
+    snprintf(d->dir, sizeof d->dir, "%s", dir);
+    snprintf(index, len, "%s/index.csv", d->dir);
+  }
+  if (stat(index, &st) == 0) return 0;
+  int is_dir = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+  snprintf(err, errlen, "%s: %s; spectrograms are read from the folder genre extract -o OUTDIR wrote (OUTDIR, "
+           "or OUTDIR/mel: its index.csv and .npy files)", dir,
+           is_dir ? "a folder without mel/index.csv, not one genre extract wrote"
+           : access(dir, F_OK) == 0 ? "a file, not a folder" : "no such folder");
+  return -1;
+}
+
 int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dataset_t *d, char *err, size_t errlen) {
   memset(d, 0, sizeof *d);
   char index[1200];
-  struct stat st;
-  snprintf(d->dir, sizeof d->dir, "%s/mel", dir);
-  snprintf(index, sizeof index, "%s/index.csv", d->dir);
-  if (stat(index, &st) != 0) { /* maybe dir is the mel directory itself */
-    snprintf(d->dir, sizeof d->dir, "%s", dir);
-    snprintf(index, sizeof index, "%s/index.csv", d->dir);
-  }
-  if (stat(index, &st) != 0) {
-    int is_dir = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
-    snprintf(err, errlen, "%s: %s; spectrograms are read from the folder genre extract -o OUTDIR wrote (OUTDIR, "
-             "or OUTDIR/mel: its index.csv and .npy files)", dir,
-             is_dir ? "a folder without mel/index.csv, not one genre extract wrote"
-             : access(dir, F_OK) == 0 ? "a file, not a folder" : "no such folder");
-    return -1;
-  }
+  if (find_index(dir, d, index, sizeof index, err, errlen)) return -1;
   mel_index_t ix = {.path = index};
   if (table_read(index, &ix.t, err, errlen)) return -1;
   ix.file = table_column(&ix.t, "file"), ix.label = table_column(&ix.t, "label");
