@@ -46,7 +46,9 @@ PC_LIBS = $(filter-out -lgslcblas,$(shell pkg-config --libs $(PC_MODULES) 2>/dev
 CFLAGS ?= $(OPT)
 # no -ffast-math: results must not depend on reassociation. -ffp-contract=off keeps
 # every multi-versioned path (see features/dsp/simd.h) bit-identical.
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-psabi -g -pthread -fno-math-errno -fno-trapping-math -ffp-contract=off $(INCLUDES) \
+# -fPIC: the same objects make bin/genre and the Python package's libgenre.so
+# (-fno-semantic-interposition keeps calls inside the library direct)
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-psabi -g -pthread -fPIC -fno-semantic-interposition -fno-math-errno -fno-trapping-math -ffp-contract=off $(INCLUDES) \
           $(PC_CFLAGS) -MMD -MP
 LDLIBS += $(PC_LIBS) -lcsv -lsvm -lm -pthread
 LDFLAGS += $(SAN_LDFLAGS)
@@ -67,6 +69,9 @@ ONNX_PB := $(GEN)/onnx.pb-c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/experiments/report/report_html_page.o $(ONNX_PB).o
 INCLUDES := $(addprefix -I,$(sort $(dir $(shell find $(ROOMS) -name '*.h')))) -I$(GEN)
 LIB := $(BUILD)/libgenre.a
+# the Python package's library (make python)
+SHLIB := $(BUILD)/libgenre.so
+VENV ?= build/venv
 
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/test_nn64
@@ -93,7 +98,7 @@ ifeq ($(SAN),1)
   GENRE := $(BUILD)/genre
 endif
 
-.PHONY: all deps test-deps browser-deps cluster-deps python-deps onnx-deps sklearn-deps report-screenshots run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
+.PHONY: all deps test-deps browser-deps cluster-deps python-deps onnx-deps sklearn-deps python python-package-deps report-screenshots run test bench clean fuzz fuzz-deps fuzz-seeds valgrind
 .SECONDARY:
 
 all: deps $(GENRE)
@@ -151,11 +156,28 @@ cluster-deps:
 	fi
 
 # An independent reader in the tests (np.load of float16 spectrograms and of
-# shortened names): Debian's numpy for /usr/bin/python3.
+# shortened names), and the Python package's tests (pytest, pandas,
+# matplotlib for README's example, venv for make python): Debian's.
 python-deps:
-	@if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then \
-	  $(call apt,python3-numpy,the tests' independent .npy reader,echo "the np.load checks will skip"); \
+	@if ! /usr/bin/python3 -c 'import numpy, pandas, pytest, matplotlib, ensurepip' 2>/dev/null; then \
+	  $(call apt,python3-numpy python3-pandas python3-pytest python3-matplotlib python3-venv,the .npy reader and the Python package's tests,echo "the Python checks will skip"); \
 	fi
+
+# import genre: the package (experiments/python) and its libgenre.so, built
+# with Debian's setuptools into a virtual environment that sees Debian's
+# numpy, pandas and scikit-learn (--system-site-packages; nothing is
+# downloaded). Then: . build/venv/bin/activate; python3 -c "import genre"
+PY_DEB := python3-venv python3-numpy python3-pandas python3-sklearn
+python-package-deps:
+	@if ! /usr/bin/python3 -c 'import ensurepip, numpy, pandas, sklearn' 2>/dev/null; then \
+	  $(call apt,$(PY_DEB),the Python package,exit 1); \
+	fi
+
+python: deps python-package-deps $(SHLIB)
+	@[ -x $(VENV)/bin/python3 ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
+	@GENRE_LIB=$(CURDIR)/$(SHLIB) $(VENV)/bin/python3 -m pip install --quiet --no-build-isolation --no-index \
+	  --no-deps --force-reinstall ./experiments/python
+	@$(VENV)/bin/python3 -c 'import genre; print("import genre: " + genre.__version__ + " in $(VENV) (. $(VENV)/bin/activate)")'
 
 # after deps (order only): under make -j the install comes before protoc-c and the compiler
 $(ONNX_PB).c $(ONNX_PB).h: $(ONNX_PROTO) | deps
@@ -199,6 +221,10 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(call say,AR,$@)
 	$(Q)ar rcs $@ $^
+
+$(SHLIB): $(LIB_OBJ)
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(GENRE): $(BUILD)/experiments/commands/genre.o $(LIB)
 	@mkdir -p $(dir $@)

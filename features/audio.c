@@ -20,7 +20,9 @@ void audio_buf_free(audio_buf_t *buf) {
 /* Reading in blocks: decoded frames are checked and downmixed block by block,
  * and resampled as they come, so memory does not grow with the length. */
 struct audio_reader {
-  SNDFILE *sf;
+  SNDFILE *sf;               /* NULL: samples in memory */
+  const float *mem;          /* [mem_frames][channels] */
+  size_t mem_frames;
   SF_INFO info;
   size_t block;             /* frames per sf_readf_float call */
   float *raw;               /* [block * channels] */
@@ -83,6 +85,8 @@ static double claimed_frames(SNDFILE *sf, const SF_INFO *info) {
   return 0;
 }
 
+static audio_reader_t *reader_setup(audio_reader_t *r, char *err, size_t errlen);
+
 audio_reader_t *audio_open(const char *path, char *err, size_t errlen) {
   if (check_file(path, err, errlen)) return NULL;
   audio_reader_t *r = calloc(1, sizeof *r);
@@ -104,6 +108,20 @@ audio_reader_t *audio_open(const char *path, char *err, size_t errlen) {
     return audio_close(r), NULL;
   }
   pthread_mutex_unlock(&open_lock);
+  return reader_setup(r, err, errlen);
+}
+
+audio_reader_t *audio_open_memory(const float *x, size_t frames, int channels, int rate, char *err, size_t errlen) {
+  if (frames == 0) return snprintf(err, errlen, "no audio samples"), NULL;
+  audio_reader_t *r = calloc(1, sizeof *r);
+  if (!r) return snprintf(err, errlen, "out of memory"), NULL;
+  r->mem = x, r->mem_frames = frames;
+  r->info.channels = channels, r->info.samplerate = rate, r->info.frames = (sf_count_t)frames;
+  return reader_setup(r, err, errlen);
+}
+
+/* What follows opening: the header's checks, the buffers, the resampler. */
+static audio_reader_t *reader_setup(audio_reader_t *r, char *err, size_t errlen) {
   SF_INFO *info = &r->info;
   if (info->channels < 1 || info->channels > 256 || info->samplerate < 1000 || info->samplerate > 768000) {
     snprintf(err, errlen, "implausible header: %d channels at %d Hz", info->channels, info->samplerate);
@@ -116,7 +134,7 @@ audio_reader_t *audio_open(const char *path, char *err, size_t errlen) {
              (double)info->frames / info->samplerate, AUDIO_MAX_SECONDS);
     return audio_close(r), NULL;
   }
-  r->claimed = claimed_frames(r->sf, info);
+  r->claimed = r->sf ? claimed_frames(r->sf, info) : 0;
   r->block = READ_BLOCK / (size_t)info->channels < 4096 ? 4096 : READ_BLOCK / (size_t)info->channels;
   r->raw = malloc(r->block * (size_t)info->channels * sizeof(float));
   r->mono = malloc(r->block * sizeof(float));
@@ -156,9 +174,14 @@ void audio_downmix(const float *x, size_t frames, size_t channels, float *mono) 
  * Frames read (0 at the end), or -1 with err. */
 static long read_mono(audio_reader_t *r, char *err, size_t errlen) {
   size_t ch = (size_t)r->info.channels;
-  sf_count_t got = sf_readf_float(r->sf, r->raw, (sf_count_t)r->block);
+  sf_count_t got;
+  if (r->sf) got = sf_readf_float(r->sf, r->raw, (sf_count_t)r->block);
+  else { /* from memory: the same blocks */
+    got = (sf_count_t)(r->mem_frames - r->frames < r->block ? r->mem_frames - r->frames : r->block);
+    memcpy(r->raw, r->mem + r->frames * ch, (size_t)got * ch * sizeof(float));
+  }
   if (got <= 0) {
-    if (sf_error(r->sf) != SF_ERR_NO_ERROR && r->frames == 0)
+    if (r->sf && sf_error(r->sf) != SF_ERR_NO_ERROR && r->frames == 0)
       return snprintf(err, errlen, "cannot decode (libsndfile: %s)", sf_strerror(r->sf)), -1;
     if (r->frames == 0) return snprintf(err, errlen, "no audio samples"), -1;
     return 0;

@@ -34,6 +34,11 @@ void audio_downmix(const float *x, size_t frames, size_t channels, float *mono);
 typedef struct audio_reader audio_reader_t;
 /* Opens and checks path; NULL with the reason in err. */
 audio_reader_t *audio_open(const char *path, char *err, size_t errlen);
+/* The same reader over samples already in memory: x[frames][channels]
+ * (interleaved float32, as libsndfile decodes a file) at `rate` Hz, which
+ * must stay valid until audio_close. Every check and step of a file's
+ * samples applies (downmix, soxr, librosa's length). NULL with the reason. */
+audio_reader_t *audio_open_memory(const float *x, size_t frames, int channels, int rate, char *err, size_t errlen);
 /* The next samples (*out is valid until the next call): their count, 0 at the
  * end, or -1 with the reason (a bad sample, a decoding error, too long). */
 long audio_read(audio_reader_t *r, const float **out, char *err, size_t errlen);

@@ -186,11 +186,20 @@ static int analyse_ready(run_t *u) {
   return 0;
 }
 
-/* Decodes the file and analyses what is ready as samples arrive. 0, or a RECORDING_* error. */
-static int stream_file(run_t *u, const char *path, char *err, size_t errlen) {
+/* What is analysed: a file, or interleaved samples in memory. */
+typedef struct source {
+  const char *path; /* NULL: x */
+  const float *x;
+  size_t frames;
+  int channels, rate;
+} source_t;
+
+/* Decodes the source and analyses what is ready as samples arrive. 0, or a RECORDING_* error. */
+static int stream_file(run_t *u, const source_t *src, char *err, size_t errlen) {
   recording_t *r = u->r;
   r->n = r->base = 0;
-  audio_reader_t *in = audio_open(path, err, errlen);
+  audio_reader_t *in = src->path ? audio_open(src->path, err, errlen)
+                                 : audio_open_memory(src->x, src->frames, src->channels, src->rate, err, errlen);
   if (!in) return RECORDING_BAD_INPUT;
   int rc = RECORDING_OK;
   while (rc == RECORDING_OK && !u->eof) {
@@ -209,26 +218,39 @@ static int stream_file(run_t *u, const char *path, char *err, size_t errlen) {
 
 /* A long recording's second pass: every window analysed with the whole
  * recording's dB floors, and pooled. */
-static int pool_windows(recording_t *r, const char *path, double *whole, char *err, size_t errlen) {
+static int pool_windows(recording_t *r, const source_t *src, double *whole, char *err, size_t errlen) {
   run_t u = {.r = r, .whole = whole, .windowed = 1, .pooling = 1};
   analysis_set_levels(r->an, &r->levels, tuning_hist_bin(r->tuning));
-  int rc = stream_file(&u, path, err, errlen);
+  int rc = stream_file(&u, src, err, errlen);
   analysis_set_levels(r->an, NULL, -1);
   if (rc == RECORDING_OK) window_pool_finish(&r->pool, r->an, whole);
   return rc;
 }
 
-int recording_run(recording_t *r, const char *path, int want_mel, double *whole, segment_fn on_segment, void *ctx,
-                  recording_info_t *info, char *err, size_t errlen) {
+static int run_source(recording_t *r, const source_t *src, int want_mel, double *whole, segment_fn on_segment,
+                      void *ctx, recording_info_t *info, char *err, size_t errlen) {
   memset(info, 0, sizeof *info);
   if (errlen) err[0] = '\0';
   run_t u = {.r = r, .want_mel = want_mel, .whole = whole, .on_segment = on_segment, .ctx = ctx};
-  int rc = stream_file(&u, path, err, errlen);
+  int rc = stream_file(&u, src, err, errlen);
   if (rc == RECORDING_OK) {
     info->samples = u.total, info->segments = u.next_seg, info->windowed = u.windowed, info->missing = u.missing;
-    if (whole && u.windowed) rc = pool_windows(r, path, whole, err, errlen);
+    if (whole && u.windowed) rc = pool_windows(r, src, whole, err, errlen);
     else if (whole && analysis_run(r->an, r->sig, u.total, whole, NULL)) rc = RECORDING_FAILED;
   }
   if (rc == RECORDING_FAILED && !*err) snprintf(err, errlen, "out of memory");
   return rc;
+}
+
+int recording_run(recording_t *r, const char *path, int want_mel, double *whole, segment_fn on_segment, void *ctx,
+                  recording_info_t *info, char *err, size_t errlen) {
+  source_t src = {.path = path};
+  return run_source(r, &src, want_mel, whole, on_segment, ctx, info, err, errlen);
+}
+
+int recording_run_memory(recording_t *r, const float *x, size_t frames, int channels, int rate, int want_mel,
+                         double *whole, segment_fn on_segment, void *ctx, recording_info_t *info, char *err,
+                         size_t errlen) {
+  source_t src = {.x = x, .frames = frames, .channels = channels, .rate = rate};
+  return run_source(r, &src, want_mel, whole, on_segment, ctx, info, err, errlen);
 }

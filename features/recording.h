@@ -50,6 +50,13 @@ enum { RECORDING_OK = 0, RECORDING_BAD_INPUT = -1, RECORDING_FAILED = -2 };
 int recording_run(recording_t *r, const char *path, int want_mel, double *whole, segment_fn on_segment, void *ctx,
                   recording_info_t *info, char *err, size_t errlen);
 
+/* recording_run on samples in memory: x[frames][channels] (interleaved
+ * float32, as a file decodes) at `rate` Hz, through the same downmix,
+ * resampling and checks as a file's. */
+int recording_run_memory(recording_t *r, const float *x, size_t frames, int channels, int rate, int want_mel,
+                         double *whole, segment_fn on_segment, void *ctx, recording_info_t *info, char *err,
+                         size_t errlen);
+
 /* Pooled statistics of windows: add each window's row, then finish. */
 typedef struct window_pool {
   double weight[FEATURE_COUNT], mean[FEATURE_COUNT], m2[FEATURE_COUNT];

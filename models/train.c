@@ -255,6 +255,10 @@ int net_train(net_t *n, const row_source_t *src, const size_t *train, size_t n_t
   n->label_smoothing = (real)o->label_smoothing;
   int best_at = 0, since = 0, epoch, rc = 0;
   for (epoch = 0; epoch < o->epochs; epoch++) {
+    if (genre_stop) { /* a library caller's Ctrl-C */
+      rc = -1;
+      break;
+    }
     if ((rc = run_epoch(&t, epoch, val, n_val, &log[epoch]))) break;
     if (!n_val) continue;
     if (log[epoch].val_loss < best_loss) {
@@ -267,7 +271,7 @@ int net_train(net_t *n, const row_source_t *src, const size_t *train, size_t n_t
     }
   }
   n->label_smoothing = 0;
-  if (rc && o->err) snprintf(o->err, o->errlen, "%s", loader_error(t.l));
+  if (rc && o->err) snprintf(o->err, o->errlen, "%s", genre_stop ? "interrupted" : loader_error(t.l));
   if (!rc && !dist_same(n->params, n->n_params * sizeof(real))) /* MPI_Allreduce gave the ranks different sums */
     fprintf(stderr, "%s: warning: the processes' parameters differ after training\n", o->tag ? o->tag : "train");
   if (!rc && n_val && best_at > 0) { /* keep the best epoch's parameters */

@@ -7,7 +7,7 @@
 # room rank: a file may include its own room's headers and those of lower rooms;
 # rooms of one rank (predict, report; extract, data) do not include each other
 ROOMS="features/io:0 features/dsp:1 features:2 features/extract:3 data:3 models/nn:4 models/data:5 models/onnx:5 models/classic:5 models:6
-       experiments/stats:7 experiments/cv:8 experiments/predict:9 experiments/report:9 experiments/experiment:10 experiments/commands:11"
+       experiments/stats:7 experiments/cv:8 experiments/predict:9 experiments/report:9 experiments/experiment:10 experiments/commands:11 experiments/python:12"
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }

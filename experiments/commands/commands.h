@@ -16,6 +16,13 @@ int embed_main(int argc, char **argv);      /* genre embed */
 int explain_main(int argc, char **argv);    /* genre explain */
 int info_main(int argc, char **argv);       /* genre info */
 
+/* genre train KIND [options] on a dataset already in memory (the Python
+ * package's fit): --features/--mel name it in the model's record of its
+ * training, nothing is read. The kind's view of a dataset_t (features) or
+ * mel_dataset_t (spectrograms). */
+struct kind_data;
+int train_given(int argc, char **argv, const struct kind_data *given);
+
 /* genre <command> [args]: runs the command argv[1] names, or prints help. */
 int genre_dispatch(int argc, char **argv);
 

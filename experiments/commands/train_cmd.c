@@ -82,7 +82,8 @@ done:
   return rc;
 }
 
-static int train_kind(const model_kind_t *k, int argc, char **argv) {
+/* given: a dataset already in memory (train_given), else NULL: the one --features/--mel names. */
+static int train_kind(const model_kind_t *k, int argc, char **argv, const kind_data_t *given) {
   char cmd[32];
   snprintf(cmd, sizeof cmd, "train %s", k->name);
   const char *data = NULL, *out = NULL;
@@ -104,20 +105,27 @@ static int train_kind(const model_kind_t *k, int argc, char **argv) {
   if (cli_args_only) return 0;
   if (dist_start(cmd)) return 1;
   kind_data_t d;
-  if (kind_load_classes(k, cmd, data, &d)) return 1;
+  if (given) d = *given;
+  else if (kind_load_classes(k, cmd, data, &d)) return 1;
   /* small matrices, or our workers splitting each batch: BLAS runs single-threaded */
   if (openblas_set_num_threads) openblas_set_num_threads(1);
   kind_common_t c = k->common(&o);
   if (c.threads) *c.threads = threads;
   c.train->verbose = verbose, c.train->tag = "train", c.train->score_training = 1;
   int rc = train_run(k, cmd, data, &d, &o, out);
-  k->free(&d);
+  if (!given) k->free(&d);
   return rc;
+}
+
+int train_given(int argc, char **argv, const kind_data_t *given) {
+  const model_kind_t *k = argc >= 2 ? model_kind(argv[1]) : NULL;
+  if (!k) return fprintf(stderr, "genre train: no kind '%s'\n", argc >= 2 ? argv[1] : ""), 1;
+  return train_kind(k, argc - 1, argv + 1, given);
 }
 
 int train_main(int argc, char **argv) {
   const model_kind_t *k = argc >= 2 ? model_kind(argv[1]) : NULL;
-  if (k) return train_kind(k, argc - 1, argv + 1);
+  if (k) return train_kind(k, argc - 1, argv + 1, NULL);
   FILE *f = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) ? stdout : stderr;
   fprintf(f, "usage: genre %s KIND ...   (KIND:", "train");
   for (int i = 0; i < n_model_kinds; i++) fprintf(f, " %s", model_kinds[i].name);

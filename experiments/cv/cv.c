@@ -87,6 +87,7 @@ static void *worker(void *arg) {
   cv_job_t *job = arg;
   for (;;) {
     pthread_mutex_lock(&job->mu);
+    if (genre_stop && !job->failed) job->failed = 1, snprintf(job->err, sizeof job->err, "interrupted");
     int f = job->failed ? job->r->folds : job->next++;
     pthread_mutex_unlock(&job->mu);
     if (f >= job->r->folds) break;

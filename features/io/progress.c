@@ -4,6 +4,8 @@
 #include <time.h>
 #include <unistd.h>
 
+volatile sig_atomic_t genre_stop;
+
 double now_seconds(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);

@@ -3,6 +3,7 @@
 #ifndef GENRE_PROGRESS_H
 #define GENRE_PROGRESS_H
 
+#include <signal.h>
 #include <stddef.h>
 
 typedef struct progress {
@@ -19,5 +20,10 @@ void progress_clear(progress_t *p);               /* erases the line (before oth
 void progress_finish(progress_t *p);
 
 double now_seconds(void); /* monotonic clock */
+
+/* Set by a program that runs this library in-process (the Python package,
+ * on Ctrl-C): training stops before its next epoch, cross-validation before
+ * its next fold, each with the error "interrupted". 0 otherwise. */
+extern volatile sig_atomic_t genre_stop;
 
 #endif

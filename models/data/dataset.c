@@ -283,3 +283,43 @@ int dataset_load(const char *path, char *const *labels, int n_labels, char *cons
   if (rc) dataset_free(d);
   return rc ? -1 : 0;
 }
+
+/* Row r's numbers (given as doubles) into x, checked as a table's cells are. 0, or -1. */
+static int copy_numbers(loading_t *l, size_t row, const double *v) {
+  dataset_t *d = l->d;
+  real *x = d->x + d->n_rows * d->n_features;
+  for (size_t f = 0; f < d->n_features; f++) {
+    if (!isfinite(v[f]))
+      return snprintf(l->err, l->errlen, "%s: row %zu, column '%s': not finite", d->path, row, d->feature_names[f]), -1;
+    if (fabs(v[f]) > DATASET_MAX_VALUE)
+      return snprintf(l->err, l->errlen, "%s: row %zu, column '%s': %.3g is beyond the %g this tool accepts", d->path,
+                      row, d->feature_names[f], v[f], DATASET_MAX_VALUE), -1;
+    x[f] = (real)v[f];
+  }
+  return 0;
+}
+
+int dataset_from_memory(const char *what, const double *x, size_t n_rows, size_t n_features, char *const *features,
+                        char *const *labels, char *const *names, dataset_t *d, char *err, size_t errlen) {
+  memset(d, 0, sizeof *d);
+  snprintf(d->path, sizeof d->path, "%s", what);
+  loading_t l = {.d = d, .err = err, .errlen = errlen, .name_col = 0};
+  int rc = n_rows && n_features ? 0 : -1;
+  if (rc) snprintf(err, errlen, "%s: no %s", what, n_rows ? "feature columns" : "rows");
+  d->n_features = n_features;
+  d->feature_names = rc ? NULL : calloc(n_features, sizeof *d->feature_names);
+  for (size_t f = 0; !rc && f < n_features; f++)
+    if (!d->feature_names || !(d->feature_names[f] = strdup(features[f]))) rc = -1, snprintf(err, errlen, "out of memory");
+  for (size_t r = 0; !rc && r < n_rows; r++) {
+    char *fields[1] = {(char *)names[r]};
+    if (grow(&l)) rc = -1, snprintf(err, errlen, "%s: out of memory at row %zu", what, r + 2);
+    else if (copy_numbers(&l, r + 2, x + r * n_features) || read_label(&l, r + 2, labels[r])) rc = -1;
+    else if ((d->names[d->n_rows] = NULL, read_track(&l, r + 2, fields))) rc = -1, snprintf(err, errlen, "out of memory");
+    else d->n_rows++;
+  }
+  if (!rc && sort_labels(&l)) rc = -1, snprintf(err, errlen, "%s: out of memory", what);
+  for (int k = 0; k < l.n_found; k++) free(l.found[k]);
+  free(l.found), free(l.tracks.slot);
+  if (rc) dataset_free(d);
+  return rc;
+}

@@ -42,6 +42,14 @@ int dataset_load(const char *path, char *const *labels, int n_labels, char *cons
                  size_t n_features, dataset_t *d, char *err, size_t errlen);
 void dataset_free(dataset_t *d);
 
+/* The dataset a table would give, from values in memory (the Python
+ * package's fit): x[n_rows][n_features] under the names features[], each
+ * row's label and name (its `filename`: "<stem>.<k>.wav" groups segments of
+ * a track, as in a table). The same checks, classes (sorted) and tracks as
+ * dataset_load; `what` stands for the path in messages. 0, or -1 with the reason. */
+int dataset_from_memory(const char *what, const double *x, size_t n_rows, size_t n_features, char *const *features,
+                        char *const *labels, char *const *names, dataset_t *d, char *err, size_t errlen);
+
 /* Columns (a comma-separated list of names) that later loads without a
  * model's features do not read, counted in n_ignored: --ignore-columns. 0, or
  * -1 with the reason. */

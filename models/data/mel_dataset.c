@@ -299,6 +299,10 @@ static int read_row(const mel_dataset_t *d, size_t row, real *x, char *err, size
 int mel_dataset_read(const mel_dataset_t *d, const size_t *rows, int n, real *x, char *err, size_t errlen) {
   size_t in = BANDS * FRAMES;
   int rc = 0;
+  if (d->held) { /* in memory: mel_dataset_hold, or arrays given (mel_dataset_from_memory) */
+    for (int i = 0; i < n; i++) memcpy(x + (size_t)i * in, d->held + rows[i] * in, in * sizeof(real));
+    return 0;
+  }
   pthread_mutex_lock(&d->open->mu);
   for (int i = 0; i < n && rc == 0; i++) rc = read_row(d, rows[i], x + (size_t)i * in, err, errlen);
   pthread_mutex_unlock(&d->open->mu);
@@ -321,4 +325,53 @@ int mel_dataset_hold(mel_dataset_t *d, char *err, size_t errlen) {
 row_source_t mel_dataset_source(const mel_dataset_t *d, int read_ahead) {
   if (d->held) return rows_in_memory(d->held, d->y, BANDS * FRAMES);
   return (row_source_t){.in = BANDS * FRAMES, .y = d->y, .read = read_rows, .ctx = d, .read_ahead = read_ahead};
+}
+
+/* Row r's track (numbered in order of first appearance) and name "<track>.<k>.wav". 0, or -1. */
+static int memory_row(mel_dataset_t *d, size_t r, const char *track, size_t *count) {
+  long g = -1;
+  for (size_t i = d->n_groups; i-- > 0 && g < 0;) /* rows of a track come together: the last tracks first */
+    if (strcmp(d->groups[i], track) == 0) g = (long)i;
+  if (g < 0) {
+    if (!(d->groups[d->n_groups] = strdup(track))) return -1;
+    g = (long)d->n_groups++;
+  }
+  char name[4300];
+  snprintf(name, sizeof name, "%s.%zu.wav", track, count[g]++);
+  d->group[r] = (int)g;
+  return (d->names[r] = strdup(name)) ? 0 : -1;
+}
+
+int mel_dataset_from_memory(const float *x, size_t n, char *const *labels, char *const *tracks, mel_dataset_t *d,
+                            char *err, size_t errlen) {
+  memset(d, 0, sizeof *d);
+  snprintf(d->dir, sizeof d->dir, "(in memory)");
+  size_t in = BANDS * FRAMES, *count = calloc(n ? n : 1, sizeof *count);
+  char **sorted = malloc((n ? n : 1) * sizeof *sorted);
+  d->bands = BANDS, d->frames = FRAMES, d->n_rows = n;
+  d->y = malloc(n * sizeof(int)), d->group = malloc(n * sizeof(int));
+  d->names = calloc(n, sizeof(char *)), d->groups = calloc(n, sizeof(char *)), d->labels = calloc(n, sizeof(char *));
+  d->held = malloc(n * in * sizeof(real));
+  int rc = !count || !sorted || !d->y || !d->group || !d->names || !d->groups || !d->labels || !d->held ? -1 : 0;
+  for (size_t r = 0; !rc && r < n; r++) sorted[r] = (char *)labels[r];
+  if (!rc) qsort(sorted, n, sizeof *sorted, cmp_str);
+  for (size_t r = 0; !rc && r < n; r++)
+    if (r == 0 || strcmp(sorted[r], sorted[r - 1]) != 0)
+      rc = (d->labels[d->n_classes++] = strdup(sorted[r])) ? 0 : -1;
+  for (size_t r = 0; !rc && r < n; r++) {
+    char **at = bsearch(&labels[r], d->labels, (size_t)d->n_classes, sizeof *d->labels, cmp_str);
+    d->y[r] = (int)(at - d->labels);
+    rc = memory_row(d, r, tracks[r], count);
+  }
+  for (size_t v = 0; !rc && v < n * in; v++) {
+    if (!isfinite(x[v])) {
+      snprintf(err, errlen, "spectrogram %zu holds a non-finite value", v / in);
+      free(count), free(sorted), mel_dataset_free(d);
+      return -1;
+    }
+    d->held[v] = (real)x[v];
+  }
+  free(count), free(sorted);
+  if (rc) snprintf(err, errlen, "out of memory for %zu spectrograms", n), mel_dataset_free(d);
+  return rc;
 }

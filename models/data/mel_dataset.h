@@ -47,6 +47,14 @@ typedef struct mel_dataset {
 int mel_dataset_load(const char *dir, char *const *labels, int n_labels, mel_dataset_t *d, char *err, size_t errlen);
 void mel_dataset_free(mel_dataset_t *d);
 
+/* The dataset an extract folder would give, from spectrograms in memory (the
+ * Python package's fit): x[n][128][130] with each row's label and track; a
+ * track's rows are its segments in order, named "<track>.<k>.wav"; tracks
+ * are numbered in order of first appearance, classes sorted. The rows are
+ * copied (held). 0, or -1 with the reason. */
+int mel_dataset_from_memory(const float *x, size_t n, char *const *labels, char *const *tracks, mel_dataset_t *d,
+                            char *err, size_t errlen);
+
 /* Rows rows[0..n) into x[n][bands][frames] (dB), read from their .npy files.
  * 0, or -1 naming the file and segment: gone, truncated since loading, or
  * holding a non-finite value. Thread-safe. */
