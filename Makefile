@@ -4,6 +4,7 @@
 #                PROTOCOL=fault-filtered for GTZAN's published split)
 #   make test    build and run the whole test suite (SAN=1: ASan + UBSan build)
 #   make bench   print speed and memory figures
+#   make python  import genre: the package and libgenre.so into build/venv (Debian's setuptools)
 #   make deps    install the build's missing Debian packages (apt-get as root, else print the
 #                command): the libraries (protobuf-c among them) and Open MPI. make test-deps (run by make test): Chromium,
 #                npm and playwright-core, Slurm and munge, numpy, python3-onnx/-opencv/-torch/-sklearn: each
@@ -259,7 +260,8 @@ $(BUILD)/tests/fuzz_seeds: $(BUILD)/fuzz-replay/tests/fuzz/seeds.o $(BUILD)/fuzz
 
 # Runs every test binary; the last line adds their "N passed, N failed" up.
 # A binary that crashes or prints no summary counts as one failure.
-test: deps test-deps $(GENRE) $(TEST_BIN) $(TEST_HELPERS)
+# (the Python package too, but under the sanitizers: its test skips there)
+test: deps test-deps $(GENRE) $(TEST_BIN) $(TEST_HELPERS) $(if $(filter 1,$(SAN)),,python)
 	@pass=0; fail=0; \
 	for t in $(TEST_BIN) $(TEST_SCRIPTS); do \
 	  echo "== $$t"; start=$$(date +%s); \

@@ -172,7 +172,7 @@ def extract(source, sr=None, jobs=None, labels=None, name="array", label="", pro
     if sr is not None:
         raise ValueError("genre.extract: sr= is for arrays; files are read at their own rate")
     args = [source] if isinstance(source, (str, bytes, os.PathLike)) else list(source)
-    single = len(args) == 1 and os.path.isfile(args[0])
+    single = len(args) == 1 and not os.path.isdir(args[0])
     inputs = _list_inputs(args, labels)
     with _lib.single_blas:
         done, errors = _run_all(inputs, jobs, _lib.interactive() if progress is None else progress)

@@ -220,6 +220,7 @@ def _relay(r_out, r_err, worker, show, kept):
 
 
 def last_error(text, default):
-    """The last line the command printed on stderr (its reason), or default."""
-    lines = [line for line in text.splitlines() if line.strip()]
+    """The command's reason: the last line it printed on stderr that is not a hint
+    such as "(genre train ann --help lists the options)", or default."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("(")]
     return lines[-1] if lines else default
