@@ -65,6 +65,13 @@ echo "  stream, ANN+CNN, hop 3 s, 1 thread:"
 "$BUILD/tests/bench_stream" "$GENRE" "$corpus" -m "$BUILD/bench-ann.model" -m "$BUILD/bench-default.model" 2>&1 |
   sed 's/^stream:/  predict says:/'
 
+echo "== import genre beside the command (tests/bench_python.py)"
+if [ -x build/venv/bin/python3 ]; then
+  build/venv/bin/python3 tests/bench_python.py "$GENRE" "$corpus" "$BUILD" "$BUILD/bench-ann.model"
+else
+  echo "  (skipped: make python installs the package)"
+fi
+
 echo "== long recordings ($corpus looped)"
 "$BUILD/tests/bench_long" "$GENRE" "$corpus" "$BUILD/bench-long"
 

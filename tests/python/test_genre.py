@@ -178,6 +178,11 @@ def test_scikit_learn_model_selection(extracted):
     assert search.best_params_["C"] in (0.5, 4.0) and 0 <= search.best_score_ <= 1
     assert clone(genre.KNNClassifier(k=3)).get_params()["k"] == 3
     assert set(search.best_estimator_.classes_) == set(y)
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    numbers = X.drop(columns=["filename", "length"]).to_numpy()
+    pipe = make_pipeline(StandardScaler(), genre.LogRegClassifier(C=2.0)).fit(numbers, y)
+    assert 0 <= pipe.score(numbers, y) <= 1
 
 
 def test_training_errors_carry_the_command_message(extracted):
@@ -206,6 +211,9 @@ def test_load_native_and_onnx_give_genre_predicts_probabilities(tmp_path, corpus
                 os.path.basename(f)[:-4] + ".")]
             track = m.predict_proba(rows).mean(axis=0)
             assert np.allclose(track, printed[[f"p_{c}" for c in m.classes]].iloc[i], rtol=1e-6, atol=1e-8)
+    per_segment = genre.load(tmp_path / "ann.genre").predict_files(files, segments=True)
+    assert len(per_segment) == 9 and per_segment.equals(pd.read_csv(__import__("io").StringIO(
+        run("predict", "-m", tmp_path / "ann.genre", "--format", "csv", "--segments", *files).stdout)))
     emb = genre.load(tmp_path / "ann.genre").embed(extracted.features_3_sec.iloc[:4])
     assert emb.dtype == np.float32 and emb.shape[0] == 4
 
@@ -218,20 +226,44 @@ def test_experiment_returns_its_metrics(tmp_path, corpus):
         genre.experiment(data=str(corpus / "out"), models="no-such-kind", output=tmp_path / "bad")
 
 
-def test_ctrl_c_stops_a_fit(corpus):
-    """SIGINT while a long fit runs: KeyboardInterrupt once the library stopped."""
+def interrupt_after_a_second(setup, call, report="''", timeout=300):
+    """Runs setup, then call with SIGINT sent a second in: the outcome and `report`."""
     script = f"""
-import os, signal, threading, pandas as pd, genre
-df = pd.read_csv({str(corpus / 'out' / 'features_3_sec.csv')!r})
+import os, signal, threading, numpy as np, pandas as pd, genre
+{setup}
 threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
 try:
-    genre.ANNClassifier(epochs=100000, seed=1).fit(df.drop(columns="label"), df["label"])
+    {call}
     print("finished")
 except KeyboardInterrupt:
     print("interrupted")
+print({report})
 """
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert out.stdout.strip() == "interrupted", out.stderr
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout)
+    return out.stdout.split(), out.stderr
+
+
+def test_ctrl_c_stops_a_fit(corpus):
+    """A fit of 4,500 rows for 100,000 epochs would run for most of an hour: Ctrl-C
+    stops it at its next epoch (else the timeout fails the test)."""
+    setup = f"""df = pd.read_csv({str(corpus / 'out' / 'features_3_sec.csv')!r})
+df = pd.concat([df] * 50, ignore_index=True)"""
+    lines, err = interrupt_after_a_second(
+        setup, 'genre.ANNClassifier(epochs=100000, seed=1).fit(df.drop(columns="label"), df["label"])')
+    assert lines == ["interrupted"], err
+
+
+def test_ctrl_c_stops_an_extraction(tmp_path, corpus):
+    """600 files: Ctrl-C a second in stops the extraction with most of them never started."""
+    files = sorted((corpus / "genres_original").rglob("*.wav"))
+    for k in range(600):
+        (tmp_path / f"take{k:03d}.wav").symlink_to(files[k % len(files)])
+    setup = """import genre._extract as x
+started = []
+run_one = x._run_one
+x._run_one = lambda *a: (started.append(1), run_one(*a))[1]"""
+    lines, err = interrupt_after_a_second(setup, f"genre.extract({str(tmp_path)!r}, jobs=2)", "len(started)")
+    assert lines[0] == "interrupted" and int(lines[1]) < 400, (lines, err)
 
 
 def test_help_documents_the_api():

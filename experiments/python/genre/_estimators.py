@@ -97,7 +97,7 @@ class _GenreClassifier(ClassifierMixin, BaseEstimator):
         err = _lib.error_buffer()
         status, text = _lib.run_command(lib.gapi_train_features, len(argv), _lib.strings(argv), rows.ctypes.data,
                                         rows.shape[0], rows.shape[1], _lib.strings(features), _lib.strings(labels),
-                                        _lib.strings(names), err, len(err), show=bool(self.verbose) or None)
+                                        _lib.strings(names), err, len(err), show=bool(self.verbose))
         if status and err.value:
             raise _lib.InputError(err.value.decode(errors="replace"))
         return status, text
@@ -210,7 +210,7 @@ class CNNClassifier(_GenreClassifier):
         err = _lib.error_buffer()
         status, text = _lib.run_command(lib.gapi_train_mel, len(argv), _lib.strings(argv), x.ctypes.data, len(x),
                                         _lib.strings(labels), _lib.strings(tracks), err, len(err),
-                                        show=bool(self.verbose) or None)
+                                        show=bool(self.verbose))
         if status and err.value:
             raise _lib.InputError(err.value.decode(errors="replace"))
         return status, text

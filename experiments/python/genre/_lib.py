@@ -11,11 +11,11 @@ import threading
 from ctypes import POINTER, c_char_p, c_double, c_float, c_int, c_long, c_size_t, c_void_p
 
 
-class GenreError(RuntimeError):
-    """A command of the library failed; the message is the command's own."""
+class GenreError(ValueError):
+    """The library refused or failed a call; the message is the command's own."""
 
 
-class InputError(GenreError, ValueError):
+class InputError(GenreError):
     """An input the library refused: an audio file, a table, an array, a model file."""
 
 
@@ -217,6 +217,34 @@ def _relay(r_out, r_err, worker, show, kept):
                 stream = sys.stdout if fd == r_out else sys.stderr
                 stream.write(data.decode(errors="replace"))
                 stream.flush()
+
+
+def interruptible(fn, cancel):
+    """fn() in a worker thread, the caller waiting: Ctrl-C sets cancel (a ctypes int
+    the library polls), waits for fn to stop, and raises KeyboardInterrupt."""
+    box = []
+    worker = threading.Thread(target=lambda: box.append(_outcome(fn)), daemon=True)
+    worker.start()
+    interrupted = False
+    while worker.is_alive():
+        try:
+            worker.join(0.1)
+        except KeyboardInterrupt:
+            interrupted = True
+            cancel.value = 1
+    if interrupted:
+        raise KeyboardInterrupt
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value
+
+
+def _outcome(fn):
+    try:
+        return True, fn()
+    except BaseException as e:
+        return False, e
 
 
 def last_error(text, default):
