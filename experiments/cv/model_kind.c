@@ -212,8 +212,8 @@ static void cnn_trained(const kind_data_t *k, const model_t *m, const epoch_log_
   if (n_val) printf(", val_acc %.4f", log[epochs - 1].val_acc);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  printf(" -> %s (peak RSS %.0f MB; spectrograms %.0f MB, streamed from disk)\n", out, ru.ru_maxrss / 1024.0,
-         d->n_rows * (double)d->bands * d->frames * sizeof(float) / 1e6);
+  printf(" -> %s (peak RSS %.0f MB; spectrograms %.0f MB, %s)\n", out, ru.ru_maxrss / 1024.0,
+         d->n_rows * (double)d->bands * d->frames * sizeof(float) / 1e6, d->held ? "in memory" : "streamed from disk");
 }
 
 /* --- what a fold explains (fold_why.h) ---------------------------------------------------- */
