@@ -168,9 +168,9 @@ python-deps:
 # with Debian's setuptools into a virtual environment that sees Debian's
 # numpy, pandas and scikit-learn (--system-site-packages; nothing is
 # downloaded). Then: . build/venv/bin/activate; python3 -c "import genre"
-PY_DEB := python3-venv python3-numpy python3-pandas python3-sklearn python3-matplotlib
+PY_DEB := python3-venv python3-setuptools python3-wheel python3-numpy python3-pandas python3-sklearn python3-matplotlib
 python-package-deps:
-	@if ! /usr/bin/python3 -c 'import ensurepip, numpy, pandas, sklearn, matplotlib' 2>/dev/null; then \
+	@if ! /usr/bin/python3 -c 'import ensurepip, setuptools, wheel, numpy, pandas, sklearn, matplotlib' 2>/dev/null; then \
 	  $(call apt,$(PY_DEB),the Python package,exit 1); \
 	fi
 

@@ -101,7 +101,8 @@ static void test_train_and_predict(void) {
   snprintf(model, sizeof model, "%s/knn.model", dir), snprintf(cnn, sizeof cnn, "%s/cnn.model", dir);
   char *knn_argv[] = {"train", "knn", "--features", "rows", "-o", model, "--quiet"};
   CHECK(gapi_train_features(7, knn_argv, x, n, F, features, labels, names, err, sizeof err) == 0, "knn on %zu rows", n);
-  char *one = labels[0];
+  char **own = malloc(n * sizeof *own), *one = labels[0]; /* the strdup'd labels, freed at the end */
+  memcpy(own, labels, n * sizeof *own);
   for (size_t i = 0; i < n; i++) labels[i] = one;
   CHECK(gapi_train_features(7, knn_argv, x, n, F, features, labels, names, err, sizeof err) == 1, "one label refused");
   char *cnn_argv[] = {"train", "cnn", "--mel", "mel", "-o", cnn, "--epochs", "1", "--quiet"};
@@ -122,8 +123,8 @@ static void test_train_and_predict(void) {
   CHECK(gapi_predict_files(models, 1, inputs, 1, 1, 1, NULL, &csv) == 0 && csv && strncmp(csv, "file,segment", 12) == 0,
         "predict --segments into memory: %.40s", csv ? csv : "(none)");
   gapi_free(csv);
-  for (size_t i = 0; i < n; i++) free(names[i]), free(tracks[i]);
-  free(x), free(mel), free(labels), free(names), free(tracks), free(features), free(p);
+  for (size_t i = 0; i < n; i++) free(names[i]), free(tracks[i]), free(own[i]);
+  free(x), free(mel), free(labels), free(names), free(tracks), free(features), free(p), free(own);
 }
 
 static void test_redirect(void) {
