@@ -153,6 +153,8 @@ def test_ann_fit_save_is_genre_train(tmp_path, corpus):
     assert (tmp_path / "py.genre").read_bytes() == (tmp_path / "cmd.genre").read_bytes()
     again = pickle.loads(pickle.dumps(clf))
     assert np.array_equal(again.predict_proba(df), clf.predict_proba(df))
+    song = str(corpus / "genres_original" / "piano" / "piano.00001.wav")
+    assert again.model_.predict_files([song]).equals(genre.load(tmp_path / "py.genre").predict_files([song]))
 
 
 def test_cnn_fit_save_is_genre_train(tmp_path, corpus, extracted):

@@ -84,6 +84,7 @@ class _GenreClassifier(ClassifierMixin, BaseEstimator):
             with open(out, "rb") as f:
                 self.model_bytes_ = f.read()
             self._model = Model(out)
+        self._model._bytes = self.model_bytes_
         self.classes_ = np.array([self._values[c] for c in self._model.classes])
         self.n_features_in_ = len(self._model.inputs) if self._kind != "cnn" else None
         if self._kind != "cnn":
@@ -113,6 +114,7 @@ class _GenreClassifier(ClassifierMixin, BaseEstimator):
                 with open(path, "wb") as f:
                     f.write(self.model_bytes_)
                 self._model = Model(path)
+            self._model._bytes = self.model_bytes_
         return self._model
 
     def predict_proba(self, X):

@@ -3,6 +3,7 @@ import ctypes
 import io
 import json
 import os
+import tempfile
 
 import numpy as np
 import pandas as pd
@@ -136,7 +137,15 @@ class Model:
         csv` prints (a row per file, or with segments=True per 3-s segment). Files that
         fail are left out and named in a warning."""
         paths = [paths] if isinstance(paths, (str, bytes, os.PathLike)) else list(paths)
-        models = [self.path]
+        if getattr(self, "_bytes", None) is not None:  # an estimator's model: its file is in memory
+            with tempfile.TemporaryDirectory(prefix="genre-model-") as tmp:
+                with open(os.path.join(tmp, "model.genre"), "wb") as f:
+                    f.write(self._bytes)
+                return self._predict_files(os.path.join(tmp, "model.genre"), paths, segments, threads, progress)
+        return self._predict_files(self.path, paths, segments, threads, progress)
+
+    def _predict_files(self, model, paths, segments, threads, progress):
+        models = [model]
         out = ctypes.c_void_p()
         rc, text = _lib.run_command(lib.gapi_predict_files, _lib.strings(models), 1, _lib.strings(paths), len(paths),
                                     int(bool(segments)), int(threads or os.cpu_count() or 1),
