@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "genre_api.h"
+#include "mel_dataset.h"
 
 static char dir[] = "/tmp/genre_api_XXXXXX";
 
@@ -127,6 +128,22 @@ static void test_train_and_predict(void) {
   free(x), free(mel), free(labels), free(names), free(tracks), free(features), free(p), free(own);
 }
 
+/* Tracks in any order: numbered by first appearance, segments counted per track. */
+static void test_tracks_in_memory(void) {
+  static float x[4 * 128 * 130];
+  char *labels[] = {"x", "y", "x", "y"}, *tracks[] = {"b", "a", "b", "a"}, err[200];
+  mel_dataset_t d;
+  int ok = mel_dataset_from_memory(x, 4, labels, tracks, &d, err, sizeof err) == 0;
+  CHECK(ok && d.n_groups == 2 && strcmp(d.groups[0], "b") == 0 && d.group[1] == 1 && d.group[2] == 0,
+        "interleaved tracks numbered by first appearance");
+  CHECK(ok && strcmp(d.names[2], "b.1.wav") == 0 && strcmp(d.names[3], "a.1.wav") == 0 && d.y[1] == 1,
+        "segments counted per track, classes sorted");
+  if (ok) mel_dataset_free(&d);
+  x[5] = 1.0f / 0.0f;
+  CHECK(mel_dataset_from_memory(x, 4, labels, tracks, &d, err, sizeof err) == -1 && strstr(err, "non-finite"),
+        "an infinite value refused: %s", err);
+}
+
 static void test_redirect(void) {
   int fd[2];
   char text[4096] = "", *argv[] = {"genre", "--version"};
@@ -146,6 +163,7 @@ int main(void) {
   CHECK(system(cmd) == 0, "synth a corpus");
   RUN(test_extract_memory);
   RUN(test_train_and_predict);
+  RUN(test_tracks_in_memory);
   RUN(test_redirect);
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd)) perror("rm");

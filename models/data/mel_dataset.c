@@ -327,32 +327,58 @@ row_source_t mel_dataset_source(const mel_dataset_t *d, int read_ahead) {
   return (row_source_t){.in = BANDS * FRAMES, .y = d->y, .read = read_rows, .ctx = d, .read_ahead = read_ahead};
 }
 
-/* Row r's track (numbered in order of first appearance) and name "<track>.<k>.wav". 0, or -1. */
-static int memory_row(mel_dataset_t *d, size_t r, const char *track, size_t *count) {
-  long g = -1;
-  for (size_t i = d->n_groups; i-- > 0 && g < 0;) /* rows of a track come together: the last tracks first */
-    if (strcmp(d->groups[i], track) == 0) g = (long)i;
-  if (g < 0) {
-    if (!(d->groups[d->n_groups] = strdup(track))) return -1;
-    g = (long)d->n_groups++;
+typedef struct named_row {
+  const char *name;
+  size_t row;
+} named_row_t;
+
+static int cmp_named(const void *a, const void *b) {
+  const named_row_t *x = a, *y = b;
+  int c = strcmp(x->name, y->name);
+  return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* Rows' tracks numbered in order of first appearance into group[n], each row's
+ * place among its track's rows into k[n], by one sort (any order of rows).
+ * The number of tracks, or -1 when out of memory. */
+static long number_tracks(char *const *tracks, size_t n, int *group, size_t *k) {
+  named_row_t *s = malloc((n ? n : 1) * sizeof *s);
+  long *opens = malloc((n ? n : 1) * sizeof *opens), *id = malloc((n ? n : 1) * sizeof *id), runs = 0, next = 0;
+  if (!s || !opens || !id) return free(s), free(opens), free(id), -1;
+  for (size_t r = 0; r < n; r++) s[r] = (named_row_t){tracks[r], r}, opens[r] = -1;
+  qsort(s, n, sizeof *s, cmp_named);
+  for (size_t i = 0, at = 0; i < n; i++) {
+    if (i == 0 || strcmp(s[i].name, s[i - 1].name) != 0) opens[s[i].row] = runs++, at = 0;
+    k[s[i].row] = at++, group[s[i].row] = (int)(runs - 1);
   }
+  for (size_t r = 0; r < n; r++)
+    if (opens[r] >= 0) id[opens[r]] = next++;
+  for (size_t r = 0; r < n; r++) group[r] = (int)id[group[r]];
+  free(s), free(opens), free(id);
+  return runs;
+}
+
+/* Row r's name "<track>.<k>.wav", and its track's name when the row is the track's first. 0, or -1. */
+static int memory_row(mel_dataset_t *d, size_t r, const char *track, size_t k) {
   char name[4300];
-  snprintf(name, sizeof name, "%s.%zu.wav", track, count[g]++);
-  d->group[r] = (int)g;
+  if ((size_t)d->group[r] == d->n_groups && !(d->groups[d->n_groups++] = strdup(track))) return -1;
+  snprintf(name, sizeof name, "%s.%zu.wav", track, k);
   return (d->names[r] = strdup(name)) ? 0 : -1;
 }
 
 int mel_dataset_from_memory(const float *x, size_t n, char *const *labels, char *const *tracks, mel_dataset_t *d,
                             char *err, size_t errlen) {
   memset(d, 0, sizeof *d);
+  if (n == 0) return snprintf(err, errlen, "no spectrograms"), -1;
   snprintf(d->dir, sizeof d->dir, "(in memory)");
-  size_t in = BANDS * FRAMES, *count = calloc(n ? n : 1, sizeof *count);
+  size_t in = BANDS * FRAMES, *k = calloc(n, sizeof *k); /* each row's place in its track */
   char **sorted = malloc((n ? n : 1) * sizeof *sorted);
   d->bands = BANDS, d->frames = FRAMES, d->n_rows = n;
   d->y = malloc(n * sizeof(int)), d->group = malloc(n * sizeof(int));
   d->names = calloc(n, sizeof(char *)), d->groups = calloc(n, sizeof(char *)), d->labels = calloc(n, sizeof(char *));
   d->held = malloc(n * in * sizeof(real));
-  int rc = !count || !sorted || !d->y || !d->group || !d->names || !d->groups || !d->labels || !d->held ? -1 : 0;
+  int rc = !k || !sorted || !d->y || !d->group || !d->names || !d->groups || !d->labels || !d->held ? -1 : 0;
+  if (!rc && number_tracks(tracks, n, d->group, k) < 0) rc = -1;
   for (size_t r = 0; !rc && r < n; r++) sorted[r] = (char *)labels[r];
   if (!rc) qsort(sorted, n, sizeof *sorted, cmp_str);
   for (size_t r = 0; !rc && r < n; r++)
@@ -361,17 +387,17 @@ int mel_dataset_from_memory(const float *x, size_t n, char *const *labels, char 
   for (size_t r = 0; !rc && r < n; r++) {
     char **at = bsearch(&labels[r], d->labels, (size_t)d->n_classes, sizeof *d->labels, cmp_str);
     d->y[r] = (int)(at - d->labels);
-    rc = memory_row(d, r, tracks[r], count);
+    rc = memory_row(d, r, tracks[r], k[r]);
   }
   for (size_t v = 0; !rc && v < n * in; v++) {
     if (!isfinite(x[v])) {
       snprintf(err, errlen, "spectrogram %zu holds a non-finite value", v / in);
-      free(count), free(sorted), mel_dataset_free(d);
+      free(k), free(sorted), mel_dataset_free(d);
       return -1;
     }
     d->held[v] = (real)x[v];
   }
-  free(count), free(sorted);
+  free(k), free(sorted);
   if (rc) snprintf(err, errlen, "out of memory for %zu spectrograms", n), mel_dataset_free(d);
   return rc;
 }
