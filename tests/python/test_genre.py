@@ -216,6 +216,13 @@ def test_load_native_and_onnx_give_genre_predicts_probabilities(tmp_path, corpus
     per_segment = genre.load(tmp_path / "ann.genre").predict_files(files, segments=True)
     assert len(per_segment) == 9 and per_segment.equals(pd.read_csv(__import__("io").StringIO(
         run("predict", "-m", tmp_path / "ann.genre", "--format", "csv", "--segments", *files).stdout)))
+    shared, rows = genre.load(tmp_path / "ann.genre"), extracted.features_3_sec
+    alone = shared.predict_proba(rows)
+    together = [None] * 4
+    threads = [threading.Thread(target=lambda k=k: together.__setitem__(k, shared.predict_proba(rows)))
+               for k in range(4)]
+    [t.start() for t in threads], [t.join() for t in threads]
+    assert all(np.array_equal(alone, p) for p in together)  # one model shared by threads
     emb = genre.load(tmp_path / "ann.genre").embed(extracted.features_3_sec.iloc[:4])
     assert emb.dtype == np.float32 and emb.shape[0] == 4
 

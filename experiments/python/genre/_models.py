@@ -4,6 +4,7 @@ import io
 import json
 import os
 import tempfile
+import threading
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,7 @@ class Model:
         else:
             self.inputs = [_text(lib.gapi_model_feature(h, 0, f)) for f in range(lib.gapi_model_features(h, 0))]
         self._labels = labels
+        self._lock = threading.Lock()  # the handle's scratch buffers serve one call at a time
 
     def __repr__(self):
         what = "log-mel [128, 130]" if self.kind == "cnn" else f"{len(self.inputs)} features"
@@ -101,7 +103,7 @@ class Model:
         rows, mel, n = self._input(X)
         out = np.empty((n, len(self.classes)))
         err = _lib.error_buffer()
-        with _lib.single_blas:
+        with self._lock, _lib.single_blas:
             rc = lib.gapi_model_proba(self._h, rows.ctypes.data if rows is not None else None,
                                       mel.ctypes.data if mel is not None else None, n, out.ctypes.data, err, len(err))
         if rc:
@@ -124,7 +126,7 @@ class Model:
         rows, mel, n = self._input(X)
         out = np.empty((n, lib.gapi_model_embed_dim(h, at)), np.float32)
         err = _lib.error_buffer()
-        with _lib.single_blas:
+        with self._lock, _lib.single_blas:
             rc = n and lib.gapi_model_embed(h, at, rows.ctypes.data if rows is not None else None,
                                             mel.ctypes.data if mel is not None else None, n, out.ctypes.data, err,
                                             len(err))
