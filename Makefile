@@ -176,8 +176,9 @@ python-package-deps:
 
 python: deps python-package-deps $(SHLIB)
 	@[ -x $(VENV)/bin/python3 ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
+	@rm -rf $(BUILD)/python-src && mkdir -p $(BUILD)/python-src && cp -r experiments/python/setup.py experiments/python/genre $(BUILD)/python-src/
 	@GENRE_LIB=$(CURDIR)/$(SHLIB) $(VENV)/bin/python3 -m pip install --quiet --no-build-isolation --no-index \
-	  --no-deps --force-reinstall ./experiments/python
+	  --no-deps --force-reinstall ./$(BUILD)/python-src
 	@$(VENV)/bin/python3 -c 'import genre; print("import genre: " + genre.__version__ + " in $(VENV) (. $(VENV)/bin/activate)")'
 
 # after deps (order only): under make -j the install comes before protoc-c and the compiler
