@@ -27,8 +27,18 @@ static int feature_column(const char *name) {
   return -1;
 }
 
+/* Model i's feature f read from column f of rows of c->row_len values (classifier_open_own). */
+static int own_columns(classifier_t *c, int i, const char *path, char *err, size_t errlen) {
+  model_t *m = &c->model[i];
+  if (c->row_len && c->row_len != m->n_features)
+    return snprintf(err, errlen, "%s: its models read different feature columns", path), -1;
+  c->row_len = m->n_features;
+  for (size_t f = 0; f < m->n_features; f++) c->cols[i][f] = (int)f;
+  return 0;
+}
+
 /* Model i's feature columns and classes mapped onto the classifier's. */
-static int map_model(classifier_t *c, int i, const char *path, char *err, size_t errlen) {
+static int map_model(classifier_t *c, int i, const char *path, int own, char *err, size_t errlen) {
   model_t *m = &c->model[i];
   c->class_of[i] = malloc((size_t)m->n_classes * sizeof(int));
   if (!c->class_of[i]) return snprintf(err, errlen, "out of memory"), -1;
@@ -47,6 +57,7 @@ static int map_model(classifier_t *c, int i, const char *path, char *err, size_t
   }
   c->cols[i] = malloc(m->n_features * sizeof(int));
   if (!c->cols[i]) return snprintf(err, errlen, "out of memory"), -1;
+  if (own) return own_columns(c, i, path, err, errlen);
   for (size_t f = 0; f < m->n_features; f++)
     if ((c->cols[i][f] = feature_column(m->feature_names[f])) < 0)
       return snprintf(err, errlen, "%s: uses the feature column '%s', which genre extract does not compute", path,
@@ -59,19 +70,21 @@ labels:
 }
 
 /* Model i (of file path): mapped, threaded, counted. 0, or -1 with the reason. */
-static int add_model(classifier_t *c, int i, const char *path, int threads, char *err, size_t errlen) {
+static int add_model(classifier_t *c, int i, const char *path, int threads, int own, char *err, size_t errlen) {
   model_t *m = &c->model[i];
   if (i == 0) c->K = m->n_classes, c->labels = m->labels;
-  if (map_model(c, i, path, err, errlen)) return -1;
+  if (map_model(c, i, path, own, err, errlen)) return -1;
   if (m->kind == MODEL_CNN && threads > 1) net_set_threads(m->net, threads);
   int segment = m->unit != MODEL_UNIT_TRACK;
   c->segment_models += segment, c->track_models += !segment, c->mel_models += m->kind == MODEL_CNN;
   return 0;
 }
 
-int classifier_load(classifier_t *c, char *const *paths, int n_paths, const char *labels, int threads, char *err,
-                    size_t errlen) {
+/* classifier_load, with feature rows in the models' own order when own is set. */
+static int load(classifier_t *c, char *const *paths, int n_paths, const char *labels, int threads, int own, char *err,
+                size_t errlen) {
   memset(c, 0, sizeof *c);
+  c->row_len = own ? 0 : FEATURE_COUNT;
   if (n_paths < 1 || n_paths > CLASSIFIER_MAX_MODELS)
     return snprintf(err, errlen, "from 1 to %d models, not %d", CLASSIFIER_MAX_MODELS, n_paths), -1;
   size_t in_max = 1;
@@ -82,7 +95,7 @@ int classifier_load(classifier_t *c, char *const *paths, int n_paths, const char
     c->n_models += got;
     for (int i = first; i < c->n_models; i++) {
       model_t *m = &c->model[i];
-      if (add_model(c, i, paths[p], threads, err, errlen)) return classifier_free(c), -1;
+      if (add_model(c, i, paths[p], threads, own, err, errlen)) return classifier_free(c), -1;
       size_t in = (size_t)m->in_c * m->in_h * m->in_w;
       if (in > in_max) in_max = in;
     }
@@ -98,8 +111,16 @@ int classifier_load(classifier_t *c, char *const *paths, int n_paths, const char
   return 0;
 }
 
-/* Model i on n inputs (feature rows, or spectrograms); its probabilities, in
- * the classifier's class order, added to out[n][K]. */
+int classifier_load(classifier_t *c, char *const *paths, int n_paths, const char *labels, int threads, char *err,
+                    size_t errlen) {
+  return load(c, paths, n_paths, labels, threads, 0, err, errlen);
+}
+
+int classifier_open_own(classifier_t *c, const char *path, const char *labels, int threads, char *err, size_t errlen) {
+  char *paths[] = {(char *)path};
+  return load(c, paths, 1, labels, threads, 1, err, errlen);
+}
+
 /* Inputs [start, start + b) of model i, as it takes them, into c->batch. */
 static void prepare_batch(classifier_t *c, int i, const double *rows, const float *mel, size_t start, int b) {
   model_t *m = &c->model[i];
@@ -110,7 +131,7 @@ static void prepare_batch(classifier_t *c, int i, const double *rows, const floa
     if (m->kind == MODEL_CNN)
       for (size_t v = 0; v < in; v++) x[v] = mel[row * in + v];
     else
-      for (size_t f = 0; f < in; f++) x[f] = (real)rows[row * FEATURE_COUNT + (size_t)c->cols[i][f]];
+      for (size_t f = 0; f < in; f++) x[f] = (real)rows[row * c->row_len + (size_t)c->cols[i][f]];
   }
   if (m->kind == MODEL_CNN) cnn_standardise(m, c->batch, b);
   else scaler_apply(c->batch, (size_t)b, in, m->shift, m->scale);
@@ -118,6 +139,8 @@ static void prepare_batch(classifier_t *c, int i, const double *rows, const floa
 
 static int batch_of(const model_t *m) { return m->net && m->net->max_batch < BATCH ? m->net->max_batch : BATCH; }
 
+/* Model i on n inputs (feature rows, or spectrograms); its probabilities, in
+ * the classifier's class order, added to out[n][K] (and to sum[K]). */
 static int run_model(classifier_t *c, int i, const double *rows, const float *mel, size_t n, real *out, double *sum) {
   model_t *m = &c->model[i];
   int K = c->K, B = batch_of(m);
@@ -132,6 +155,11 @@ static int run_model(classifier_t *c, int i, const double *rows, const float *me
       }
   }
   return 0;
+}
+
+int classifier_model_probs(classifier_t *c, int i, const double *rows, const float *mel, size_t n, real *out) {
+  memset(out, 0, n * (size_t)c->K * sizeof(real));
+  return run_model(c, i, rows, mel, n, out, NULL);
 }
 
 int classifier_segments(classifier_t *c, const double *rows, const float *mel, size_t n, real *seg) {
@@ -174,7 +202,7 @@ int classifier_track(classifier_t *c, const double *whole, const real *seg, size
 
 int classifier_run(classifier_t *c, const double *rows, const float *mel, size_t segments, real *seg, double *track) {
   classifier_begin(c);
-  if (classifier_segments(c, rows + FEATURE_COUNT, mel, segments, seg)) return -1;
+  if (classifier_segments(c, rows + c->row_len, mel, segments, seg)) return -1;
   return classifier_track(c, rows, seg, segments, track);
 }
 

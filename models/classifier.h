@@ -20,6 +20,8 @@ typedef struct classifier {
   int *cols[CLASSIFIER_MAX_MODELS];     /* ANN: its feature f is column cols[f] of a feature row */
   int *class_of[CLASSIFIER_MAX_MODELS]; /* a model's class k is the classifier's class class_of[k] */
   int K;
+  size_t row_len;                       /* values per feature row: FEATURE_COUNT (extract's), or
+                                           the model's own (classifier_open_own) */
   char **labels;                        /* [K]: the first model's */
   int segment_models, track_models, mel_models;
   real *batch, *probs, *whole;          /* scratch: a batch of inputs, its probabilities, a track's */
@@ -35,6 +37,14 @@ typedef struct classifier {
 int classifier_load(classifier_t *c, char *const *paths, int n_paths, const char *labels, int threads, char *err,
                     size_t errlen);
 void classifier_free(classifier_t *c);
+/* One model file whose feature rows come in the model's own column order
+ * (model->feature_names, any columns, not only extract's): row_len is its
+ * feature count (every feature model of the file must read the same ones).
+ * 0, or -1 with the reason. */
+int classifier_open_own(classifier_t *c, const char *path, const char *labels, int threads, char *err, size_t errlen);
+/* Model i's own probabilities for n inputs (rows or mel as classifier_segments
+ * takes them, whatever unit it was trained on) into out[n][K]. 0, or -1. */
+int classifier_model_probs(classifier_t *c, int i, const double *rows, const float *mel, size_t n, real *out);
 /* --no-calibrate: every model's raw softmax (their temperatures set aside). */
 void classifier_uncalibrated(classifier_t *c);
 /* A new recording: its segments' sums start from zero (classifier_run does it). */

@@ -5,20 +5,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cnn.h"
 #include "commands.h"
 #include "dataset.h"
 #include "inputs.h"
 #include "mel_dataset.h"
 #include "model_kind.h"
-#include "model_onnx.h"
 #include "predict.h"
 #include "progress.h"
 #include "recording.h"
-#include "scaler.h"
 #include "schema.h"
-
-#define BATCH 64 /* inputs per network call, as predict's */
 
 void gapi_free(void *p) { free(p); }
 void gapi_stop(int on) { genre_stop = on; }
@@ -117,48 +112,38 @@ void gapi_inputs_free(gapi_inputs_t *l) {
 
 /* --- models ----------------------------------------------------------------------- */
 
+/* A model file as genre.load opens it: a classifier whose feature rows come in
+ * the model's own column order (classifier_open_own). */
 struct gapi_model {
-  model_t m[CLASSIFIER_MAX_MODELS];
-  int n;
-  real *batch, *probs;
+  classifier_t c;
 };
 
 gapi_model_t *gapi_model_open(const char *path, const char *labels, int threads, char *err, size_t errlen) {
   gapi_model_t *h = calloc(1, sizeof *h);
   if (!h) return snprintf(err, errlen, "out of memory"), NULL;
-  if (model_open(path, labels, BATCH, h->m, CLASSIFIER_MAX_MODELS, &h->n, err, errlen)) return free(h), NULL;
-  size_t in_max = 1;
-  for (int i = 0; i < h->n; i++) {
-    model_t *m = &h->m[i];
-    size_t in = (size_t)m->in_c * m->in_h * m->in_w;
-    if (in > in_max) in_max = in;
-    if (m->kind == MODEL_CNN && threads > 1) net_set_threads(m->net, threads);
-  }
-  h->batch = malloc(BATCH * in_max * sizeof(real));
-  h->probs = malloc(BATCH * (size_t)h->m[0].n_classes * sizeof(real));
-  if (!h->batch || !h->probs) return gapi_model_free(h), snprintf(err, errlen, "out of memory"), NULL;
+  if (classifier_open_own(&h->c, path, labels, threads, err, errlen)) return free(h), NULL;
   return h;
 }
 
 void gapi_model_free(gapi_model_t *h) {
   if (!h) return;
-  for (int i = 0; i < h->n; i++) model_free(&h->m[i]);
-  free(h->batch), free(h->probs), free(h);
+  classifier_free(&h->c);
+  free(h);
 }
 
-int gapi_model_count(const gapi_model_t *h) { return h->n; }
-int gapi_model_classes(const gapi_model_t *h) { return h->m[0].n_classes; }
-const char *gapi_model_label(const gapi_model_t *h, int k) { return h->m[0].labels[k]; }
-size_t gapi_model_features(const gapi_model_t *h, int i) { return h->m[i].n_features; }
-const char *gapi_model_feature(const gapi_model_t *h, int i, size_t f) { return h->m[i].feature_names[f]; }
+int gapi_model_count(const gapi_model_t *h) { return h->c.n_models; }
+int gapi_model_classes(const gapi_model_t *h) { return h->c.K; }
+const char *gapi_model_label(const gapi_model_t *h, int k) { return h->c.labels[k]; }
+size_t gapi_model_features(const gapi_model_t *h, int i) { return h->c.model[i].n_features; }
+const char *gapi_model_feature(const gapi_model_t *h, int i, size_t f) { return h->c.model[i].feature_names[f]; }
 
 void gapi_model_shape(const gapi_model_t *h, int i, int *c, int *hgt, int *w) {
-  *c = h->m[i].in_c, *hgt = h->m[i].in_h, *w = h->m[i].in_w;
+  *c = h->c.model[i].in_c, *hgt = h->c.model[i].in_h, *w = h->c.model[i].in_w;
 }
 
 const char *gapi_model_text(const gapi_model_t *h, int i, const char *what) {
   static const char *const kinds[] = {"", "ann", "cnn", "knn", "svm", "logreg", "gbdt", "rf"};
-  const model_t *m = &h->m[i];
+  const model_t *m = &h->c.model[i];
   if (strcmp(what, "kind") == 0) return m->kind >= MODEL_ANN && m->kind <= MODEL_RF ? kinds[m->kind] : "";
   if (strcmp(what, "arch") == 0) return m->arch;
   if (strcmp(what, "unit") == 0)
@@ -167,64 +152,35 @@ const char *gapi_model_text(const gapi_model_t *h, int i, const char *what) {
   return NULL;
 }
 
-/* Inputs [start, start + b) into h->batch, standardised as the model's training rows were. */
-static void prepare(gapi_model_t *h, const double *rows, const float *mel, size_t start, int b) {
-  model_t *m = &h->m[0];
-  size_t in = (size_t)m->in_c * m->in_h * m->in_w;
-  for (size_t v = 0; v < (size_t)b * in; v++)
-    h->batch[v] = m->kind == MODEL_CNN ? (real)mel[start * in + v] : (real)rows[start * in + v];
-  if (m->kind == MODEL_CNN) cnn_standardise(m, h->batch, b);
-  else scaler_apply(h->batch, (size_t)b, in, m->shift, m->scale);
+/* Model 0's inputs: spectrograms for a CNN, feature rows otherwise. 0, or -1 with the reason. */
+static int inputs_fit(const gapi_model_t *h, const float *mel, char *err, size_t errlen) {
+  if ((h->c.model[0].kind == MODEL_CNN) == (mel != NULL)) return 0;
+  return snprintf(err, errlen, "%s", mel ? "this model takes feature rows, not spectrograms"
+                                         : "this model takes log-mel spectrograms, not feature rows"), -1;
 }
-
-static int batch_of(const model_t *m) { return m->net && m->net->max_batch < BATCH ? m->net->max_batch : BATCH; }
 
 int gapi_model_proba(gapi_model_t *h, const double *rows, const float *mel, size_t n, double *out, char *err,
                      size_t errlen) {
-  model_t *m = &h->m[0];
-  int K = m->n_classes, B = batch_of(m);
-  if ((m->kind == MODEL_CNN) != (mel != NULL))
-    return snprintf(err, errlen, "%s", mel ? "this model takes feature rows, not spectrograms"
-                                           : "this model takes log-mel spectrograms, not feature rows"), -1;
-  for (size_t start = 0; start < n; start += (size_t)B) {
-    int b = (int)(n - start < (size_t)B ? n - start : (size_t)B);
-    prepare(h, rows, mel, start, b);
-    if (model_predict(m, h->batch, b, h->probs)) return snprintf(err, errlen, "out of memory"), -1;
-    for (size_t v = 0; v < (size_t)b * K; v++) out[start * K + v] = h->probs[v];
-  }
+  real *p = malloc(n * (size_t)h->c.K * sizeof *p);
+  if (inputs_fit(h, mel, err, errlen)) return free(p), -1;
+  if (!p || classifier_model_probs(&h->c, 0, rows, mel, n, p)) return free(p), snprintf(err, errlen, "out of memory"), -1;
+  for (size_t v = 0; v < n * (size_t)h->c.K; v++) out[v] = p[v];
+  free(p);
   return 0;
 }
 
-int gapi_model_embed_layer(const gapi_model_t *h, int layer) {
-  classifier_t c = {.n_models = 1};
-  c.model[0] = h->m[0];
-  return classifier_embed_layer(&c, layer);
-}
+int gapi_model_embed_layer(const gapi_model_t *h, int layer) { return classifier_embed_layer(&h->c, layer); }
 
 size_t gapi_model_embed_dim(const gapi_model_t *h, int layer) {
-  const model_t *m = &h->m[0];
-  return layer < 0 || !m->net ? 0 : m->net->layer[layer].out_size * (size_t)m->n_members;
+  return layer < 0 || !h->c.model[0].net ? 0 : classifier_embed_dim(&h->c, layer);
 }
 
 int gapi_model_embed(gapi_model_t *h, int layer, const double *rows, const float *mel, size_t n, float *out,
                      char *err, size_t errlen) {
-  model_t *m = &h->m[0];
-  if (!m->net || layer < 0 || layer >= m->net->n_layers) return snprintf(err, errlen, "no such layer"), -1;
-  int B = batch_of(m);
-  size_t d = m->net->layer[layer].out_size, dim = d * (size_t)m->n_members;
-  for (size_t start = 0; start < n; start += (size_t)B) {
-    int b = (int)(n - start < (size_t)B ? n - start : (size_t)B);
-    for (int k = 0; k < m->n_members; k++) {
-      prepare(h, rows, mel, start, b); /* afresh: the forward pass may work in place */
-      model_use_member(m, k);
-      net_forward(m->net, h->batch, b, 0);
-      const real *o = m->net->layer[layer].out;
-      for (int s = 0; s < b; s++)
-        for (size_t v = 0; v < d; v++) out[(start + (size_t)s) * dim + (size_t)k * d + v] = (float)o[(size_t)s * d + v];
-    }
-    model_use_member(m, 0);
-  }
-  return 0;
+  const net_t *net = h->c.model[0].net;
+  if (!net || layer < 0 || layer >= net->n_layers) return snprintf(err, errlen, "no such layer"), -1;
+  if (inputs_fit(h, mel, err, errlen)) return -1;
+  return classifier_embed(&h->c, layer, rows, mel, n, out);
 }
 
 /* --- commands ----------------------------------------------------------------------- */
