@@ -84,15 +84,10 @@ int gapi_extract(gapi_extractor_t *x, const char *path, const float *samples, si
 gapi_inputs_t *gapi_inputs(char **args, int n_args, const char *labels_csv, char *err, size_t errlen) {
   input_list_t *l = calloc(1, sizeof *l);
   size_t absent = 0;
+  if (errlen) err[0] = '\0';
   if (!l) return snprintf(err, errlen, "out of memory"), NULL;
-  for (int i = 0; i < n_args; i++)
-    if (inputs_add(l, args[i])) return inputs_free(l), free(l), snprintf(err, errlen, "out of memory"), NULL;
-  inputs_mark_duplicates(l);
-  if (l->n == 0) {
-    snprintf(err, errlen, "no audio file in %s%s", args[0], n_args > 1 ? " and the other inputs" : "");
+  if (inputs_list(l, args, n_args, 1, "extract") || (labels_csv && inputs_relabel(l, labels_csv, &absent, err, errlen)))
     return inputs_free(l), free(l), NULL;
-  }
-  if (labels_csv && inputs_relabel(l, labels_csv, &absent, err, errlen)) return inputs_free(l), free(l), NULL;
   return l;
 }
 

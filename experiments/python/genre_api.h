@@ -40,7 +40,8 @@ int gapi_extract(gapi_extractor_t *x, const char *path, const float *samples, si
                  const volatile int *cancel, gapi_extraction_t *out, char *err, size_t errlen);
 
 /* genre extract's list of inputs (files, folders walked, --labels applied,
- * duplicates marked): NULL with the reason. */
+ * duplicates marked): NULL with the reason in err, or printed on stderr as
+ * the command prints it (no audio file at all; a link loop is a note there). */
 typedef struct input_list gapi_inputs_t;
 gapi_inputs_t *gapi_inputs(char **args, int n_args, const char *labels_csv, char *err, size_t errlen);
 size_t gapi_inputs_count(const gapi_inputs_t *l);

@@ -189,16 +189,16 @@ def extract(source, sr=None, jobs=None, labels=None, name="array", label="", mel
 
 def _list_inputs(args, labels):
     err = _lib.error_buffer()
-    handle = lib.gapi_inputs(_lib.strings(args), len(args), _lib.encode(labels) if labels else None, err, len(err))
+    handle, text = _lib.run_command(lib.gapi_inputs, _lib.strings(args), len(args),
+                                    _lib.encode(labels) if labels else None, err, len(err))
     if not handle:
-        message = err.value.decode(errors="replace")
-        if "no audio file" in message and len(args) == 1 and not os.path.exists(args[0]):
-            _lib.raise_for(f"{args[0]}: no such file or folder", args[0])
-        raise _lib.InputError(f"genre.extract: {message}")
-    try:
-        field = lambda i, f: (lambda v: v.decode(errors="surrogateescape") if v is not None else None)(
-            lib.gapi_input(handle, i, f))
-        return [tuple(field(i, f) for f in range(5)) for i in range(lib.gapi_inputs_count(handle))]
+        raise _lib.InputError(err.value.decode(errors="replace") or _lib.last_error(text, "genre.extract: no inputs"))
+    def text(value):
+        return value.decode(errors="surrogateescape") if value is not None else None
+
+    try:  # (path, name, stem, label, error) of each input
+        return [tuple(text(lib.gapi_input(handle, i, f)) for f in range(5))
+                for i in range(lib.gapi_inputs_count(handle))]
     finally:
         lib.gapi_inputs_free(handle)
 
