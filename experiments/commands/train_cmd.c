@@ -105,8 +105,7 @@ static int train_kind(const model_kind_t *k, int argc, char **argv, const kind_d
   if (cli_args_only) return 0;
   if (dist_start(cmd)) return 1;
   kind_data_t d;
-  if (given && given->n_classes < 2)
-    return fprintf(stderr, "genre %s: %s: a single label ('%s'): nothing to classify\n", cmd, data, given->labels[0]), 1;
+  if (given && kind_check_classes(cmd, data, given)) return 1;
   if (given) d = *given;
   else if (kind_load_classes(k, cmd, data, &d)) return 1;
   /* small matrices, or our workers splitting each batch: BLAS runs single-threaded */

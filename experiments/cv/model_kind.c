@@ -559,11 +559,16 @@ const model_kind_t model_kinds[] = {
 };
 const int n_model_kinds = sizeof model_kinds / sizeof *model_kinds;
 
+int kind_check_classes(const char *cmd, const char *path, const kind_data_t *d) {
+  if (d->n_classes >= 2) return 0;
+  fprintf(stderr, "genre %s: %s: a single label ('%s'): nothing to classify\n", cmd, path, d->labels[0]);
+  return 1;
+}
+
 int kind_load_classes(const model_kind_t *k, const char *cmd, const char *path, kind_data_t *d) {
   char err[1500];
   if (k->load(path, d, err, sizeof err)) return fprintf(stderr, "genre %s: %s\n", cmd, err), 1;
-  if (d->n_classes >= 2) return 0;
-  fprintf(stderr, "genre %s: %s: a single label ('%s'): nothing to classify\n", cmd, path, d->labels[0]);
+  if (!kind_check_classes(cmd, path, d)) return 0;
   k->free(d);
   return 1;
 }

@@ -76,6 +76,9 @@ typedef struct model_kind {
 /* The kind's data at path, refused (after printing "genre CMD: ...") when it
  * cannot be read or holds a single label. 0, or 1. */
 int kind_load_classes(const model_kind_t *k, const char *cmd, const char *path, kind_data_t *d);
+/* The refusal kind_load_classes makes of a dataset with a single label (a
+ * dataset given in memory meets it too): 0, or 1 after printing. */
+int kind_check_classes(const char *cmd, const char *path, const kind_data_t *d);
 /* The epoch of log[epochs] with the lowest validation loss. */
 int kind_best_epoch(const epoch_log_t *log, int epochs);
 

@@ -171,6 +171,13 @@ static int grow(loading_t *l) {
   return 0;
 }
 
+/* A value larger than the tool accepts, reported. 0, or -1. */
+static int beyond(loading_t *l, size_t row, const char *col, double v) {
+  if (fabs(v) <= DATASET_MAX_VALUE) return 0;
+  return snprintf(l->err, l->errlen, "%s: row %zu, column '%s': %.3g is beyond the %g this tool accepts", l->d->path,
+                  row, col, v, DATASET_MAX_VALUE), -1;
+}
+
 /* Row r's numbers into x: the first bad cell is reported (1-based rows, the header is row 1). 0, or -1. */
 static int read_numbers(loading_t *l, size_t row, char **fields) {
   dataset_t *d = l->d;
@@ -184,9 +191,7 @@ static int read_numbers(loading_t *l, size_t row, char **fields) {
                       : (strstr(cell, "nan") || strstr(cell, "NaN") || strstr(cell, "inf") || strstr(cell, "Inf"))
                           ? "not finite"
                           : "not a number"), -1;
-    if (fabs(v) > DATASET_MAX_VALUE)
-      return snprintf(l->err, l->errlen, "%s: row %zu, column '%s': %.3g is beyond the %g this tool accepts", d->path, row,
-                      col, v, DATASET_MAX_VALUE), -1;
+    if (beyond(l, row, col, v)) return -1;
     x[f] = (real)v;
   }
   return 0;
@@ -291,9 +296,7 @@ static int copy_numbers(loading_t *l, size_t row, const double *v) {
   for (size_t f = 0; f < d->n_features; f++) {
     if (!isfinite(v[f]))
       return snprintf(l->err, l->errlen, "%s: row %zu, column '%s': not finite", d->path, row, d->feature_names[f]), -1;
-    if (fabs(v[f]) > DATASET_MAX_VALUE)
-      return snprintf(l->err, l->errlen, "%s: row %zu, column '%s': %.3g is beyond the %g this tool accepts", d->path,
-                      row, d->feature_names[f], v[f], DATASET_MAX_VALUE), -1;
+    if (beyond(l, row, d->feature_names[f], v[f])) return -1;
     x[f] = (real)v[f];
   }
   return 0;

@@ -112,6 +112,16 @@ static int count_segments(const mel_index_t *ix, const char *dir, size_t *total,
   return 0;
 }
 
+/* The distinct labels of all[n] (sorted in place), sorted, into d->labels. 0, or -1 out of memory. */
+static int sorted_labels(mel_dataset_t *d, char **all, size_t n) {
+  d->labels = calloc(n ? n : 1, sizeof(char *));
+  if (!d->labels) return -1;
+  qsort(all, n, sizeof *all, cmp_str);
+  for (size_t r = 0; r < n; r++)
+    if ((r == 0 || strcmp(all[r], all[r - 1]) != 0) && !(d->labels[d->n_classes++] = strdup(all[r]))) return -1;
+  return 0;
+}
+
 /* The given labels, or the sorted distinct labels of the index. 0, or -1. */
 static int collect_labels(mel_dataset_t *d, const mel_index_t *ix, char *const *labels, int n_labels, char *err,
                           size_t errlen) {
@@ -123,17 +133,11 @@ static int collect_labels(mel_dataset_t *d, const mel_index_t *ix, char *const *
   }
   size_t n = ix->t.n_rows;
   char **all = malloc(n * sizeof *all);
-  d->labels = calloc(n, sizeof(char *));
-  if (!all || !d->labels) {
-    free(all);
-    return snprintf(err, errlen, "out of memory"), -1;
-  }
+  if (!all) return snprintf(err, errlen, "out of memory"), -1;
   for (size_t r = 0; r < n; r++) all[r] = (char *)table_cell(&ix->t, r, (size_t)ix->label);
-  qsort(all, n, sizeof *all, cmp_str);
-  for (size_t r = 0; r < n; r++)
-    if (r == 0 || strcmp(all[r], all[r - 1]) != 0) d->labels[d->n_classes++] = strdup(all[r]);
+  int rc = sorted_labels(d, all, n);
   free(all);
-  return 0;
+  return rc ? snprintf(err, errlen, "out of memory"), -1 : 0;
 }
 
 /* The names and labels of track `group`'s segs segments: rows [*row, *row + segs). 0, or -1. */
@@ -375,15 +379,12 @@ int mel_dataset_from_memory(const float *x, size_t n, char *const *labels, char 
   char **sorted = malloc((n ? n : 1) * sizeof *sorted);
   d->bands = BANDS, d->frames = FRAMES, d->n_rows = n;
   d->y = malloc(n * sizeof(int)), d->group = malloc(n * sizeof(int));
-  d->names = calloc(n, sizeof(char *)), d->groups = calloc(n, sizeof(char *)), d->labels = calloc(n, sizeof(char *));
+  d->names = calloc(n, sizeof(char *)), d->groups = calloc(n, sizeof(char *));
   d->held = malloc(n * in * sizeof(real));
-  int rc = !k || !sorted || !d->y || !d->group || !d->names || !d->groups || !d->labels || !d->held ? -1 : 0;
+  int rc = !k || !sorted || !d->y || !d->group || !d->names || !d->groups || !d->held ? -1 : 0;
   if (!rc && number_tracks(tracks, n, d->group, k) < 0) rc = -1;
   for (size_t r = 0; !rc && r < n; r++) sorted[r] = (char *)labels[r];
-  if (!rc) qsort(sorted, n, sizeof *sorted, cmp_str);
-  for (size_t r = 0; !rc && r < n; r++)
-    if (r == 0 || strcmp(sorted[r], sorted[r - 1]) != 0)
-      rc = (d->labels[d->n_classes++] = strdup(sorted[r])) ? 0 : -1;
+  if (!rc) rc = sorted_labels(d, sorted, n);
   for (size_t r = 0; !rc && r < n; r++) {
     char **at = bsearch(&labels[r], d->labels, (size_t)d->n_classes, sizeof *d->labels, cmp_str);
     d->y[r] = (int)(at - d->labels);

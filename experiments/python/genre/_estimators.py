@@ -94,11 +94,15 @@ class _GenreClassifier(ClassifierMixin, BaseEstimator):
     def _train(self, X, labels, groups, source, out):
         rows, names, features = _feature_rows(X, len(labels), groups)
         source = source or f"(rows in memory: {len(rows)})"
+        return self._run_train(lib.gapi_train_features, source, out, rows.ctypes.data, rows.shape[0], rows.shape[1],
+                               _lib.strings(features), _lib.strings(labels), _lib.strings(names))
+
+    def _run_train(self, fn, source, out, *data):
+        """fn(argc, argv, *data, err, errlen): genre train on the data in memory. (status, stderr)."""
         argv = self._argv(os.fspath(source), out)
         err = _lib.error_buffer()
-        status, text = _lib.run_command(lib.gapi_train_features, len(argv), _lib.strings(argv), rows.ctypes.data,
-                                        rows.shape[0], rows.shape[1], _lib.strings(features), _lib.strings(labels),
-                                        _lib.strings(names), err, len(err), show=bool(self.verbose))
+        status, text = _lib.run_command(fn, len(argv), _lib.strings(argv), *data, err, len(err),
+                                        show=bool(self.verbose))
         if status and err.value:
             raise _lib.InputError(err.value.decode(errors="replace"))
         return status, text
@@ -208,14 +212,8 @@ class CNNClassifier(_GenreClassifier):
             raise ValueError(f"X has {len(x)} spectrograms, y {len(labels)} labels")
         x = np.ascontiguousarray(x, dtype=np.float32)
         tracks = [str(g) for g in groups] if groups is not None else [f"row{i}" for i in range(len(x))]
-        argv = self._argv(os.fspath(source or f"(spectrograms in memory: {len(x)})"), out)
-        err = _lib.error_buffer()
-        status, text = _lib.run_command(lib.gapi_train_mel, len(argv), _lib.strings(argv), x.ctypes.data, len(x),
-                                        _lib.strings(labels), _lib.strings(tracks), err, len(err),
-                                        show=bool(self.verbose))
-        if status and err.value:
-            raise _lib.InputError(err.value.decode(errors="replace"))
-        return status, text
+        return self._run_train(lib.gapi_train_mel, source or f"(spectrograms in memory: {len(x)})", out,
+                               x.ctypes.data, len(x), _lib.strings(labels), _lib.strings(tracks))
 
 
 class _Classical(_GenreClassifier):

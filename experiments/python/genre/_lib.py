@@ -167,15 +167,8 @@ def run_command(fn, *args, show=None):
                 os.close(fd)
             raise OSError("cannot redirect the library's output")
         os.close(w_out), os.close(w_err)
-        result, failure = [], []
-
-        def work():
-            try:
-                result.append(fn(*args))
-            except BaseException as e:  # ctypes argument errors
-                failure.append(e)
-
-        worker = threading.Thread(target=work, daemon=True)
+        box = []
+        worker = threading.Thread(target=lambda: box.append(_outcome(lambda: fn(*args))), daemon=True)
         interrupted = False
         kept = []
         worker.start()
@@ -190,11 +183,12 @@ def run_command(fn, *args, show=None):
         finally:
             os.close(r_out), os.close(r_err)
             lib.gapi_stop(0)
-    if failure:
-        raise failure[0]
+    ok, value = box[0]
+    if not ok:
+        raise value  # a ctypes argument error
     if interrupted:
         raise KeyboardInterrupt
-    return result[0], b"".join(kept).decode(errors="replace")
+    return value, b"".join(kept).decode(errors="replace")
 
 
 def _relay(r_out, r_err, worker, show, kept):
