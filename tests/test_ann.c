@@ -120,6 +120,14 @@ static void test_model_file_defences(void) {
   }
 }
 
+/* dir/name holding text; its path in path[len]. */
+static void write_table(char *path, size_t len, const char *name, const char *text) {
+  snprintf(path, len, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  fputs(text, f);
+  fclose(f);
+}
+
 /* Each bad table: a clear message naming file, row and column, exit 1. */
 static void test_bad_tables(void) {
   const char *g = genre_bin();
@@ -138,61 +146,47 @@ static void test_bad_tables(void) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     char path[800], out[800];
-    snprintf(path, sizeof path, "%s/%s", dir, cases[i].name);
+    write_table(path, sizeof path, cases[i].name, cases[i].text);
     snprintf(out, sizeof out, "%s/%s.err", dir, cases[i].name);
-    FILE *f = fopen(path, "w");
-    fputs(cases[i].text, f);
-    fclose(f);
     int rc = run("%s train ann --features %s -o %s/never.model --quiet > %s 2>&1", g, path, dir, out);
     CHECK(rc == 1 && contains(out, cases[i].expect) && contains(out, cases[i].name),
           "%s: exit %d, message names file and reason ('%s')", cases[i].name, rc, cases[i].expect);
   }
   CHECK(run("test -e %s/never.model", dir) != 0, "no model written for a bad table");
-  /* evaluation: an unknown label, a missing / an extra feature column */
+}
+
+/* Columns read by name: evaluation with an unknown label, a missing, an extra
+ * or a text column; training with text columns, refused or --ignore-columns. */
+static void test_columns_by_name(void) {
+  const char *g = genre_bin();
   char path[800], out[800];
-  snprintf(path, sizeof path, "%s/unknown.csv", dir);
-  FILE *f = fopen(path, "w");
-  fputs("filename,length,f1,f2,f3,f4,f5,f6,label\nx.wav,1,1,2,3,4,5,6,omega\n", f);
-  fclose(f);
+  write_table(path, sizeof path, "unknown.csv", "filename,length,f1,f2,f3,f4,f5,f6,label\nx.wav,1,1,2,3,4,5,6,omega\n");
   snprintf(out, sizeof out, "%s/unknown.err", dir);
   CHECK(run("%s evaluate --model %s/a.model --features %s > %s 2>&1", g, dir, path, out) == 1 &&
             contains(out, "'omega' is not one of the model's 4 labels") && contains(out, "row 2"),
         "a label unseen in training is named");
-  snprintf(path, sizeof path, "%s/missing.csv", dir);
-  f = fopen(path, "w");
-  fputs("filename,length,f1,f2,f3,f4,f5,label\nx.wav,1,1,2,3,4,5,alpha\n", f);
-  fclose(f);
+  write_table(path, sizeof path, "missing.csv", "filename,length,f1,f2,f3,f4,f5,label\nx.wav,1,1,2,3,4,5,alpha\n");
   CHECK(run("%s evaluate --model %s/a.model --features %s > %s 2>&1", g, dir, path, out) == 1 &&
             contains(out, "feature-column mismatch") && contains(out, "'f6'"),
         "a feature column missing from the table is named");
-  snprintf(path, sizeof path, "%s/extra.csv", dir);
-  f = fopen(path, "w");
-  fputs("filename,length,f1,f2,f3,f4,f5,f6,f7,label\nx.wav,1,1,2,3,4,5,6,7,alpha\n", f);
-  fclose(f);
+  write_table(path, sizeof path, "extra.csv", "filename,length,f1,f2,f3,f4,f5,f6,f7,label\nx.wav,1,1,2,3,4,5,6,7,alpha\n");
   CHECK(run("%s evaluate --model %s/a.model --features %s > %s 2>&1", g, dir, path, out) == 0 &&
             contains(out, "1 column the model was not trained on ('f7') not used"),
         "an extra column: the model's columns read by name, the other one named and not used");
-  snprintf(path, sizeof path, "%s/text.csv", dir);
-  f = fopen(path, "w");
-  fputs("artist,filename,length,f6,f5,f4,f3,f2,f1,label\nSome Band,x.wav,1,6,5,4,3,2,1,alpha\n", f);
-  fclose(f);
+  write_table(path, sizeof path, "text.csv",
+              "artist,filename,length,f6,f5,f4,f3,f2,f1,label\nSome Band,x.wav,1,6,5,4,3,2,1,alpha\n");
   CHECK(run("%s evaluate --model %s/a.model --features %s > %s 2>&1", g, dir, path, out) == 0 &&
             contains(out, "('artist') not used"),
         "a text column and the columns in another order: read by name");
-  snprintf(path, sizeof path, "%s/text2.csv", dir);
-  f = fopen(path, "w");
-  fputs("artist,filename,length,f1,f2,label\nA,x.wav,1,1,2,alpha\nB,y.wav,1,2,1,beta\n", f);
-  fclose(f);
+  write_table(path, sizeof path, "text2.csv", "artist,filename,length,f1,f2,label\nA,x.wav,1,1,2,alpha\nB,y.wav,1,2,1,beta\n");
   CHECK(run("%s train ann --features %s -o %s/t.model --epochs 2 --quiet > %s 2>&1", g, path, dir, out) == 1 &&
             contains(out, "'artist'"),
         "train on a table with a text column: refused, the column named");
   CHECK(run("%s train ann --features %s -o %s/t.model --epochs 2 --quiet --ignore-columns artist > %s 2>&1", g, path,
             dir, out) == 0 && contains(out, "1 column not read as features (--ignore-columns: 'artist')"),
         "--ignore-columns artist: trained, and said");
-  snprintf(path, sizeof path, "%s/text3.csv", dir);
-  f = fopen(path, "w");
-  fputs("artist,album,filename,length,f1,f2,label\nA,X,x.wav,1,1,2,alpha\nB,Y,y.wav,1,2,1,beta\n", f);
-  fclose(f);
+  write_table(path, sizeof path, "text3.csv",
+              "artist,album,filename,length,f1,f2,label\nA,X,x.wav,1,1,2,alpha\nB,Y,y.wav,1,2,1,beta\n");
   CHECK(run("%s train ann --features %s -o %s/t.model --epochs 2 --quiet --ignore-columns artist,album > %s 2>&1", g,
             path, dir, out) == 0 && contains(out, "2 columns not read as features"),
         "--ignore-columns artist,album: both left out, and counted");
@@ -307,6 +301,7 @@ int main(void) {
   RUN(test_train_evaluate);
   RUN(test_model_file_defences);
   RUN(test_bad_tables);
+  RUN(test_columns_by_name);
   RUN(test_cv_command);
   RUN(test_folds);
   RUN(test_metrics);
